@@ -1,0 +1,245 @@
+/**
+ * The one typed description of every Berth environment. Everything that differs between
+ * `test` and `prod` lives here; constructs receive plain typed values, never env lookups.
+ */
+
+export const ENV_NAMES = ['test', 'prod'] as const;
+export type EnvName = (typeof ENV_NAMES)[number];
+
+export const REGIONS = ['us-east-1', 'eu-west-1', 'eu-west-2'] as const;
+export type Region = (typeof REGIONS)[number];
+
+/** How a new task definition replaces the old one. */
+export type DeployStrategy = 'rolling' | 'blue-green' | 'canary';
+
+/** Which AMI the container instances boot from. */
+export type AmiSource =
+  /** The AMI our Packer pipeline publishes to `/berth/ami/<arch>/latest` (see docs/ami.md). */
+  | 'berth'
+  /** AWS's ECS-optimized Amazon Linux 2023 public SSM parameter (until a Berth AMI is published). */
+  | 'aws-ecs-al2023';
+
+export type Architecture = 'x86_64' | 'arm64';
+
+export interface HealthCheckConfig {
+  /** Path the load balancer probes; the service answers 503 while draining. */
+  readonly path: string;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
+export interface DeploymentConfig {
+  readonly strategy: DeployStrategy;
+  readonly minHealthyPercent: number;
+  readonly maxPercent: number;
+  /** Blue/green and canary: how long the new revision serves before the old one is retired. */
+  readonly bakeTimeMinutes: number;
+  /** Canary only: share of traffic sent to the new revision during the bake. */
+  readonly canaryPercent: number;
+}
+
+export interface NetworkConfig {
+  /** VPC CIDR, a /16 by default; subnets are /24s carved from it in order (public a, public b, private a, private b). */
+  readonly cidr: string;
+  /** 1 shares one NAT gateway (cheap, one AZ of egress); 2 gives each AZ its own. */
+  readonly natGateways: 1 | 2;
+  /** Interface endpoints for ECR, ECS, logs (+ S3 gateway): private egress at ~$7/endpoint/AZ/month. */
+  readonly vpcEndpoints: boolean;
+}
+
+export interface ClusterConfig {
+  readonly instanceType: string;
+  readonly architecture: Architecture;
+  readonly amiSource: AmiSource;
+  readonly minInstances: number;
+  readonly maxInstances: number;
+  /** Capacity provider managed scaling target: % of the group's capacity ECS tries to keep in use. */
+  readonly targetCapacityPercent: number;
+  readonly rootVolumeGiB: number;
+}
+
+export interface ServiceConfig {
+  readonly containerPort: number;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly healthCheck: HealthCheckConfig;
+  /** Seconds the service keeps serving after SIGTERM (SHUTDOWN_DRAIN_SECONDS) while the LB deregisters it. */
+  readonly drainSeconds: number;
+  /** Target group deregistration delay; matched to drainSeconds. */
+  readonly deregistrationDelaySeconds: number;
+  /** ECS stopTimeout: SIGKILL this long after SIGTERM; <= 30 s on EC2 is what we promise. */
+  readonly stopTimeoutSeconds: number;
+  /** Time the service gets to start (migrations) before failing health checks count. */
+  readonly healthCheckGracePeriodSeconds: number;
+  readonly deployment: DeploymentConfig;
+  /** Autoscaling targets. */
+  readonly scaling: {
+    readonly cpuPercent: number;
+    readonly memoryPercent: number;
+    readonly requestsPerTarget: number;
+  };
+}
+
+export interface DatabaseConfig {
+  /** RDS instance class without the `db.` prefix handling: e.g. `t4g.micro`. */
+  readonly instanceClass: string;
+  readonly engineVersion: '16';
+  readonly allocatedStorageGiB: number;
+  readonly maxAllocatedStorageGiB: number;
+  readonly multiAz: boolean;
+  readonly deletionProtection: boolean;
+  readonly backupRetentionDays: number;
+}
+
+export interface DomainConfig {
+  /** ACM certificate in the environment's region; enables 443 and the 80→443 redirect. */
+  readonly certificateArn: string;
+}
+
+export interface EnvironmentConfig {
+  readonly name: EnvName;
+  readonly account: string;
+  /** First region is the primary one (registry home, global resources). */
+  readonly regions: readonly Region[];
+  readonly network: NetworkConfig;
+  readonly cluster: ClusterConfig;
+  readonly service: ServiceConfig;
+  readonly database: DatabaseConfig;
+  readonly domain?: DomainConfig;
+  /** Alarm notifications go to this address (confirm the SNS subscription e-mail). */
+  readonly alarmEmail?: string;
+  readonly logRetentionDays: number;
+}
+
+/** Account-wide settings: where the shared image registry lives and which repository CI deploys from. */
+export interface GlobalConfig {
+  readonly account: string;
+  readonly primaryRegion: Region;
+  /** `owner/name` of the GitHub repository allowed to assume the deploy roles. */
+  readonly githubRepository: string;
+  /** GitHub environment whose protection rules gate prod deploys. */
+  readonly githubProdEnvironment: string;
+  readonly repositoryName: string;
+}
+
+/** Fixed so synth never looks availability zones up (no credentials, no network). */
+export const AVAILABILITY_ZONES: Record<Region, readonly [string, string]> = {
+  'us-east-1': ['us-east-1a', 'us-east-1b'],
+  'eu-west-1': ['eu-west-1a', 'eu-west-1b'],
+  'eu-west-2': ['eu-west-2a', 'eu-west-2b'],
+};
+
+const ACCOUNT = '123456789012';
+
+export const GLOBAL: GlobalConfig = {
+  account: ACCOUNT,
+  primaryRegion: 'eu-west-1',
+  githubRepository: 'berth-dev/berth',
+  githubProdEnvironment: 'prod',
+  repositoryName: 'berth/service',
+};
+
+const healthCheck: HealthCheckConfig = {
+  path: '/readyz',
+  intervalSeconds: 5,
+  timeoutSeconds: 3,
+  healthyThreshold: 2,
+  unhealthyThreshold: 2,
+};
+
+export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
+  test: {
+    name: 'test',
+    account: ACCOUNT,
+    regions: ['eu-west-1'],
+    network: { cidr: '10.0.0.0/16', natGateways: 1, vpcEndpoints: false },
+    cluster: {
+      instanceType: 't3.small',
+      architecture: 'x86_64',
+      amiSource: 'aws-ecs-al2023',
+      minInstances: 1,
+      maxInstances: 3,
+      targetCapacityPercent: 100,
+      rootVolumeGiB: 30,
+    },
+    service: {
+      containerPort: 80,
+      cpu: 256,
+      memoryMiB: 512,
+      minTasks: 1,
+      maxTasks: 4,
+      healthCheck,
+      drainSeconds: 10,
+      deregistrationDelaySeconds: 10,
+      stopTimeoutSeconds: 30,
+      healthCheckGracePeriodSeconds: 60,
+      deployment: {
+        strategy: 'rolling',
+        minHealthyPercent: 100,
+        maxPercent: 200,
+        bakeTimeMinutes: 0,
+        canaryPercent: 10,
+      },
+      scaling: { cpuPercent: 60, memoryPercent: 75, requestsPerTarget: 500 },
+    },
+    database: {
+      instanceClass: 't4g.micro',
+      engineVersion: '16',
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 50,
+      multiAz: false,
+      deletionProtection: false,
+      backupRetentionDays: 1,
+    },
+    logRetentionDays: 14,
+  },
+  prod: {
+    name: 'prod',
+    account: ACCOUNT,
+    regions: ['eu-west-1'],
+    network: { cidr: '10.1.0.0/16', natGateways: 2, vpcEndpoints: false },
+    cluster: {
+      instanceType: 't3.medium',
+      architecture: 'x86_64',
+      amiSource: 'aws-ecs-al2023',
+      minInstances: 2,
+      maxInstances: 6,
+      targetCapacityPercent: 90,
+      rootVolumeGiB: 30,
+    },
+    service: {
+      containerPort: 80,
+      cpu: 512,
+      memoryMiB: 1024,
+      minTasks: 2,
+      maxTasks: 10,
+      healthCheck,
+      drainSeconds: 15,
+      deregistrationDelaySeconds: 15,
+      stopTimeoutSeconds: 30,
+      healthCheckGracePeriodSeconds: 60,
+      deployment: {
+        strategy: 'blue-green',
+        minHealthyPercent: 100,
+        maxPercent: 200,
+        bakeTimeMinutes: 5,
+        canaryPercent: 10,
+      },
+      scaling: { cpuPercent: 60, memoryPercent: 75, requestsPerTarget: 500 },
+    },
+    database: {
+      instanceClass: 't4g.small',
+      engineVersion: '16',
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 100,
+      multiAz: true,
+      deletionProtection: true,
+      backupRetentionDays: 7,
+    },
+    logRetentionDays: 90,
+  },
+};

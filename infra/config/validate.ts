@@ -1,0 +1,197 @@
+import {
+  AVAILABILITY_ZONES,
+  ENV_NAMES,
+  ENVIRONMENTS,
+  type EnvironmentConfig,
+  type EnvName,
+  REGIONS,
+} from './environments.js';
+
+/** A configuration mistake, worded so the reader knows which field to change and to what. */
+export class ConfigError extends Error {
+  constructor(field: string, value: unknown, expected: string) {
+    super(`config ${field} = ${JSON.stringify(value)}: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function isEnvName(name: string): name is EnvName {
+  return (ENV_NAMES as readonly string[]).includes(name);
+}
+
+/** Looks an environment up by name and validates it; the error lists the known names. */
+export function getEnvironment(name: string): EnvironmentConfig {
+  if (!isEnvName(name)) {
+    throw new ConfigError('environment', name, `one of ${ENV_NAMES.join(', ')}`);
+  }
+  return validateEnvironment(ENVIRONMENTS[name]);
+}
+
+const CIDR16 = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/;
+
+function check(ok: boolean, field: string, value: unknown, expected: string): void {
+  if (!ok) throw new ConfigError(field, value, expected);
+}
+
+function between(field: string, value: number, min: number, max: number): void {
+  check(
+    Number.isInteger(value) && value >= min && value <= max,
+    field,
+    value,
+    `an integer from ${min} to ${max}`,
+  );
+}
+
+/** Returns the config unchanged, or throws a ConfigError naming the first bad field. */
+export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
+  const at = (field: string) => `${cfg.name}.${field}`;
+  check(/^\d{12}$/.test(cfg.account), at('account'), cfg.account, 'a 12-digit AWS account id');
+  check(cfg.regions.length > 0, at('regions'), cfg.regions, 'at least one region');
+  for (const region of cfg.regions) {
+    check(
+      (REGIONS as readonly string[]).includes(region),
+      at('regions'),
+      region,
+      `one of ${REGIONS.join(', ')}`,
+    );
+    check(
+      AVAILABILITY_ZONES[region] !== undefined,
+      at('regions'),
+      region,
+      'a region with fixed availability zones',
+    );
+  }
+  check(new Set(cfg.regions).size === cfg.regions.length, at('regions'), cfg.regions, 'no duplicate regions');
+
+  const cidr = CIDR16.exec(cfg.network.cidr);
+  check(
+    cidr !== null && Number(cidr[1]) <= 255 && Number(cidr[2]) <= 255,
+    at('network.cidr'),
+    cfg.network.cidr,
+    'a /16 such as 10.0.0.0/16',
+  );
+  check(
+    [1, 2].includes(cfg.network.natGateways),
+    at('network.natGateways'),
+    cfg.network.natGateways,
+    '1 or 2',
+  );
+
+  const c = cfg.cluster;
+  check(
+    /^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(c.instanceType),
+    at('cluster.instanceType'),
+    c.instanceType,
+    'an EC2 instance type such as t3.small',
+  );
+  between(at('cluster.minInstances'), c.minInstances, 0, 100);
+  between(at('cluster.maxInstances'), c.maxInstances, 1, 100);
+  check(
+    c.minInstances <= c.maxInstances,
+    at('cluster.minInstances'),
+    c.minInstances,
+    `<= cluster.maxInstances (${c.maxInstances})`,
+  );
+  between(at('cluster.targetCapacityPercent'), c.targetCapacityPercent, 1, 100);
+  between(at('cluster.rootVolumeGiB'), c.rootVolumeGiB, 30, 1000);
+
+  const s = cfg.service;
+  between(at('service.containerPort'), s.containerPort, 1, 65535);
+  check(
+    [256, 512, 1024, 2048, 4096].includes(s.cpu),
+    at('service.cpu'),
+    s.cpu,
+    'one of 256, 512, 1024, 2048, 4096 CPU units',
+  );
+  between(at('service.memoryMiB'), s.memoryMiB, 128, 30720);
+  between(at('service.minTasks'), s.minTasks, cfg.name === 'prod' ? 2 : 1, 100);
+  between(at('service.maxTasks'), s.maxTasks, 1, 100);
+  check(s.minTasks <= s.maxTasks, at('service.minTasks'), s.minTasks, `<= service.maxTasks (${s.maxTasks})`);
+  const hc = s.healthCheck;
+  check(hc.path.startsWith('/'), at('service.healthCheck.path'), hc.path, 'a path starting with /');
+  between(at('service.healthCheck.intervalSeconds'), hc.intervalSeconds, 5, 300);
+  between(at('service.healthCheck.timeoutSeconds'), hc.timeoutSeconds, 2, 120);
+  check(
+    hc.timeoutSeconds < hc.intervalSeconds,
+    at('service.healthCheck.timeoutSeconds'),
+    hc.timeoutSeconds,
+    `< intervalSeconds (${hc.intervalSeconds})`,
+  );
+  between(at('service.healthCheck.healthyThreshold'), hc.healthyThreshold, 2, 10);
+  between(at('service.healthCheck.unhealthyThreshold'), hc.unhealthyThreshold, 2, 10);
+  between(at('service.drainSeconds'), s.drainSeconds, 0, 25);
+  between(at('service.deregistrationDelaySeconds'), s.deregistrationDelaySeconds, 0, 3600);
+  check(
+    s.deregistrationDelaySeconds <= s.drainSeconds,
+    at('service.deregistrationDelaySeconds'),
+    s.deregistrationDelaySeconds,
+    `<= service.drainSeconds (${s.drainSeconds}) so the target is gone before the task stops serving`,
+  );
+  between(at('service.stopTimeoutSeconds'), s.stopTimeoutSeconds, 2, 30);
+  check(
+    s.drainSeconds < s.stopTimeoutSeconds,
+    at('service.drainSeconds'),
+    s.drainSeconds,
+    `< service.stopTimeoutSeconds (${s.stopTimeoutSeconds}) so shutdown ends before SIGKILL`,
+  );
+  between(at('service.healthCheckGracePeriodSeconds'), s.healthCheckGracePeriodSeconds, 0, 2_147_483_647);
+  const d = s.deployment;
+  check(
+    ['rolling', 'blue-green', 'canary'].includes(d.strategy),
+    at('service.deployment.strategy'),
+    d.strategy,
+    'rolling, blue-green or canary',
+  );
+  between(at('service.deployment.minHealthyPercent'), d.minHealthyPercent, 0, 100);
+  between(at('service.deployment.maxPercent'), d.maxPercent, 100, 200);
+  between(at('service.deployment.bakeTimeMinutes'), d.bakeTimeMinutes, 0, 1440);
+  between(at('service.deployment.canaryPercent'), d.canaryPercent, 1, 99);
+  between(at('service.scaling.cpuPercent'), s.scaling.cpuPercent, 10, 95);
+  between(at('service.scaling.memoryPercent'), s.scaling.memoryPercent, 10, 95);
+  between(at('service.scaling.requestsPerTarget'), s.scaling.requestsPerTarget, 1, 100_000);
+
+  const db = cfg.database;
+  check(
+    /^[a-z][a-z0-9]*\.[a-z0-9]+$/.test(db.instanceClass),
+    at('database.instanceClass'),
+    db.instanceClass,
+    'an RDS class without the db. prefix, such as t4g.micro',
+  );
+  between(at('database.allocatedStorageGiB'), db.allocatedStorageGiB, 20, 65536);
+  check(
+    db.maxAllocatedStorageGiB >= db.allocatedStorageGiB,
+    at('database.maxAllocatedStorageGiB'),
+    db.maxAllocatedStorageGiB,
+    `>= database.allocatedStorageGiB (${db.allocatedStorageGiB})`,
+  );
+  between(at('database.backupRetentionDays'), db.backupRetentionDays, 1, 35);
+  if (cfg.name === 'prod') {
+    check(db.multiAz, at('database.multiAz'), db.multiAz, 'true in prod');
+    check(db.deletionProtection, at('database.deletionProtection'), db.deletionProtection, 'true in prod');
+  }
+  if (cfg.domain) {
+    check(
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(cfg.domain.certificateArn),
+      at('domain.certificateArn'),
+      cfg.domain.certificateArn,
+      'an ACM certificate ARN',
+    );
+  }
+  if (cfg.alarmEmail !== undefined) {
+    check(
+      /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(cfg.alarmEmail),
+      at('alarmEmail'),
+      cfg.alarmEmail,
+      'an e-mail address',
+    );
+  }
+  check(
+    [
+      1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    ].includes(cfg.logRetentionDays),
+    at('logRetentionDays'),
+    cfg.logRetentionDays,
+    'a CloudWatch Logs retention such as 7, 14, 30, 90 or 365',
+  );
+  return cfg;
+}

@@ -1,0 +1,46 @@
+/**
+ * Names shared by the CDK app, the CLI and the pipelines. Change them here and nowhere else.
+ */
+import type { EnvName, Region } from '../config/environments.js';
+
+/** The regional components, in deploy order. */
+export const COMPONENTS = ['Network', 'Data', 'Service', 'Monitoring'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** `Berth-Test-eu-west-1-Network`: env, region and component readable at a glance in the console. */
+export function stackName(env: EnvName, region: Region, component: Component): string {
+  return `Berth-${title(env)}-${region}-${component}`;
+}
+
+/** Account-wide resources (CI's OIDC provider and roles, the shared image registry) live in one stack. */
+export const GLOBAL_STACK_NAME = 'Berth-Global';
+
+/** CloudFormation output keys the CLI and the smoke test read. */
+export const OUTPUTS = {
+  serviceUrl: 'ServiceUrl',
+  repositoryUri: 'RepositoryUri',
+  clusterName: 'ClusterName',
+  serviceName: 'ServiceName',
+  dashboardUrl: 'DashboardUrl',
+  logGroupName: 'LogGroupName',
+  targetGroupArn: 'TargetGroupArn',
+  alarmTopicArn: 'AlarmTopicArn',
+  autoScalingGroupName: 'AutoScalingGroupName',
+  deployRoleArn: 'DeployRoleArn',
+} as const;
+
+/** SSM parameters: the single source of truth for what runs where. */
+export const PARAMETERS = {
+  /** The image digest (`sha256:…`) deployed to an environment; written by `berth deploy`. */
+  imageDigest: (env: EnvName) => `/berth/${env}/image-digest`,
+  /** The AMI id our Packer pipeline published for an environment and architecture; read by the Cluster. */
+  ami: (env: EnvName, arch: 'x86_64' | 'arm64') => `/berth/${env}/ami/${arch}`,
+} as const;
+
+/** CDK context key holding the image to deploy: a digest (`sha256:…`) or a tag. */
+export const IMAGE_CONTEXT_KEY = 'berth:image';
+
+/** What synth uses when no image was given; `berth deploy` refuses to ship it. */
+export const PLACEHOLDER_IMAGE = 'berth-placeholder-image-not-deployable';
