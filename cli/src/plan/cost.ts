@@ -1,0 +1,535 @@
+/**
+ * Monthly cost estimate from synthesized templates: a floor (what the stacks cost idle, at their minimum
+ * size) plus usage-driven lines whose assumption is printed next to them. A resource is either priced, in
+ * the explicit free list, or reported as "not priced" — never silently zero.
+ */
+import { type PriceTable, pricesFor, type RegionPrices } from './prices.js';
+import {
+  allResources,
+  asArray,
+  asRecord,
+  follow,
+  type LocatedResource,
+  prop,
+  resolveBoolean,
+  resolveNumber,
+  resolveString,
+  type StackTemplate,
+  UNRESOLVED,
+} from './template.js';
+
+export interface CostLine {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type: string;
+  /** What is billed, readable on its own: "EC2 t3.small (ASG minimum 1)". */
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+  readonly unitPrice: number;
+  readonly monthly: number;
+  /** floor: billed while the stacks exist at minimum size; usage: depends on traffic, from an assumption. */
+  readonly kind: 'floor' | 'usage';
+  readonly assumption?: string;
+}
+
+export interface NotPricedLine {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type: string;
+  readonly reason: string;
+}
+
+export interface FreeLine {
+  readonly type: string;
+  readonly count: number;
+  readonly reason: string;
+}
+
+export interface UsageAssumptions {
+  /** GB per month leaving the private subnets through NAT (image pulls, AWS APIs, outbound calls). */
+  readonly natGbPerMonth: number;
+  /** Average load balancer capacity units in use, per ALB, around the clock. */
+  readonly albAverageLcu: number;
+  /** GB per month ingested into CloudWatch Logs across the environment (app, flow logs, RDS exports). */
+  readonly logGbPerMonth: number;
+  /** GB stored per ECR repository (lifecycle rules keep it to the last few images). */
+  readonly ecrStoredGb: number;
+  /** GB stored per S3 bucket (ALB access logs with a lifecycle rule). */
+  readonly s3StoredGb: number;
+  /** GB per month through interface VPC endpoints, when there are any. */
+  readonly endpointGbPerMonth: number;
+  /** Metrics classic Container Insights publishes for one cluster running one service on EC2. */
+  readonly containerInsightsMetrics: number;
+}
+
+export const DEFAULT_USAGE: UsageAssumptions = {
+  natGbPerMonth: 20,
+  albAverageLcu: 1,
+  logGbPerMonth: 5,
+  ecrStoredGb: 2,
+  s3StoredGb: 5,
+  endpointGbPerMonth: 20,
+  containerInsightsMetrics: 30,
+};
+
+export interface CostReport {
+  readonly priceDate: string;
+  readonly priceSource: string;
+  readonly hoursPerMonth: number;
+  readonly lines: readonly CostLine[];
+  readonly notPriced: readonly NotPricedLine[];
+  readonly free: readonly FreeLine[];
+  readonly floorMonthly: number;
+  readonly usageMonthly: number;
+  readonly totalMonthly: number;
+  readonly usage: UsageAssumptions;
+}
+
+/** Resource types that cost nothing by themselves; the reason is printed so the list can be audited. */
+export const FREE_TYPES: Readonly<Record<string, string>> = {
+  'AWS::EC2::VPC': 'no charge',
+  'AWS::EC2::Subnet': 'no charge',
+  'AWS::EC2::RouteTable': 'no charge',
+  'AWS::EC2::Route': 'no charge',
+  'AWS::EC2::SubnetRouteTableAssociation': 'no charge',
+  'AWS::EC2::InternetGateway': 'no charge (data transfer out is billed per GB, not estimated)',
+  'AWS::EC2::VPCGatewayAttachment': 'no charge',
+  'AWS::EC2::SecurityGroup': 'no charge',
+  'AWS::EC2::SecurityGroupIngress': 'no charge',
+  'AWS::EC2::SecurityGroupEgress': 'no charge',
+  'AWS::EC2::NetworkAcl': 'no charge',
+  'AWS::EC2::NetworkAclEntry': 'no charge',
+  'AWS::EC2::SubnetNetworkAclAssociation': 'no charge',
+  'AWS::EC2::LaunchTemplate': 'priced through the Auto Scaling group that launches it',
+  'AWS::EC2::FlowLog': 'ingestion billed as CloudWatch Logs usage',
+  'AWS::AutoScaling::LaunchConfiguration': 'priced through the Auto Scaling group that launches it',
+  'AWS::AutoScaling::LifecycleHook': 'no charge',
+  'AWS::AutoScaling::ScalingPolicy': 'no charge',
+  'AWS::ApplicationAutoScaling::ScalableTarget': 'no charge',
+  'AWS::ApplicationAutoScaling::ScalingPolicy': 'no charge (its alarms are created by AWS and not billed)',
+  'AWS::ECS::Service': 'EC2 launch type: the instances are what is billed',
+  'AWS::ECS::TaskDefinition': 'no charge',
+  'AWS::ECS::CapacityProvider': 'no charge',
+  'AWS::ECS::ClusterCapacityProviderAssociations': 'no charge',
+  'AWS::ElasticLoadBalancingV2::Listener': 'included in the load balancer hour',
+  'AWS::ElasticLoadBalancingV2::ListenerRule':
+    'included in the load balancer (rule evaluations count in LCUs)',
+  'AWS::ElasticLoadBalancingV2::TargetGroup': 'no charge',
+  'AWS::ElasticLoadBalancingV2::ListenerCertificate': 'no charge',
+  'AWS::RDS::DBSubnetGroup': 'no charge',
+  'AWS::RDS::DBParameterGroup': 'no charge',
+  'AWS::SecretsManager::SecretTargetAttachment': 'no charge',
+  'AWS::SecretsManager::RotationSchedule': 'no charge (the rotation Lambda runs within the free tier)',
+  'AWS::IAM::Role': 'no charge',
+  'AWS::IAM::Policy': 'no charge',
+  'AWS::IAM::ManagedPolicy': 'no charge',
+  'AWS::IAM::InstanceProfile': 'no charge',
+  'AWS::IAM::OIDCProvider': 'no charge',
+  'AWS::KMS::Alias': 'no charge',
+  'AWS::Logs::LogGroup': 'ingestion and storage billed as CloudWatch Logs usage',
+  'AWS::Logs::MetricFilter': 'no charge',
+  'AWS::Logs::ResourcePolicy': 'no charge',
+  'AWS::SNS::Topic': 'first 1,000 e-mail notifications and 1M publishes a month are free',
+  'AWS::SNS::Subscription': 'no charge',
+  'AWS::SNS::TopicPolicy': 'no charge',
+  'AWS::S3::BucketPolicy': 'no charge',
+  'AWS::SSM::Parameter': 'standard parameters are free',
+  'AWS::ECR::ReplicationConfiguration': 'replicas are billed as ECR storage in the destination region',
+  'AWS::ECR::RegistryPolicy': 'no charge',
+  'AWS::Events::Rule': 'AWS service events are free',
+  'AWS::Lambda::Function': 'deploy-time and lifecycle-hook invocations stay within the Lambda free tier',
+  'AWS::Lambda::Permission': 'no charge',
+  'AWS::Lambda::LayerVersion': 'no charge',
+  'AWS::CloudFormation::CustomResource': 'runs a Lambda at deploy time only',
+  'AWS::CDK::Metadata': 'CDK bookkeeping, no charge',
+};
+
+type Handler = (r: LocatedResource, p: RegionPrices, ctx: Context) => Array<CostLine | NotPricedLine>;
+
+interface Context {
+  readonly table: PriceTable;
+  readonly usage: UsageAssumptions;
+}
+
+function line(
+  r: LocatedResource,
+  item: string,
+  quantity: number,
+  unit: string,
+  unitPrice: number,
+  monthlyFactor: number,
+  kind: CostLine['kind'] = 'floor',
+  assumption?: string,
+): CostLine {
+  return {
+    stack: r.stack.stackName,
+    logicalId: r.logicalId,
+    type: r.resource.Type,
+    item,
+    quantity,
+    unit,
+    unitPrice,
+    monthly: quantity * unitPrice * monthlyFactor,
+    kind,
+    ...(assumption === undefined ? {} : { assumption }),
+  };
+}
+
+function notPriced(r: LocatedResource, reason: string): NotPricedLine {
+  return { stack: r.stack.stackName, logicalId: r.logicalId, type: r.resource.Type, reason };
+}
+
+const unresolved = (r: LocatedResource, what: string) =>
+  notPriced(r, `not priced: unresolved value (${what})`);
+
+const missingPrice = (r: LocatedResource, what: string) =>
+  notPriced(r, `no price for ${what} in ${r.stack.region} (add it to cli/src/plan/prices.ts)`);
+
+/** Both sides of an ASG: the instances it keeps at minimum and their root volumes. */
+const autoScalingGroup: Handler = (r, p, { table }) => {
+  const t = r.stack.template;
+  const min = resolveNumber(prop(r, 'MinSize'), t);
+  if (min === UNRESOLVED || min === undefined) return [unresolved(r, 'MinSize')];
+  const launchSpec = asRecord(
+    prop(r, 'LaunchTemplate') ?? asRecord(prop(r, 'MixedInstancesPolicy')).LaunchTemplate,
+  );
+  const spec = asRecord(launchSpec.LaunchTemplateSpecification ?? launchSpec);
+  const template =
+    follow(r, spec.LaunchTemplateId ?? spec.LaunchTemplateName) ??
+    follow(r, { Ref: prop(r, 'LaunchConfigurationName') });
+  if (!template) return [unresolved(r, 'launch template or configuration')];
+  const data =
+    template.resource.Type === 'AWS::EC2::LaunchTemplate'
+      ? asRecord(prop(template, 'LaunchTemplateData'))
+      : asRecord(template.resource.Properties);
+  const overrides = asArray(asRecord(asRecord(prop(r, 'MixedInstancesPolicy')).LaunchTemplate).Overrides);
+  const type = resolveString(asRecord(overrides[0]).InstanceType ?? data.InstanceType, t);
+  if (type === UNRESOLVED || type === undefined) return [unresolved(r, 'InstanceType')];
+  const out: Array<CostLine | NotPricedLine> = [];
+  const hourly = p.ec2Hour[type];
+  out.push(
+    hourly === undefined
+      ? missingPrice(r, `EC2 ${type}`)
+      : line(r, `EC2 ${type} (ASG minimum ${min})`, min, 'instance-hour', hourly, table.hoursPerMonth),
+  );
+  const root = asRecord(asRecord(asArray(data.BlockDeviceMappings)[0]).Ebs);
+  const gb = resolveNumber(root.VolumeSize, t);
+  const volumeType = resolveString(root.VolumeType, t) ?? 'gp2';
+  if (gb === UNRESOLVED || volumeType === UNRESOLVED) return [...out, unresolved(r, 'root volume')];
+  const size = gb ?? 30;
+  const gbPrice = p.ebsGbMonth[volumeType];
+  out.push(
+    gbPrice === undefined
+      ? missingPrice(r, `EBS ${volumeType}`)
+      : line(
+          r,
+          `EBS ${volumeType} root volume ${size} GiB × ${min} instance(s)`,
+          size * min,
+          'GB-month',
+          gbPrice,
+          1,
+          'floor',
+          gb === undefined ? 'no block device mapping: the ECS-optimized AMI default of 30 GiB' : undefined,
+        ),
+  );
+  return out;
+};
+
+const loadBalancer: Handler = (r, p, { table, usage }) => {
+  const t = r.stack.template;
+  const type = resolveString(prop(r, 'Type'), t) ?? 'application';
+  if (type !== 'application') return [notPriced(r, `${String(type)} load balancers have no price entered`)];
+  const out: Array<CostLine | NotPricedLine> = [
+    line(r, 'Application Load Balancer', 1, 'hour', p.albHour, table.hoursPerMonth),
+    line(
+      r,
+      'ALB capacity units',
+      usage.albAverageLcu,
+      'LCU-hour',
+      p.albLcuHour,
+      table.hoursPerMonth,
+      'usage',
+      `${usage.albAverageLcu} LCU on average`,
+    ),
+  ];
+  const scheme = resolveString(prop(r, 'Scheme'), t) ?? 'internet-facing';
+  if (scheme !== 'internet-facing') return out;
+  const subnets = prop(r, 'Subnets') ?? prop(r, 'SubnetMappings');
+  if (!Array.isArray(subnets)) return [...out, unresolved(r, 'Subnets, for the public IPv4 count')];
+  return [
+    ...out,
+    line(
+      r,
+      `ALB public IPv4 addresses (one per subnet)`,
+      subnets.length,
+      'address-hour',
+      p.publicIpv4Hour,
+      table.hoursPerMonth,
+    ),
+  ];
+};
+
+const dbInstance: Handler = (r, p, { table }) => {
+  const t = r.stack.template;
+  const engine = resolveString(prop(r, 'Engine'), t);
+  if (engine !== 'postgres')
+    return [notPriced(r, `engine ${String(engine)}: only PostgreSQL prices are entered`)];
+  const cls = resolveString(prop(r, 'DBInstanceClass'), t);
+  const multiAz = resolveBoolean(prop(r, 'MultiAZ'), t) ?? false;
+  const storage = resolveNumber(prop(r, 'AllocatedStorage'), t);
+  const storageType = resolveString(prop(r, 'StorageType'), t) ?? 'gp2';
+  if (cls === UNRESOLVED || cls === undefined) return [unresolved(r, 'DBInstanceClass')];
+  if (multiAz === UNRESOLVED) return [unresolved(r, 'MultiAZ')];
+  const copies = multiAz ? 2 : 1;
+  const az = multiAz ? 'Multi-AZ ×2' : 'single-AZ';
+  const out: Array<CostLine | NotPricedLine> = [];
+  const hourly = p.rdsPostgresHour[cls];
+  out.push(
+    hourly === undefined
+      ? missingPrice(r, `RDS ${cls}`)
+      : line(r, `RDS PostgreSQL ${cls} (${az})`, copies, 'instance-hour', hourly, table.hoursPerMonth),
+  );
+  if (storage === UNRESOLVED || storage === undefined || storageType === UNRESOLVED) {
+    out.push(unresolved(r, 'AllocatedStorage / StorageType'));
+  } else {
+    const gbPrice = p.rdsStorageGbMonth[storageType];
+    out.push(
+      gbPrice === undefined
+        ? missingPrice(r, `RDS ${storageType} storage`)
+        : line(
+            r,
+            `RDS ${storageType} storage ${storage} GiB (${az})`,
+            storage * copies,
+            'GB-month',
+            gbPrice,
+            1,
+          ),
+    );
+  }
+  if (resolveBoolean(prop(r, 'ManageMasterUserPassword'), t) === true) {
+    out.push(line(r, 'RDS-managed master user secret', 1, 'secret-month', p.secretMonth, 1));
+  }
+  return out;
+};
+
+const vpcEndpoint: Handler = (r, p, { table }) => {
+  const type = resolveString(prop(r, 'VpcEndpointType'), r.stack.template) ?? 'Gateway';
+  if (type === 'Gateway') return [];
+  if (type !== 'Interface') return [notPriced(r, `${String(type)} endpoints have no price entered`)];
+  const subnets = prop(r, 'SubnetIds');
+  if (!Array.isArray(subnets)) return [unresolved(r, 'SubnetIds, for the AZ count')];
+  return [
+    line(
+      r,
+      'Interface VPC endpoint (per AZ)',
+      subnets.length,
+      'AZ-hour',
+      p.interfaceEndpointAzHour,
+      table.hoursPerMonth,
+    ),
+  ];
+};
+
+const cluster: Handler = (r, p, { usage }) => {
+  const settings = asArray(prop(r, 'ClusterSettings')).map(asRecord);
+  const insights = settings.find((s) => s.Name === 'containerInsights');
+  const value = resolveString(insights?.Value, r.stack.template);
+  if (value === undefined || value === 'disabled') return [];
+  if (value === 'enabled') {
+    return [
+      line(
+        r,
+        'Container Insights metrics',
+        usage.containerInsightsMetrics,
+        'metric-month',
+        p.metricMonth,
+        1,
+        'floor',
+        `${usage.containerInsightsMetrics} metrics for one cluster, one service on EC2 (classic Container Insights)`,
+      ),
+    ];
+  }
+  return [notPriced(r, `Container Insights "${String(value)}" bills per observation; no price entered`)];
+};
+
+const alarm: Handler = (r, p) => {
+  const t = r.stack.template;
+  const metrics = asArray(prop(r, 'Metrics')).map(asRecord);
+  const count = metrics.length === 0 ? 1 : metrics.filter((m) => m.MetricStat !== undefined).length || 1;
+  const periods =
+    metrics.length === 0 ? [prop(r, 'Period')] : metrics.map((m) => asRecord(m.MetricStat).Period);
+  const resolvedPeriods = periods.map((x) => resolveNumber(x, t));
+  if (resolvedPeriods.includes(UNRESOLVED)) return [unresolved(r, 'Period')];
+  const highRes = resolvedPeriods.some((x) => typeof x === 'number' && x < 60);
+  return [
+    highRes
+      ? line(r, 'CloudWatch alarm (high resolution)', count, 'metric-month', p.alarmHighResMetricMonth, 1)
+      : line(r, 'CloudWatch alarm', count, 'metric-month', p.alarmMetricMonth, 1),
+  ];
+};
+
+const perMonth =
+  (item: string, unit: string, price: (p: RegionPrices) => number): Handler =>
+  (r, p) => [line(r, item, 1, unit, price(p), 1)];
+
+const storedUsage =
+  (item: string, gb: (u: UsageAssumptions) => number, price: (p: RegionPrices) => number): Handler =>
+  (r, p, { usage }) => [line(r, item, gb(usage), 'GB-month', price(p), 1, 'usage', `${gb(usage)} GB stored`)];
+
+const HANDLERS: Readonly<Record<string, Handler>> = {
+  'AWS::AutoScaling::AutoScalingGroup': autoScalingGroup,
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': loadBalancer,
+  'AWS::RDS::DBInstance': dbInstance,
+  'AWS::EC2::VPCEndpoint': vpcEndpoint,
+  'AWS::ECS::Cluster': cluster,
+  'AWS::CloudWatch::Alarm': alarm,
+  'AWS::EC2::NatGateway': (r, p, { table }) => [
+    line(r, 'NAT gateway', 1, 'hour', p.natGatewayHour, table.hoursPerMonth),
+  ],
+  'AWS::EC2::EIP': (r, p, { table }) => [
+    line(r, 'Elastic IP (public IPv4)', 1, 'address-hour', p.publicIpv4Hour, table.hoursPerMonth),
+  ],
+  'AWS::CloudWatch::CompositeAlarm': perMonth(
+    'CloudWatch composite alarm',
+    'alarm-month',
+    (p) => p.compositeAlarmMonth,
+  ),
+  'AWS::CloudWatch::Dashboard': perMonth('CloudWatch dashboard', 'dashboard-month', (p) => p.dashboardMonth),
+  'AWS::SecretsManager::Secret': perMonth('Secrets Manager secret', 'secret-month', (p) => p.secretMonth),
+  'AWS::KMS::Key': perMonth('KMS customer managed key', 'key-month', (p) => p.kmsKeyMonth),
+  'AWS::ECR::Repository': storedUsage(
+    'ECR image storage',
+    (u) => u.ecrStoredGb,
+    (p) => p.ecrStorageGbMonth,
+  ),
+  'AWS::S3::Bucket': storedUsage(
+    'S3 storage (Standard)',
+    (u) => u.s3StoredGb,
+    (p) => p.s3StandardGbMonth,
+  ),
+};
+
+/** Traffic-driven lines that belong to a region rather than to one resource. */
+function regionalUsage(
+  stacks: readonly StackTemplate[],
+  region: string,
+  p: RegionPrices,
+  u: UsageAssumptions,
+): CostLine[] {
+  const inRegion = allResources(stacks).filter((r) => r.stack.region === region);
+  const first = (type: string) => inRegion.find((r) => r.resource.Type === type);
+  const out: CostLine[] = [];
+  const nat = first('AWS::EC2::NatGateway');
+  if (nat) {
+    out.push(
+      line(
+        nat,
+        'NAT data processing',
+        u.natGbPerMonth,
+        'GB',
+        p.natGatewayPerGb,
+        1,
+        'usage',
+        `${u.natGbPerMonth} GB/month through NAT in ${region}`,
+      ),
+    );
+  }
+  const logs = first('AWS::Logs::LogGroup') ?? first('AWS::EC2::FlowLog');
+  if (logs) {
+    out.push(
+      line(
+        logs,
+        'CloudWatch Logs ingestion',
+        u.logGbPerMonth,
+        'GB',
+        p.logIngestionPerGb,
+        1,
+        'usage',
+        `${u.logGbPerMonth} GB/month ingested in ${region}`,
+      ),
+    );
+  }
+  const endpoint = inRegion.find(
+    (r) =>
+      r.resource.Type === 'AWS::EC2::VPCEndpoint' &&
+      resolveString(prop(r, 'VpcEndpointType'), r.stack.template) === 'Interface',
+  );
+  if (endpoint) {
+    out.push(
+      line(
+        endpoint,
+        'Interface endpoint data processing',
+        u.endpointGbPerMonth,
+        'GB',
+        p.interfaceEndpointPerGb,
+        1,
+        'usage',
+        `${u.endpointGbPerMonth} GB/month through endpoints in ${region}`,
+      ),
+    );
+  }
+  return out;
+}
+
+function isLine(x: CostLine | NotPricedLine): x is CostLine {
+  return 'monthly' in x;
+}
+
+export function estimateCost(
+  stacks: readonly StackTemplate[],
+  table: PriceTable,
+  usage: UsageAssumptions = DEFAULT_USAGE,
+): CostReport {
+  const lines: CostLine[] = [];
+  const notPricedLines: NotPricedLine[] = [];
+  const free = new Map<string, FreeLine>();
+  const ctx: Context = { table, usage };
+  for (const r of allResources(stacks)) {
+    const type = r.resource.Type;
+    const reason =
+      FREE_TYPES[type] ??
+      (type.startsWith('Custom::') ? 'custom resource: runs a Lambda at deploy time only' : undefined);
+    if (reason !== undefined) {
+      const seen = free.get(type);
+      free.set(type, { type, count: (seen?.count ?? 0) + 1, reason });
+      continue;
+    }
+    const handler = HANDLERS[type];
+    if (!handler) {
+      notPricedLines.push(
+        notPriced(r, 'unknown resource type: may cost money (teach cli/src/plan/cost.ts about it)'),
+      );
+      continue;
+    }
+    const prices = pricesFor(table, r.stack.region);
+    if (!prices) {
+      notPricedLines.push(notPriced(r, `no price table for region ${r.stack.region}`));
+      continue;
+    }
+    for (const out of handler(r, prices, ctx)) {
+      if (isLine(out)) lines.push(out);
+      else notPricedLines.push(out);
+    }
+  }
+  for (const region of [...new Set(stacks.map((s) => s.region))]) {
+    const prices = pricesFor(table, region);
+    if (prices) lines.push(...regionalUsage(stacks, region, prices, usage));
+  }
+  const sum = (kind: CostLine['kind']) =>
+    lines.filter((l) => l.kind === kind).reduce((a, l) => a + l.monthly, 0);
+  const floorMonthly = sum('floor');
+  const usageMonthly = sum('usage');
+  return {
+    priceDate: table.date,
+    priceSource: table.source,
+    hoursPerMonth: table.hoursPerMonth,
+    lines,
+    notPriced: notPricedLines,
+    free: [...free.values()].sort((a, b) => a.type.localeCompare(b.type)),
+    floorMonthly,
+    usageMonthly,
+    totalMonthly: floorMonthly + usageMonthly,
+    usage,
+  };
+}
