@@ -1,0 +1,89 @@
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Progress } from '../ui/progress.js';
+import {
+  describeRollout,
+  describeService,
+  primaryDeployment,
+  type ServiceRef,
+  targetHealth,
+} from './service-state.js';
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface WaitOptions extends ServiceRef {
+  readonly targetGroupArn?: string;
+  /** Absolute deadline (epoch ms): the whole command shares one hard timeout. */
+  readonly deadline: number;
+  /** ECS updates deployment counters every few seconds; polling faster only costs API calls. */
+  readonly pollMs?: number;
+}
+
+export type WaitResult =
+  | { readonly outcome: 'steady'; readonly taskDefinition: string }
+  | {
+      readonly outcome: 'failed';
+      readonly taskDefinition: string;
+      readonly reason: string;
+      /** Task definition the circuit breaker went back to, if it did. */
+      readonly rolledBackTo?: string;
+    }
+  | { readonly outcome: 'timeout'; readonly taskDefinition: string; readonly lastState: string };
+
+/**
+ * Polls the service until the deployment that was primary when we started is the only one,
+ * COMPLETED, with every desired task running and (when a target group is given) every target
+ * healthy. A FAILED rollout or a primary that switched to another task definition (the circuit
+ * breaker's rollback) ends the wait early.
+ */
+export async function waitForSteadyState(
+  clients: { ecs: ECSClient; elbv2: ElasticLoadBalancingV2Client },
+  options: WaitOptions,
+  progress: Progress,
+  clock: Clock = systemClock,
+): Promise<WaitResult> {
+  const pollMs = options.pollMs ?? 5_000;
+  const first = primaryDeployment(await describeService(clients.ecs, options));
+  const taskDefinition = first?.taskDefinition ?? '';
+  let lastState = '';
+  for (;;) {
+    const service = await describeService(clients.ecs, options);
+    const primary = primaryDeployment(service);
+    const ours = service.deployments?.find((d) => d.taskDefinition === taskDefinition);
+    const targets = options.targetGroupArn
+      ? await targetHealth(clients.elbv2, options.targetGroupArn)
+      : { healthy: 0, total: 0, problems: [] };
+    lastState = describeRollout(primary, targets);
+    progress.step(lastState);
+
+    if (ours?.rolloutState === 'FAILED' || (primary && primary.taskDefinition !== taskDefinition)) {
+      const rolledBackTo =
+        primary && primary.taskDefinition !== taskDefinition ? primary.taskDefinition : undefined;
+      return {
+        outcome: 'failed',
+        taskDefinition,
+        reason: ours?.rolloutStateReason ?? 'the deployment failed',
+        ...(rolledBackTo ? { rolledBackTo } : {}),
+      };
+    }
+    const desired = primary?.desiredCount ?? 0;
+    const settled =
+      service.deployments?.length === 1 &&
+      primary?.rolloutState === 'COMPLETED' &&
+      primary.runningCount === desired &&
+      (primary.pendingCount ?? 0) === 0;
+    const healthy = !options.targetGroupArn || (targets.healthy >= desired && targets.problems.length === 0);
+    if (settled && healthy) return { outcome: 'steady', taskDefinition };
+
+    if (clock.now() + pollMs > options.deadline) return { outcome: 'timeout', taskDefinition, lastState };
+    await clock.sleep(pollMs);
+  }
+}

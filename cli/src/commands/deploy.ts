@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { deployEnvironment } from '../deploy/deploy-flow.js';
+import { parseDuration } from '../duration.js';
+import { type ContextProvider, printJson, withRegion } from './shared.js';
+
+interface DeployFlags {
+  imageTag?: string;
+  imageDigest?: string;
+  region?: string;
+  timeout: string;
+  skipBuild?: boolean;
+  json?: boolean;
+}
+
+export function registerDeployCommand(program: Command, context: ContextProvider): void {
+  withRegion(
+    program
+      .command('deploy')
+      .description('deploy an environment: image, stacks in order, steady state, smoke test, digest record')
+      .argument('<env>', 'environment name (test, prod)')
+      .option('--image-tag <tag>', 'deploy this ECR tag (resolved to its digest first)')
+      .option('--image-digest <digest>', 'deploy this image digest (sha256:…), e.g. the one CI built')
+      .option('--skip-build', 'without an image flag: keep the digest already deployed (infrastructure-only)')
+      .option('--timeout <duration>', 'give up (and explain) after this long', '30m')
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (env: string, flags: DeployFlags) => {
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const ctx = context();
+    const result = await deployEnvironment(ctx, {
+      env,
+      ...(flags.region ? { region: flags.region } : {}),
+      ...(flags.imageTag ? { imageTag: flags.imageTag } : {}),
+      ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
+      skipBuild: flags.skipBuild ?? false,
+      timeoutMs,
+    });
+    if (flags.json) printJson(ctx, result);
+    else for (const r of result.regions) ctx.stdout.write(`${r.url}\n`);
+  });
+}

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { rollbackEnvironment } from '../deploy/rollback-flow.js';
+import { parseDuration } from '../duration.js';
+import { type ContextProvider, printJson, withRegion } from './shared.js';
+
+export function registerRollbackCommand(program: Command, context: ContextProvider): void {
+  withRegion(
+    program
+      .command('rollback')
+      .description('redeploy the image that ran before the current one and wait for steady state')
+      .argument('<env>', 'environment name (test, prod)')
+      .option('--to <digest>', 'roll back to this digest instead of the previous one')
+      .option('--timeout <duration>', 'give up after this long', '20m')
+      .option('--json', 'print the result as JSON on stdout'),
+  ).action(async (env: string, flags: { to?: string; region?: string; timeout: string; json?: boolean }) => {
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const ctx = context();
+    const result = await rollbackEnvironment(ctx, {
+      env,
+      timeoutMs,
+      ...(flags.to ? { to: flags.to } : {}),
+      ...(flags.region ? { region: flags.region } : {}),
+    });
+    if (flags.json) printJson(ctx, result);
+    else ctx.stdout.write(`${result.env} now runs ${result.to}\n`);
+  });
+}

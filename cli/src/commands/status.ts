@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { environmentStatus, formatStatus } from '../observe/status.js';
+import { type ContextProvider, printJson, withRegion } from './shared.js';
+
+export function registerStatusCommand(program: Command, context: ContextProvider): void {
+  withRegion(
+    program
+      .command('status')
+      .description('what runs where: image digest, task counts, rollout, target health, alarms, URL')
+      .argument('<env>', 'environment name (test, prod)')
+      .option('--json', 'print the status as JSON on stdout'),
+  ).action(async (env: string, flags: { region?: string; json?: boolean }) => {
+    const ctx = context();
+    const status = await environmentStatus(ctx, { env, ...(flags.region ? { region: flags.region } : {}) });
+    if (flags.json) printJson(ctx, status);
+    else ctx.stdout.write(`${formatStatus(status)}\n`);
+  });
+}

@@ -1,0 +1,64 @@
+import { COMPONENTS, OUTPUTS } from '../../../infra/lib/naming.js';
+import { releaseClusterCapacity, scaleServiceToZero } from '../aws/capacity.js';
+import { checkCredentials } from '../aws/credentials.js';
+import { readOutputs } from '../aws/stack-outputs.js';
+import type { CommandContext } from '../context.js';
+import { withTimeout } from '../context.js';
+import { CliError } from '../errors.js';
+import { resolveTargets } from '../target.js';
+
+export interface DestroyRequest {
+  readonly env: string;
+  readonly region?: string;
+  readonly yesDestroyProd: boolean;
+  readonly timeoutMs: number;
+}
+
+/**
+ * `berth destroy`: empties the service and the cluster's instances first (a capacity provider with
+ * managed termination protection otherwise blocks the Service stack's deletion for hours), then
+ * deletes Monitoring → Service → Data → Network. The Global stack (shared registry, CI roles) stays.
+ */
+export async function destroyEnvironment(ctx: CommandContext, request: DestroyRequest): Promise<string[]> {
+  const targets = resolveTargets(request.env, request.region);
+  const config = targets[0]!.config;
+  if (config.name === 'prod' && !request.yesDestroyProd) {
+    throw new CliError('refusing to destroy prod: pass --yes-destroy-prod if you really mean it');
+  }
+  const deadline = ctx.clock.now() + request.timeoutMs;
+  await checkCredentials(ctx.clients(targets[0]!.region).sts, config.account);
+  const deployer = await ctx.deployer([config.name]);
+  const destroyed: string[] = [];
+
+  for (const target of targets) {
+    const aws = ctx.clients(target.region);
+    const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
+    const cluster = outputs[OUTPUTS.clusterName];
+    const service = outputs[OUTPUTS.serviceName];
+    if (cluster && service) {
+      await scaleServiceToZero(aws.ecs, { cluster, service }, deadline, ctx.progress, ctx.clock);
+    }
+    if (cluster) await releaseClusterCapacity(aws, cluster, ctx.progress);
+
+    const reverse = [...COMPONENTS].reverse();
+    const keepData = config.database.deletionProtection;
+    for (const component of reverse) {
+      const name = target.stacks[component];
+      if (keepData && (component === 'Data' || component === 'Network')) {
+        throw new CliError(
+          `stopped before ${target.stacks.Data}: the ${config.name} database has deletion protection, so its data is never deleted by accident`,
+          [
+            `Destroyed so far: ${destroyed.join(', ') || 'nothing'}.`,
+            'To delete the database too (a final snapshot is kept):',
+            `  1. aws rds modify-db-instance --region ${target.region} --db-instance-identifier <id from the ${target.stacks.Data} stack> --no-deletion-protection --apply-immediately`,
+            `  2. cd infra && npx cdk destroy ${target.stacks.Data} ${target.stacks.Network}`,
+          ].join('\n'),
+        );
+      }
+      ctx.progress.step(`destroying ${name}`);
+      await withTimeout(deployer.destroy([name]), deadline - ctx.clock.now(), `destroying ${name}`);
+      destroyed.push(name);
+    }
+  }
+  return destroyed;
+}

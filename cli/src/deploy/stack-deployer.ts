@@ -1,0 +1,18 @@
+/**
+ * The seam between the CLI's orchestration and the CDK toolkit: deploy or destroy named stacks with
+ * a given CDK context. The real implementation synthesizes infra's app in-process; tests use a fake
+ * that records calls, because a real deploy needs AWS.
+ */
+export interface StackDeployer {
+  /** Deploys the stacks one after another in the given order; rejects on the first failure. */
+  deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<void>;
+  /** Destroys the stacks one after another in the given order. */
+  destroy(stackNames: readonly string[]): Promise<void>;
+}
+
+/** infra/lib/app.ts's factory, typed here so the CLI does not load aws-cdk-lib until it deploys. */
+export type CreateApp = (props?: {
+  outdir?: string;
+  context?: Record<string, unknown>;
+  environments?: string[];
+}) => { synth(): unknown };

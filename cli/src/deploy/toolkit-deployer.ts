@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { StackSelectionStrategy, Toolkit } from '@aws-cdk/toolkit-lib';
+import type { CreateApp, StackDeployer } from './stack-deployer.js';
+
+const INFRA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../infra');
+const APP_MODULE = path.join(INFRA_DIR, 'lib/app.ts');
+
+/** cdk.json's context (feature flags, fixed availability zones): in-process synth does not read it itself. */
+function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(INFRA_DIR, 'cdk.json'), 'utf8')) as { context?: object };
+  return { ...cdkJson.context };
+}
+
+/**
+ * Deploys through @aws-cdk/toolkit-lib, synthesizing infra's CDK app in this process (no `cdk`
+ * subprocess, no cdk.json lookup). Each call synthesizes once and deploys stack by stack, so the
+ * order the CLI chooses is the order CloudFormation sees.
+ */
+export class ToolkitStackDeployer implements StackDeployer {
+  private readonly toolkit = new Toolkit();
+
+  constructor(private readonly environments?: string[]) {}
+
+  private async assembly(context: Record<string, unknown>) {
+    // A runtime path keeps tsc from resolving infra's app (and aws-cdk-lib) when type-checking the CLI.
+    const { createApp } = (await import(pathToFileURL(APP_MODULE).href)) as { createApp: CreateApp };
+    const source = await this.toolkit.fromAssemblyBuilder(async (props) => {
+      const app = createApp({
+        outdir: props.outdir,
+        context: { ...cdkJsonContext(), ...props.context, ...context },
+        ...(this.environments ? { environments: this.environments } : {}),
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: toolkit-lib wants the cx-api assembly synth() returns.
+      return app.synth() as any;
+    });
+    return this.toolkit.synth(source);
+  }
+
+  async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<void> {
+    const assembly = await this.assembly(context);
+    try {
+      for (const name of stackNames) {
+        await this.toolkit.deploy(assembly, {
+          stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH, patterns: [name] },
+        });
+      }
+    } finally {
+      await assembly.dispose();
+    }
+  }
+
+  async destroy(stackNames: readonly string[]): Promise<void> {
+    const assembly = await this.assembly({});
+    try {
+      for (const name of stackNames) {
+        await this.toolkit.destroy(assembly, {
+          stacks: { strategy: StackSelectionStrategy.PATTERN_MATCH, patterns: [name] },
+        });
+      }
+    } finally {
+      await assembly.dispose();
+    }
+  }
+}

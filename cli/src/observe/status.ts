@@ -1,0 +1,99 @@
+import { OUTPUTS } from '../../../infra/lib/naming.js';
+import { type FiringAlarm, firingAlarms } from '../aws/alarms.js';
+import { checkCredentials } from '../aws/credentials.js';
+import { readDeployedDigest } from '../aws/image-digest.js';
+import {
+  describeService,
+  primaryDeployment,
+  type TargetSummary,
+  targetHealth,
+} from '../aws/service-state.js';
+import { readOutputs } from '../aws/stack-outputs.js';
+import type { CommandContext } from '../context.js';
+import { resolveTarget } from '../target.js';
+
+export interface EnvironmentStatus {
+  readonly env: string;
+  readonly region: string;
+  readonly url?: string;
+  readonly digest?: string;
+  readonly deployed: boolean;
+  readonly service?: {
+    readonly name: string;
+    readonly running: number;
+    readonly desired: number;
+    readonly pending: number;
+    readonly rolloutState: string;
+    readonly deployments: number;
+    readonly taskDefinition?: string;
+  };
+  readonly targets?: TargetSummary;
+  readonly alarms: FiringAlarm[];
+}
+
+/** Alarm names start with the env's stack prefix (`Berth-Test-…`): see infra/lib/constructs/monitoring.ts. */
+export function alarmPrefix(env: string): string {
+  return `Berth-${env.charAt(0).toUpperCase()}${env.slice(1)}-`;
+}
+
+export async function environmentStatus(
+  ctx: CommandContext,
+  request: { env: string; region?: string },
+): Promise<EnvironmentStatus> {
+  const target = resolveTarget(request.env, request.region);
+  const aws = ctx.clients(target.region);
+  await checkCredentials(aws.sts, target.config.account);
+  const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
+  const digest = await readDeployedDigest(aws.ssm, target.env);
+  const alarms = await firingAlarms(aws.cloudwatch, alarmPrefix(target.env));
+  const url = outputs[OUTPUTS.serviceUrl];
+  const base = {
+    env: target.env,
+    region: target.region,
+    ...(url ? { url } : {}),
+    ...(digest ? { digest } : {}),
+    alarms,
+  };
+  const cluster = outputs[OUTPUTS.clusterName];
+  const serviceName = outputs[OUTPUTS.serviceName];
+  if (!cluster || !serviceName) return { ...base, deployed: false };
+
+  const service = await describeService(aws.ecs, { cluster, service: serviceName });
+  const primary = primaryDeployment(service);
+  const targetGroupArn = outputs[OUTPUTS.targetGroupArn];
+  return {
+    ...base,
+    deployed: true,
+    service: {
+      name: serviceName,
+      running: service.runningCount ?? 0,
+      desired: service.desiredCount ?? 0,
+      pending: service.pendingCount ?? 0,
+      rolloutState: primary?.rolloutState ?? 'UNKNOWN',
+      deployments: service.deployments?.length ?? 0,
+      ...(primary?.taskDefinition ? { taskDefinition: primary.taskDefinition } : {}),
+    },
+    ...(targetGroupArn ? { targets: await targetHealth(aws.elbv2, targetGroupArn) } : {}),
+  };
+}
+
+export function formatStatus(s: EnvironmentStatus): string {
+  const lines = [`${s.env} (${s.region})`];
+  lines.push(`  url:         ${s.url ?? '(not deployed)'}`);
+  lines.push(`  image:       ${s.digest ?? '(none recorded)'}`);
+  if (s.service) {
+    lines.push(
+      `  service:     ${s.service.running}/${s.service.desired} running, ${s.service.pending} pending, ` +
+        `rollout ${s.service.rolloutState}${s.service.deployments > 1 ? ` (${s.service.deployments} deployments)` : ''}`,
+    );
+  } else {
+    lines.push('  service:     (not deployed)');
+  }
+  if (s.targets) {
+    lines.push(`  targets:     ${s.targets.healthy}/${s.targets.total} healthy`);
+    for (const p of s.targets.problems) lines.push(`               ${p}`);
+  }
+  lines.push(`  alarms:      ${s.alarms.length === 0 ? 'none in ALARM' : `${s.alarms.length} in ALARM`}`);
+  for (const a of s.alarms) lines.push(`               ${a.name}: ${a.reason}`);
+  return lines.join('\n');
+}
