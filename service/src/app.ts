@@ -1,0 +1,65 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServiceConfig } from './config.js';
+import type { PgliteTuning } from './db/connect.js';
+import database from './plugins/database.js';
+import errors from './plugins/errors.js';
+import lifecycle from './plugins/lifecycle.js';
+import metrics from './plugins/metrics.js';
+import requestId, { requestIdFor } from './plugins/request-id.js';
+import staticFiles from './plugins/static.js';
+import cartRoutes from './routes/carts/index.js';
+import healthRoutes from './routes/health/index.js';
+import productRoutes from './routes/products/index.js';
+import { BODY_LIMIT_BYTES } from './schemas/limits.js';
+
+export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'keepAliveTimeoutSeconds' | 'database'>;
+
+export interface AppOptions {
+  /** Directory of the storefront files; defaults to service/public. */
+  publicDir?: string;
+  /** Passed to PGlite when the embedded database is used. */
+  pglite?: PgliteTuning;
+}
+
+/** Builds the whole service without listening: server.ts listens, tests use `inject`. */
+export async function buildApp(config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    genReqId: requestIdFor,
+    bodyLimit: BODY_LIMIT_BYTES,
+    keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
+    // On close, drop idle keep-alive sockets at once; requests in flight still finish.
+    forceCloseConnections: 'idle',
+    ajv: {
+      // Reject what the schema does not allow rather than silently dropping or coercing it.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Berth cart API',
+        version: '1.0.0',
+        description: 'Errors are JSON: { "error": "<code>", "message": "<sentence>" }.',
+      },
+    },
+  });
+  await app.register(requestId);
+  await app.register(errors);
+  await app.register(metrics);
+  await app.register(lifecycle);
+  await app.register(database, { database: config.database, pglite: options.pglite });
+
+  await app.register(healthRoutes);
+  await app.register(productRoutes);
+  await app.register(cartRoutes);
+  await app.register(staticFiles, { root: options.publicDir });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.ready();
+  return app;
+}

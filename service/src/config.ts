@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Thrown for a bad environment value; the message is one line naming the variable and what it expects. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const SSL_MODES = ['disable', 'require', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** TLS towards PostgreSQL; `ca` holds the PEM text of PGSSLROOTCERT when the server must be verified. */
+export type PostgresTls = { mode: 'disable' } | { mode: 'require' } | { mode: 'verify-full'; ca: string };
+
+export interface PostgresDatabaseConfig {
+  kind: 'postgres';
+  /** DATABASE_URL; the PG* fields below fill in whatever it leaves out. */
+  connectionString: string | undefined;
+  host: string | undefined;
+  port: number | undefined;
+  user: string | undefined;
+  password: string | undefined;
+  database: string | undefined;
+  tls: PostgresTls;
+}
+
+export interface PgliteDatabaseConfig {
+  kind: 'pglite';
+  /** Absolute directory the embedded database persists to; null keeps it in memory (tests). */
+  dataDir: string | null;
+}
+
+export type DatabaseConfig = PostgresDatabaseConfig | PgliteDatabaseConfig;
+
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  shutdownDrainSeconds: number;
+  keepAliveTimeoutSeconds: number;
+  database: DatabaseConfig;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses the environment once; every value stays a string until it is parsed here. */
+export function parseConfig(env: Env = process.env, cwd: string = process.cwd()): ServiceConfig {
+  return {
+    host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
+    port: integer(env, 'PORT', { min: 0, max: 65535, fallback: 8080 }),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', { min: 0, max: 300, fallback: 5 }),
+    // Must outlive the ALB's 60 s idle timeout, or the ALB reuses sockets the service already closed (502s).
+    keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', { min: 1, max: 4000, fallback: 65 }),
+    database: parseDatabase(env, cwd),
+  };
+}
+
+function parseDatabase(env: Env, cwd: string): DatabaseConfig {
+  const connectionString = nonEmpty(env, 'DATABASE_URL');
+  const host = nonEmpty(env, 'PGHOST');
+  if (connectionString === undefined && host === undefined) {
+    return { kind: 'pglite', dataDir: resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? '.data') };
+  }
+  if (connectionString !== undefined && !/^postgres(ql)?:\/\//.test(connectionString)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const portText = nonEmpty(env, 'PGPORT');
+  return {
+    kind: 'postgres',
+    connectionString,
+    host,
+    port: portText === undefined ? undefined : integer(env, 'PGPORT', { min: 1, max: 65535, fallback: 5432 }),
+    user: nonEmpty(env, 'PGUSER'),
+    password: env.PGPASSWORD === '' ? undefined : env.PGPASSWORD,
+    database: nonEmpty(env, 'PGDATABASE'),
+    tls: parseTls(env),
+  };
+}
+
+function parseTls(env: Env): PostgresTls {
+  const mode = oneOf(env, 'PGSSLMODE', SSL_MODES, 'disable');
+  if (mode !== 'verify-full') return { mode };
+  const caFile = nonEmpty(env, 'PGSSLROOTCERT');
+  if (caFile === undefined) {
+    throw new ConfigError('PGSSLROOTCERT must name the CA bundle file (PEM) when PGSSLMODE=verify-full');
+  }
+  try {
+    return { mode, ca: readFileSync(caFile, 'utf8') };
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`PGSSLROOTCERT names a file that cannot be read (${reason}): ${caFile}`);
+  }
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, rule: { min: number; max: number; fallback: number }): number {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return rule.fallback;
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < rule.min || value > rule.max) {
+    throw new ConfigError(`${name} must be an integer from ${rule.min} to ${rule.max}, got "${text}"`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
+  }
+  return text as T;
+}
