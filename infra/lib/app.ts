@@ -1,0 +1,139 @@
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  AVAILABILITY_ZONES,
+  ENV_NAMES,
+  type EnvName,
+  GLOBAL,
+  REGIONS,
+  type Region,
+} from '../config/environments.js';
+import { getEnvironment } from '../config/validate.js';
+import { type Component, GLOBAL_STACK_NAME, stackName } from './naming.js';
+import { DataStack } from './stacks/data-stack.js';
+import { GlobalStack } from './stacks/global-stack.js';
+import { MonitoringStack } from './stacks/monitoring-stack.js';
+import { NetworkStack } from './stacks/network-stack.js';
+import { ServiceStack } from './stacks/service-stack.js';
+
+/** Feature flags this app depends on; cdk.json repeats them for the CLI (a test keeps the two in step). */
+export const FEATURE_FLAGS = {
+  '@aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig': true,
+  '@aws-cdk/core:validateAgainstDefaultRules': true,
+  '@aws-cdk/aws-ec2:uniqueImdsv2TemplateName': true,
+  '@aws-cdk/aws-iam:minimizePolicies': true,
+  '@aws-cdk/aws-ecs:removeDefaultDesiredCount': true,
+  // Exports protect the producer: a referenced VPC or secret cannot be deleted under a running stack.
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+} as const;
+
+/** Fixed AZ lists in the context keys the VPC would otherwise look up (no credentials needed to synth). */
+export function availabilityZoneContext(account: string): Record<string, string[]> {
+  return Object.fromEntries(
+    REGIONS.map((region) => [
+      `availability-zones:account=${account}:region=${region}`,
+      [...AVAILABILITY_ZONES[region]],
+    ]),
+  );
+}
+
+export interface CreateAppProps {
+  /** Cloud assembly directory. @default - the CDK default (cdk.out, or what the CLI passes) */
+  readonly outdir?: string;
+  /** Extra context, e.g. `{ 'berth:image': 'sha256:…' }`; wins over the defaults. */
+  readonly context?: Record<string, unknown>;
+  /** Environments to include. @default - every environment in ENV_NAMES */
+  readonly environments?: readonly EnvName[];
+}
+
+function tag(scope: import('constructs').IConstruct, env: EnvName | 'global', component: string): void {
+  Tags.of(scope).add('Project', 'berth');
+  Tags.of(scope).add('Environment', env);
+  Tags.of(scope).add('Component', component);
+}
+
+/**
+ * Builds the whole platform: the Global stack, then per environment and region the component stacks
+ * in deploy order (Network → Data → Service → Monitoring). Pure: reads no environment variables,
+ * so the CLI can build it in-process.
+ */
+export function createApp(props: CreateAppProps = {}): App {
+  const environments = props.environments ?? ENV_NAMES;
+  const configs = environments.map((name) => getEnvironment(name));
+  const accounts = new Set([GLOBAL.account, ...configs.map((c) => c.account)]);
+  const app = new App({
+    outdir: props.outdir,
+    context: {
+      ...FEATURE_FLAGS,
+      ...Object.assign({}, ...[...accounts].map(availabilityZoneContext)),
+      ...props.context,
+    },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+  const regionsInUse = new Set<Region>([GLOBAL.primaryRegion]);
+  for (const config of Object.values(ENV_NAMES).map((n) => getEnvironment(n))) {
+    for (const region of config.regions) regionsInUse.add(region);
+  }
+  const global = new GlobalStack(app, GLOBAL_STACK_NAME, {
+    env: { account: GLOBAL.account, region: GLOBAL.primaryRegion },
+    description: 'Berth account-wide resources: shared image registry and GitHub Actions access',
+    global: GLOBAL,
+    // Replicate for every configured environment, not just the ones built now, so a partial app
+    // (e.g. `berth plan test`) never proposes dropping prod's replica.
+    regionsInUse: [...regionsInUse],
+    terminationProtection: true,
+  });
+  tag(global, 'global', 'Global');
+
+  for (const config of configs) {
+    for (const region of config.regions) {
+      const env = { account: config.account, region };
+      const name = (component: Component) => stackName(config.name, region, component);
+      const description = (what: string) => `Berth ${config.name} ${region}: ${what}`;
+      const protect = config.name === 'prod';
+
+      const network = new NetworkStack(app, name('Network'), {
+        env,
+        config,
+        region,
+        description: description('VPC, subnets, NAT, flow logs'),
+        terminationProtection: protect,
+      });
+      const data = new DataStack(app, name('Data'), {
+        env,
+        config,
+        region,
+        vpc: network.network.vpc,
+        description: description('PostgreSQL'),
+        terminationProtection: protect,
+      });
+      const service = new ServiceStack(app, name('Service'), {
+        env,
+        config,
+        vpc: network.network.vpc,
+        database: data.database,
+        repositoryName: GLOBAL.repositoryName,
+        description: description('ECS cluster, load balancer, service'),
+      });
+      // The repository is referenced by name (replicas exist per region), so the order is explicit.
+      service.addStackDependency(global, 'pulls images from the shared registry');
+      const monitoring = new MonitoringStack(app, name('Monitoring'), {
+        env,
+        config,
+        service,
+        database: data.database,
+        description: description('dashboard and alarms'),
+      });
+
+      const stacks: [Component, import('aws-cdk-lib').Stack][] = [
+        ['Network', network],
+        ['Data', data],
+        ['Service', service],
+        ['Monitoring', monitoring],
+      ];
+      for (const [component, stack] of stacks) tag(stack, config.name, component);
+    }
+  }
+  return app;
+}

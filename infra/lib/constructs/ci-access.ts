@@ -1,0 +1,194 @@
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { EnvName } from '../../config/environments.js';
+import { PARAMETERS } from '../naming.js';
+
+export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+export interface CiAccessProps {
+  /** `owner/name` of the GitHub repository whose workflows may assume the roles. */
+  readonly githubRepository: string;
+  /** GitHub environment (with required reviewers) that gates prod deploys. */
+  readonly prodEnvironment: string;
+  /** The shared image repository: test's role pushes to it, prod's role only reads it. */
+  readonly repository: ecr.IRepository;
+  /**
+   * The CDK bootstrap qualifier of the target accounts' bootstrap roles.
+   * @default 'hnb659fds' - the CDK default
+   */
+  readonly bootstrapQualifier?: string;
+  /**
+   * Pass an existing provider's ARN when the account already has one for GitHub (only one per URL is allowed).
+   * @default - a new provider is created
+   */
+  readonly existingProviderArn?: string;
+}
+
+/**
+ * GitHub Actions → AWS without long-lived keys: an OIDC provider and three roles.
+ * - test deploy: only workflows on `main`; may push images.
+ * - prod deploy: only jobs running in the protected GitHub environment; promotes digests, never pushes.
+ * - plan: pull requests; read-only (CDK lookup role and stack reads) for `berth plan`.
+ */
+export class CiAccess extends Construct {
+  public readonly providerArn: string;
+  public readonly deployRoles: Readonly<Record<EnvName, iam.Role>>;
+  public readonly planRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CiAccessProps) {
+    super(scope, id);
+    const qualifier = props.bootstrapQualifier ?? 'hnb659fds';
+
+    if (!/^[\w.-]+\/[\w.-]+$/.test(props.githubRepository)) {
+      throw new Error(
+        `CiAccess githubRepository (${props.githubRepository}) must be owner/name, e.g. berth-dev/berth`,
+      );
+    }
+    if (!/^[\w.-]+$/.test(props.prodEnvironment)) {
+      throw new Error(
+        `CiAccess prodEnvironment (${props.prodEnvironment}) must be a GitHub environment name`,
+      );
+    }
+
+    this.providerArn =
+      props.existingProviderArn ??
+      new iam.OidcProviderNative(this, 'GitHubProvider', {
+        url: `https://${GITHUB_OIDC_HOST}`,
+        clientIds: [GITHUB_OIDC_AUDIENCE],
+      }).oidcProviderArn;
+
+    const { account, partition } = Stack.of(this);
+    const repo = props.githubRepository;
+    const trust = (subject: string) =>
+      new iam.WebIdentityPrincipal(this.providerArn, {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
+          [`${GITHUB_OIDC_HOST}:sub`]: subject,
+        },
+      });
+    // How cdk-nag prints the account in a finding: literal for an env-bound stack, else the pseudo parameter.
+    const acct = Token.isUnresolved(account) ? '<AWS::AccountId>' : account;
+    const bootstrapRole = (kind: string) =>
+      `arn:${partition}:iam::${account}:role/cdk-${qualifier}-${kind}-role-${account}-*`;
+
+    const deployRole = (env: EnvName, subject: string) => {
+      const role = new iam.Role(this, `${env === 'test' ? 'Test' : 'Prod'}DeployRole`, {
+        roleName: `berth-ci-deploy-${env}`,
+        description: `GitHub Actions deploys to ${env} (${subject})`,
+        assumedBy: trust(subject),
+        maxSessionDuration: Duration.hours(1),
+      });
+      // CloudFormation changes go through the CDK bootstrap roles; their policies bound what a deploy can do.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['sts:AssumeRole', 'sts:TagSession'],
+          resources: ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map(bootstrapRole),
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+          resources: [`arn:${partition}:ssm:*:${account}:parameter${PARAMETERS.imageDigest(env)}`],
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:UpdateService'],
+          resources: [`arn:${partition}:ecs:*:${account}:service/*`],
+          // Stack tags reach the service, so the test role cannot touch prod's service and vice versa.
+          conditions: { StringEquals: { 'aws:ResourceTag/Environment': env } },
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ecs:DescribeServices',
+            'ecs:DescribeTaskDefinition',
+            'ecs:DescribeTasks',
+            'ecs:ListTasks',
+            'ecs:DescribeClusters',
+            'cloudformation:DescribeStacks',
+            'cloudformation:DescribeStackEvents',
+            'logs:FilterLogEvents',
+            'logs:GetLogEvents',
+            'logs:DescribeLogStreams',
+            'elasticloadbalancing:DescribeTargetHealth',
+          ],
+          resources: ['*'],
+        }),
+      );
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+      Validations.of(role).acknowledge(
+        {
+          id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'Read-only describe/log reads to wait for a rollout (names are generated), and ecr:GetAuthorizationToken, which has no resource scope.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-deploy-role-${acct}-*]`,
+          reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-file-publishing-role-${acct}-*]`,
+          reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-image-publishing-role-${acct}-*]`,
+          reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-lookup-role-${acct}-*]`,
+          reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:*:${acct}:parameter${PARAMETERS.imageDigest(env)}]`,
+          reason: 'The same parameter name exists in every region the environment runs in.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:service/*]`,
+          reason:
+            'Service names are generated; the Environment tag condition confines the role to its own env.',
+        },
+      );
+      return role;
+    };
+
+    const testRole = deployRole('test', `repo:${repo}:ref:refs/heads/main`);
+    props.repository.grantPullPush(testRole);
+    const prodRole = deployRole('prod', `repo:${repo}:environment:${props.prodEnvironment}`);
+    // Prod promotes the digest test already ran; it verifies the image exists but never writes one.
+    props.repository.grantPull(prodRole);
+    props.repository.grantRead(prodRole);
+    this.deployRoles = { test: testRole, prod: prodRole };
+
+    this.planRole = new iam.Role(this, 'PlanRole', {
+      roleName: 'berth-ci-plan',
+      description: 'GitHub Actions pull requests: read-only diff (berth plan)',
+      assumedBy: trust(`repo:${repo}:pull_request`),
+      maxSessionDuration: Duration.hours(1),
+    });
+    this.planRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [bootstrapRole('lookup')] }),
+    );
+    this.planRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
+        resources: [`arn:${partition}:cloudformation:*:${account}:stack/Berth-*/*`],
+      }),
+    );
+    Validations.of(this.planRole).acknowledge(
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-lookup-role-${acct}-*]`,
+        reason:
+          'The CDK lookup role exists once per region; the wildcard is the region suffix. It is read-only.',
+      },
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/Berth-*/*]`,
+        reason: 'Read-only access to Berth stacks in any region, for the diff.',
+      },
+    );
+  }
+}

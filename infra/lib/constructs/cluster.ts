@@ -1,0 +1,187 @@
+import { Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { AmiSource, Architecture, EnvName } from '../../config/environments.js';
+import { PARAMETERS } from '../naming.js';
+
+export interface ClusterProps {
+  readonly envName: EnvName;
+  readonly vpc: ec2.IVpc;
+  /** EC2 instance type of the container instances, e.g. `t3.small`; must match `architecture`. */
+  readonly instanceType: string;
+  /**
+   * CPU architecture; picks the ECS-optimized AMI variant or the Berth AMI parameter.
+   * @default 'x86_64'
+   */
+  readonly architecture?: Architecture;
+  /**
+   * Where the AMI id comes from. Both resolve an SSM parameter at deploy time, so a changed parameter
+   * shows up as a new launch template version on the next deploy (never at synth, never a lookup).
+   * @default 'aws-ecs-al2023' - AWS's public ECS-optimized Amazon Linux 2023 parameter
+   */
+  readonly amiSource?: AmiSource;
+  /** Smallest Auto Scaling group size. */
+  readonly minInstances: number;
+  /** Largest Auto Scaling group size; the capacity provider scales between the two. */
+  readonly maxInstances: number;
+  /**
+   * Managed scaling target: share of the group's capacity ECS keeps reserved by tasks.
+   * @default 100 - no idle instance is kept warm
+   */
+  readonly targetCapacityPercent?: number;
+  /**
+   * Size of the encrypted gp3 root volume (images and container logs live there).
+   * @default 30
+   */
+  readonly rootVolumeGiB?: number;
+}
+
+/**
+ * The ECS cluster and its EC2 capacity: a launch template (IMDSv2, encrypted gp3 root volume, no public IP),
+ * an Auto Scaling group in the private subnets, and a capacity provider with managed scaling,
+ * termination protection and draining. Instances are reached with Session Manager, never SSH.
+ */
+export class Cluster extends Construct {
+  public readonly cluster: ecs.Cluster;
+  public readonly capacityProvider: ecs.AsgCapacityProvider;
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly instanceSecurityGroup: ec2.SecurityGroup;
+  public readonly launchTemplate: ec2.LaunchTemplate;
+  public readonly instanceRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ClusterProps) {
+    super(scope, id);
+    const architecture = props.architecture ?? 'x86_64';
+    const amiSource = props.amiSource ?? 'aws-ecs-al2023';
+    const targetCapacityPercent = props.targetCapacityPercent ?? 100;
+    const rootVolumeGiB = props.rootVolumeGiB ?? 30;
+
+    if (!Number.isInteger(props.minInstances) || props.minInstances < 0) {
+      throw new Error(`Cluster minInstances (${props.minInstances}) must be a whole number >= 0`);
+    }
+    if (!Number.isInteger(props.maxInstances) || props.maxInstances < Math.max(1, props.minInstances)) {
+      throw new Error(
+        `Cluster maxInstances (${props.maxInstances}) must be >= 1 and >= minInstances (${props.minInstances})`,
+      );
+    }
+    if (
+      !Number.isInteger(targetCapacityPercent) ||
+      targetCapacityPercent < 1 ||
+      targetCapacityPercent > 100
+    ) {
+      throw new Error(
+        `Cluster targetCapacityPercent (${targetCapacityPercent}) must be an integer from 1 to 100`,
+      );
+    }
+    if (!Number.isInteger(rootVolumeGiB) || rootVolumeGiB < 30) {
+      throw new Error(
+        `Cluster rootVolumeGiB (${rootVolumeGiB}) must be >= 30, the ECS-optimized AMI's snapshot size`,
+      );
+    }
+    const instanceType = new ec2.InstanceType(props.instanceType);
+    const isArm = instanceType.architecture === ec2.InstanceArchitecture.ARM_64;
+    if (isArm !== (architecture === 'arm64')) {
+      throw new Error(
+        `Cluster instanceType ${props.instanceType} is ${isArm ? 'arm64' : 'x86_64'} but architecture is ${architecture}; change one of them`,
+      );
+    }
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+    });
+
+    this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc: props.vpc,
+      description: 'ECS container instances: no ingress until the load balancer is allowed in',
+      allowAllOutbound: true,
+    });
+
+    this.instanceRole = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'ECS container instance: agent registration and Session Manager',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(this.instanceRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason: 'Session Manager replaces SSH; AWS maintains this policy as the minimum for the SSM agent.',
+    });
+
+    const machineImage =
+      amiSource === 'berth'
+        ? // A CloudFormation parameter of SSM type: resolved on every deploy, so a new AMI id changes the launch template.
+          ec2.MachineImage.fromSsmParameter(PARAMETERS.ami(props.envName, architecture), {
+            os: ec2.OperatingSystemType.LINUX,
+          })
+        : ecs.EcsOptimizedImage.amazonLinux2023(
+            architecture === 'arm64' ? ecs.AmiHardwareType.ARM : ecs.AmiHardwareType.STANDARD,
+          );
+
+    const userData = ec2.UserData.forLinux();
+    // Tasks get credentials from their task role only; IMDS is out of reach for bridge-mode containers
+    // because their packets cross the docker0 NAT and the hop limit below is 1.
+    userData.addCommands('echo ECS_ENABLE_TASK_IAM_ROLE=true >> /etc/ecs/ecs.config');
+
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      instanceType,
+      machineImage,
+      userData,
+      role: this.instanceRole,
+      securityGroup: this.instanceSecurityGroup,
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      associatePublicIpAddress: false,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(rootVolumeGiB, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+    });
+
+    // No updatePolicy on purpose: AMI changes roll out through an instance refresh (`berth ami rollout`),
+    // not a CloudFormation replacement of the group that would kill every task at once.
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate: this.launchTemplate,
+      minCapacity: props.minInstances,
+      maxCapacity: props.maxInstances,
+      // Managed termination protection needs it: ECS decides which instance is empty enough to go.
+      newInstancesProtectedFromScaleIn: true,
+    });
+    Validations.of(this.autoScalingGroup).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-AS3',
+      reason:
+        'Scaling is driven by the ECS capacity provider; its activity is visible in ECS events and the Monitoring dashboard.',
+    });
+
+    this.capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', {
+      autoScalingGroup: this.autoScalingGroup,
+      enableManagedScaling: true,
+      targetCapacityPercent,
+      enableManagedTerminationProtection: true,
+      enableManagedDraining: true,
+    });
+    this.cluster.addAsgCapacityProvider(this.capacityProvider);
+    // The ECS agent's own policy (added by addAsgCapacityProvider above) is AWS's documented minimum.
+    Validations.of(this.instanceRole).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Action::ecs:Submit*]',
+        reason: 'ECS agent state-change reporting; AWS documents ecs:Submit* as the agent requirement.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ecs:DiscoverPollEndpoint, ecr:GetAuthorizationToken and logs actions have no resource-level scoping.',
+      },
+    );
+  }
+}

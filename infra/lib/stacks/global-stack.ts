@@ -1,0 +1,45 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ENV_NAMES, type EnvName, type GlobalConfig, type Region } from '../../config/environments.js';
+import { CiAccess } from '../constructs/ci-access.js';
+import { Registry } from '../constructs/registry.js';
+import { OUTPUTS } from '../naming.js';
+
+export interface GlobalStackProps extends StackProps {
+  readonly global: GlobalConfig;
+  /** Every region any environment runs in; all but the primary get a replica of the registry. */
+  readonly regionsInUse: readonly Region[];
+}
+
+/** `DeployRoleArnTest`, `DeployRoleArnProd`: one output per environment's CI role. */
+export function deployRoleOutputKey(env: EnvName): string {
+  return `${OUTPUTS.deployRoleArn}${env.charAt(0).toUpperCase()}${env.slice(1)}`;
+}
+export const PLAN_ROLE_OUTPUT_KEY = 'PlanRoleArn';
+
+/** Account-wide resources, deployed once in the primary region before any environment. */
+export class GlobalStack extends Stack {
+  public readonly registry: Registry;
+  public readonly ciAccess: CiAccess;
+
+  constructor(scope: Construct, id: string, props: GlobalStackProps) {
+    super(scope, id, props);
+    const { global } = props;
+
+    this.registry = new Registry(this, 'Registry', {
+      repositoryName: global.repositoryName,
+      replicationRegions: [...new Set(props.regionsInUse)].filter((r) => r !== global.primaryRegion),
+    });
+    this.ciAccess = new CiAccess(this, 'CiAccess', {
+      githubRepository: global.githubRepository,
+      prodEnvironment: global.githubProdEnvironment,
+      repository: this.registry.repository,
+    });
+
+    new CfnOutput(this, OUTPUTS.repositoryUri, { value: this.registry.repository.repositoryUri });
+    for (const env of ENV_NAMES) {
+      new CfnOutput(this, deployRoleOutputKey(env), { value: this.ciAccess.deployRoles[env].roleArn });
+    }
+    new CfnOutput(this, PLAN_ROLE_OUTPUT_KEY, { value: this.ciAccess.planRole.roleArn });
+  }
+}

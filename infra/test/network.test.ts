@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AVAILABILITY_ZONES } from '../config/environments.js';
+import { Network, type NetworkProps } from '../lib/constructs/network.js';
+import { envStack, REGION } from './fixtures/platform.js';
+
+function network(props: Partial<NetworkProps> = {}): Template {
+  const stack = envStack();
+  new Network(stack, 'Network', {
+    cidr: '10.4.0.0/16',
+    availabilityZones: AVAILABILITY_ZONES[REGION],
+    ...props,
+  });
+  return Template.fromStack(stack);
+}
+
+function subnetCidrs(template: Template): { cidr: string; az: string; public: boolean }[] {
+  return Object.values(template.findResources('AWS::EC2::Subnet')).map((r) => ({
+    cidr: r.Properties.CidrBlock,
+    az: r.Properties.AvailabilityZone,
+    public: r.Properties.Tags.some((t: { Key: string; Value: string }) => t.Value === 'Public'),
+  }));
+}
+
+describe('Network', () => {
+  const oneNat = network({ natGateways: 1 });
+
+  test('carves four /24s in order: public a, public b, private a, private b', () => {
+    const subnets = subnetCidrs(oneNat).sort((a, b) => a.cidr.localeCompare(b.cidr));
+    assert.deepEqual(subnets, [
+      { cidr: '10.4.0.0/24', az: 'eu-west-1a', public: true },
+      { cidr: '10.4.1.0/24', az: 'eu-west-1b', public: true },
+      { cidr: '10.4.2.0/24', az: 'eu-west-1a', public: false },
+      { cidr: '10.4.3.0/24', az: 'eu-west-1b', public: false },
+    ]);
+    oneNat.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.4.0.0/16' });
+    oneNat.resourceCountIs('AWS::EC2::InternetGateway', 1);
+  });
+
+  test('public subnets do not hand out public IPs by themselves', () => {
+    for (const subnet of Object.values(oneNat.findResources('AWS::EC2::Subnet'))) {
+      assert.notEqual(subnet.Properties.MapPublicIpOnLaunch, true);
+    }
+  });
+
+  test('NAT gateways: one shared (test) or one per AZ (prod)', () => {
+    oneNat.resourceCountIs('AWS::EC2::NatGateway', 1);
+    network({ natGateways: 2 }).resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  test('flow logs of all traffic go to a CloudWatch log group with a retention', () => {
+    oneNat.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    oneNat.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    oneNat.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+  });
+
+  test('no VPC endpoints unless asked for', () => {
+    oneNat.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('vpcEndpoints adds the ECR, ECS, logs and secrets interface endpoints and an S3 gateway', () => {
+    const template = network({ vpcEndpoints: true });
+    const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
+    const services = endpoints.map((e) => JSON.stringify(e.Properties.ServiceName)).sort();
+    for (const service of [
+      'ecr.api',
+      'ecr.dkr',
+      '.ecs"',
+      'ecs-agent',
+      'ecs-telemetry',
+      'logs',
+      'secretsmanager',
+    ]) {
+      assert.ok(
+        services.some((s) => s.includes(service)),
+        `missing endpoint ${service} in ${services.join(', ')}`,
+      );
+    }
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }),
+    });
+    assert.equal(endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface').length, 7);
+  });
+
+  test('rejects a CIDR that is not a /16', () => {
+    assert.throws(() => network({ cidr: '10.4.0.0/20' }), /Network cidr \(10\.4\.0\.0\/20\) must be a \/16/);
+  });
+});
