@@ -1,0 +1,194 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Architecture, EnvironmentConfig, Region } from '../../../infra/config/environments.js';
+import { ENVIRONMENTS, GLOBAL } from '../../../infra/config/environments.js';
+import { OUTPUTS } from '../../../infra/lib/naming.js';
+import { parseArchitecture, parseArchitectures } from '../ami/architecture.js';
+import { buildAmis } from '../ami/build.js';
+import { type AmiContext, defaultAmiContext } from '../ami/context.js';
+import { findBuiltAmi, readManifest } from '../ami/manifest.js';
+import { publishAmi } from '../ami/publish.js';
+import { rollbackAmi } from '../ami/rollback.js';
+import { cancelRollout, requireBerthAmi, rolloutAmi } from '../ami/rollout.js';
+import { checkCredentials } from '../aws/credentials.js';
+import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
+import { parseDuration } from '../duration.js';
+import { CliError } from '../errors.js';
+import { resolveTargets, type Target } from '../target.js';
+
+const POLL_INTERVAL_MS = 15_000;
+
+function architectureFor(config: EnvironmentConfig, flag: string | undefined): Architecture {
+  return flag === undefined ? config.cluster.architecture : parseArchitecture(flag);
+}
+
+/** Every region any environment runs in: where the AMI must exist. */
+function allRegions(): Region[] {
+  return [...new Set(Object.values(ENVIRONMENTS).flatMap((e) => e.regions))];
+}
+
+async function signedIn(ctx: AmiContext, target: Target) {
+  const clients = ctx.clients(target.region);
+  await checkCredentials(clients.sts, target.config.account);
+  return clients;
+}
+
+async function gitSha(ctx: AmiContext): Promise<string> {
+  try {
+    const result = await ctx.run('git', ['rev-parse', 'HEAD'], { cwd: ctx.repoRoot, capture: true });
+    return result.code === 0 ? result.stdout.trim() : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function registerBuild(ami: Command, context: () => AmiContext): void {
+  ami
+    .command('build')
+    .description(
+      'build the ECS node AMI with Packer (needs Packer >= 1.7 and AWS credentials that may run EC2)',
+    )
+    .option('--arch <arch>', 'x86_64, arm64 or all', 'all')
+    .option(
+      '--version <version>',
+      'AMI version for the name and Version tag (default: date and short git sha)',
+    )
+    .action(async (flags: { arch: string; version?: string }) => {
+      const architectures = parseArchitectures(flags.arch);
+      const ctx = context();
+      const sha = await gitSha(ctx);
+      const region = GLOBAL.primaryRegion;
+      const version = flags.version ?? `${new Date(ctx.now()).toISOString().slice(0, 10)}-${sha.slice(0, 7)}`;
+      ctx.progress.step(`building ${architectures.join(', ')} AMI ${version} in ${region}`);
+      const built = await buildAmis(
+        {
+          repoRoot: ctx.repoRoot,
+          architectures,
+          region,
+          copyToRegions: allRegions().filter((r) => r !== region),
+          version,
+          gitSha: sha,
+        },
+        ctx.run,
+      );
+      for (const ami of built) ctx.stdout.write(`${ami.architecture}\t${ami.region}\t${ami.amiId}\n`);
+    });
+}
+
+function registerPublish(ami: Command, context: () => AmiContext): void {
+  ami
+    .command('publish')
+    .description("verify an AMI and make it the environment's node image (SSM /berth/<env>/ami/<arch>)")
+    .argument('<env>', 'environment name (test, prod)')
+    .option('--ami <id>', 'AMI to publish (default: the one in ami/manifest.json for the region)')
+    .option('--arch <arch>', "x86_64 or arm64 (default: the environment's cluster architecture)")
+    .option('--region <region>', "one of the environment's regions (default: all of them)")
+    .option('--manifest <path>', 'Packer manifest to read AMI ids from', 'ami/manifest.json')
+    .action(
+      async (env: string, flags: { ami?: string; arch?: string; region?: string; manifest: string }) => {
+        const targets = resolveTargets(env, flags.region);
+        const architecture = architectureFor(targets[0]!.config, flags.arch);
+        if (flags.ami && targets.length > 1) {
+          throw new CliError(
+            `${env} runs in ${targets.map((t) => t.region).join(', ')} and an AMI id belongs to one region: add --region`,
+          );
+        }
+        const ctx = context();
+        const built = flags.ami ? [] : await readManifest(join(ctx.repoRoot, flags.manifest));
+        for (const target of targets) {
+          const amiId = flags.ami ?? findBuiltAmi(built, architecture, target.region).amiId;
+          const { ec2, ssm } = await signedIn(ctx, target);
+          const published = await publishAmi(ec2, ssm, {
+            env: target.env,
+            region: target.region,
+            architecture,
+            amiId,
+          });
+          ctx.stdout.write(
+            `${target.region}: ${published.parameter} = ${published.amiId} (version ${published.version}); ` +
+              `roll it out with \`berth ami rollout ${env}\` after \`berth deploy ${env} --skip-build\`\n`,
+          );
+        }
+      },
+    );
+}
+
+function registerRollback(ami: Command, context: () => AmiContext): void {
+  ami
+    .command('rollback')
+    .description('republish the AMI that was published before the current one')
+    .argument('<env>', 'environment name (test, prod)')
+    .option('--arch <arch>', "x86_64 or arm64 (default: the environment's cluster architecture)")
+    .option('--region <region>', "one of the environment's regions (default: all of them)")
+    .action(async (env: string, flags: { arch?: string; region?: string }) => {
+      const targets = resolveTargets(env, flags.region);
+      const architecture = architectureFor(targets[0]!.config, flags.arch);
+      const ctx = context();
+      for (const target of targets) {
+        const { ec2, ssm } = await signedIn(ctx, target);
+        const result = await rollbackAmi(ec2, ssm, { env: target.env, region: target.region, architecture });
+        ctx.stdout.write(
+          `${target.region}: ${result.parameter} back to ${result.amiId} (was ${result.replaced}); ` +
+            `now \`berth deploy ${env} --skip-build\` and \`berth ami rollout ${env}\`\n`,
+        );
+      }
+    });
+}
+
+function registerRollout(ami: Command, context: () => AmiContext): void {
+  ami
+    .command('rollout')
+    .description('replace the nodes with the published AMI: instance refresh, launch before terminate')
+    .argument('<env>', 'environment name (test, prod)')
+    .option('--region <region>', "one of the environment's regions (default: all of them, one after another)")
+    .option('--timeout <duration>', 'stop watching after this long (the refresh keeps running)', '60m')
+    .option('--warmup <duration>', 'time a new node gets before it counts as healthy', '5m')
+    .option('--cancel', 'cancel the running instance refresh instead of starting one')
+    .action(
+      async (env: string, flags: { region?: string; timeout: string; warmup: string; cancel?: boolean }) => {
+        const targets = resolveTargets(env, flags.region);
+        const timeoutMs = parseDuration(flags.timeout, '--timeout');
+        const warmupMs = parseDuration(flags.warmup, '--warmup');
+        if (!flags.cancel) requireBerthAmi(targets[0]!.config);
+        const ctx = context();
+        for (const target of targets) {
+          const clients = await signedIn(ctx, target);
+          const outputs = await readOutputs(clients.cfn, [target.stacks.Service]);
+          const group = requireOutput(outputs, OUTPUTS.autoScalingGroupName, target.stacks.Service);
+          if (flags.cancel) {
+            const id = await cancelRollout(clients.autoscaling, group);
+            ctx.stdout.write(`${target.region}: cancelled instance refresh ${id} on ${group}\n`);
+            continue;
+          }
+          const result = await rolloutAmi(
+            clients,
+            {
+              env: target.env,
+              architecture: target.config.cluster.architecture,
+              autoScalingGroupName: group,
+              timeoutMs,
+              instanceWarmupSeconds: Math.round(warmupMs / 1000),
+              pollIntervalMs: POLL_INTERVAL_MS,
+            },
+            { progress: ctx.progress, sleep: ctx.sleep, now: ctx.now },
+          );
+          ctx.stdout.write(
+            `${target.region}: ${group} now runs ${result.imageId} (${result.instanceRefreshId})\n`,
+          );
+        }
+      },
+    );
+}
+
+/** `berth ami build|publish|rollback|rollout`: the node image pipeline (docs/ami.md). */
+export function registerAmiCommands(program: Command, context: () => AmiContext = defaultAmiContext): void {
+  const ami = program
+    .command('ami')
+    .description('build, publish, roll out and roll back the ECS node AMI (see docs/ami.md)');
+  registerBuild(ami, context);
+  registerPublish(ami, context);
+  registerRollback(ami, context);
+  registerRollout(ami, context);
+  // main applies exitOverride to top-level commands only; nested ones need it too to report, not exit.
+  for (const command of ami.commands) command.exitOverride();
+}

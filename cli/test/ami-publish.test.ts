@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { Command } from 'commander';
+import { publishAmi } from '../src/ami/publish.js';
+import { registerAmiCommands } from '../src/commands/ami.js';
+import { CliError } from '../src/errors.js';
+import { availableImage, fakeContext, mockedClients, NEW_AMI, REGION } from './ami-fixtures.js';
+
+const request = { env: 'test', region: REGION, architecture: 'x86_64', amiId: NEW_AMI } as const;
+
+describe('berth ami publish', () => {
+  it('writes a verified, available image to the SSM parameter as an aws:ec2:image', async () => {
+    // GIVEN an available x86_64 image
+    const { clients, mocks } = mockedClients();
+    mocks.ec2.on(DescribeImagesCommand, { ImageIds: [NEW_AMI] }).resolves({ Images: [availableImage()] });
+    mocks.ssm.on(PutParameterCommand).resolves({ Version: 4 });
+
+    // WHEN it is published to test
+    const published = await publishAmi(clients.ec2, clients.ssm, request);
+
+    // THEN the parameter the Cluster reads holds it, typed so SSM validates it too
+    assert.deepEqual(published, {
+      parameter: '/berth/test/ami/x86_64',
+      amiId: NEW_AMI,
+      version: 4,
+      imageName: availableImage().Name,
+    });
+    const put = mocks.ssm.commandCalls(PutParameterCommand);
+    assert.equal(put.length, 1);
+    assert.equal(put[0]!.args[0].input.Name, '/berth/test/ami/x86_64');
+    assert.equal(put[0]!.args[0].input.Value, NEW_AMI);
+    assert.equal(put[0]!.args[0].input.DataType, 'aws:ec2:image');
+    assert.equal(put[0]!.args[0].input.Overwrite, true);
+    assert.equal(put[0]!.args[0].input.Type, 'String');
+  });
+
+  it('refuses an image that is still pending and writes nothing', async () => {
+    const { clients, mocks } = mockedClients();
+    mocks.ec2.on(DescribeImagesCommand).resolves({ Images: [availableImage({ State: 'pending' })] });
+
+    await assert.rejects(publishAmi(clients.ec2, clients.ssm, request), (error: Error) => {
+      assert.ok(error instanceof CliError);
+      assert.match(error.message, new RegExp(`${NEW_AMI} is pending, not available`));
+      return true;
+    });
+    assert.equal(mocks.ssm.commandCalls(PutParameterCommand).length, 0);
+  });
+
+  it('refuses an image built for the other architecture', async () => {
+    const { clients, mocks } = mockedClients();
+    mocks.ec2.on(DescribeImagesCommand).resolves({ Images: [availableImage({ Architecture: 'arm64' })] });
+
+    await assert.rejects(
+      publishAmi(clients.ec2, clients.ssm, request),
+      /is a arm64 image but x86_64 was asked for: pass --arch arm64/,
+    );
+    assert.equal(mocks.ssm.commandCalls(PutParameterCommand).length, 0);
+  });
+
+  it('says the image does not exist in the region when EC2 answers InvalidAMIID.NotFound', async () => {
+    const { clients, mocks } = mockedClients();
+    mocks.ec2.on(DescribeImagesCommand).rejects(
+      Object.assign(new Error(`The image id '[${NEW_AMI}]' does not exist`), {
+        name: 'InvalidAMIID.NotFound',
+      }),
+    );
+
+    await assert.rejects(publishAmi(clients.ec2, clients.ssm, request), /does not exist in eu-west-1/);
+  });
+
+  it('rejects a malformed id before calling AWS', async () => {
+    const { clients, mocks } = mockedClients();
+    await assert.rejects(
+      publishAmi(clients.ec2, clients.ssm, { ...request, amiId: 'ami-xyz' }),
+      /"ami-xyz" is not an AMI id/,
+    );
+    assert.equal(mocks.ec2.calls().length, 0);
+  });
+
+  it('names the known environments for an unknown one, before any AWS call', async () => {
+    const { clients, mocks } = mockedClients();
+    const { context } = fakeContext(clients);
+    const program = new Command('berth').exitOverride();
+    registerAmiCommands(program, () => context);
+
+    await assert.rejects(
+      program.parseAsync(['node', 'berth', 'ami', 'publish', 'staging', '--ami', NEW_AMI]),
+      /unknown environment "staging": use one of test, prod/,
+    );
+    assert.equal(mocks.sts.calls().length + mocks.ec2.calls().length + mocks.ssm.calls().length, 0);
+  });
+
+  it('publishes through the command after checking credentials, and prints the next steps', async () => {
+    const { clients, mocks } = mockedClients();
+    mocks.ec2.on(DescribeImagesCommand).resolves({ Images: [availableImage()] });
+    mocks.ssm.on(PutParameterCommand).resolves({ Version: 2 });
+    const { context, stdout } = fakeContext(clients);
+    const program = new Command('berth').exitOverride();
+    registerAmiCommands(program, () => context);
+
+    await program.parseAsync(['node', 'berth', 'ami', 'publish', 'test', '--ami', NEW_AMI]);
+
+    assert.equal(mocks.sts.calls().length, 1);
+    assert.match(
+      stdout.join(''),
+      /eu-west-1: \/berth\/test\/ami\/x86_64 = ami-0123456789abcdef0 \(version 2\)/,
+    );
+  });
+});
