@@ -1,0 +1,470 @@
+/**
+ * The public face of Berth: an internet-facing ALB in front of an ECS service on EC2 (bridge mode,
+ * dynamic host ports), with rolling, blue/green or canary deployments that roll back on alarms.
+ */
+import { Duration, RemovalPolicy, Size, Tags, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { EnvName, ServiceConfig } from '../../config/environments.js';
+import { PLACEHOLDER_IMAGE } from '../naming.js';
+
+/** Docker's ephemeral range: where bridge mode maps `hostPort: 0`, and the only range the ALB may reach. */
+export const EPHEMERAL_PORTS = { from: 32768, to: 65535 } as const;
+export const CONTAINER_NAME = 'web';
+/** The image ships the RDS CA bundle here, so `verify-full` needs no download at start-up. */
+export const RDS_CA_BUNDLE = '/etc/ssl/certs/rds-global-bundle.pem';
+const MAX_STOP_TIMEOUT_SECONDS = 30;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export interface WebServiceProps {
+  readonly envName: EnvName;
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ecs.ICluster;
+  readonly capacityProvider: ecs.AsgCapacityProvider;
+  /** The container instances' group; this construct adds the one ingress rule the ALB needs. */
+  readonly instanceSecurityGroup: ec2.ISecurityGroup;
+  readonly repository: ecr.IRepository;
+  /** `sha256:<64 hex>` digest, a tag, or PLACEHOLDER_IMAGE (synth-only; `berth deploy` refuses it). */
+  readonly image: string;
+  /** RDS-generated JSON secret with username, password, host, port, dbname. */
+  readonly databaseSecret: secretsmanager.ISecret;
+  readonly service: ServiceConfig;
+  readonly logRetentionDays: number;
+  /** ACM certificate in this region: serves 443 and redirects 80 to it. @default - plain HTTP on 80 */
+  readonly certificateArn?: string;
+  /**
+   * Target 5xx responses per minute that fail a deployment (alarm → rollback).
+   * @default 10
+   */
+  readonly deploymentMax5xxPerMinute?: number;
+  /**
+   * Days the ALB access logs are kept.
+   * @default 90
+   */
+  readonly accessLogRetentionDays?: number;
+}
+
+export class WebService extends Construct {
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  /** The listener that serves production traffic (443 with a certificate, else 80). */
+  readonly listener: elbv2.ApplicationListener;
+  /** The primary (blue) target group; what rolling deployments and the scaling policy use. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The green target group, present for blue-green and canary. */
+  readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
+  readonly taskDefinition: ecs.Ec2TaskDefinition;
+  readonly service: ecs.Ec2Service;
+  readonly logGroup: logs.LogGroup;
+  readonly accessLogBucket: s3.Bucket;
+  /** Alarms watched during each deployment; any of them firing rolls the deployment back. */
+  readonly deploymentAlarms: cloudwatch.Alarm[];
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: WebServiceProps) {
+    super(scope, id);
+    validateWebServiceProps(props);
+    const cfg = props.service;
+    const https = props.certificateArn !== undefined;
+    const max5xx = props.deploymentMax5xxPerMinute ?? 10;
+
+    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.vpc,
+      description: `Berth ${props.envName} ALB: HTTP(S) from the internet, ephemeral ports to the instances`,
+      allowAllOutbound: false,
+    });
+    this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from anywhere');
+    if (https) {
+      this.loadBalancerSecurityGroup.addIngressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(443),
+        'HTTPS from anywhere',
+      );
+    }
+    Validations.of(this.loadBalancerSecurityGroup).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-EC23',
+      reason: 'An internet-facing load balancer must accept 80/443 from anywhere; nothing else is open.',
+    });
+    const ephemeral = ec2.Port.tcpRange(EPHEMERAL_PORTS.from, EPHEMERAL_PORTS.to);
+    props.instanceSecurityGroup.addIngressRule(
+      this.loadBalancerSecurityGroup,
+      ephemeral,
+      'Dynamic host ports of bridge-mode tasks, from the ALB only',
+    );
+    this.loadBalancerSecurityGroup.addEgressRule(
+      props.instanceSecurityGroup,
+      ephemeral,
+      'To bridge-mode tasks on the instances',
+    );
+
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      // ALB log delivery supports SSE-S3 only, not KMS.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(props.accessLogRetentionDays ?? 90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason: 'This bucket only receives ALB access logs; logging access to the log bucket would recurse.',
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      securityGroup: this.loadBalancerSecurityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection: props.envName === 'prod',
+      // Below the service's 65 s keep-alive so the ALB, not Node, closes idle connections (no 502 races).
+      idleTimeout: Duration.seconds(60),
+    });
+    this.loadBalancer.logAccessLogs(this.accessLogBucket, `berth-${props.envName}`);
+
+    this.targetGroup = this.createTargetGroup('TargetGroup', props);
+    this.listener = https
+      ? this.loadBalancer.addListener('HttpsListener', {
+          port: 443,
+          protocol: elbv2.ApplicationProtocol.HTTPS,
+          certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn!)],
+          sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+          defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
+          open: false,
+        })
+      : this.loadBalancer.addListener('HttpListener', {
+          port: 80,
+          protocol: elbv2.ApplicationProtocol.HTTP,
+          defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
+          open: false,
+        });
+    if (https) {
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      // Keeps the reason a first deploy failed even after CloudFormation rolls the stack back.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.taskDefinition = this.createTaskDefinition(props);
+    this.deploymentAlarms = this.createDeploymentAlarms(max5xx);
+
+    const strategy = cfg.deployment.strategy;
+    const progressive = strategy !== 'rolling';
+    this.service = new ecs.Ec2Service(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      // desiredCount stays unset: with @aws-cdk/aws-ecs:removeDefaultDesiredCount the template omits it,
+      // so a redeploy never resets the count the autoscaler chose.
+      capacityProviderStrategies: [
+        { capacityProvider: props.capacityProvider.capacityProviderName, weight: 1 },
+      ],
+      placementStrategies: [
+        ecs.PlacementStrategy.spreadAcross(ecs.BuiltInAttributes.AVAILABILITY_ZONE),
+        ecs.PlacementStrategy.packedByMemory(),
+      ],
+      minHealthyPercent: cfg.deployment.minHealthyPercent,
+      maxHealthyPercent: cfg.deployment.maxPercent,
+      circuitBreaker: { enable: true, rollback: true },
+      deploymentAlarms: {
+        alarmNames: this.deploymentAlarms.map((alarm) => alarm.alarmName),
+        behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+      },
+      healthCheckGracePeriod: Duration.seconds(cfg.healthCheckGracePeriodSeconds),
+      // Shell access into production tasks is off; turn it on per incident with `aws ecs update-service`.
+      enableExecuteCommand: false,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      deploymentStrategy: {
+        rolling: ecs.DeploymentStrategy.ROLLING,
+        'blue-green': ecs.DeploymentStrategy.BLUE_GREEN,
+        canary: ecs.DeploymentStrategy.CANARY,
+      }[strategy],
+      bakeTime: progressive ? Duration.minutes(cfg.deployment.bakeTimeMinutes) : undefined,
+      canaryConfiguration:
+        strategy === 'canary'
+          ? {
+              stepPercent: cfg.deployment.canaryPercent,
+              stepBakeTime: Duration.minutes(cfg.deployment.bakeTimeMinutes),
+            }
+          : undefined,
+    });
+    // Placement must wait for the capacity provider, not race it on a first deploy.
+    this.service.node.addDependency(props.capacityProvider);
+
+    if (progressive) {
+      this.alternateTargetGroup = this.attachBlueGreen(props);
+    } else {
+      this.service.attachToApplicationTargetGroup(this.targetGroup);
+    }
+
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: cfg.minTasks, maxCapacity: cfg.maxTasks });
+    // Scale out fast, scale in slowly: a flapping count costs more than a few idle minutes.
+    const cooldowns = { scaleOutCooldown: Duration.seconds(60), scaleInCooldown: Duration.seconds(300) };
+    scaling.scaleOnCpuUtilization('CpuScaling', {
+      targetUtilizationPercent: cfg.scaling.cpuPercent,
+      ...cooldowns,
+    });
+    scaling.scaleOnMemoryUtilization('MemoryScaling', {
+      targetUtilizationPercent: cfg.scaling.memoryPercent,
+      ...cooldowns,
+    });
+    scaling.scaleOnRequestCount('RequestScaling', {
+      requestsPerTarget: cfg.scaling.requestsPerTarget,
+      targetGroup: this.targetGroup,
+      ...cooldowns,
+    });
+
+    Tags.of(this).add('berth:env', props.envName);
+    this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+  }
+
+  private createTargetGroup(id: string, props: WebServiceProps): elbv2.ApplicationTargetGroup {
+    const cfg = props.service;
+    const hc = cfg.healthCheck;
+    return new elbv2.ApplicationTargetGroup(this, id, {
+      vpc: props.vpc,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      // ECS registers each task with its dynamic host port; this port is only the group's default.
+      port: cfg.containerPort,
+      targetType: elbv2.TargetType.INSTANCE,
+      deregistrationDelay: Duration.seconds(cfg.deregistrationDelaySeconds),
+      healthCheck: {
+        path: hc.path,
+        interval: Duration.seconds(hc.intervalSeconds),
+        timeout: Duration.seconds(hc.timeoutSeconds),
+        healthyThresholdCount: hc.healthyThreshold,
+        unhealthyThresholdCount: hc.unhealthyThreshold,
+        healthyHttpCodes: '200',
+      },
+    });
+  }
+
+  private createTaskDefinition(props: WebServiceProps): ecs.Ec2TaskDefinition {
+    const cfg = props.service;
+    const taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', {
+      networkMode: ecs.NetworkMode.BRIDGE,
+      // The root filesystem is read-only; this Docker-managed scratch volume is the writable /tmp.
+      volumes: [{ name: 'tmp' }],
+    });
+    const secret = (field: string) => ecs.Secret.fromSecretsManager(props.databaseSecret, field);
+    const port = cfg.containerPort;
+    const container = taskDefinition.addContainer(CONTAINER_NAME, {
+      containerName: CONTAINER_NAME,
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, props.image),
+      cpu: cfg.cpu,
+      memoryReservationMiB: cfg.memoryMiB,
+      memoryLimitMiB: cfg.memoryMiB,
+      portMappings: [{ containerPort: port, hostPort: 0, protocol: ecs.Protocol.TCP }],
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: this.logGroup,
+        streamPrefix: CONTAINER_NAME,
+        // A CloudWatch Logs hiccup must not block the event loop; the buffer absorbs bursts.
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+        maxBufferSize: Size.mebibytes(25),
+      }),
+      secrets: {
+        PGHOST: secret('host'),
+        PGPORT: secret('port'),
+        PGUSER: secret('username'),
+        PGPASSWORD: secret('password'),
+        PGDATABASE: secret('dbname'),
+      },
+      environment: {
+        PGSSLMODE: 'verify-full',
+        PGSSLROOTCERT: RDS_CA_BUNDLE,
+        PORT: String(port),
+        SHUTDOWN_DRAIN_SECONDS: String(cfg.drainSeconds),
+        LOG_LEVEL: 'info',
+      },
+      readonlyRootFilesystem: true,
+      user: '1000',
+      // Lets the non-root user bind port 80 inside its own network namespace, with no capabilities.
+      systemControls: [{ namespace: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+      stopTimeout: Duration.seconds(cfg.stopTimeoutSeconds),
+      healthCheck: {
+        // The image has node but no curl.
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${port}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+        ],
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(Math.min(300, Math.max(10, cfg.healthCheckGracePeriodSeconds))),
+      },
+    });
+    container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+
+    Validations.of(taskDefinition).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-ECS2',
+      reason:
+        'Only non-secret settings are plain environment variables; credentials come from Secrets Manager.',
+    });
+    // GetAuthorizationToken has no resource-level permissions; image pulls are scoped to the repository.
+    Validations.of(taskDefinition).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken supports only Resource "*"; layer pulls are scoped to the repository.',
+    });
+    return taskDefinition;
+  }
+
+  /** Short-period alarms ECS watches during a deployment (and its bake); firing rolls it back. */
+  private createDeploymentAlarms(max5xx: number): cloudwatch.Alarm[] {
+    const metrics = this.targetGroup.metrics;
+    const target5xx = new cloudwatch.Alarm(this, 'Deployment5xxAlarm', {
+      alarmDescription: `Rolls a deployment back: more than ${max5xx} target 5xx responses in a minute, twice`,
+      metric: metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: max5xx,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      // No requests means no errors.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const unhealthy = new cloudwatch.Alarm(this, 'DeploymentUnhealthyHostsAlarm', {
+      alarmDescription: 'Rolls a deployment back: a target failed its health checks for two minutes',
+      metric: metrics.unhealthyHostCount({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      // ELB publishes this metric every minute while the group is attached; a gap says nothing about health.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return [target5xx, unhealthy];
+  }
+
+  /**
+   * ECS native blue/green (also carries canary): ECS registers the new revision in the alternate
+   * target group, then shifts the production rule's weights. It is driven by the ECS deployment
+   * controller, so it works for EC2 capacity in bridge mode with instance targets, not only awsvpc.
+   */
+  private attachBlueGreen(props: WebServiceProps): elbv2.ApplicationTargetGroup {
+    const alternate = this.createTargetGroup('AlternateTargetGroup', props);
+    // ECS only shifts traffic on a listener rule, so production traffic goes through one catching every path.
+    const productionRule = new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
+      listener: this.listener,
+      priority: 1,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
+      action: elbv2.ListenerAction.weightedForward([
+        { targetGroup: this.targetGroup, weight: 100 },
+        { targetGroup: alternate, weight: 0 },
+      ]),
+    });
+
+    const role = new iam.Role(this, 'TrafficShiftRole', {
+      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
+      description: 'Lets ECS shift the ALB traffic of this service between its blue and green target groups',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule'],
+        resources: [this.listener.listenerArn, productionRule.listenerRuleArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+        resources: [this.targetGroup.targetGroupArn, alternate.targetGroupArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ELB Describe* actions support only Resource "*"; every modifying action is scoped to this service.',
+    });
+
+    this.service
+      .loadBalancerTarget({
+        containerName: CONTAINER_NAME,
+        containerPort: props.service.containerPort,
+        alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
+          alternateTargetGroup: alternate,
+          productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(productionRule),
+          role,
+        }),
+      })
+      .attachToApplicationTargetGroup(this.targetGroup);
+    return alternate;
+  }
+}
+
+/** Throws with the field, the value and what to change, before any resource is created. */
+export function validateWebServiceProps(props: WebServiceProps): void {
+  const s = props.service;
+  const image = props.image;
+  if (!Token.isUnresolved(image) && image !== PLACEHOLDER_IMAGE && !DIGEST.test(image) && !TAG.test(image)) {
+    throw new Error(
+      `image "${image}" is neither a digest (sha256: followed by 64 lowercase hex characters) nor an image tag; ` +
+        'pass the digest `berth build` printed',
+    );
+  }
+  if (s.stopTimeoutSeconds > MAX_STOP_TIMEOUT_SECONDS || s.stopTimeoutSeconds < 2) {
+    throw new Error(
+      `service.stopTimeoutSeconds (${s.stopTimeoutSeconds}) must be from 2 to ${MAX_STOP_TIMEOUT_SECONDS}: ` +
+        'ECS on EC2 SIGKILLs after this, and Berth promises shutdown within 30 s',
+    );
+  }
+  if (s.drainSeconds >= s.stopTimeoutSeconds) {
+    throw new Error(
+      `service.drainSeconds (${s.drainSeconds}) must be < stopTimeoutSeconds (${s.stopTimeoutSeconds}) ` +
+        'so the task exits before it is killed',
+    );
+  }
+  if (s.minTasks > s.maxTasks) {
+    throw new Error(`service.minTasks (${s.minTasks}) must be <= service.maxTasks (${s.maxTasks})`);
+  }
+  if (props.envName === 'prod' && s.minTasks < 2) {
+    throw new Error(
+      `service.minTasks (${s.minTasks}) must be >= 2 in prod so one AZ can fail without an outage`,
+    );
+  }
+  if (s.containerPort !== 80 && s.containerPort < 1024) {
+    // Only 80 is covered by the image's non-root setup; other privileged ports are a mistake.
+    throw new Error(`service.containerPort (${s.containerPort}) must be 80 or >= 1024`);
+  }
+  const d = s.deployment;
+  if (d.strategy === 'canary' && (d.canaryPercent < 0.1 || d.canaryPercent > 100)) {
+    throw new Error(`service.deployment.canaryPercent (${d.canaryPercent}) must be from 0.1 to 100`);
+  }
+  if (
+    props.logRetentionDays !== undefined &&
+    !Object.values(logs.RetentionDays).includes(props.logRetentionDays as logs.RetentionDays)
+  ) {
+    throw new Error(
+      `logRetentionDays (${props.logRetentionDays}) is not a CloudWatch Logs retention such as 14 or 90`,
+    );
+  }
+}
