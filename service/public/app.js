@@ -169,7 +169,7 @@ function renderCart() {
   for (const line of lines) {
     const item = template.content.firstElementChild.cloneNode(true);
     item.dataset.testid = `cart-line-${line.sku}`;
-    item.querySelector('.line-name').textContent = `${line.name} × ${line.quantity}`;
+    item.querySelector('.line-name').textContent = line.name;
     const input = item.querySelector('input');
     input.value = String(line.quantity);
     input.dataset.testid = `qty-${line.sku}`;
@@ -183,7 +183,8 @@ function renderCart() {
       }
       setQuantity(line.sku, quantity);
     });
-    item.querySelector('.line-total').textContent = formatCents(line.lineTotalCents);
+    item.querySelector('.line-total').textContent =
+      `${line.quantity} × ${formatCents(line.unitPriceCents)} = ${formatCents(line.lineTotalCents)}`;
     const remove = item.querySelector('.remove');
     remove.dataset.testid = `remove-${line.sku}`;
     remove.setAttribute('aria-label', `Remove ${line.name} from cart`);
