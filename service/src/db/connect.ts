@@ -16,11 +16,14 @@ export type PgliteTuning = Pick<
 export async function connectDatabase(
   config: DatabaseConfig,
   pgliteTuning: PgliteTuning = {},
+  onIdleClientError: (error: Error) => void = () => {},
 ): Promise<Kysely<Database>> {
   if (config.kind === 'postgres') {
-    return new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool(postgresPoolConfig(config)) }),
-    });
+    const pool = new pg.Pool(postgresPoolConfig(config));
+    // An idle client dies when the server restarts or fails over; unhandled, that 'error' would crash the
+    // process. The pool replaces the client on the next checkout and /readyz reports while it cannot.
+    pool.on('error', onIdleClientError);
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   // PGlite is single-process: one replica per DATA_DIR. The dialect queues callers on its one connection.
   if (config.dataDir !== null) mkdirSync(config.dataDir, { recursive: true });

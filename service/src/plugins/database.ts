@@ -25,7 +25,9 @@ export interface DatabasePluginOptions {
 export default fp<DatabasePluginOptions>(
   async (app, { database, pglite }) => {
     const started = performance.now();
-    const db = await connectDatabase(database, pglite);
+    const db = await connectDatabase(database, pglite, (error) =>
+      app.log.warn({ err: error }, 'idle database connection lost'),
+    );
     try {
       const applied = await migrateToLatest(db);
       app.log.info(

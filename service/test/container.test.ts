@@ -1,0 +1,248 @@
+// The container image and compose files. The image is built and run for real with podman + runc, in a
+// network namespace of the test's own, so nothing on the host (sysctls, bridges, iptables) is touched.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { commandExists, ensureLocalNodeImage, run } from './support/container-base.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const IMAGE = 'localhost/berth-service:container-test';
+const DRAIN_SECONDS = 3;
+const PODMAN = ['--runtime', 'runc'];
+// Without explicit limits runc cannot set RLIMIT_NOFILE on this kind of host.
+const ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=1024:1024'];
+
+const hasPodman = await commandExists('podman');
+const hasYamllint = await commandExists('yamllint');
+
+type ComposeService = Record<string, unknown> & {
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+};
+type ComposeFile = { services: Record<string, ComposeService> };
+
+async function readCompose(name: string): Promise<ComposeFile> {
+  return parse(await readFile(new URL(`../../${name}`, import.meta.url), 'utf8')) as ComposeFile;
+}
+
+describe('compose files', () => {
+  test('pass yamllint', { skip: !hasYamllint && 'yamllint is not installed' }, async () => {
+    const config = '{extends: default, rules: {document-start: disable, line-length: {max: 110}}}';
+    const files = ['compose.dev.yaml', 'compose.prod.yaml'].map((name) => `${REPO_ROOT}${name}`);
+    const problems = await run('yamllint', ['--strict', '-d', config, ...files], 30_000).then(
+      () => '',
+      (error: { stdout?: string; message: string }) => error.stdout || error.message,
+    );
+    assert.equal(problems, '', `yamllint found problems:\n${problems}`);
+  });
+
+  test('compose.dev.yaml mounts the source, reloads on change and waits for a healthy Postgres', async () => {
+    const { services } = await readCompose('compose.dev.yaml');
+    const service = services.service!;
+    assert.ok((service.volumes as string[]).includes('.:/app'), 'the repository is mounted at /app');
+    assert.match(JSON.stringify(service.command), /npm run dev --workspace service/);
+    assert.match(service.environment!.DATABASE_URL!, /^postgres:\/\/.+@postgres:5432\//);
+    assert.deepEqual(service.depends_on, { postgres: { condition: 'service_healthy' } });
+    assert.match(services.postgres!.healthcheck!.test.join(' '), /pg_isready/);
+  });
+
+  test('compose.prod.yaml runs the built image hardened like the ECS task', async () => {
+    const { services } = await readCompose('compose.prod.yaml');
+    const service = services.service!;
+    assert.equal((service.build as { dockerfile: string }).dockerfile, 'Dockerfile');
+    assert.equal(service.read_only, true);
+    assert.ok(
+      (service.tmpfs as string[]).some((mount) => mount.startsWith('/tmp')),
+      'writable /tmp',
+    );
+    assert.equal(service.user, '1000:1000');
+    assert.deepEqual(service.sysctls, { 'net.ipv4.ip_unprivileged_port_start': 0 });
+    assert.deepEqual(service.cap_drop, ['ALL']);
+    assert.ok(
+      (service.ports as string[]).every((port) => port.endsWith(':80')),
+      'container port 80',
+    );
+    assert.match(service.healthcheck!.test.join(' '), /\/healthz/);
+    assert.equal(service.environment!.PGHOST, 'postgres');
+    assert.deepEqual(service.depends_on, { postgres: { condition: 'service_healthy' } });
+    assert.match(services.postgres!.healthcheck!.test.join(' '), /pg_isready/);
+  });
+});
+
+describe('Dockerfile', () => {
+  test('uses the official slim base by default, a non-root user and exec-form CMD', async () => {
+    const dockerfile = await readFile(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    assert.match(dockerfile, /^USER 1000:1000$/m);
+    assert.match(dockerfile, /^ENV [\s\S]*PORT=80/m);
+    assert.match(dockerfile, /^EXPOSE 80$/m);
+    assert.match(dockerfile, /^CMD \["node", "[^"]*dist\/server\.js"\]$/m);
+    assert.match(dockerfile, /^HEALTHCHECK [\s\S]*CMD \["node"[^\n]*\/healthz/m);
+    assert.match(dockerfile, /truststore\.pki\.rds\.amazonaws\.com\/global\/global-bundle\.pem/);
+  });
+});
+
+/** Runs a node fetch inside the namespace, where the container's port 80 lives. */
+async function fetchInNamespace(namespace: string, path: string): Promise<{ status: number; body: string }> {
+  const script = `fetch('http://127.0.0.1:80${path}', { signal: AbortSignal.timeout(2000) })
+    .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))
+    .catch((e) => console.log(JSON.stringify({ status: 0, body: String(e.cause?.code ?? e.message) })));`;
+  const { stdout } = await run('ip', ['netns', 'exec', namespace, process.execPath, '-e', script], 10_000);
+  return JSON.parse(stdout) as { status: number; body: string };
+}
+
+async function waitForStatus(namespace: string, path: string, status: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let last = { status: 0, body: '' };
+  while (Date.now() < deadline) {
+    last = await fetchInNamespace(namespace, path);
+    if (last.status === status) return last;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(
+    `GET ${path} did not return ${status} within ${timeoutMs} ms (last: ${JSON.stringify(last)})`,
+  );
+}
+
+/** Uid line of /proc/<pid>/status: real, effective, saved, filesystem. */
+async function processUids(pid: number): Promise<number[]> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const line = status.split('\n').find((entry) => entry.startsWith('Uid:'));
+  return line!.split(/\s+/).slice(1, 5).map(Number);
+}
+
+/** Listening TCP ports of the process's network namespace (state 0A = LISTEN). */
+async function listeningPorts(pid: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
+    for (const row of text.split('\n').slice(1)) {
+      const [, local, , state] = row.trim().split(/\s+/);
+      if (state === '0A' && local) ports.push(Number.parseInt(local.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
+
+describe('container image', { skip: !hasPodman && 'podman is not installed', timeout: 300_000 }, () => {
+  const suffix = `${process.pid}`;
+  const namespace = `berth-ct-${suffix}`;
+  const container = `berth-ct-${suffix}`;
+  let pid = 0;
+
+  const logs = async () => (await run('podman', ['logs', container]).catch(() => ({ stdout: '' }))).stdout;
+
+  before(async () => {
+    const base = await ensureLocalNodeImage();
+    await run(
+      'podman',
+      [
+        'build',
+        '--isolation',
+        'chroot',
+        '--network',
+        'host',
+        '--build-arg',
+        `NODE_IMAGE=${base}`,
+        // No route to the RDS trust store from here.
+        '--build-arg',
+        'RDS_CA_BUNDLE=skip',
+        '--tag',
+        IMAGE,
+        REPO_ROOT,
+      ],
+      240_000,
+    );
+    await run('ip', ['netns', 'add', namespace]);
+    await run('ip', ['netns', 'exec', namespace, 'ip', 'link', 'set', 'lo', 'up']);
+  });
+
+  after(async () => {
+    await run('podman', ['rm', '--force', '--time', '0', container]).catch(() => undefined);
+    await run('ip', ['netns', 'delete', namespace]).catch(() => undefined);
+  });
+
+  test('starts on a read-only root filesystem and reports ready on port 80', async () => {
+    await run('podman', [
+      ...PODMAN,
+      'run',
+      '--detach',
+      '--name',
+      container,
+      ...ULIMITS,
+      '--network',
+      `ns:/run/netns/${namespace}`,
+      // What the ECS task definition sets, so the non-root user may bind port 80.
+      '--sysctl',
+      'net.ipv4.ip_unprivileged_port_start=0',
+      '--read-only',
+      '--tmpfs',
+      '/tmp:rw,size=256m,mode=1777',
+      '--env',
+      'DATA_DIR=/tmp/data',
+      '--env',
+      `SHUTDOWN_DRAIN_SECONDS=${DRAIN_SECONDS}`,
+      IMAGE,
+    ]);
+    pid = Number((await run('podman', ['inspect', '--format', '{{.State.Pid}}', container])).stdout.trim());
+    assert.ok(pid > 0, 'the container has a running process');
+
+    const ready = await waitForStatus(namespace, '/readyz', 200, 60_000).catch(async (error: Error) =>
+      assert.fail(`${error.message}\ncontainer logs:\n${await logs()}`),
+    );
+    assert.equal(ready.status, 200);
+    assert.ok((await listeningPorts(pid)).includes(80), 'the service listens on port 80');
+  });
+
+  test('runs as the non-root uid 1000', async () => {
+    assert.deepEqual(await processUids(pid), [1000, 1000, 1000, 1000]);
+  });
+
+  test('cannot write outside /tmp', async () => {
+    const write = run('podman', [
+      'exec',
+      container,
+      'node',
+      '-e',
+      "require('fs').writeFileSync('/app/x', '')",
+    ]);
+    await assert.rejects(write, (error: { stderr?: string }) => /EROFS|read-only/i.test(error.stderr ?? ''));
+  });
+
+  test('passes its own HEALTHCHECK', async () => {
+    await run('podman', ['healthcheck', 'run', container]).catch(async (error: { stdout?: string }) =>
+      assert.fail(`healthcheck failed: ${error.stdout}\ncontainer logs:\n${await logs()}`),
+    );
+  });
+
+  test('on SIGTERM reports not ready, drains, then exits 0', async () => {
+    const started = Date.now();
+    const stop = new Promise<number | null>((resolve, reject) => {
+      const child = spawn('podman', ['stop', '--time', '30', container], { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+
+    await waitForStatus(namespace, '/readyz', 503, DRAIN_SECONDS * 1000);
+    assert.equal(await stop, 0, 'podman stop succeeded');
+    const elapsedMs = Date.now() - started;
+
+    const exitCode = (
+      await run('podman', ['inspect', '--format', '{{.State.ExitCode}}', container])
+    ).stdout.trim();
+    assert.equal(
+      exitCode,
+      '0',
+      `exit code 0 after SIGTERM, not 137 (SIGKILL)\ncontainer logs:\n${await logs()}`,
+    );
+    assert.ok(
+      elapsedMs >= DRAIN_SECONDS * 1000 - 500,
+      `served for the drain period (stopped after ${elapsedMs} ms)`,
+    );
+    assert.ok(elapsedMs < 30_000, `stopped before the kill timeout (${elapsedMs} ms)`);
+  });
+});
