@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { GLOBAL } from '../config/environments.js';
+import { availabilityZoneContext, createApp, FEATURE_FLAGS } from '../lib/app.js';
+import {
+  COMPONENTS,
+  GLOBAL_STACK_NAME,
+  IMAGE_CONTEXT_KEY,
+  OUTPUTS,
+  PLACEHOLDER_IMAGE,
+  stackName,
+} from '../lib/naming.js';
+import { deployRoleOutputKey } from '../lib/stacks/global-stack.js';
+import { DIGEST, REGION, synthesize } from './fixtures/platform.js';
+
+const name = (env: 'test' | 'prod', component: (typeof COMPONENTS)[number]) =>
+  stackName(env, REGION, component);
+
+// GIVEN the whole platform, both environments, with cdk-nag and CloudFormation schema validation on.
+// Synthesized once for this file (~5-10 s); every test below reads the same cloud assembly.
+const app = synthesize();
+
+describe('createApp: both environments', () => {
+  test('synthesizes with no unacknowledged cdk-nag finding and no schema error', () => {
+    assert.deepEqual(
+      app.nagViolations,
+      [],
+      app.nagViolations.map((v) => `${v.rule} at ${v.path}`).join('\n'),
+    );
+    assert.equal(app.synthError, null, String(app.synthError));
+  });
+
+  test('the Global stack plus four component stacks per environment and region, bound to account and region', () => {
+    const expected = [
+      GLOBAL_STACK_NAME,
+      ...(['test', 'prod'] as const).flatMap((env) => COMPONENTS.map((c) => name(env, c))),
+    ];
+    assert.deepEqual([...app.stackNames].sort(), [...expected].sort());
+    for (const stack of expected) {
+      assert.equal(app.stack(stack).environment, `aws://${GLOBAL.account}/${REGION}`, stack);
+    }
+  });
+
+  test('deploy order: Global and Network first, then Data, Service, Monitoring', () => {
+    for (const env of ['test', 'prod'] as const) {
+      assert.deepEqual(app.dependencies(name(env, 'Network')), []);
+      assert.deepEqual(app.dependencies(name(env, 'Data')), [name(env, 'Network')]);
+      assert.deepEqual(
+        [...app.dependencies(name(env, 'Service'))].sort(),
+        [GLOBAL_STACK_NAME, name(env, 'Network'), name(env, 'Data')].sort(),
+      );
+      assert.ok(app.dependencies(name(env, 'Monitoring')).includes(name(env, 'Service')));
+    }
+    assert.deepEqual(app.dependencies(GLOBAL_STACK_NAME), []);
+  });
+
+  test('every stack is tagged with project, environment and component', () => {
+    assert.deepEqual(app.stack(GLOBAL_STACK_NAME).tags, {
+      Project: 'berth',
+      Environment: 'global',
+      Component: 'Global',
+    });
+    for (const env of ['test', 'prod'] as const) {
+      for (const component of COMPONENTS) {
+        assert.deepEqual(app.stack(name(env, component)).tags, {
+          Project: 'berth',
+          Environment: env,
+          Component: component,
+        });
+      }
+    }
+    // Tags reach the resources too (the CI role's ecs:UpdateService condition relies on it).
+    app.template(name('prod', 'Service')).hasResourceProperties('AWS::ECS::Service', {
+      Tags: Match.arrayWith([{ Key: 'Environment', Value: 'prod' }]),
+    });
+  });
+
+  test('outputs the CLI and the smoke test read', () => {
+    const outputs = (stack: string) => Object.keys(app.json(stack).Outputs ?? {});
+    for (const env of ['test', 'prod'] as const) {
+      for (const key of [
+        OUTPUTS.serviceUrl,
+        OUTPUTS.repositoryUri,
+        OUTPUTS.clusterName,
+        OUTPUTS.serviceName,
+        OUTPUTS.logGroupName,
+        OUTPUTS.targetGroupArn,
+        OUTPUTS.autoScalingGroupName,
+      ]) {
+        assert.ok(outputs(name(env, 'Service')).includes(key), `${env} Service lacks ${key}`);
+      }
+      assert.deepEqual(
+        outputs(name(env, 'Monitoring')).sort(),
+        [OUTPUTS.alarmTopicArn, OUTPUTS.dashboardUrl].sort(),
+      );
+    }
+    assert.ok(outputs(GLOBAL_STACK_NAME).includes(OUTPUTS.repositoryUri));
+    assert.ok(outputs(GLOBAL_STACK_NAME).includes(deployRoleOutputKey('test')));
+    assert.ok(outputs(GLOBAL_STACK_NAME).includes(deployRoleOutputKey('prod')));
+  });
+
+  test('prod differs from test: two NATs, Multi-AZ protected database, bigger cluster, termination protection', () => {
+    app.template(name('test', 'Network')).resourceCountIs('AWS::EC2::NatGateway', 1);
+    app.template(name('prod', 'Network')).resourceCountIs('AWS::EC2::NatGateway', 2);
+    app.template(name('test', 'Data')).hasResource('AWS::RDS::DBInstance', {
+      Properties: Match.objectLike({ MultiAZ: false, DeletionProtection: false }),
+      DeletionPolicy: 'Delete',
+    });
+    app.template(name('prod', 'Data')).hasResource('AWS::RDS::DBInstance', {
+      Properties: Match.objectLike({ MultiAZ: true, DeletionProtection: true }),
+      DeletionPolicy: 'Snapshot',
+    });
+    app.template(name('test', 'Service')).hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '1',
+    });
+    app.template(name('prod', 'Service')).hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '2',
+    });
+    app
+      .template(name('prod', 'Network'))
+      .hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.1.0.0/16' });
+    app
+      .template(name('test', 'Network'))
+      .hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
+    assert.equal(app.stack(name('prod', 'Data')).terminationProtection, true);
+    assert.equal(app.stack(name('test', 'Data')).terminationProtection, false);
+  });
+
+  test('the database admits the instances through a rule in the Service stack (no Data → Service reference)', () => {
+    const service = app.template(name('test', 'Service'));
+    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 5432,
+      ToPort: 5432,
+      GroupId: { 'Fn::ImportValue': Match.stringLikeRegexp(name('test', 'Data')) },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('InstanceSecurityGroup'), 'GroupId'] },
+    });
+    const imports = JSON.stringify(app.json(name('test', 'Data'))).match(/"Fn::ImportValue":"[^":]+/g) ?? [];
+    assert.deepEqual([...new Set(imports)], [`"Fn::ImportValue":"${name('test', 'Network')}`]);
+    app.template(name('test', 'Data')).resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  test('the task reads the database credentials from the Data stack secret', () => {
+    const taskDef = JSON.stringify(
+      app.template(name('test', 'Service')).findResources('AWS::ECS::TaskDefinition'),
+    );
+    for (const variable of ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE']) {
+      assert.match(taskDef, new RegExp(`"Name":"${variable}"`));
+    }
+    assert.match(taskDef, new RegExp(`Fn::ImportValue":"${name('test', 'Data')}`));
+  });
+
+  test('without an image the stacks carry the placeholder and a warning', () => {
+    const warnings = app
+      .metadata(name('test', 'Service'))
+      .filter((m) => m.type === 'aws:cdk:warning' && String(m.data).includes(IMAGE_CONTEXT_KEY));
+    assert.equal(warnings.length, 1);
+    const taskDef = JSON.stringify(
+      app.template(name('test', 'Service')).findResources('AWS::ECS::TaskDefinition'),
+    );
+    assert.match(taskDef, new RegExp(PLACEHOLDER_IMAGE));
+  });
+
+  test('the registry replicates nowhere while every environment runs in the primary region', () => {
+    app.template(GLOBAL_STACK_NAME).resourceCountIs('AWS::ECR::ReplicationConfiguration', 0);
+    app.template(GLOBAL_STACK_NAME).resourceCountIs('AWS::ECR::Repository', 1);
+  });
+});
+
+describe('createApp: options', () => {
+  test('a digest from context reaches the task definition, with no placeholder warning', () => {
+    // WHEN only test is built, with an image digest
+    const withImage = synthesize({ environments: ['test'], context: { [IMAGE_CONTEXT_KEY]: DIGEST } });
+    assert.equal(withImage.synthError, null, String(withImage.synthError));
+    assert.ok(!withImage.stackNames.some((s) => s.includes('Prod')));
+    const taskDef = JSON.stringify(
+      withImage.template(name('test', 'Service')).findResources('AWS::ECS::TaskDefinition'),
+    );
+    assert.match(taskDef, new RegExp(`@${DIGEST}`));
+    const warnings = withImage
+      .metadata(name('test', 'Service'))
+      .filter((m) => m.type === 'aws:cdk:warning' && String(m.data).includes(IMAGE_CONTEXT_KEY));
+    assert.deepEqual(warnings, []);
+  });
+
+  test('an image that is neither a digest nor a tag is refused with the key and an example', () => {
+    for (const bad of ['sha256:abc', 'not a tag', '-leading-dash', 42]) {
+      assert.throws(
+        () => createApp({ environments: ['test'], context: { [IMAGE_CONTEXT_KEY]: bad } }),
+        new RegExp(
+          `context ${IMAGE_CONTEXT_KEY} = ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: expected a digest`,
+        ),
+      );
+    }
+  });
+
+  test('an unknown environment is refused before anything is built', () => {
+    assert.throws(() => createApp({ environments: ['staging' as 'test'] }), /config environment = "staging"/);
+  });
+
+  test('building the app has no side effects on the working directory', () => {
+    const stacks = createApp({ environments: ['test'] })
+      .node.children.filter((c) => Stack.isStack(c))
+      .map((s) => (s as Stack).stackName);
+    assert.deepEqual(stacks, [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => name('test', c))]);
+  });
+
+  test('cdk.json carries the same feature flags and AZ context as createApp', () => {
+    const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
+    assert.equal(cdkJson.app, 'npx tsx bin/app.ts');
+    for (const [key, value] of Object.entries({
+      ...FEATURE_FLAGS,
+      ...availabilityZoneContext(GLOBAL.account),
+    })) {
+      assert.deepEqual(cdkJson.context[key], value, key);
+    }
+  });
+});

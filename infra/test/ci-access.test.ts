@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { GLOBAL } from '../config/environments.js';
+import { CiAccess } from '../lib/constructs/ci-access.js';
+import { PARAMETERS } from '../lib/naming.js';
+import { envStack } from './fixtures/platform.js';
+
+const HOST = 'token.actions.githubusercontent.com';
+
+function ciAccess(githubRepository = GLOBAL.githubRepository): Template {
+  const stack = envStack();
+  const repository = new ecr.Repository(stack, 'Repository', { repositoryName: 'berth/service' });
+  new CiAccess(stack, 'Ci', { githubRepository, prodEnvironment: 'prod', repository });
+  return Template.fromStack(stack);
+}
+
+function trustOf(template: Template, roleName: string) {
+  const role = Object.values(
+    template.findResources('AWS::IAM::Role', { Properties: { RoleName: roleName } }),
+  )[0];
+  assert.ok(role, `role ${roleName} missing`);
+  const [statement] = role.Properties.AssumeRolePolicyDocument.Statement;
+  return statement;
+}
+
+function policyOf(template: Template, roleName: string): string {
+  const [roleId] = Object.keys(
+    template.findResources('AWS::IAM::Role', { Properties: { RoleName: roleName } }),
+  );
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+    JSON.stringify(p.Properties.Roles).includes(roleId!),
+  );
+  return JSON.stringify(policies.map((p) => p.Properties.PolicyDocument));
+}
+
+describe('CiAccess', () => {
+  const template = ciAccess();
+
+  test('one GitHub OIDC provider for the sts.amazonaws.com audience, and no IAM users or keys', () => {
+    template.hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: `https://${HOST}`,
+      ClientIdList: ['sts.amazonaws.com'],
+    });
+    template.resourceCountIs('AWS::IAM::User', 0);
+    template.resourceCountIs('AWS::IAM::AccessKey', 0);
+  });
+
+  const cases = [
+    ['berth-ci-deploy-test', `repo:${GLOBAL.githubRepository}:ref:refs/heads/main`],
+    ['berth-ci-deploy-prod', `repo:${GLOBAL.githubRepository}:environment:${GLOBAL.githubProdEnvironment}`],
+    ['berth-ci-plan', `repo:${GLOBAL.githubRepository}:pull_request`],
+  ] as const;
+  for (const [roleName, subject] of cases) {
+    test(`${roleName} trusts only ${subject}, with the sts audience`, () => {
+      const statement = trustOf(template, roleName);
+      assert.equal(statement.Action, 'sts:AssumeRoleWithWebIdentity');
+      assert.deepEqual(statement.Condition, {
+        StringEquals: { [`${HOST}:aud`]: 'sts.amazonaws.com', [`${HOST}:sub`]: subject },
+      });
+      const [providerId] = Object.keys(template.findResources('AWS::IAM::OIDCProvider'));
+      assert.deepEqual(statement.Principal, { Federated: { Ref: providerId } });
+    });
+  }
+
+  test('the test role pushes images and writes only the test digest parameter', () => {
+    const policy = policyOf(template, 'berth-ci-deploy-test');
+    assert.match(policy, /ecr:PutImage/);
+    assert.match(policy, new RegExp(`parameter${PARAMETERS.imageDigest('test')}`));
+    assert.doesNotMatch(policy, new RegExp(`parameter${PARAMETERS.imageDigest('prod')}`));
+    assert.match(policy, /cdk-hnb659fds-deploy-role/);
+  });
+
+  test('the prod role can read images but never push them', () => {
+    const policy = policyOf(template, 'berth-ci-deploy-prod');
+    assert.match(policy, /ecr:BatchGetImage/);
+    assert.doesNotMatch(policy, /ecr:PutImage|ecr:InitiateLayerUpload/);
+    assert.match(policy, new RegExp(`parameter${PARAMETERS.imageDigest('prod')}`));
+  });
+
+  test('each deploy role may update only services tagged with its environment', () => {
+    for (const env of ['test', 'prod'] as const) {
+      const policy = JSON.parse(policyOf(template, `berth-ci-deploy-${env}`)) as {
+        Statement: { Action: string | string[]; Condition?: unknown }[];
+      }[];
+      const update = policy
+        .flatMap((d) => d.Statement)
+        .find((s) => [s.Action].flat().includes('ecs:UpdateService'));
+      assert.deepEqual(update?.Condition, { StringEquals: { 'aws:ResourceTag/Environment': env } });
+    }
+  });
+
+  test('the plan role can only assume the read-only lookup role and read Berth stacks', () => {
+    const policy = policyOf(template, 'berth-ci-plan');
+    assert.match(policy, /cdk-hnb659fds-lookup-role/);
+    assert.doesNotMatch(policy, /deploy-role|publishing-role|ecr:|ssm:PutParameter/);
+  });
+
+  test('rejects a repository that is not owner/name', () => {
+    assert.throws(() => ciAccess('berth'), /githubRepository \(berth\) must be owner\/name/);
+  });
+});

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ENV_NAMES, ENVIRONMENTS, type EnvironmentConfig, type EnvName } from '../config/environments.js';
+import { ConfigError, getEnvironment, validateEnvironment } from '../config/validate.js';
+
+/** A deep copy of a shipped environment with one dotted path replaced (or several, for relational rules). */
+function withChanges(env: EnvName, changes: Record<string, unknown>): EnvironmentConfig {
+  const copy = structuredClone(ENVIRONMENTS[env]) as unknown as Record<string, unknown>;
+  for (const [path, value] of Object.entries(changes)) {
+    const keys = path.split('.');
+    let node = copy;
+    for (const key of keys.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys.at(-1)!] = value;
+  }
+  return copy as unknown as EnvironmentConfig;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+interface Case {
+  /** The field the error must name. */
+  readonly field: string;
+  /** The value the error must show. */
+  readonly value: unknown;
+  /** Extra paths changed to set up relational rules. */
+  readonly also?: Record<string, unknown>;
+  readonly env?: EnvName;
+  /** What the error shows when it names one element rather than the whole value. @default value */
+  readonly shows?: unknown;
+}
+
+const CASES: readonly Case[] = [
+  { field: 'account', value: '12345' },
+  { field: 'regions', value: [] },
+  { field: 'regions', value: ['ap-south-1'], shows: 'ap-south-1' },
+  { field: 'regions', value: ['eu-west-1', 'eu-west-1'] },
+  { field: 'network.cidr', value: '10.0.0.0/24' },
+  { field: 'network.cidr', value: '300.0.0.0/16' },
+  { field: 'network.natGateways', value: 3 },
+  { field: 'cluster.instanceType', value: 'T3 small' },
+  { field: 'cluster.minInstances', value: -1 },
+  { field: 'cluster.maxInstances', value: 0, also: { 'cluster.minInstances': 0 } },
+  { field: 'cluster.minInstances', value: 5, also: { 'cluster.maxInstances': 3 } },
+  { field: 'cluster.targetCapacityPercent', value: 0 },
+  { field: 'cluster.rootVolumeGiB', value: 8 },
+  { field: 'service.containerPort', value: 70000 },
+  { field: 'service.cpu', value: 300 },
+  { field: 'service.memoryMiB', value: 64 },
+  { field: 'service.minTasks', value: 0 },
+  { field: 'service.minTasks', value: 1, env: 'prod' },
+  { field: 'service.maxTasks', value: 0 },
+  { field: 'service.minTasks', value: 5, also: { 'service.maxTasks': 4 } },
+  { field: 'service.healthCheck.path', value: 'readyz' },
+  { field: 'service.healthCheck.intervalSeconds', value: 4 },
+  { field: 'service.healthCheck.timeoutSeconds', value: 1 },
+  {
+    field: 'service.healthCheck.timeoutSeconds',
+    value: 5,
+    also: { 'service.healthCheck.intervalSeconds': 5 },
+  },
+  { field: 'service.healthCheck.healthyThreshold', value: 1 },
+  { field: 'service.healthCheck.unhealthyThreshold', value: 11 },
+  { field: 'service.drainSeconds', value: 26 },
+  { field: 'service.deregistrationDelaySeconds', value: -1 },
+  { field: 'service.deregistrationDelaySeconds', value: 11, also: { 'service.drainSeconds': 10 } },
+  { field: 'service.stopTimeoutSeconds', value: 31 },
+  {
+    field: 'service.drainSeconds',
+    value: 10,
+    also: { 'service.stopTimeoutSeconds': 10, 'service.deregistrationDelaySeconds': 10 },
+  },
+  { field: 'service.healthCheckGracePeriodSeconds', value: -1 },
+  { field: 'service.deployment.strategy', value: 'big-bang' },
+  { field: 'service.deployment.minHealthyPercent', value: 101 },
+  { field: 'service.deployment.maxPercent', value: 99 },
+  { field: 'service.deployment.bakeTimeMinutes', value: 1441 },
+  { field: 'service.deployment.canaryPercent', value: 100 },
+  { field: 'service.scaling.cpuPercent', value: 5 },
+  { field: 'service.scaling.memoryPercent', value: 96 },
+  { field: 'service.scaling.requestsPerTarget', value: 0 },
+  { field: 'database.instanceClass', value: 'db.t4g.micro' },
+  { field: 'database.allocatedStorageGiB', value: 10 },
+  { field: 'database.maxAllocatedStorageGiB', value: 19 },
+  { field: 'database.backupRetentionDays', value: 0 },
+  { field: 'database.multiAz', value: false, env: 'prod' },
+  { field: 'database.deletionProtection', value: false, env: 'prod' },
+  { field: 'domain.certificateArn', value: 'arn:aws:acm:eu-west-1:123:cert' },
+  { field: 'alarmEmail', value: 'nobody' },
+  { field: 'logRetentionDays', value: 10 },
+];
+
+describe('config validation', () => {
+  for (const name of ENV_NAMES) {
+    test(`the shipped ${name} environment is valid`, () => {
+      assert.equal(getEnvironment(name), ENVIRONMENTS[name]);
+    });
+  }
+
+  test('an unknown environment name lists the known ones', () => {
+    assert.throws(
+      () => getEnvironment('staging'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message === 'config environment = "staging": expected one of test, prod',
+    );
+  });
+
+  for (const c of CASES) {
+    const env = c.env ?? 'test';
+    const shown = JSON.stringify(c.shows ?? c.value);
+    test(`${env}.${c.field} = ${shown} is rejected, naming the field and the value`, () => {
+      // GIVEN a shipped environment with one bad value
+      const bad = withChanges(env, { ...c.also, [c.field]: c.value });
+      // WHEN it is validated THEN the error names exactly that field and value, and what is expected
+      assert.throws(
+        () => validateEnvironment(bad),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+          assert.match(
+            e.message,
+            new RegExp(`^config ${escapeRegExp(`${env}.${c.field}`)} = ${escapeRegExp(shown)}: expected .+`),
+          );
+          return true;
+        },
+      );
+    });
+  }
+});
