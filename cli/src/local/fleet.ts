@@ -74,12 +74,14 @@ export class Fleet {
 
   /** Starts a replica in a free slot and waits until HAProxy's health checks report it UP. */
   async launch(version: string, env?: Readonly<Record<string, string>>): Promise<Replica> {
+    const port = await freePort();
+    // From here to members.set nothing awaits, so replicas launched together never share a slot.
     const used = new Set([...this.members.values()].map((m) => m.slot));
     const slot = Array.from({ length: this.opts.slots }, (_, i) => i).find((i) => !used.has(i));
     if (slot === undefined) throw new Error(`all ${this.opts.slots} load balancer slots are in use`);
     const replica = new Replica({
       id: this.nextId++,
-      port: await freePort(),
+      port,
       version,
       databaseUrl: this.opts.databaseUrl,
       drainSeconds: this.opts.service.drainSeconds,

@@ -37,6 +37,8 @@ export function startLoad(opts: {
   connections: number;
   /** Hard upper bound; the load normally ends earlier with stop(). */
   maxSeconds: number;
+  /** Requests per second across all connections; constant load, not a saturation test. */
+  rate: number;
 }): RunningLoad {
   const ledger: WriteLedger = new Map();
   let acknowledgedWrites = 0;
@@ -47,13 +49,18 @@ export function startLoad(opts: {
     setupRequest: (req, context) => {
       const { cartId } = context as CycleContext;
       // No cart (its creation failed): start the cycle over rather than send a request bound to fail.
-      return (cartId ? { ...req, path: `/api/carts/${cartId}/items` } : undefined) as autocannon.Request;
+      if (!cartId) return undefined as unknown as autocannon.Request;
+      // The write travels in the request id, which the service echoes: after a connection error
+      // autocannon's shared context may already belong to the next cycle, the echoed header cannot.
+      const id = `add:${cartId}:${sku}:${quantity}`;
+      return { ...req, path: `/api/carts/${cartId}/items`, headers: { ...req.headers, 'x-request-id': id } };
     },
-    onResponse: (status, _body, context) => {
-      const { cartId } = context as CycleContext;
-      if (status !== 200 || !cartId) return;
-      const key = `${cartId}|${sku}`;
-      ledger.set(key, (ledger.get(key) ?? 0) + quantity);
+    onResponse: (status, _body, _context, headers) => {
+      const echoed = headers?.['x-request-id'];
+      if (status !== 200 || typeof echoed !== 'string' || !echoed.startsWith('add:')) return;
+      const [, cartId, ackedSku, ackedQuantity] = echoed.split(':') as [string, string, string, string];
+      const key = `${cartId}|${ackedSku}`;
+      ledger.set(key, (ledger.get(key) ?? 0) + Number(ackedQuantity));
       acknowledgedWrites++;
     },
   });
@@ -75,6 +82,7 @@ export function startLoad(opts: {
       url: opts.url,
       connections: opts.connections,
       duration: opts.maxSeconds,
+      overallRate: opts.rate,
       timeout: 10,
       requests: [
         {

@@ -1,0 +1,173 @@
+/**
+ * Zero-downtime bench: 3 replicas on a throwaway PostgreSQL cluster behind HAProxy, with the `test`
+ * environment's real health-check, drain and deployment settings. Under constant mixed load it
+ *   1. rolls every replica twice,
+ *   2. kills one replica with SIGKILL,
+ *   3. stops PostgreSQL for a while,
+ * and after each scenario checks that every acknowledged write is stored.
+ *
+ *   npx tsx bench/zero-downtime/run.ts [--rate 200] [--connections 16] [--outage-seconds 15]
+ *
+ * Loopback only; every phase is bounded in time.
+ */
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { freePort, type LocalParity, startLocalParity } from '../../cli/src/local/index.js';
+import { checkLedger, type LedgerCheck, type LoadReport, startLoad } from '../../cli/src/local/load.js';
+import { sleep, waitFor } from '../../cli/src/local/wait.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '200' },
+    connections: { type: 'string', default: '16' },
+    'outage-seconds': { type: 'string', default: '15' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const RATE = Number(args.rate);
+const CONNECTIONS = Number(args.connections);
+const OUTAGE_SECONDS = Number(args['outage-seconds']);
+const REPLICAS = 3;
+
+const started = Date.now();
+const stamp = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+const say = (line: string) => console.log(`${stamp()} ${line}`);
+
+function summary(report: LoadReport, check: LedgerCheck) {
+  return {
+    requests: report.requests,
+    non2xx: report.non2xx,
+    socketErrors: report.socketErrors,
+    timeouts: report.timeouts,
+    statusCodes: report.statusCodes,
+    p50Ms: report.p50Ms,
+    p99Ms: report.p99Ms,
+    maxMs: report.maxMs,
+    acknowledgedWrites: report.acknowledgedWrites,
+    cartsChecked: check.carts,
+    linesChecked: check.lines,
+    lostAcknowledgedWrites: check.lost.length,
+    appliedButUnacknowledgedUnits: check.unacknowledgedApplied,
+  };
+}
+
+async function underLoad<T>(parity: LocalParity, scenario: () => Promise<T>) {
+  const load = startLoad({ url: parity.url, connections: CONNECTIONS, maxSeconds: 600, rate: RATE });
+  await sleep(2000);
+  const result = await scenario();
+  await sleep(1000);
+  const report = await load.stop();
+  const check = await checkLedger(parity.url, report.ledger);
+  if (check.lost.length > 0) say(`LOST WRITES: ${check.lost.slice(0, 10).join('; ')}`);
+  return { result, load: summary(report, check) };
+}
+
+async function rollTwice(parity: LocalParity) {
+  return underLoad(parity, async () => {
+    const rolls = [];
+    for (const version of ['v2', 'v3']) {
+      say(`rolling ${REPLICAS} replicas to ${version}`);
+      const r = await parity.roll({ newVersion: version });
+      say(`rolled to ${version} in ${(r.durationMs / 1000).toFixed(1)} s (${r.batches} batch(es))`);
+      rolls.push({ version, durationSeconds: r.durationMs / 1000, batches: r.batches });
+    }
+    return rolls;
+  });
+}
+
+async function killOne(parity: LocalParity) {
+  return underLoad(parity, async () => {
+    const killedAt = Date.now();
+    const kill = await parity.killReplica(0, 'SIGKILL');
+    say(`replica ${kill.replicaId} killed; out of rotation after ${kill.outOfRotationMs} ms`);
+    const replacedAfter = await waitFor(
+      'a replacement replica to serve',
+      async () => {
+        const serving = parity.replicas().filter((r) => r.phase === 'serving');
+        return serving.length === REPLICAS ? Date.now() : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
+    return { outOfRotationMs: kill.outOfRotationMs, replacementServingAfterMs: replacedAfter - killedAt };
+  });
+}
+
+async function databaseOutage(parity: LocalParity) {
+  const outage = parity.database.outage;
+  if (!outage) throw new Error('the database outage scenario needs the throwaway cluster');
+  return underLoad(parity, async () => {
+    const replicas = parity.replicas();
+    const readyz = async (port: number) =>
+      fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.status,
+        () => 0,
+      );
+    const allReplicas = async (want: (status: number) => boolean) =>
+      (await Promise.all(replicas.map((r) => readyz(r.port)))).every(want) ? true : undefined;
+    const lbAll = async (want: string) =>
+      (await parity.loadBalancerStatus()).filter((s) => s.status === want).length === REPLICAS
+        ? true
+        : undefined;
+
+    const stoppedAt = Date.now();
+    await outage.stop();
+    say('PostgreSQL stopped');
+    await waitFor('every /readyz to answer 503', () => allReplicas((s) => s === 503), { timeoutMs: 30_000 });
+    const readyz503Ms = Date.now() - stoppedAt;
+    say(`every replica's /readyz answers 503 after ${readyz503Ms} ms`);
+    await waitFor('HAProxy to mark every replica DOWN', () => lbAll('DOWN'), { timeoutMs: 60_000 });
+    const lbDownMs = Date.now() - stoppedAt;
+    say(`HAProxy marked every replica DOWN after ${lbDownMs} ms`);
+    await sleep(Math.max(0, OUTAGE_SECONDS * 1000 - (Date.now() - stoppedAt)));
+    const restartAt = Date.now();
+    await outage.start();
+    say(`PostgreSQL started again after ${((restartAt - stoppedAt) / 1000).toFixed(1)} s`);
+    await waitFor('every /readyz to answer 200', () => allReplicas((s) => s === 200), { timeoutMs: 60_000 });
+    const readyz200Ms = Date.now() - restartAt;
+    await waitFor('HAProxy to mark every replica UP', () => lbAll('UP'), { timeoutMs: 60_000 });
+    const lbUpMs = Date.now() - restartAt;
+    say(`recovered: /readyz 200 after ${readyz200Ms} ms, HAProxy UP after ${lbUpMs} ms`);
+    const after = parity.replicas();
+    const crashed = replicas.filter((r) => !after.some((a) => a.id === r.id && a.pid === r.pid)).length;
+    return {
+      outageSeconds: (restartAt - stoppedAt) / 1000,
+      readyz503Ms,
+      lbDownMs,
+      readyz200AfterRestartMs: readyz200Ms,
+      lbUpAfterRestartMs: lbUpMs,
+      replicasCrashed: crashed,
+    };
+  });
+}
+
+async function main() {
+  say(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  say(`load: ${RATE} req/s over ${CONNECTIONS} connections, loopback`);
+  const parity = await startLocalParity({
+    env: 'test',
+    replicas: REPLICAS,
+    port: await freePort(),
+    log: args.verbose ? say : () => {},
+  });
+  const results: Record<string, unknown> = {};
+  try {
+    say(`${REPLICAS} replicas serving at ${parity.url}`);
+    results.roll = await rollTwice(parity);
+    say(`roll: ${JSON.stringify(results.roll)}`);
+    results.kill = await killOne(parity);
+    say(`kill -9: ${JSON.stringify(results.kill)}`);
+    results.databaseOutage = await databaseOutage(parity);
+    say(`database outage: ${JSON.stringify(results.databaseOutage)}`);
+  } finally {
+    await parity.stop();
+  }
+  console.log(
+    JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, rate: RATE, results }, null, 2),
+  );
+}
+
+await main();
