@@ -1,0 +1,203 @@
+// Load test of the real service against a bare Fastify hello-world started in the same run.
+//   npx tsx bench/service.ts [--duration 10] [--connections 10] [--warmup 2]
+// PGlite by default; with DATABASE_URL set, the service uses that PostgreSQL database instead.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon, { type Request, type Result } from 'autocannon';
+import { freePort, type RunningServer, startServer } from '../service/test/support/server-process.js';
+
+const SKUS = ['BERTH-MUG', 'BERTH-TEE', 'BERTH-CAP', 'BERTH-STICKERS'];
+/** Per-line limit of the service (service/src/schemas/limits.ts); adds beyond it are refused with 409. */
+const MAX_QUANTITY = 99;
+
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(
+      `--${name} must be a whole number of at least 1 (got "${text}"), e.g. --${name} ${fallback}`,
+    );
+    process.exit(2);
+  }
+  return value;
+}
+
+function readOptions() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        duration: { type: 'string' },
+        connections: { type: 'string' },
+        warmup: { type: 'string' },
+      },
+    });
+    return {
+      duration: positiveInteger('duration', values.duration, 10),
+      connections: positiveInteger('connections', values.connections, 10),
+      warmup: positiveInteger('warmup', values.warmup, 2),
+    };
+  } catch (error) {
+    console.error(
+      `${(error as Error).message}. Usage: npx tsx bench/service.ts [--duration 10] [--connections 10]`,
+    );
+    process.exit(2);
+  }
+}
+
+async function startBaseline(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the baseline server did not start at ${url}`);
+}
+
+async function postJson<T>(url: string, body?: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${url} returned ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+async function createCarts(baseUrl: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  while (ids.length < count) {
+    const batch = Math.min(20, count - ids.length);
+    const created = await Promise.all(
+      Array.from({ length: batch }, () => postJson<{ id: string }>(`${baseUrl}/api/carts`)),
+    );
+    ids.push(...created.map((cart) => cart.id));
+  }
+  return ids;
+}
+
+interface Row {
+  scenario: string;
+  result: Result;
+}
+
+async function measure(
+  scenario: string,
+  options: Parameters<typeof autocannon>[0],
+  duration: number,
+  warmup: number,
+): Promise<Row> {
+  await autocannon({ ...options, duration: warmup });
+  const result = await autocannon({ ...options, duration });
+  return { scenario, result };
+}
+
+function report(rows: Row[], settings: string) {
+  const baseline = rows[0]!.result;
+  const table = rows.map(({ scenario, result }) => ({
+    scenario,
+    'req/s': Math.round(result.requests.average),
+    'p50 ms': result.latency.p50,
+    'p99 ms': result.latency.p99,
+    'non-2xx': result.non2xx,
+    errors: result.errors + result.timeouts,
+    'req/s vs baseline': `${((100 * result.requests.average) / baseline.requests.average).toFixed(1)}%`,
+  }));
+  console.log(`\n${settings}`);
+  console.table(table);
+  const failed = rows.filter(({ result }) => result.non2xx > 0 || result.errors > 0 || result.timeouts > 0);
+  if (failed.length > 0) {
+    console.error(
+      `Some requests failed in: ${failed.map((row) => row.scenario).join(', ')}; figures are suspect.`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+async function main() {
+  const { duration, connections, warmup } = readOptions();
+  const databaseUrl = process.env.DATABASE_URL;
+  const database = databaseUrl ? { url: databaseUrl } : 'pglite';
+  const databaseLabel = databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'PGlite';
+
+  let service: RunningServer | undefined;
+  let baseline: { url: string; child: ChildProcess } | undefined;
+  try {
+    console.error(`starting the service (${databaseLabel}) and the baseline…`);
+    [service, baseline] = await Promise.all([startServer({ database }), startBaseline()]);
+    const rows: Row[] = [];
+    const common = { connections, pipelining: 1 };
+
+    rows.push(
+      await measure('baseline: Fastify hello-world', { ...common, url: baseline.url }, duration, warmup),
+    );
+
+    const [readCart] = await createCarts(service.url, 1);
+    await postJson(`${service.url}/api/carts/${readCart}/items`, { sku: 'BERTH-MUG', quantity: 2 });
+    await postJson(`${service.url}/api/carts/${readCart}/items`, { sku: 'BERTH-TEE', quantity: 1 });
+    rows.push(
+      await measure(
+        'GET /api/carts/{id}',
+        { ...common, url: `${service.url}/api/carts/${readCart}` },
+        duration,
+        warmup,
+      ),
+    );
+
+    // Each (cart, sku) line takes at most MAX_QUANTITY adds: size the cart pool from the read rate (with room
+    // to spare, writes are slower) and rotate over every line so no add runs into the limit.
+    const expectedAdds = rows[1]!.result.requests.average * (duration + warmup) * 1.5;
+    const carts = await createCarts(
+      service.url,
+      Math.max(1, Math.ceil(expectedAdds / (SKUS.length * MAX_QUANTITY))),
+    );
+    let next = 0;
+    const add: Request = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (request) => {
+        const line = next++;
+        const cart = carts[line % carts.length]!;
+        const sku = SKUS[Math.floor(line / carts.length) % SKUS.length]!;
+        return { ...request, path: `/api/carts/${cart}/items`, body: JSON.stringify({ sku, quantity: 1 }) };
+      },
+    };
+    rows.push(
+      await measure(
+        `POST /api/carts/{id}/items (${carts.length} carts)`,
+        { ...common, url: service.url, requests: [add] },
+        duration,
+        warmup,
+      ),
+    );
+
+    report(
+      rows,
+      `${duration} s per scenario after ${warmup} s warm-up, ${connections} connections, service on ${databaseLabel}, ` +
+        `LOG_LEVEL=warn, Node ${process.version}`,
+    );
+  } finally {
+    await service?.stop();
+    if (baseline) {
+      baseline.child.kill('SIGTERM');
+      await once(baseline.child, 'exit');
+    }
+  }
+}
+
+await main();
