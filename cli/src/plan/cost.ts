@@ -61,6 +61,11 @@ export interface UsageAssumptions {
   readonly endpointGbPerMonth: number;
   /** Metrics classic Container Insights publishes for one cluster running one service on EC2. */
   readonly containerInsightsMetrics: number;
+  /**
+   * Millions of observations a month with enhanced Container Insights: about 5 entities (cluster, service,
+   * instance, task, container) × 20 metrics × one a minute × 43,800 minutes ≈ 4.4 million.
+   */
+  readonly containerInsightsObservationsMillions: number;
 }
 
 export const DEFAULT_USAGE: UsageAssumptions = {
@@ -71,6 +76,7 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   s3StoredGb: 5,
   endpointGbPerMonth: 20,
   containerInsightsMetrics: 30,
+  containerInsightsObservationsMillions: 5,
 };
 
 export interface CostReport {
@@ -350,7 +356,22 @@ const cluster: Handler = (r, p, { usage }) => {
       ),
     ];
   }
-  return [notPriced(r, `Container Insights "${String(value)}" bills per observation; no price entered`)];
+  if (value === 'enhanced') {
+    const millions = usage.containerInsightsObservationsMillions;
+    return [
+      line(
+        r,
+        'Container Insights (enhanced) observations',
+        millions,
+        'million observations',
+        p.containerInsightsObservationsPerMillion,
+        1,
+        'usage',
+        `${millions} million observations/month`,
+      ),
+    ];
+  }
+  return [notPriced(r, `Container Insights "${String(value)}": unknown setting, no price entered`)];
 };
 
 const alarm: Handler = (r, p) => {

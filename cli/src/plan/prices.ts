@@ -24,6 +24,8 @@ export interface RegionPrices {
   readonly interfaceEndpointPerGb: number;
   /** CloudWatch custom metric, per metric-month (first tier): what classic Container Insights bills. */
   readonly metricMonth: number;
+  /** Container Insights with enhanced observability, per million observations (first tier). */
+  readonly containerInsightsObservationsPerMillion: number;
   /** Standard-resolution alarm, per metric per month. */
   readonly alarmMetricMonth: number;
   /** High-resolution alarm (period under 60 s), per metric per month. */
@@ -89,6 +91,7 @@ export const PRICES_2026_11_21: PriceTable = {
       interfaceEndpointAzHour: 0.01,
       interfaceEndpointPerGb: 0.01,
       metricMonth: 0.3,
+      containerInsightsObservationsPerMillion: 0.21,
       alarmMetricMonth: 0.1,
       alarmHighResMetricMonth: 0.3,
       compositeAlarmMonth: 0.5,
@@ -137,6 +140,7 @@ export const PRICES_2026_11_21: PriceTable = {
       interfaceEndpointAzHour: 0.011,
       interfaceEndpointPerGb: 0.01,
       metricMonth: 0.3,
+      containerInsightsObservationsPerMillion: 0.21,
       alarmMetricMonth: 0.1,
       alarmHighResMetricMonth: 0.3,
       compositeAlarmMonth: 0.5,
@@ -185,6 +189,7 @@ export const PRICES_2026_11_21: PriceTable = {
       interfaceEndpointAzHour: 0.011,
       interfaceEndpointPerGb: 0.01,
       metricMonth: 0.3,
+      containerInsightsObservationsPerMillion: 0.21,
       alarmMetricMonth: 0.1,
       alarmHighResMetricMonth: 0.3,
       compositeAlarmMonth: 0.5,

@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ENV_NAMES, type EnvName } from '../../../infra/config/environments.js';
+import { CliError } from '../errors.js';
+import { DIAGRAM_END, DIAGRAM_START, renderDiagram, writeDiagramSection } from '../plan/diagram.js';
+import { renderComparison, renderPlan } from '../plan/format.js';
+import { CURRENT_PRICES } from '../plan/prices.js';
+import { buildPlan, type PlanReport } from '../plan/report.js';
+import { readAssembly, stacksFor, synthesizeStacks } from '../plan/synth.js';
+import type { StackTemplate } from '../plan/template.js';
+import { resolveTargets, type Target } from '../target.js';
+import { Progress, type Writer } from '../ui/progress.js';
+
+export interface PlanOptions {
+  readonly region?: string;
+  readonly json?: boolean;
+  readonly diagram?: boolean;
+  readonly write?: string;
+  readonly compare?: boolean;
+  readonly assembly?: string;
+}
+
+export function registerPlanCommand(program: Command): void {
+  program
+    .command('plan')
+    .description(
+      'Offline, before paying: what the stacks create, what the internet can reach, monthly cost, ' +
+        'deploy and rollback time, and an architecture diagram.',
+    )
+    .argument('[env]', `environment: ${ENV_NAMES.join(', ')} (omit with --compare)`)
+    .option('--region <region>', "one of the environment's regions (default: all of them)")
+    .option('--json', 'print the plan as JSON for scripts')
+    .option('--diagram', 'print the Mermaid architecture diagram instead of the plan')
+    .option(
+      '--write <file>',
+      'with --diagram: replace the diagram between the berth:diagram markers in <file>',
+    )
+    .option('--compare', 'every environment side by side, with what config changes would save')
+    .option(
+      '--assembly <dir>',
+      'read templates from an existing cloud assembly (e.g. infra/cdk.out) instead of synthesizing',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  berth plan test\n  berth plan prod --json\n  berth plan --compare\n' +
+        '  berth plan test --diagram --write docs/architecture.md',
+    )
+    .action(async (env: string | undefined, options: PlanOptions) => {
+      await runPlan(env, options);
+    });
+}
+
+/** The command without commander: tests call it with a writer and, optionally, ready-made stacks. */
+export async function runPlan(
+  env: string | undefined,
+  options: PlanOptions,
+  out: Writer = process.stdout,
+  err: Writer = process.stderr,
+): Promise<void> {
+  if (options.compare && env !== undefined) {
+    throw new CliError('--compare plans every environment: drop the environment argument');
+  }
+  if (!options.compare && env === undefined) {
+    throw new CliError(
+      `which environment? use berth plan <env> with one of ${ENV_NAMES.join(', ')}, or --compare`,
+    );
+  }
+  if (options.write && options.compare) throw new CliError('--write goes with one environment and --diagram');
+  const targets = options.compare
+    ? ENV_NAMES.flatMap((name) => resolveTargets(name, options.region).slice(0, 1))
+    : resolveTargets(env!, options.region);
+  const stacks = await loadStacks(targets, options.assembly, new Progress(err));
+
+  const plans = targets.map((t) => {
+    const own = stacksFor(stacks, Object.values(t.stacks), true);
+    if (own.length <= 1) {
+      throw new CliError(
+        `no stacks for ${t.env} in ${t.region} in the templates: synthesize them (npm run synth -w infra) or drop --assembly`,
+      );
+    }
+    return { target: t, stacks: own };
+  });
+
+  if (options.diagram || options.write) {
+    const diagrams = plans.map((p) => renderDiagram(p.stacks));
+    if (options.write) {
+      writeDiagram(options.write, diagrams[0]!);
+      err.write(`berth: wrote the ${plans[0]!.target.env} diagram into ${options.write}\n`);
+      return;
+    }
+    out.write(diagrams.map((d) => `\`\`\`mermaid\n${d}\`\`\`\n`).join('\n'));
+    return;
+  }
+
+  const reports: PlanReport[] = plans.map((p) =>
+    buildPlan(p.target.env, p.target.region, p.stacks, CURRENT_PRICES),
+  );
+  if (options.json) {
+    out.write(`${JSON.stringify(options.compare || reports.length > 1 ? reports : reports[0], null, 2)}\n`);
+  } else if (options.compare) {
+    out.write(renderComparison(reports));
+  } else {
+    out.write(reports.map(renderPlan).join('\n'));
+  }
+}
+
+async function loadStacks(targets: readonly Target[], assembly: string | undefined, progress: Progress) {
+  if (assembly !== undefined) {
+    if (!existsSync(`${assembly}/manifest.json`)) {
+      throw new CliError(
+        `no cloud assembly in ${assembly}: run npm run synth -w infra first, or drop --assembly`,
+      );
+    }
+    return readAssembly(assembly);
+  }
+  const envs = [...new Set(targets.map((t) => t.env))] as EnvName[];
+  progress.step(`synthesizing ${envs.join(', ')} offline (no AWS calls)`);
+  try {
+    const stacks: StackTemplate[] = await synthesizeStacks(envs);
+    progress.step(`synthesized ${stacks.length} stacks`);
+    return stacks;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new CliError(`synthesis failed: ${message} (run npm run synth -w infra for the full output)`);
+  }
+}
+
+function writeDiagram(path: string, diagram: string): void {
+  if (!existsSync(path))
+    throw new CliError(`${path} does not exist: create it with the diagram markers first`);
+  try {
+    writeDiagramSection(path, diagram);
+  } catch {
+    throw new CliError(
+      `${path} has no ${DIAGRAM_START} … ${DIAGRAM_END} markers: add them where the diagram goes`,
+    );
+  }
+}

@@ -1,0 +1,57 @@
+/** Everything `berth plan` says about one environment in one region, as plain data (the --json output). */
+import { type CostReport, DEFAULT_USAGE, estimateCost, type UsageAssumptions } from './cost.js';
+import {
+  ASSUMPTIONS,
+  type DeployEstimate,
+  deployInputsFromTemplates,
+  ecsPatternsDefaults,
+  estimateDeployTime,
+} from './deploy-time.js';
+import { OFFLINE_DIFF_NOTE } from './deployed-diff.js';
+import type { PriceTable } from './prices.js';
+import { possibleSavings, type Saving } from './savings.js';
+import { type PlanSummary, summarize } from './summary.js';
+import type { StackTemplate } from './template.js';
+
+export interface PlanReport {
+  readonly env: string;
+  readonly region: string;
+  readonly summary: PlanSummary;
+  readonly cost: CostReport;
+  readonly deployTime?: {
+    readonly assumptions: typeof ASSUMPTIONS;
+    readonly estimate: DeployEstimate;
+    readonly ecsPatternsDefaults: DeployEstimate;
+  };
+  readonly savings: readonly Saving[];
+  readonly deployedDiff: string;
+}
+
+export function buildPlan(
+  env: string,
+  region: string,
+  stacks: readonly StackTemplate[],
+  table: PriceTable,
+  usage: UsageAssumptions = DEFAULT_USAGE,
+): PlanReport {
+  const summary = summarize(stacks);
+  const cost = estimateCost(stacks, table, usage);
+  const inputs = deployInputsFromTemplates(stacks);
+  return {
+    env,
+    region,
+    summary,
+    cost,
+    ...(inputs
+      ? {
+          deployTime: {
+            assumptions: ASSUMPTIONS,
+            estimate: estimateDeployTime(inputs),
+            ecsPatternsDefaults: estimateDeployTime(ecsPatternsDefaults(inputs.tasks)),
+          },
+        }
+      : {}),
+    savings: possibleSavings(cost, summary.sizing, region, table),
+    deployedDiff: OFFLINE_DIFF_NOTE,
+  };
+}

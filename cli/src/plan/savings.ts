@@ -1,0 +1,57 @@
+/**
+ * What a configuration change would save. createApp takes no config override, so instead of
+ * re-synthesizing a modified environment these are computed from the cost lines and the price table;
+ * each states the trade-off it buys, since the cheapest option is rarely the right one for prod.
+ */
+import type { CostReport } from './cost.js';
+import type { PriceTable } from './prices.js';
+import { pricesFor } from './prices.js';
+import type { Sizing } from './summary.js';
+
+export interface Saving {
+  readonly change: string;
+  readonly monthly: number;
+  readonly tradeOff: string;
+}
+
+export function possibleSavings(cost: CostReport, size: Sizing, region: string, table: PriceTable): Saving[] {
+  const p = pricesFor(table, region);
+  if (!p) return [];
+  const out: Saving[] = [];
+  const sumOf = (predicate: (type: string, item: string) => boolean) =>
+    cost.lines.filter((l) => predicate(l.type, l.item)).reduce((a, l) => a + l.monthly, 0);
+
+  if (size.natGateways > 1) {
+    out.push({
+      change: `network.natGateways: ${size.natGateways} → 1`,
+      monthly: (size.natGateways - 1) * (p.natGatewayHour + p.publicIpv4Hour) * table.hoursPerMonth,
+      tradeOff: 'egress from every AZ depends on one AZ; cross-AZ data is billed per GB',
+    });
+  }
+  if (size.dbMultiAz) {
+    out.push({
+      change: 'database.multiAz: true → false',
+      monthly: sumOf((type, item) => type === 'AWS::RDS::DBInstance' && item.includes('Multi-AZ')) / 2,
+      tradeOff: 'no standby: an AZ failure or patching means minutes of database downtime',
+    });
+  }
+  const graviton = size.instanceType?.replace(/^t3\./, 't4g.').replace(/^m6i\./, 'm7g.');
+  const now = size.instanceType && p.ec2Hour[size.instanceType];
+  const then = graviton && p.ec2Hour[graviton];
+  if (graviton && graviton !== size.instanceType && now && then && then < now) {
+    out.push({
+      change: `cluster.instanceType: ${size.instanceType} → ${graviton} (architecture arm64)`,
+      monthly: (now - then) * (size.minInstances ?? 0) * table.hoursPerMonth,
+      tradeOff: 'the image must be built for arm64 (buildx --platform linux/arm64)',
+    });
+  }
+  const endpoints = sumOf((type) => type === 'AWS::EC2::VPCEndpoint');
+  if (endpoints > 0) {
+    out.push({
+      change: 'network.vpcEndpoints: true → false',
+      monthly: endpoints,
+      tradeOff: 'ECR, ECS and logs traffic goes through NAT instead (billed per GB there)',
+    });
+  }
+  return out;
+}
