@@ -16,6 +16,7 @@ const PODMAN = ['--runtime', 'runc'];
 const ULIMITS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=1024:1024'];
 
 const hasPodman = await commandExists('podman');
+const hasIproute = await commandExists('ip', ['-V']);
 const hasYamllint = await commandExists('yamllint');
 
 type ComposeService = Record<string, unknown> & {
@@ -128,7 +129,11 @@ async function listeningPorts(pid: number): Promise<number[]> {
   return ports;
 }
 
-describe('container image', { skip: !hasPodman && 'podman is not installed', timeout: 420_000 }, () => {
+const containerSkip =
+  (!hasPodman && 'podman is not installed') ||
+  (!hasIproute && 'ip (Debian package iproute2) is not installed');
+
+describe('container image', { skip: containerSkip, timeout: 420_000 }, () => {
   const suffix = `${process.pid}`;
   const namespace = `berth-ct-${suffix}`;
   const container = `berth-ct-${suffix}`;

@@ -27,9 +27,9 @@ export async function run(command: string, args: string[], timeoutMs = 120_000) 
   return exec(command, args, { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, encoding: 'utf8' });
 }
 
-export async function commandExists(command: string): Promise<boolean> {
+export async function commandExists(command: string, versionArgs = ['--version']): Promise<boolean> {
   try {
-    await run(command, ['--version'], 10_000);
+    await run(command, versionArgs, 10_000);
     return true;
   } catch {
     return false;

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError, type PostgresDatabaseConfig, parseConfig } from '../src/config.js';
+import { postgresPoolConfig } from '../src/db/connect.js';
+import { spawnServer } from './helpers/spawn-server.js';
+
+function configError(env: Record<string, string>): string {
+  try {
+    parseConfig(env, '/srv');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  test('defaults: 0.0.0.0:8080, PGlite in ./.data, 5 s drain, 65 s keep-alive', () => {
+    assert.deepEqual(parseConfig({}, '/srv'), {
+      host: '0.0.0.0',
+      port: 8080,
+      logLevel: 'info',
+      shutdownDrainSeconds: 5,
+      keepAliveTimeoutSeconds: 65,
+      database: { kind: 'pglite', dataDir: '/srv/.data' },
+    });
+  });
+
+  test('reads every variable', () => {
+    const config = parseConfig(
+      {
+        HOST: '127.0.0.1',
+        PORT: '3000',
+        LOG_LEVEL: 'warn',
+        SHUTDOWN_DRAIN_SECONDS: '0',
+        KEEP_ALIVE_TIMEOUT_SECONDS: '75',
+        DATA_DIR: 'state',
+      },
+      '/srv',
+    );
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 3000);
+    assert.equal(config.logLevel, 'warn');
+    assert.equal(config.shutdownDrainSeconds, 0);
+    assert.equal(config.keepAliveTimeoutSeconds, 75);
+    assert.deepEqual(config.database, { kind: 'pglite', dataDir: '/srv/state' });
+  });
+
+  test('PGHOST (as ECS injects the secret) selects PostgreSQL', () => {
+    const { database } = parseConfig({
+      PGHOST: 'db.internal',
+      PGPORT: '5433',
+      PGUSER: 'app',
+      PGPASSWORD: 's3cret',
+      PGDATABASE: 'berth',
+      PGSSLMODE: 'require',
+    });
+    assert.deepEqual(database, {
+      kind: 'postgres',
+      connectionString: undefined,
+      host: 'db.internal',
+      port: 5433,
+      user: 'app',
+      password: 's3cret',
+      database: 'berth',
+      tls: { mode: 'require' },
+    });
+  });
+
+  test('verify-full reads the CA bundle named by PGSSLROOTCERT', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-ca-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n');
+    const { database } = parseConfig({ PGHOST: 'db', PGSSLMODE: 'verify-full', PGSSLROOTCERT: caFile });
+    assert.equal(
+      database.kind === 'postgres' && database.tls.mode === 'verify-full' && database.tls.ca.length > 0,
+      true,
+    );
+  });
+
+  test('bad values name the variable and what it expects', () => {
+    assert.equal(configError({ PORT: 'eighty' }), 'PORT must be an integer from 0 to 65535, got "eighty"');
+    assert.match(configError({ PORT: '70000' }), /^PORT must be/);
+    assert.match(configError({ LOG_LEVEL: 'loud' }), /^LOG_LEVEL must be one of fatal, error/);
+    assert.match(configError({ SHUTDOWN_DRAIN_SECONDS: '-1' }), /^SHUTDOWN_DRAIN_SECONDS must be an integer/);
+    assert.match(configError({ KEEP_ALIVE_TIMEOUT_SECONDS: '0' }), /^KEEP_ALIVE_TIMEOUT_SECONDS must be/);
+    assert.match(configError({ DATABASE_URL: 'mysql://x' }), /^DATABASE_URL must be a postgres:\/\//);
+    assert.match(configError({ PGHOST: 'db', PGSSLMODE: 'prefer' }), /^PGSSLMODE must be one of disable/);
+    assert.match(configError({ PGHOST: 'db', PGSSLMODE: 'verify-full' }), /^PGSSLROOTCERT must name/);
+    assert.match(
+      configError({ PGHOST: 'db', PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/nonexistent/ca.pem' }),
+      /^PGSSLROOTCERT names a file that cannot be read \(ENOENT\)/,
+    );
+  });
+});
+
+describe('PostgreSQL TLS options', () => {
+  const base: PostgresDatabaseConfig = {
+    kind: 'postgres',
+    connectionString: undefined,
+    host: 'db',
+    port: undefined,
+    user: undefined,
+    password: undefined,
+    database: undefined,
+    tls: { mode: 'disable' },
+  };
+
+  test('disable: plain TCP; require: TLS without verification; verify-full: verify against the CA only', () => {
+    assert.equal(postgresPoolConfig(base).ssl, false);
+    assert.deepEqual(postgresPoolConfig({ ...base, tls: { mode: 'require' } }).ssl, {
+      rejectUnauthorized: false,
+    });
+    assert.deepEqual(postgresPoolConfig({ ...base, tls: { mode: 'verify-full', ca: 'PEM' } }).ssl, {
+      rejectUnauthorized: true,
+      ca: 'PEM',
+    });
+  });
+});
+
+describe('server start-up with bad configuration', () => {
+  test('prints one line naming the variable and exits 1', async () => {
+    const server = spawnServer({ PORT: 'not-a-port' });
+    const { code } = await server.exited;
+    assert.equal(code, 1);
+    const lines = server.output().trim().split('\n');
+    assert.equal(lines.length, 1, server.output());
+    assert.match(lines[0]!, /PORT must be an integer from 0 to 65535, got "not-a-port"/);
+  });
+});
