@@ -6,7 +6,10 @@
  *   3. stops PostgreSQL for a while,
  * and after each scenario checks that every acknowledged write is stored.
  *
- *   npx tsx bench/zero-downtime/run.ts [--rate 200] [--connections 16] [--outage-seconds 15]
+ *   npx tsx bench/zero-downtime/run.ts [--rate 200] [--connections 16] [--outage-seconds 15] [--grace-seconds 60]
+ *
+ * --grace-seconds bounds how long a new replica may take to turn healthy (the environment's
+ * healthCheckGracePeriodSeconds by default); raise it on a machine too busy to start replicas in time.
  *
  * Loopback only; every phase is bounded in time.
  */
@@ -15,12 +18,14 @@ import { parseArgs } from 'node:util';
 import { freePort, type LocalParity, startLocalParity } from '../../cli/src/local/index.js';
 import { checkLedger, type LedgerCheck, type LoadReport, startLoad } from '../../cli/src/local/load.js';
 import { sleep, waitFor } from '../../cli/src/local/wait.js';
+import { ENVIRONMENTS } from '../../infra/config/environments.js';
 
 const { values: args } = parseArgs({
   options: {
     rate: { type: 'string', default: '200' },
     connections: { type: 'string', default: '16' },
     'outage-seconds': { type: 'string', default: '15' },
+    'grace-seconds': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -28,6 +33,10 @@ const RATE = Number(args.rate);
 const CONNECTIONS = Number(args.connections);
 const OUTAGE_SECONDS = Number(args['outage-seconds']);
 const REPLICAS = 3;
+const SERVICE = {
+  ...ENVIRONMENTS.test.service,
+  ...(args['grace-seconds'] ? { healthCheckGracePeriodSeconds: Number(args['grace-seconds']) } : {}),
+};
 
 const started = Date.now();
 const stamp = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
@@ -147,10 +156,17 @@ async function main() {
       .join(' ')}`,
   );
   say(`load: ${RATE} req/s over ${CONNECTIONS} connections, loopback`);
+  const { healthCheck: hc, deregistrationDelaySeconds, drainSeconds, deployment } = SERVICE;
+  say(
+    `settings (test env): health check ${hc.path} every ${hc.intervalSeconds} s, rise ${hc.healthyThreshold}, ` +
+      `fall ${hc.unhealthyThreshold}; deregistration delay ${deregistrationDelaySeconds} s; drain ${drainSeconds} s; ` +
+      `min/max ${deployment.minHealthyPercent}/${deployment.maxPercent} %; start-up bound ${SERVICE.healthCheckGracePeriodSeconds} s`,
+  );
   const parity = await startLocalParity({
     env: 'test',
     replicas: REPLICAS,
     port: await freePort(),
+    service: SERVICE,
     log: args.verbose ? say : () => {},
   });
   const results: Record<string, unknown> = {};
@@ -166,7 +182,11 @@ async function main() {
     await parity.stop();
   }
   console.log(
-    JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, rate: RATE, results }, null, 2),
+    JSON.stringify(
+      { date: new Date().toISOString(), cores: cpus().length, loadavg: loadavg(), rate: RATE, results },
+      null,
+      2,
+    ),
   );
 }
 

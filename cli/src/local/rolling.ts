@@ -2,6 +2,9 @@ import type { Fleet } from './fleet.js';
 import { maxRunning, minHealthy } from './haproxy-config.js';
 import type { Replica } from './replica.js';
 
+/** What a roll-out needs from the fleet; tests substitute a recording fake. */
+export type RollableFleet = Pick<Fleet, 'service' | 'serving' | 'launch' | 'retire' | 'killWithoutDrain'>;
+
 export interface RollOptions {
   /** Label of the new release; replicas get it as BERTH_VERSION. */
   readonly newVersion?: string;
@@ -27,7 +30,11 @@ export interface RollResult {
  * minHealthyPercent stay healthy. A new replica that never turns healthy stops the roll-out and the
  * remaining old replicas keep serving (the deployment circuit breaker, without the automatic rollback).
  */
-export async function rollFleet(fleet: Fleet, desired: number, opts: RollOptions = {}): Promise<RollResult> {
+export async function rollFleet(
+  fleet: RollableFleet,
+  desired: number,
+  opts: RollOptions = {},
+): Promise<RollResult> {
   const started = Date.now();
   const toVersion = opts.newVersion ?? `v${started}`;
   const { minHealthyPercent, maxPercent } = fleet.service.deployment;
