@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const WORKFLOWS = fileURLToPath(new URL('../../.github/workflows/', import.meta.url));
+const OURS = ['ci.yml', 'deliver.yml'];
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  needs?: string | string[];
+  permissions?: Record<string, string>;
+  environment?: string | { name: string };
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  container?: unknown;
+  outputs?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const text = (name: string) => readFileSync(path.join(WORKFLOWS, name), 'utf8');
+const load = (name: string) => parse(text(name)) as Workflow;
+/** A GitHub Actions expression as it appears in the YAML. */
+const gha = (expression: string) => `\${{ ${expression} }}`;
+const needsOf = (job: Job) => (job.needs === undefined ? [] : ([] as string[]).concat(job.needs));
+
+describe('deliver.yml', () => {
+  const wf = load('deliver.yml');
+
+  it('runs on push to main only', () => {
+    assert.deepEqual(wf.on, { push: { branches: ['main'] } });
+  });
+
+  it('chains test → build → deploy-test → smoke-test → deploy-prod', () => {
+    assert.deepEqual(Object.keys(wf.jobs), ['test', 'build', 'deploy-test', 'smoke-test', 'deploy-prod']);
+    assert.deepEqual(needsOf(wf.jobs.test!), []);
+    assert.deepEqual(needsOf(wf.jobs.build!), ['test']);
+    assert.ok(needsOf(wf.jobs['deploy-test']!).includes('build'));
+    assert.ok(needsOf(wf.jobs['smoke-test']!).includes('deploy-test'));
+    assert.ok(needsOf(wf.jobs['deploy-prod']!).includes('smoke-test'));
+  });
+
+  it('gates prod behind the prod environment (required reviewers) and nothing else behind one', () => {
+    assert.equal(wf.jobs['deploy-prod']!.environment, 'prod');
+    for (const [name, job] of Object.entries(wf.jobs)) {
+      if (name !== 'deploy-prod') assert.equal(job.environment, undefined, name);
+    }
+  });
+
+  it('builds once and deploys the same digest to test and prod', () => {
+    assert.equal(wf.jobs.build!.outputs?.digest, gha('steps.push.outputs.digest'));
+    const deploys = Object.values(wf.jobs)
+      .flatMap((j) => j.steps.map((s) => s.run ?? ''))
+      .filter((r) => r.includes('berth deploy'));
+    assert.equal(deploys.length, 2);
+    assert.match(
+      deploys[0]!,
+      /npx berth deploy test --image-digest "\$\{\{ needs\.build\.outputs\.digest \}\}"/,
+    );
+    assert.match(
+      deploys[1]!,
+      /npx berth deploy prod --image-digest "\$\{\{ needs\.build\.outputs\.digest \}\}"/,
+    );
+    const builds = Object.values(wf.jobs)
+      .flatMap((j) => j.steps)
+      .filter((s) => s.uses?.startsWith('docker/build-push-action'));
+    assert.equal(builds.length, 1);
+    for (const name of ['deploy-test', 'deploy-prod'])
+      assert.ok(needsOf(wf.jobs[name]!).includes('build'), name);
+  });
+
+  it('serialises deploys per environment without cancelling one in flight', () => {
+    assert.deepEqual(wf.jobs['deploy-test']!.concurrency, {
+      group: 'deploy-test',
+      'cancel-in-progress': false,
+    });
+    assert.deepEqual(wf.jobs['deploy-prod']!.concurrency, {
+      group: 'deploy-prod',
+      'cancel-in-progress': false,
+    });
+  });
+
+  it('grants least privilege: contents read by default, id-token only to jobs that assume a role', () => {
+    assert.deepEqual(wf.permissions, { contents: 'read' });
+    for (const [name, job] of Object.entries(wf.jobs)) {
+      const assumes = job.steps.some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'));
+      assert.equal(job.permissions?.['id-token'], assumes ? 'write' : undefined, name);
+      assert.equal(job.permissions?.contents, 'read', name);
+      assert.equal(Object.keys(job.permissions ?? {}).length, assumes ? 2 : 1, name);
+    }
+  });
+
+  it('assumes roles from repository variables: the prod role only in the prod job', () => {
+    const roles = Object.fromEntries(
+      Object.entries(wf.jobs).map(([name, job]) => [
+        name,
+        job.steps.map((s) => s.with?.['role-to-assume']).filter((r) => r !== undefined),
+      ]),
+    );
+    assert.deepEqual(roles['deploy-prod'], [gha('vars.BERTH_PROD_DEPLOY_ROLE_ARN')]);
+    for (const name of ['build', 'deploy-test', 'smoke-test']) {
+      assert.deepEqual(roles[name], [gha('vars.BERTH_TEST_DEPLOY_ROLE_ARN')], name);
+    }
+  });
+
+  it('smoke-tests the URL read from the stack output', () => {
+    const run = wf.jobs['smoke-test']!.steps.map((s) => s.run ?? '').join('\n');
+    assert.match(run, /describe-stacks --stack-name "Berth-Test-\$\{AWS_REGION\}-Service"/);
+    assert.match(run, /OutputKey=='ServiceUrl'/);
+    assert.match(run, /\/readyz/);
+    assert.match(run, /\/api\/products/);
+  });
+});
+
+describe('ci.yml', () => {
+  const wf = load('ci.yml');
+
+  it('runs on pull requests: .ci/run, synth, and both plans in the step summary', () => {
+    assert.deepEqual(Object.keys(wf.on), ['pull_request']);
+    const runs = wf.jobs.test!.steps.map((s) => s.run ?? '').join('\n');
+    assert.match(runs, /bash \.ci\/run/);
+    assert.match(runs, /npm run synth/);
+    assert.match(runs, /npx berth plan test/);
+    assert.match(runs, /npx berth plan prod/);
+    assert.match(runs, /\$GITHUB_STEP_SUMMARY/);
+    assert.equal(wf.jobs.test!.container, 'debian:12', '.ci/run installs Debian 12 package names');
+  });
+
+  it('sets up Node 20 with the npm cache', () => {
+    const setup = wf.jobs.test!.steps.find((s) => s.uses?.startsWith('actions/setup-node'));
+    assert.deepEqual(setup?.with, { 'node-version': 20, cache: 'npm' });
+  });
+});
+
+describe('all workflows', () => {
+  const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+
+  it('hold no static AWS keys', () => {
+    for (const file of files) {
+      assert.doesNotMatch(
+        text(file),
+        /aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID/i,
+        file,
+      );
+    }
+  });
+
+  it('pin every action to an exact release or a commit', () => {
+    for (const file of OURS) {
+      const uses = Object.values(load(file).jobs).flatMap((j) =>
+        j.steps.map((s) => s.uses).filter(Boolean),
+      ) as string[];
+      assert.ok(uses.length > 0, file);
+      for (const u of uses)
+        assert.match(u, /^[\w.-]+\/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/, `${file}: ${u}`);
+    }
+  });
+
+  it('match the GitHub Actions workflow schema (action-validator)', () => {
+    const require = createRequire(import.meta.url);
+    const { validateWorkflow } = require('@action-validator/core') as {
+      validateWorkflow(src: string): { errors: unknown[] };
+    };
+    for (const file of OURS) assert.deepEqual(validateWorkflow(text(file)).errors, [], file);
+  });
+
+  it('pass yamllint', (t) => {
+    const probe = spawnSync('yamllint', ['--version']);
+    if (probe.error) {
+      t.skip('yamllint is not installed (CI installs it from Debian)');
+      return;
+    }
+    const config =
+      '{extends: default, rules: {line-length: {max: 130}, document-start: disable, truthy: {check-keys: false}}}';
+    const result = spawnSync(
+      'yamllint',
+      ['-f', 'parsable', '-d', config, ...OURS.map((f) => path.join(WORKFLOWS, f))],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(result.status, 0, result.stdout);
+  });
+});
