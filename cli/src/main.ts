@@ -1,36 +1,15 @@
 import { Command, CommanderError } from 'commander';
+import { registerAmiCommands } from './commands/ami.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerDestroyCommand } from './commands/destroy.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerPlanCommand } from './commands/plan.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { type ContextProvider, defaultContext } from './commands/shared.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerUpCommand } from './commands/up.js';
 import { CliError } from './errors.js';
 import type { Writer } from './ui/progress.js';
-
-/** Commands other workspaces' helpers own; registered when present so `berth --help` lists them. */
-const OPTIONAL_COMMANDS = [
-  { module: './commands/plan.js', register: 'registerPlanCommand' },
-  { module: './commands/ami.js', register: 'registerAmiCommands' },
-] as const;
-
-async function importIfPresent(
-  specifier: string,
-): Promise<Record<string, (program: Command) => void> | undefined> {
-  try {
-    return (await import(specifier)) as Record<string, (program: Command) => void>;
-  } catch (error) {
-    const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
-    if (
-      missing &&
-      String((error as Error).message).includes(specifier.replace('./', '').replace('.js', ''))
-    ) {
-      return undefined;
-    }
-    throw error;
-  }
-}
 
 export async function buildProgram(context: ContextProvider = defaultContext): Promise<Command> {
   const program = new Command('berth')
@@ -48,10 +27,8 @@ export async function buildProgram(context: ContextProvider = defaultContext): P
   registerLogsCommand(program, context);
   registerRollbackCommand(program, context);
   registerDestroyCommand(program, context);
-  for (const optional of OPTIONAL_COMMANDS) {
-    const mod = await importIfPresent(optional.module);
-    mod?.[optional.register]?.(program);
-  }
+  registerPlanCommand(program);
+  registerAmiCommands(program);
   return program;
 }
 

@@ -31,7 +31,10 @@ export interface EnvironmentStatus {
   readonly alarms: FiringAlarm[];
 }
 
-/** Alarm names start with the env's stack prefix (`Berth-Test-…`): see infra/lib/constructs/monitoring.ts. */
+/**
+ * The Monitoring and Service stacks let CloudFormation name their alarms, so every alarm of an
+ * environment starts with its stack names' common prefix (`Berth-Test-…`).
+ */
 export function alarmPrefix(env: string): string {
   return `Berth-${env.charAt(0).toUpperCase()}${env.slice(1)}-`;
 }
