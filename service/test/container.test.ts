@@ -2,7 +2,10 @@
 // network namespace of the test's own, so nothing on the host (sysctls, bridges, iptables) is touched.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -84,6 +87,56 @@ describe('Dockerfile', () => {
     assert.match(dockerfile, /^CMD \["node", "[^"]*dist\/server\.js"\]$/m);
     assert.match(dockerfile, /^HEALTHCHECK [\s\S]*CMD \["node"[^\n]*\/healthz/m);
     assert.match(dockerfile, /truststore\.pki\.rds\.amazonaws\.com\/global\/global-bundle\.pem/);
+  });
+});
+
+describe('RDS CA bundle build stage', {
+  skip: !hasPodman && 'podman is not installed',
+  timeout: 180_000,
+}, () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n';
+  const TAG = 'localhost/berth-rds-ca:container-test';
+
+  test('downloads the bundle at build time and fails the build on a bad download', async (t) => {
+    // GIVEN a stand-in for the RDS trust store on loopback (the build runs on the host network)
+    const store = createServer((request, response) => {
+      if (request.url === '/global/global-bundle.pem') response.end(PEM);
+      else response.writeHead(404).end();
+    });
+    store.listen(0, '127.0.0.1');
+    await once(store, 'listening');
+    t.after(() => store.close());
+    const origin = `http://127.0.0.1:${(store.address() as AddressInfo).port}`;
+    const base = await ensureLocalNodeImage();
+    const build = (url: string) =>
+      run('podman', [
+        'build',
+        ...['--format', 'docker', '--isolation', 'chroot', '--network', 'host', '--target', 'rds-ca'],
+        ...['--build-arg', `NODE_IMAGE=${base}`, '--build-arg', `RDS_CA_BUNDLE_URL=${url}`, '--tag', TAG],
+        REPO_ROOT,
+      ]);
+
+    // WHEN the stage is built THEN it holds exactly the served bundle
+    await build(`${origin}/global/global-bundle.pem`);
+    const read = "process.stdout.write(require('fs').readFileSync('/out/rds-global-bundle.pem', 'utf8'))";
+    const { stdout } = await run('podman', [
+      ...PODMAN,
+      'run',
+      '--rm',
+      ...ULIMITS,
+      '--network',
+      'none',
+      TAG,
+      'node',
+      '-e',
+      read,
+    ]);
+    assert.equal(stdout, PEM);
+
+    // WHEN the download fails THEN the build fails and says how to build offline
+    await assert.rejects(build(`${origin}/missing.pem`), (error: { stdout?: string; stderr?: string }) =>
+      /returned HTTP 404[\s\S]*RDS_CA_BUNDLE=skip/.test(`${error.stdout}${error.stderr}`),
+    );
   });
 });
 
