@@ -59,6 +59,10 @@ export function renderDiagram(stacks: readonly StackTemplate[]): string {
   const alarms = resourcesOfType(stacks, 'AWS::CloudWatch::Alarm').length;
   const topic = resourcesOfType(stacks, 'AWS::SNS::Topic')[0];
   const endpoints = resourcesOfType(stacks, 'AWS::EC2::VPCEndpoint').length;
+  // Roles GitHub Actions assumes through OIDC: the only way into the account from CI.
+  const ciRoles = resourcesOfType(stacks, 'AWS::IAM::Role').filter((r) =>
+    JSON.stringify(prop(r, 'AssumeRolePolicyDocument') ?? {}).includes('sts:AssumeRoleWithWebIdentity'),
+  ).length;
   const listeners = size.listeners.join(', ') || 'no listener';
   const inbound = size.listeners.length > 0 ? size.listeners.join(' / ') : 'HTTP';
 
@@ -99,12 +103,14 @@ export function renderDiagram(stacks: readonly StackTemplate[]): string {
   if (logGroups > 0) lines.push(`  logs["CloudWatch Logs<br/>${logGroups} log groups"]`);
   if (alarms > 0) lines.push(`  alarms["CloudWatch alarms × ${alarms}"]`);
   if (topic) lines.push('  sns["SNS alarm topic"]');
+  if (ciRoles > 0)
+    lines.push('  gha["GitHub Actions"]', `  ciRoles["CI roles × ${ciRoles}<br/>OIDC, no long-lived keys"]`);
 
   if (alb) lines.push(`  internet -->|"${inbound}"| alb`);
   if (alb && service) lines.push(`  alb -->|"${albToInstancePorts(stacks) ?? 'targets'}"| tasks`);
-  if (service && size.instanceType) lines.push('  tasks -. "placed on" .- asg');
+  if (service && size.instanceType) lines.push('  tasks -.->|"placed on"| asg');
   if (service && db) lines.push('  tasks -->|"5432, TLS verify-full"| db');
-  if (size.dbMultiAz) lines.push('  db -. "replicates" .- dbStandby');
+  if (size.dbMultiAz) lines.push('  db -.->|"replicates"| dbStandby');
   nats.forEach((_, i) => {
     lines.push(`  asg -->|"egress"| nat${i + 1}`);
     lines.push(`  nat${i + 1} --> internet`);
@@ -113,6 +119,8 @@ export function renderDiagram(stacks: readonly StackTemplate[]): string {
   if (repository && size.instanceType) lines.push('  ecr -->|"image pull by digest"| asg');
   if (logGroups > 0 && service) lines.push('  tasks -->|"awslogs"| logs');
   if (alarms > 0 && topic) lines.push('  alarms -->|"notify"| sns');
+  if (ciRoles > 0) lines.push('  gha -->|"assume role"| ciRoles');
+  if (ciRoles > 0 && repository) lines.push('  ciRoles -->|"push image, deploy"| ecr');
   return `${lines.join('\n')}\n`;
 }
 

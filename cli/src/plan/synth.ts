@@ -25,12 +25,20 @@ function toStackTemplates(assembly: AssemblyLike): StackTemplate[] {
   }));
 }
 
-/** Synthesizes the given environments into a temporary directory and returns every stack, Global included. */
-export async function synthesizeStacks(environments: readonly EnvName[]): Promise<StackTemplate[]> {
+/** Synthesizes the given environments (plus Global) into `outdir`, which is left for the caller. */
+export async function synthesizeAssembly(
+  environments: readonly EnvName[],
+  outdir: string,
+): Promise<StackTemplate[]> {
   const { createApp } = await import('../../../infra/lib/app.js');
+  return toStackTemplates(createApp({ outdir, environments }).synth());
+}
+
+/** Synthesizes into a temporary directory and returns every stack, Global included. */
+export async function synthesizeStacks(environments: readonly EnvName[]): Promise<StackTemplate[]> {
   const outdir = mkdtempSync(join(tmpdir(), 'berth-plan-'));
   try {
-    return toStackTemplates(createApp({ outdir, environments }).synth());
+    return await synthesizeAssembly(environments, outdir);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
