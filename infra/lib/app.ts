@@ -1,5 +1,6 @@
-import { App, Tags, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import {
   AVAILABILITY_ZONES,
   ENV_NAMES,
@@ -46,7 +47,7 @@ export interface CreateAppProps {
   readonly environments?: readonly EnvName[];
 }
 
-function tag(scope: import('constructs').IConstruct, env: EnvName | 'global', component: string): void {
+function tag(scope: IConstruct, env: EnvName | 'global', component: string): void {
   Tags.of(scope).add('Project', 'berth');
   Tags.of(scope).add('Environment', env);
   Tags.of(scope).add('Component', component);
@@ -126,7 +127,7 @@ export function createApp(props: CreateAppProps = {}): App {
         description: description('dashboard and alarms'),
       });
 
-      const stacks: [Component, import('aws-cdk-lib').Stack][] = [
+      const stacks: [Component, Stack][] = [
         ['Network', network],
         ['Data', data],
         ['Service', service],
