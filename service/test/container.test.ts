@@ -258,6 +258,13 @@ describe('container image', { skip: containerSkip, timeout: 420_000 }, () => {
     );
     assert.equal(ready.status, 200);
     assert.ok((await listeningPorts(pid)).includes(80), 'the service listens on port 80');
+    const storefront = await fetchInNamespace(namespace, '/');
+    assert.equal(storefront.status, 200);
+    assert.match(
+      storefront.body,
+      /<title>Berth Supply Co\.<\/title>/,
+      'the storefront is shipped in the image',
+    );
   });
 
   test('runs as the non-root uid 1000', async () => {
