@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StackSelectionStrategy, Toolkit } from '@aws-cdk/toolkit-lib';
+import { type CachedCloudAssembly, StackSelectionStrategy, Toolkit } from '@aws-cdk/toolkit-lib';
+import { CliError } from '../errors.js';
 import type { CreateApp, StackDeployer } from './stack-deployer.js';
 
 const INFRA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../infra');
@@ -38,9 +39,33 @@ export class ToolkitStackDeployer implements StackDeployer {
     return this.toolkit.synth(source);
   }
 
+  /** Every stack name in the synthesized app; a deploy checks its names against it before touching AWS. */
+  async synthesizedStackNames(context: Record<string, unknown> = {}): Promise<string[]> {
+    const assembly = await this.assembly(context);
+    try {
+      return await this.names(assembly);
+    } finally {
+      await assembly.dispose();
+    }
+  }
+
+  private async names(assembly: CachedCloudAssembly): Promise<string[]> {
+    const stacks = await this.toolkit.list(assembly, {
+      stacks: { strategy: StackSelectionStrategy.ALL_STACKS },
+    });
+    return stacks.map((s) => s.name);
+  }
+
   async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<void> {
     const assembly = await this.assembly(context);
     try {
+      const known = await this.names(assembly);
+      const missing = stackNames.filter((n) => !known.includes(n));
+      if (missing.length > 0) {
+        throw new CliError(
+          `the CDK app has no stack named ${missing.join(', ')}: check infra/lib/app.ts (it has ${known.join(', ')})`,
+        );
+      }
       for (const name of stackNames) {
         await this.toolkit.deploy(assembly, {
           stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH, patterns: [name] },
