@@ -26,18 +26,16 @@ describe('berth status', () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     stubs.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: digest('d') } });
-    stubs.ecs
-      .on(DescribeServicesCommand)
-      .resolves(
-        service([
-          deployment({
-            taskDefinition: TASK_DEF(9),
-            runningCount: 1,
-            pendingCount: 1,
-            rolloutState: 'IN_PROGRESS',
-          }),
-        ]),
-      );
+    stubs.ecs.on(DescribeServicesCommand).resolves(
+      service([
+        deployment({
+          taskDefinition: TASK_DEF(9),
+          runningCount: 1,
+          pendingCount: 1,
+          rolloutState: 'IN_PROGRESS',
+        }),
+      ]),
+    );
     stubs.elbv2.on(DescribeTargetHealthCommand).resolves({
       TargetHealthDescriptions: [
         target('i-1', 32768, 'healthy'),
