@@ -84,7 +84,11 @@ export async function runPlan(
   if (options.diagram || options.write) {
     const diagrams = plans.map((p) => renderDiagram(p.stacks));
     if (options.write) {
-      writeDiagram(options.write, diagrams[0]!);
+      writeDiagram(
+        options.write,
+        diagrams[0]!,
+        `npx berth plan ${plans[0]!.target.env} --diagram --write ${options.write}`,
+      );
       err.write(`berth: wrote the ${plans[0]!.target.env} diagram into ${options.write}\n`);
       return;
     }
@@ -125,11 +129,11 @@ async function loadStacks(targets: readonly Target[], assembly: string | undefin
   }
 }
 
-function writeDiagram(path: string, diagram: string): void {
+function writeDiagram(path: string, diagram: string, generatedBy: string): void {
   if (!existsSync(path))
     throw new CliError(`${path} does not exist: create it with the diagram markers first`);
   try {
-    writeDiagramSection(path, diagram);
+    writeDiagramSection(path, diagram, generatedBy);
   } catch {
     throw new CliError(
       `${path} has no ${DIAGRAM_START} … ${DIAGRAM_END} markers: add them where the diagram goes`,

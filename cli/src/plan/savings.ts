@@ -19,7 +19,9 @@ export function possibleSavings(cost: CostReport, size: Sizing, region: string, 
   if (!p) return [];
   const out: Saving[] = [];
   const sumOf = (predicate: (type: string, item: string) => boolean) =>
-    cost.lines.filter((l) => predicate(l.type, l.item)).reduce((a, l) => a + l.monthly, 0);
+    cost.lines
+      .filter((l) => l.kind === 'floor' && predicate(l.type, l.item))
+      .reduce((a, l) => a + l.monthly, 0);
 
   if (size.natGateways > 1) {
     out.push({
