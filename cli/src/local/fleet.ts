@@ -5,6 +5,9 @@ import type { HaproxyRuntime } from './haproxy-runtime.js';
 import { Replica } from './replica.js';
 import { sleep, waitFor } from './wait.js';
 
+const REPLACEMENT_ATTEMPTS = 20;
+const REPLACEMENT_BACKOFF_MS = 3000;
+
 /** Where a replica is in its life, as ECS would describe the task. */
 export type ReplicaPhase = 'starting' | 'serving' | 'draining' | 'stopping';
 
@@ -171,11 +174,22 @@ export class Fleet {
     await this.opts.runtime.maint(slotName(member.slot)).catch(() => {});
     this.members.delete(member.replica.id);
     if (wasServing && this.opts.replaceCrashed && !this.stopping) {
-      const replacement = this.launch(member.replica.version).catch((err: Error) =>
-        this.opts.log(`replacement for replica ${member.replica.id} failed: ${err.message}`),
-      );
+      const replacement = this.replace(member.replica);
       this.background.add(replacement);
       void replacement.finally(() => this.background.delete(replacement));
+    }
+  }
+
+  /** Like the ECS scheduler, keeps trying (throttled, bounded here) until a replacement serves. */
+  private async replace(crashed: Replica): Promise<void> {
+    for (let attempt = 1; attempt <= REPLACEMENT_ATTEMPTS && !this.stopping; attempt++) {
+      try {
+        await this.launch(crashed.version);
+        return;
+      } catch (err) {
+        this.opts.log(`replacement ${attempt} for replica ${crashed.id} failed: ${(err as Error).message}`);
+        await sleep(REPLACEMENT_BACKOFF_MS);
+      }
     }
   }
 
