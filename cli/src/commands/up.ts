@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { REPO_ROOT } from '../context.js';
 import { CliError } from '../errors.js';
 import { startReplica, waitForReady } from '../service-process.js';
 
