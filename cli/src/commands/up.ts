@@ -29,9 +29,7 @@ export async function runUp(flags: UpFlags, entry?: string): Promise<number> {
   try {
     const url = `http://127.0.0.1:${port}/`;
     await waitForReady(url, child);
-    process.stdout.write(
-      `berth is up at ${url} (data in ${path.relative(REPO_ROOT, dataDir) || '.'}); Ctrl-C stops it\n`,
-    );
+    process.stdout.write(`berth is up at ${url} (data in ${dataDir}); Ctrl-C stops it\n`);
     return await exited;
   } catch (error) {
     child.kill('SIGTERM');
