@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ENVIRONMENTS } from '../../infra/config/environments.js';
 import { estimateCost } from '../src/plan/cost.js';
 import { renderDiagram, replaceDiagramSection } from '../src/plan/diagram.js';
 import { minutes, renderComparison, renderPlan, table, usd } from '../src/plan/format.js';
@@ -44,6 +45,27 @@ describe('possible savings (from the price table)', () => {
 
   it('no endpoints: 1 endpoint × 2 AZ × 0.011 × 730 = 16.06', () => {
     assert.equal(cents(saving('network.vpcEndpoints')!.monthly), 16.06);
+  });
+
+  it('runs each change through config validation and says which ones prod forbids', () => {
+    const checked = possibleSavings(
+      estimateCost(stacks, PRICES),
+      summarize(stacks).sizing,
+      'eu-west-1',
+      PRICES,
+      ENVIRONMENTS.prod,
+    );
+    const blocked = new Map(checked.map((s) => [s.change.split(':')[0], s.blockedBy]));
+    assert.equal(blocked.get('network.natGateways'), undefined);
+    assert.match(
+      blocked.get('database.multiAz') ?? '',
+      /prod\.database\.multiAz = false: expected true in prod/,
+    );
+    const text = renderPlan({ ...buildPlan('prod', 'eu-west-1', stacks, PRICES), savings: checked });
+    assert.match(
+      text,
+      /database\.multiAz: true → false +-\$27\.36\/month +not allowed: config prod\.database\.multiAz/,
+    );
   });
 
   it('offers nothing for a test-sized Graviton setup without endpoints', () => {

@@ -97,7 +97,7 @@ export async function runPlan(
   }
 
   const reports: PlanReport[] = plans.map((p) =>
-    buildPlan(p.target.env, p.target.region, p.stacks, CURRENT_PRICES),
+    buildPlan(p.target.env, p.target.region, p.stacks, CURRENT_PRICES, undefined, p.target.config),
   );
   if (options.json) {
     out.write(`${JSON.stringify(options.compare || reports.length > 1 ? reports : reports[0], null, 2)}\n`);

@@ -143,10 +143,17 @@ export function renderPlan(report: PlanReport): string {
   );
 
   if (report.savings.length > 0) {
-    out.push('', 'Could save (from the price table, not a re-synth)');
+    out.push(
+      '',
+      'Could save (price table deltas, each change checked by validateEnvironment; not re-synthesized)',
+    );
     out.push(
       ...table(
-        report.savings.map((x) => [`  ${x.change}`, `-${usd(x.monthly)}/month`, x.tradeOff]),
+        report.savings.map((x) => [
+          `  ${x.change}`,
+          `-${usd(x.monthly)}/month`,
+          x.blockedBy ? `not allowed: ${x.blockedBy}` : x.tradeOff,
+        ]),
         [1],
       ),
     );
@@ -163,7 +170,7 @@ export function renderPlan(report: PlanReport): string {
     out.push(`  ecs-patterns defaults ~${minutes(base.deploySeconds)}: ${base.deployFormula}`);
     out.push(
       `  assumed: start ${a.startupSeconds}s (placement + cached image pull + node start) on existing capacity; ` +
-        `traffic shift ${a.trafficShiftSeconds}s`,
+        `traffic shift ${a.trafficShiftSeconds}s; if the group has no room for the extra tasks, add an instance launch (~2-4 min)`,
     );
   }
   out.push('', report.deployedDiff);
@@ -201,10 +208,17 @@ export function renderComparison(reports: readonly PlanReport[]): string {
     ),
   );
   for (const r of reports.filter((x) => x.savings.length > 0)) {
-    out.push('', `${r.env} could save (from the price table, not a re-synth)`);
+    out.push(
+      '',
+      `${r.env} could save (price table deltas, each change checked by validateEnvironment; not re-synthesized)`,
+    );
     out.push(
       ...table(
-        r.savings.map((x) => [`  ${x.change}`, `-${usd(x.monthly)}/month`, x.tradeOff]),
+        r.savings.map((x) => [
+          `  ${x.change}`,
+          `-${usd(x.monthly)}/month`,
+          x.blockedBy ? `not allowed: ${x.blockedBy}` : x.tradeOff,
+        ]),
         [1],
       ),
     );

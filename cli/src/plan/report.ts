@@ -1,4 +1,5 @@
 /** Everything `berth plan` says about one environment in one region, as plain data (the --json output). */
+import type { EnvironmentConfig } from '../../../infra/config/environments.js';
 import { type CostReport, DEFAULT_USAGE, estimateCost, type UsageAssumptions } from './cost.js';
 import {
   ASSUMPTIONS,
@@ -33,6 +34,8 @@ export function buildPlan(
   stacks: readonly StackTemplate[],
   table: PriceTable,
   usage: UsageAssumptions = DEFAULT_USAGE,
+  /** The environment's config, to check suggested savings against validation. */
+  config?: EnvironmentConfig,
 ): PlanReport {
   const summary = summarize(stacks);
   const cost = estimateCost(stacks, table, usage);
@@ -51,7 +54,7 @@ export function buildPlan(
           },
         }
       : {}),
-    savings: possibleSavings(cost, summary.sizing, region, table),
+    savings: possibleSavings(cost, summary.sizing, region, table, config),
     deployedDiff: OFFLINE_DIFF_NOTE,
   };
 }
