@@ -89,7 +89,12 @@ describe('berth plan, offline against the synthesized app', { timeout: 300_000 }
     assert.equal(test.summary.sizing.natGateways, 1);
     assert.equal(prod.cost.lines.filter((l) => l.item === 'NAT gateway').length, 2);
     assert.equal(prod.summary.sizing.dbMultiAz, true);
-    assert.ok(prod.savings.some((s) => s.change.startsWith('network.natGateways: 2 → 1')));
+    assert.ok(prod.savings.some((s) => s.change.startsWith('network.natGateways: 2 → 1') && !s.blockedBy));
+    // validate.ts insists on Multi-AZ in prod, so the plan must not offer it as a plain saving.
+    assert.match(
+      prod.savings.find((s) => s.change.startsWith('database.multiAz'))?.blockedBy ?? '',
+      /true in prod/,
+    );
   });
 
   it('estimates deploy time from the synthesized numbers, faster than ecs-patterns defaults', () => {
