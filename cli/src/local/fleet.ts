@@ -105,6 +105,9 @@ export class Fleet {
         async () => {
           if (!replica.running)
             throw new UnhealthyReplicaError(`replica ${replica.id} exited before turning healthy`);
+          if (this.stopping) {
+            throw new UnhealthyReplicaError(`replica ${replica.id} abandoned: the stack is stopping`);
+          }
           const stat = await this.opts.runtime.server(slotName(slot));
           return stat.status === 'UP' ? true : undefined;
         },
@@ -196,6 +199,11 @@ export class Fleet {
   /** Resolves when the replacements started for crashed replicas have settled. */
   async settled(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Last resort when the owning process exits without stop(): no replica may outlive it. */
+  killAllNow(): void {
+    for (const m of this.members.values()) m.replica.signal('SIGKILL');
   }
 
   /** Stops every replica without draining: the whole stack is going away. */

@@ -14,6 +14,8 @@ export interface RunningHaproxy {
   readonly runtime: HaproxyRuntime;
   readonly configText: string;
   stop(): Promise<void>;
+  /** Last resort when the owning process exits without stop(). */
+  killNow(): void;
 }
 
 /** Starts HAProxy in the foreground with a generated config; resolves once its runtime API answers. */
@@ -73,5 +75,8 @@ export async function startHaproxy(opts: {
     await stop();
     throw err;
   }
-  return { url: `http://127.0.0.1:${opts.port}`, runtime, configText, stop };
+  const killNow = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  return { url: `http://127.0.0.1:${opts.port}`, runtime, configText, stop, killNow };
 }

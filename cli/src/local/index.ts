@@ -114,6 +114,14 @@ export async function startLocalParity(opts: LocalParityOptions): Promise<LocalP
       ...(opts.command ? { command: opts.command } : {}),
     });
     cleanups.push(() => fleet.stopAll());
+    const killOnExit = () => {
+      fleet.killAllNow();
+      haproxy.killNow();
+    };
+    process.once('exit', killOnExit);
+    cleanups.push(async () => {
+      process.off('exit', killOnExit);
+    });
     const version = opts.version ?? 'local-1';
     await Promise.all(Array.from({ length: opts.replicas }, () => fleet.launch(version)));
     log(`${opts.replicas} replica(s) serving at ${haproxy.url}`);
