@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DatabaseConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -232,6 +232,36 @@ describe('migrations on PostgreSQL', { skip: skipWithoutPostgres }, () => {
     } finally {
       // Before the database is dropped (t.after), which would cut these connections.
       for (const db of replicas) await db.destroy();
+    }
+  });
+});
+
+describe('PostgreSQL connection loss', { skip: skipWithoutPostgres }, () => {
+  test('a connection cut while checked out (e.g. mid-transaction) does not crash the process', async (t) => {
+    // GIVEN a pool client checked out between two statements, as inside a cart transaction
+    const config: DatabaseConfig = await freshPostgresDatabase(t);
+    const lost: Error[] = [];
+    const db = await connectDatabase(config, {}, (error) => lost.push(error));
+    await migrateToLatest(db);
+    const killer = await connectDatabase(config);
+    try {
+      const busy = db.connection().execute(async (conn) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
+        // WHEN the server ends that backend (what a restart or failover does)
+        await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(killer);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        // THEN the next statement on it fails (that request's 5xx) ...
+        return sql`select 1`.execute(conn);
+      });
+      await assert.rejects(busy);
+      // ... the loss is reported instead of an unhandled 'error' event, which would crash this process
+      assert.ok(lost.length >= 1, 'the lost connection is reported to the handler');
+      // AND the pool serves the next query on a fresh connection
+      const products = await db.selectFrom('products').select('sku').execute();
+      assert.equal(products.length, 4);
+    } finally {
+      await killer.destroy();
+      await db.destroy();
     }
   });
 });

@@ -16,13 +16,15 @@ export type PgliteTuning = Pick<
 export async function connectDatabase(
   config: DatabaseConfig,
   pgliteTuning: PgliteTuning = {},
-  onIdleClientError: (error: Error) => void = () => {},
+  onClientError: (error: Error) => void = () => {},
 ): Promise<Kysely<Database>> {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool(postgresPoolConfig(config));
-    // An idle client dies when the server restarts or fails over; unhandled, that 'error' would crash the
-    // process. The pool replaces the client on the next checkout and /readyz reports while it cannot.
-    pool.on('error', onIdleClientError);
+    // A client dies when the server restarts or fails over; an unhandled 'error' event would crash the
+    // process. The pool only listens on idle clients, so listen on every client too: one checked out at
+    // that moment fails its query (a 5xx for that request) and is discarded, and /readyz reports meanwhile.
+    pool.on('error', onClientError);
+    pool.on('connect', (client) => client.on('error', onClientError));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   // PGlite is single-process: one replica per DATA_DIR. The dialect queues callers on its one connection.

@@ -26,7 +26,7 @@ export default fp<DatabasePluginOptions>(
   async (app, { database, pglite }) => {
     const started = performance.now();
     const db = await connectDatabase(database, pglite, (error) =>
-      app.log.warn({ err: error }, 'idle database connection lost'),
+      app.log.warn({ err: error }, 'database connection lost'),
     );
     try {
       const applied = await migrateToLatest(db);
