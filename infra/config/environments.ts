@@ -14,7 +14,7 @@ export type DeployStrategy = 'rolling' | 'blue-green' | 'canary';
 
 /** Which AMI the container instances boot from. */
 export type AmiSource =
-  /** The AMI our Packer pipeline publishes to `/berth/ami/<arch>/latest` (see docs/ami.md). */
+  /** The AMI our Packer pipeline publishes to `/berth/<env>/ami/<arch>` (see docs/ami.md). */
   | 'berth'
   /** AWS's ECS-optimized Amazon Linux 2023 public SSM parameter (until a Berth AMI is published). */
   | 'aws-ecs-al2023';

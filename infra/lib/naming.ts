@@ -36,7 +36,9 @@ export const PARAMETERS = {
   /** The image digest (`sha256:…`) deployed to an environment; written by `berth deploy`. */
   imageDigest: (env: EnvName) => `/berth/${env}/image-digest`,
   /** The AMI id our Packer pipeline published for an environment and architecture; read by the Cluster. */
-  ami: (env: EnvName, arch: 'x86_64' | 'arm64') => `/berth/${env}/ami/${arch}`,
+  ami: (env: EnvName, arch: 'x86_64' | 'arm64') => `${PARAMETERS.amiPrefix(env)}${arch}`,
+  /** Path under which an environment's AMI parameters live (one per architecture). */
+  amiPrefix: (env: EnvName) => `/berth/${env}/ami/`,
 } as const;
 
 /** CDK context key holding the image to deploy: a digest (`sha256:…`) or a tag. */

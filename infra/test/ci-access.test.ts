@@ -91,6 +91,29 @@ describe('CiAccess', () => {
     }
   });
 
+  test('each deploy role may refresh only instances of its own environment and publish only its AMI', () => {
+    for (const env of ['test', 'prod'] as const) {
+      const other = env === 'test' ? 'prod' : 'test';
+      const statements = (
+        JSON.parse(policyOf(template, `berth-ci-deploy-${env}`)) as {
+          Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+        }[]
+      ).flatMap((d) => d.Statement);
+      const refresh = statements.find((s) => [s.Action].flat().includes('autoscaling:StartInstanceRefresh'));
+      assert.deepEqual(refresh?.Condition, { StringEquals: { 'aws:ResourceTag/Environment': env } });
+      const amiWrite = JSON.stringify(
+        statements.filter((s) => [s.Action].flat().includes('ssm:PutParameter')).map((s) => s.Resource),
+      );
+      assert.match(amiWrite, new RegExp(`parameter${PARAMETERS.amiPrefix(env)}\\*`));
+      assert.doesNotMatch(amiWrite, new RegExp(`parameter${PARAMETERS.amiPrefix(other)}`));
+      assert.match(JSON.stringify(statements), /ssm:GetParameterHistory/);
+    }
+  });
+
+  test('the test role can resolve a pushed tag to its digest', () => {
+    assert.match(policyOf(template, 'berth-ci-deploy-test'), /ecr:DescribeImages/);
+  });
+
   test('the plan role can only assume the read-only lookup role and read Berth stacks', () => {
     const policy = policyOf(template, 'berth-ci-plan');
     assert.match(policy, /cdk-hnb659fds-lookup-role/);

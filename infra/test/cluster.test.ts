@@ -82,16 +82,21 @@ describe('Cluster', () => {
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
 
-  test('instances are managed through Session Manager', () => {
+  test('instances are managed through Session Manager and report through the CloudWatch agent', () => {
+    const awsManaged = (name: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/${name}`]],
+    });
     template.hasResourceProperties('AWS::IAM::Role', {
       ManagedPolicyArns: [
-        {
-          'Fn::Join': [
-            '',
-            ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore'],
-          ],
-        },
+        awsManaged('AmazonSSMManagedInstanceCore'),
+        awsManaged('CloudWatchAgentServerPolicy'),
       ],
+    });
+  });
+
+  test('the group publishes its metrics for the dashboard', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MetricsCollection: [{ Granularity: '1Minute' }],
     });
   });
 

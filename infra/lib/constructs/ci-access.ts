@@ -90,8 +90,23 @@ export class CiAccess extends Construct {
       );
       role.addToPolicy(
         new iam.PolicyStatement({
-          actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+          // History: `berth rollback` redeploys the previous digest.
+          actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:GetParameterHistory'],
           resources: [`arn:${partition}:ssm:*:${account}:parameter${PARAMETERS.imageDigest(env)}`],
+        }),
+      );
+      // `berth ami publish|rollback|rollout`: the env's AMI parameters and an instance refresh of its own group.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:GetParameterHistory'],
+          resources: [`arn:${partition}:ssm:*:${account}:parameter${PARAMETERS.amiPrefix(env)}*`],
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['autoscaling:StartInstanceRefresh', 'autoscaling:CancelInstanceRefresh'],
+          resources: [`arn:${partition}:autoscaling:*:${account}:autoScalingGroup:*:autoScalingGroupName/*`],
+          conditions: { StringEquals: { 'aws:ResourceTag/Environment': env } },
         }),
       );
       role.addToPolicy(
@@ -116,6 +131,10 @@ export class CiAccess extends Construct {
             'logs:GetLogEvents',
             'logs:DescribeLogStreams',
             'elasticloadbalancing:DescribeTargetHealth',
+            'ec2:DescribeImages',
+            'ec2:DescribeLaunchTemplateVersions',
+            'autoscaling:DescribeAutoScalingGroups',
+            'autoscaling:DescribeInstanceRefreshes',
           ],
           resources: ['*'],
         }),
@@ -148,6 +167,15 @@ export class CiAccess extends Construct {
           reason: 'The same parameter name exists in every region the environment runs in.',
         },
         {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:*:${acct}:parameter${PARAMETERS.amiPrefix(env)}*]`,
+          reason: 'One AMI parameter per architecture, in every region the environment runs in.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:*:${acct}:autoScalingGroup:*:autoScalingGroupName/*]`,
+          reason:
+            'Group names are generated; the Environment tag condition confines the refresh to its own env.',
+        },
+        {
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:service/*]`,
           reason:
             'Service names are generated; the Environment tag condition confines the role to its own env.',
@@ -158,6 +186,8 @@ export class CiAccess extends Construct {
 
     const testRole = deployRole('test', `repo:${repo}:ref:refs/heads/main`);
     props.repository.grantPullPush(testRole);
+    // DescribeImages resolves a pushed tag to the digest that is deployed and promoted.
+    props.repository.grantRead(testRole);
     const prodRole = deployRole('prod', `repo:${repo}:environment:${props.prodEnvironment}`);
     // Prod promotes the digest test already ran; it verifies the image exists but never writes one.
     props.repository.grantPull(prodRole);

@@ -102,13 +102,23 @@ export class Cluster extends Construct {
 
     this.instanceRole = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'ECS container instance: agent registration and Session Manager',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      description: 'ECS container instance: agent registration, Session Manager, CloudWatch agent',
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy'),
+      ],
     });
-    Validations.of(this.instanceRole).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      reason: 'Session Manager replaces SSH; AWS maintains this policy as the minimum for the SSM agent.',
-    });
+    Validations.of(this.instanceRole).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+        reason: 'Session Manager replaces SSH; AWS maintains this policy as the minimum for the SSM agent.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy]',
+        reason:
+          "The Berth AMI's CloudWatch agent ships memory/disk metrics and node logs; AWS maintains this minimal policy for it.",
+      },
+    );
 
     const machineImage =
       amiSource === 'berth'
@@ -156,6 +166,8 @@ export class Cluster extends Construct {
       maxCapacity: props.maxInstances,
       // Managed termination protection needs it: ECS decides which instance is empty enough to go.
       newInstancesProtectedFromScaleIn: true,
+      // The dashboard graphs in-service instances; ASG metrics are off unless asked for.
+      groupMetrics: [autoscaling.GroupMetrics.all()],
     });
     Validations.of(this.autoScalingGroup).acknowledge({
       id: 'AwsSolutions::AwsSolutions-AS3',
