@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parsePort } from '../src/commands/up.js';
+import { parsePort, parseReplicas } from '../src/commands/up.js';
 import { startReplica, waitForReady } from '../src/service-process.js';
 
 const STUB = fileURLToPath(new URL('./fixtures/ready-server.mjs', import.meta.url));
@@ -53,5 +53,12 @@ describe('berth up', () => {
       message: '--port "80a" is not a port: use a number from 1 to 65535',
     });
     assert.equal(parsePort('8080'), 8080);
+  });
+
+  it('accepts 1..16 replicas and names the flag and the fix otherwise', () => {
+    assert.equal(parseReplicas('3'), 3);
+    for (const bad of ['0', '17', '2.5', 'three']) {
+      assert.throws(() => parseReplicas(bad), new RegExp(`--replicas "${bad}" .* whole number from 1 to 16`));
+    }
   });
 });

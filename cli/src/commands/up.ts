@@ -1,11 +1,18 @@
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
+import { checkPrerequisites, startLocalParity } from '../local/index.js';
 import { startReplica, waitForReady } from '../service-process.js';
+import { resolveEnvironment } from '../target.js';
 
 export interface UpFlags {
   port: string;
   dataDir: string;
+  replicas?: string;
+  env: string;
+  databaseUrl?: string;
+  containers?: boolean;
 }
 
 export function parsePort(text: string): number {
@@ -40,13 +47,81 @@ export async function runUp(flags: UpFlags, entry?: string): Promise<number> {
   }
 }
 
+export function parseReplicas(text: string): number {
+  const replicas = Number(text);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) {
+    throw new CliError(`--replicas "${text}" is not a replica count: use a whole number from 1 to 16`);
+  }
+  return replicas;
+}
+
+/**
+ * Production parity on one machine: N replicas on real PostgreSQL behind HAProxy, configured from the
+ * environment's target group settings. SIGHUP (or typing `roll`) rolls every replica the way ECS does.
+ */
+export async function runParity(flags: UpFlags): Promise<number> {
+  const replicas = parseReplicas(flags.replicas ?? '2');
+  const config = resolveEnvironment(flags.env);
+  if (flags.containers) {
+    throw new CliError(
+      '--containers is not implemented yet: run without it (replicas run as node processes)',
+    );
+  }
+  const missing = checkPrerequisites(
+    flags.databaseUrl === undefined ? {} : { databaseUrl: flags.databaseUrl },
+  );
+  if (missing.length > 0) throw new CliError(missing.join(' '));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const parity = await startLocalParity({
+    env: config.name,
+    replicas,
+    port: parsePort(flags.port),
+    log,
+    ...(flags.databaseUrl === undefined ? {} : { databaseUrl: flags.databaseUrl }),
+  });
+  process.stdout.write(
+    `berth is up at ${parity.url} (${replicas} replicas behind HAProxy, ${config.name} settings); ` +
+      'SIGHUP or `roll` + Enter rolls them, Ctrl-C stops\n',
+  );
+  let rolling = false;
+  const roll = () => {
+    if (rolling) return log('a roll is already running');
+    rolling = true;
+    parity
+      .roll()
+      .then((r) =>
+        log(`rolled ${r.replaced} replicas in ${r.batches} batches, ${(r.durationMs / 1000).toFixed(1)} s`),
+      )
+      .catch((error: Error) => log(`roll stopped, old replicas keep serving: ${error.message}`))
+      .finally(() => {
+        rolling = false;
+      });
+  };
+  const input = process.stdin.isTTY ? createInterface({ input: process.stdin }) : undefined;
+  input?.on('line', (line) => line.trim() === 'roll' && roll());
+  process.on('SIGHUP', roll);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  input?.close();
+  process.off('SIGHUP', roll);
+  await parity.stop();
+  return 0;
+}
+
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run the service locally on the embedded database')
+    .description('run the service locally: embedded database, or --replicas N behind HAProxy on PostgreSQL')
     .option('--port <port>', 'port to listen on', '8080')
     .option('--data-dir <dir>', 'where the embedded database keeps its files', './.data')
+    .option('--replicas <n>', 'production parity: N replicas on PostgreSQL behind HAProxy')
+    .option('--env <env>', 'whose target group and deployment settings HAProxy mirrors', 'test')
+    .option('--database-url <url>', 'with --replicas: use this PostgreSQL instead of a throwaway cluster')
+    .option('--containers', 'with --replicas: run the container image with podman (not implemented yet)')
     .action(async (flags: UpFlags) => {
-      process.exitCode = await runUp(flags);
+      const parity = flags.replicas !== undefined || flags.databaseUrl !== undefined || flags.containers;
+      process.exitCode = parity ? await runParity(flags) : await runUp(flags);
     });
 }
