@@ -24,9 +24,14 @@ export interface AwsClients {
 
 export type ClientFactory = (region: string) => AwsClients;
 
+/** Settings shared by every client, e.g. fixed credentials in tests. */
+export interface SharedClientConfig {
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
 /** Real clients; a few retries only, so a broken network fails in seconds rather than minutes. */
-export const createAwsClients: ClientFactory = (region) => {
-  const config = { region, maxAttempts: 3 };
+export const createAwsClients = (region: string, shared: SharedClientConfig = {}): AwsClients => {
+  const config = { region, maxAttempts: 3, ...shared };
   return {
     region,
     sts: new STSClient(config),
