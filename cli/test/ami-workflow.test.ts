@@ -121,8 +121,8 @@ describe('.github/workflows/ami.yml', () => {
       result = await promisify(execFile)('yamllint', [
         '-f',
         'parsable',
-        '-d',
-        '{extends: default, rules: {line-length: {max: 120}, truthy: {check-keys: false}, document-start: disable}}',
+        '-c',
+        fileURLToPath(new URL('../../.yamllint.yaml', import.meta.url)),
         WORKFLOW,
       ]);
     } catch (error) {

@@ -35,9 +35,9 @@ async function readCompose(name: string): Promise<ComposeFile> {
 
 describe('compose files', () => {
   test('pass yamllint', { skip: !hasYamllint && 'yamllint is not installed' }, async () => {
-    const config = '{extends: default, rules: {document-start: disable, line-length: {max: 110}}}';
+    const config = `${REPO_ROOT}.yamllint.yaml`;
     const files = ['compose.dev.yaml', 'compose.prod.yaml'].map((name) => `${REPO_ROOT}${name}`);
-    const problems = await run('yamllint', ['--strict', '-d', config, ...files], 30_000).then(
+    const problems = await run('yamllint', ['--strict', '-c', config, ...files], 30_000).then(
       () => '',
       (error: { stdout?: string; message: string }) => error.stdout || error.message,
     );
