@@ -6,7 +6,7 @@ import { Monitoring, type MonitoringProps } from '../lib/constructs/monitoring.j
 import { WebService } from '../lib/constructs/web-service.js';
 import { createWebFixture, DIGEST, synthesize } from './support/web-fixture.js';
 
-function build(overrides: Partial<MonitoringProps> = {}) {
+function build(overrides: Partial<MonitoringProps> = {}, service = ENVIRONMENTS.test.service) {
   const fixture = createWebFixture();
   const web = new WebService(fixture.stack, 'Web', {
     envName: 'test',
@@ -17,7 +17,7 @@ function build(overrides: Partial<MonitoringProps> = {}) {
     repository: fixture.repository,
     image: DIGEST,
     databaseSecret: fixture.databaseSecret,
-    service: ENVIRONMENTS.test.service,
+    service,
     logRetentionDays: ENVIRONMENTS.test.logRetentionDays,
   });
   const monitoring = new Monitoring(fixture.stack, 'Monitoring', {
@@ -30,6 +30,7 @@ function build(overrides: Partial<MonitoringProps> = {}) {
     capacityProviderName: fixture.capacityProvider.capacityProviderName,
     database: fixture.database,
     alarmEmail: 'ops@example.com',
+    alternateTargetGroup: web.alternateTargetGroup,
     ...overrides,
   });
   return { fixture, web, monitoring };
@@ -156,6 +157,24 @@ describe('Monitoring alarms', () => {
       () => build({ maxPendingMinutes: 2.5 }),
       /maxPendingMinutes \(2.5\) must be a whole number/,
     );
+  });
+});
+
+describe('Monitoring under blue/green', () => {
+  test('host counts are summed over both target groups, since either may be live after a swap', () => {
+    const blueGreen = { ...ENVIRONMENTS.test.service.deployment, strategy: 'blue-green' as const };
+    const built = build({}, { ...ENVIRONMENTS.test.service, deployment: blueGreen });
+    const alarms = Object.values(synthesize(built.fixture).findResources('AWS::CloudWatch::Alarm'));
+    const unhealthy = alarms.find((a) =>
+      (a.Properties.Metrics as MetricQuery[] | undefined)?.some(
+        (q) => q.MetricStat?.Metric.MetricName === 'UnHealthyHostCount',
+      ),
+    );
+    assert.ok(unhealthy, 'the unhealthy-hosts alarm is a metric math alarm');
+    const queries = unhealthy.Properties.Metrics as MetricQuery[];
+    assert.equal(queries.find((q) => q.Expression)?.Expression, 'FILL(unhealthy0, 0) + FILL(unhealthy1, 0)');
+    const groups = queries.filter((q) => q.MetricStat?.Metric.MetricName === 'UnHealthyHostCount');
+    assert.equal(groups.length, 2);
   });
 });
 

@@ -284,7 +284,8 @@ describe('WebService ECS service', () => {
       assert.deepEqual(deployment.DeploymentCircuitBreaker, { Enable: true, Rollback: true });
       assert.equal(deployment.Alarms.Enable, true);
       assert.equal(deployment.Alarms.Rollback, true);
-      assert.equal(deployment.Alarms.AlarmNames.length, 2);
+      // 5xx on the load balancer, plus unhealthy hosts for each target group (two under blue/green).
+      assert.equal(deployment.Alarms.AlarmNames.length, name === 'rolling' ? 2 : 3);
       assert.equal(properties.EnableExecuteCommand, false);
       assert.equal(properties.PropagateTags, 'SERVICE');
       assert.equal(properties.HealthCheckGracePeriodSeconds, 60);
@@ -299,6 +300,51 @@ describe('WebService ECS service', () => {
       'UnHealthyHostCount',
     ]);
     for (const alarm of alarms) assert.equal(alarm.Properties.Period, 60);
+  });
+
+  test('blue/green: the deployment alarms hold whichever target group is live after a swap', () => {
+    const alarms = Object.values(blueGreen.template.findResources('AWS::CloudWatch::Alarm'));
+    const target5xx = alarms.filter((a) => a.Properties.MetricName === 'HTTPCode_Target_5XX_Count');
+    assert.equal(target5xx.length, 1);
+    assert.deepEqual(
+      target5xx[0]!.Properties.Dimensions.map((d: { Name: string }) => d.Name),
+      ['LoadBalancer'],
+      'counted on the load balancer, not one target group',
+    );
+    const groupsWatched = alarms
+      .filter((a) => a.Properties.MetricName === 'UnHealthyHostCount')
+      .map((a) =>
+        JSON.stringify(a.Properties.Dimensions.find((d: { Name: string }) => d.Name === 'TargetGroup')),
+      );
+    const groups = Object.keys(blueGreen.template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    assert.equal(groupsWatched.length, 2);
+    for (const group of groups)
+      assert.ok(
+        groupsWatched.some((w) => w.includes(group)),
+        `${group} is watched`,
+      );
+  });
+
+  test('blue/green: request scaling divides load balancer requests by running tasks', () => {
+    const policies = Object.values(
+      blueGreen.template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'),
+    );
+    const custom = policies
+      .map((p) => p.Properties.TargetTrackingScalingPolicyConfiguration)
+      .find((c) => c.CustomizedMetricSpecification);
+    assert.ok(custom, 'a customized request policy exists');
+    assert.equal(custom.TargetValue, ENVIRONMENTS.prod.service.scaling.requestsPerTarget);
+    const spec = custom.CustomizedMetricSpecification;
+    assert.deepEqual(Object.keys(spec), ['Metrics'], 'a math query only, no single-metric fields beside it');
+    const byId = Object.fromEntries(spec.Metrics.map((m: { Id: string }) => [m.Id, m]));
+    assert.equal(byId.requests.MetricStat.Metric.MetricName, 'RequestCount');
+    assert.deepEqual(
+      byId.requests.MetricStat.Metric.Dimensions.map((d: { Name: string }) => d.Name),
+      ['LoadBalancer'],
+    );
+    assert.equal(byId.tasks.MetricStat.Metric.MetricName, 'RunningTaskCount');
+    assert.equal(byId.perTask.Expression, 'requests / tasks');
+    assert.equal(byId.perTask.ReturnData, true);
   });
 
   test('rolling: plain rolling update, minimum/maximum percent from config, one target group', () => {

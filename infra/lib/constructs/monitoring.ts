@@ -19,6 +19,11 @@ export interface MonitoringProps {
   readonly envName: EnvName;
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /**
+   * Blue/green's second group: host counts are summed over both, since either can be live after a swap.
+   * @default - one target group (rolling deploys)
+   */
+  readonly alternateTargetGroup?: elbv2.IApplicationTargetGroup;
   readonly cluster: ecs.ICluster;
   readonly service: ecs.IBaseService;
   /** Needs group metrics enabled on the ASG (`groupMetrics: [GroupMetrics.all()]`) to show instance counts. */
@@ -114,7 +119,21 @@ export class Monitoring extends Construct {
     }
 
     const alb = props.loadBalancer.metrics;
-    const tg = props.targetGroup.metrics;
+    const groups = [props.targetGroup, ...(props.alternateTargetGroup ? [props.alternateTargetGroup] : [])];
+    /** A host count over every target group the service may be live in. */
+    const hosts = (
+      label: string,
+      statistic: string,
+      metric: (g: elbv2.IApplicationTargetGroup, o: cloudwatch.MetricOptions) => cloudwatch.Metric,
+    ): cloudwatch.IMetric => {
+      const perGroup = groups.map((g) => metric(g, { period: minute, statistic, label }));
+      if (perGroup.length === 1) return perGroup[0]!;
+      const usingMetrics = Object.fromEntries(perGroup.map((m, i) => [`${label.toLowerCase()}${i}`, m]));
+      const expression = Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + ');
+      return new cloudwatch.MathExpression({ expression, usingMetrics, label, period: minute });
+    };
     const minute = Duration.minutes(1);
     const serviceDims = { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName };
     const ecsMetric = (metricName: string) =>
@@ -140,16 +159,8 @@ export class Monitoring extends Construct {
     });
     const latency = (statistic: string) =>
       alb.targetResponseTime({ period: minute, statistic, label: `${statistic} latency` });
-    const healthy = tg.healthyHostCount({
-      period: minute,
-      statistic: cloudwatch.Stats.MINIMUM,
-      label: 'Healthy',
-    });
-    const unhealthy = tg.unhealthyHostCount({
-      period: minute,
-      statistic: cloudwatch.Stats.MAXIMUM,
-      label: 'Unhealthy',
-    });
+    const healthy = hosts('Healthy', cloudwatch.Stats.MINIMUM, (g, o) => g.metrics.healthyHostCount(o));
+    const unhealthy = hosts('Unhealthy', cloudwatch.Stats.MAXIMUM, (g, o) => g.metrics.unhealthyHostCount(o));
     const cpu = ecsMetric('CPUUtilization');
     const memory = ecsMetric('MemoryUtilization');
     const running = insights('RunningTaskCount');

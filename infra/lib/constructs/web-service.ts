@@ -3,6 +3,7 @@
  * dynamic host ports), with rolling, blue/green or canary deployments that roll back on alarms.
  */
 import { Duration, RemovalPolicy, Size, Tags, Token, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -159,10 +160,15 @@ export class WebService extends Construct {
     });
 
     this.taskDefinition = this.createTaskDefinition(props);
-    this.deploymentAlarms = this.createDeploymentAlarms(max5xx);
-
     const strategy = cfg.deployment.strategy;
     const progressive = strategy !== 'rolling';
+    // Blue/green swaps which group is live on every deploy, so nothing below may assume it is targetGroup.
+    let productionRule: elbv2.ApplicationListenerRule | undefined;
+    if (progressive) {
+      this.alternateTargetGroup = this.createTargetGroup('AlternateTargetGroup', props);
+      productionRule = this.createProductionRule(this.alternateTargetGroup);
+    }
+    this.deploymentAlarms = this.createDeploymentAlarms(max5xx);
     this.service = new ecs.Ec2Service(this, 'Service', {
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
@@ -203,8 +209,8 @@ export class WebService extends Construct {
     // Placement must wait for the capacity provider, not race it on a first deploy.
     this.service.node.addDependency(props.capacityProvider);
 
-    if (progressive) {
-      this.alternateTargetGroup = this.attachBlueGreen(props);
+    if (this.alternateTargetGroup && productionRule) {
+      this.attachBlueGreen(props, this.alternateTargetGroup, productionRule);
     } else {
       this.service.attachToApplicationTargetGroup(this.targetGroup);
     }
@@ -220,11 +226,15 @@ export class WebService extends Construct {
       targetUtilizationPercent: cfg.scaling.memoryPercent,
       ...cooldowns,
     });
-    scaling.scaleOnRequestCount('RequestScaling', {
-      requestsPerTarget: cfg.scaling.requestsPerTarget,
-      targetGroup: this.targetGroup,
-      ...cooldowns,
-    });
+    if (this.alternateTargetGroup) {
+      this.scaleOnLoadBalancerRequestsPerTask(scaling, props, cooldowns);
+    } else {
+      scaling.scaleOnRequestCount('RequestScaling', {
+        requestsPerTarget: cfg.scaling.requestsPerTarget,
+        targetGroup: this.targetGroup,
+        ...cooldowns,
+      });
+    }
 
     Tags.of(this).add('berth:env', props.envName);
     this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
@@ -323,12 +333,15 @@ export class WebService extends Construct {
     return taskDefinition;
   }
 
-  /** Short-period alarms ECS watches during a deployment (and its bake); firing rolls it back. */
+  /**
+   * Short-period alarms ECS watches during a deployment (and its bake); firing rolls it back.
+   * 5xx is counted on the load balancer (this service is its only backend), so it holds whichever target
+   * group is live; unhealthy hosts get one alarm per group, so a failing green group rolls back too.
+   */
   private createDeploymentAlarms(max5xx: number): cloudwatch.Alarm[] {
-    const metrics = this.targetGroup.metrics;
     const target5xx = new cloudwatch.Alarm(this, 'Deployment5xxAlarm', {
       alarmDescription: `Rolls a deployment back: more than ${max5xx} target 5xx responses in a minute, twice`,
-      metric: metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+      metric: this.loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
         period: Duration.minutes(1),
         statistic: cloudwatch.Stats.SUM,
       }),
@@ -339,20 +352,96 @@ export class WebService extends Construct {
       // No requests means no errors.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const unhealthy = new cloudwatch.Alarm(this, 'DeploymentUnhealthyHostsAlarm', {
-      alarmDescription: 'Rolls a deployment back: a target failed its health checks for two minutes',
-      metric: metrics.unhealthyHostCount({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      // ELB publishes this metric every minute while the group is attached; a gap says nothing about health.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    const groups = [this.targetGroup, ...(this.alternateTargetGroup ? [this.alternateTargetGroup] : [])];
+    const unhealthy = groups.map(
+      (group, i) =>
+        new cloudwatch.Alarm(
+          this,
+          i === 0 ? 'DeploymentUnhealthyHostsAlarm' : 'DeploymentUnhealthyHostsAlarmAlternate',
+          {
+            alarmDescription: 'Rolls a deployment back: a target failed its health checks for two minutes',
+            metric: group.metrics.unhealthyHostCount({
+              period: Duration.minutes(1),
+              statistic: cloudwatch.Stats.MAXIMUM,
+            }),
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 2,
+            datapointsToAlarm: 2,
+            // ELB publishes this metric every minute while the group is attached; a gap says nothing about health.
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          },
+        ),
+    );
+    return [target5xx, ...unhealthy];
+  }
+
+  /**
+   * Requests per task that holds across blue/green swaps: the load balancer's request count (this service
+   * is its only backend) over the service's running tasks. The L2 only takes a single metric, so the
+   * metric math goes into the policy's CloudFormation properties.
+   */
+  private scaleOnLoadBalancerRequestsPerTask(
+    scaling: ecs.ScalableTaskCount,
+    props: WebServiceProps,
+    cooldowns: { scaleOutCooldown: Duration; scaleInCooldown: Duration },
+  ): void {
+    const requests = this.loadBalancer.metrics.requestCount({ period: Duration.minutes(1) });
+    scaling.scaleToTrackCustomMetric('RequestScaling', {
+      metric: requests,
+      targetValue: props.service.scaling.requestsPerTarget,
+      ...cooldowns,
     });
-    return [target5xx, unhealthy];
+    // The L2 returns nothing, so find the policy it just created.
+    const cfn = this.service.node
+      .findAll()
+      .find(
+        (c): c is appscaling.CfnScalingPolicy =>
+          c instanceof appscaling.CfnScalingPolicy && c.node.path.includes('/RequestScaling/'),
+      );
+    if (!cfn) throw new Error('WebService: the request scaling policy was not created');
+    const spec = 'TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification';
+    cfn.addPropertyOverride(spec, {
+      Metrics: [
+        {
+          Id: 'requests',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/ApplicationELB',
+              MetricName: 'RequestCount',
+              Dimensions: [{ Name: 'LoadBalancer', Value: this.loadBalancer.loadBalancerFullName }],
+            },
+            Stat: 'Sum',
+          },
+          ReturnData: false,
+        },
+        {
+          Id: 'tasks',
+          MetricStat: {
+            Metric: {
+              Namespace: 'ECS/ContainerInsights',
+              MetricName: 'RunningTaskCount',
+              Dimensions: [
+                { Name: 'ClusterName', Value: props.cluster.clusterName },
+                { Name: 'ServiceName', Value: this.service.serviceName },
+              ],
+            },
+            Stat: 'Average',
+          },
+          ReturnData: false,
+        },
+        {
+          Id: 'perTask',
+          Expression: 'requests / tasks',
+          Label: 'ALB requests per running task',
+          ReturnData: true,
+        },
+      ],
+    });
+    // A customized metric is either one metric or a math query, never both.
+    for (const single of ['Dimensions', 'MetricName', 'Namespace', 'Statistic', 'Unit']) {
+      cfn.addPropertyDeletionOverride(`${spec}.${single}`);
+    }
   }
 
   /**
@@ -360,10 +449,9 @@ export class WebService extends Construct {
    * target group, then shifts the production rule's weights. It is driven by the ECS deployment
    * controller, so it works for EC2 capacity in bridge mode with instance targets, not only awsvpc.
    */
-  private attachBlueGreen(props: WebServiceProps): elbv2.ApplicationTargetGroup {
-    const alternate = this.createTargetGroup('AlternateTargetGroup', props);
-    // ECS only shifts traffic on a listener rule, so production traffic goes through one catching every path.
-    const productionRule = new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
+  /** ECS only shifts traffic on a listener rule, so production traffic goes through one catching every path. */
+  private createProductionRule(alternate: elbv2.ApplicationTargetGroup): elbv2.ApplicationListenerRule {
+    return new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
       listener: this.listener,
       priority: 1,
       conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
@@ -372,7 +460,13 @@ export class WebService extends Construct {
         { targetGroup: alternate, weight: 0 },
       ]),
     });
+  }
 
+  private attachBlueGreen(
+    props: WebServiceProps,
+    alternate: elbv2.ApplicationTargetGroup,
+    productionRule: elbv2.ApplicationListenerRule,
+  ): void {
     const role = new iam.Role(this, 'TrafficShiftRole', {
       assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
       description: 'Lets ECS shift the ALB traffic of this service between its blue and green target groups',
@@ -417,7 +511,6 @@ export class WebService extends Construct {
         }),
       })
       .attachToApplicationTargetGroup(this.targetGroup);
-    return alternate;
   }
 }
 

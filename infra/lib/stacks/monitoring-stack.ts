@@ -23,6 +23,7 @@ export class MonitoringStack extends Stack {
       envName: props.config.name,
       loadBalancer: web.loadBalancer,
       targetGroup: web.targetGroup,
+      alternateTargetGroup: web.alternateTargetGroup,
       cluster: cluster.cluster,
       service: web.service,
       autoScalingGroupName: cluster.autoScalingGroup.autoScalingGroupName,
