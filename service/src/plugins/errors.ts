@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ServiceError } from '../repositories/errors.js';
 
 interface ErrorBody {
@@ -16,6 +17,9 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
 };
 
+// A database restart or failover takes seconds; tell clients when retrying is worth it.
+const RETRY_AFTER_SECONDS = 5;
+
 /** The one error handler: every error leaves as `{ error, message }`; a 5xx never carries internals. */
 export default fp(
   async (app) => {
@@ -24,6 +28,7 @@ export default fp(
       if (statusCode >= 500) {
         request.log.error({ err: error }, 'request failed');
       }
+      if (statusCode === 503) reply.header('retry-after', RETRY_AFTER_SECONDS);
       return reply.code(statusCode).type('application/json; charset=utf-8').send(body);
     });
 
@@ -53,6 +58,15 @@ function describe(error: FastifyError | Error): { statusCode: number; body: Erro
     const code =
       FASTIFY_CODES[fastifyError.code ?? ''] ?? (statusCode === 400 ? 'invalid_request' : 'client_error');
     return { statusCode, body: { error: code, message: sentence(error.message) } };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      statusCode: 503,
+      body: {
+        error: 'database_unavailable',
+        message: 'The database is unreachable right now; please retry shortly.',
+      },
+    };
   }
   return {
     statusCode: 500,
