@@ -51,6 +51,7 @@ describe('CiAccess', () => {
     ['berth-ci-deploy-test', `repo:${GLOBAL.githubRepository}:ref:refs/heads/main`],
     ['berth-ci-deploy-prod', `repo:${GLOBAL.githubRepository}:environment:${GLOBAL.githubProdEnvironment}`],
     ['berth-ci-plan', `repo:${GLOBAL.githubRepository}:pull_request`],
+    ['berth-ci-ami-build', `repo:${GLOBAL.githubRepository}:ref:refs/heads/main`],
   ] as const;
   for (const [roleName, subject] of cases) {
     test(`${roleName} trusts only ${subject}, with the sts audience`, () => {
@@ -118,6 +119,14 @@ describe('CiAccess', () => {
     const policy = policyOf(template, 'berth-ci-plan');
     assert.match(policy, /cdk-hnb659fds-lookup-role/);
     assert.doesNotMatch(policy, /deploy-role|publishing-role|ecr:|ssm:PutParameter/);
+  });
+
+  test('the AMI build role can build images but not deploy, push images or touch parameters', () => {
+    const policy = policyOf(template, 'berth-ci-ami-build');
+    assert.match(policy, /ec2:RunInstances/);
+    assert.match(policy, /ec2:RegisterImage/);
+    assert.match(policy, /kms:ViaService/);
+    assert.doesNotMatch(policy, /cdk-hnb659fds|ecr:|ssm:|ecs:|iam:PassRole/);
   });
 
   test('rejects a repository that is not owner/name', () => {

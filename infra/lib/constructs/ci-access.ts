@@ -37,6 +37,8 @@ export class CiAccess extends Construct {
   public readonly providerArn: string;
   public readonly deployRoles: Readonly<Record<EnvName, iam.Role>>;
   public readonly planRole: iam.Role;
+  /** Packer's role in the AMI workflow: builds AMIs, nothing else. */
+  public readonly amiBuildRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: CiAccessProps) {
     super(scope, id);
@@ -218,6 +220,83 @@ export class CiAccess extends Construct {
       {
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/Berth-*/*]`,
         reason: 'Read-only access to Berth stacks in any region, for the diff.',
+      },
+    );
+
+    this.amiBuildRole = new iam.Role(this, 'AmiBuildRole', {
+      roleName: 'berth-ci-ami-build',
+      description: 'GitHub Actions AMI workflow on main: Packer builds the ECS node AMI',
+      assumedBy: trust(`repo:${repo}:ref:refs/heads/main`),
+      maxSessionDuration: Duration.hours(2),
+    });
+    // What Packer's amazon-ebs builder documents as its minimum: a temporary instance, key pair and
+    // security group, then snapshot, register and tag the image.
+    this.amiBuildRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:AttachVolume',
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:CopyImage',
+          'ec2:CreateImage',
+          'ec2:CreateKeyPair',
+          'ec2:CreateSecurityGroup',
+          'ec2:CreateSnapshot',
+          'ec2:CreateTags',
+          'ec2:CreateVolume',
+          'ec2:DeleteKeyPair',
+          'ec2:DeleteSecurityGroup',
+          'ec2:DeleteSnapshot',
+          'ec2:DeleteVolume',
+          'ec2:DeregisterImage',
+          'ec2:DescribeImageAttribute',
+          'ec2:DescribeImages',
+          'ec2:DescribeInstanceStatus',
+          'ec2:DescribeInstances',
+          'ec2:DescribeRegions',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSnapshots',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeTags',
+          'ec2:DescribeVolumes',
+          'ec2:DetachVolume',
+          'ec2:ModifyImageAttribute',
+          'ec2:ModifyInstanceAttribute',
+          'ec2:ModifySnapshotAttribute',
+          'ec2:RegisterImage',
+          'ec2:RunInstances',
+          'ec2:StopInstances',
+          'ec2:TerminateInstances',
+        ],
+        resources: ['*'],
+      }),
+    );
+    // encrypt_boot uses the account's EBS key, only through EC2.
+    this.amiBuildRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kms:CreateGrant',
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:GenerateDataKey*',
+          'kms:ReEncrypt*',
+        ],
+        resources: ['*'],
+        conditions: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } },
+      }),
+    );
+    Validations.of(this.amiBuildRole).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Packer creates its temporary instance, volumes, key pair and security group under names it picks at run time, so EC2 resources cannot be named in advance; KMS use is limited to calls made through EC2.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'Encrypting the AMI snapshots needs every GenerateDataKey variant EC2 may call.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+        reason: 'Copying an encrypted snapshot re-encrypts it; EC2 chooses the variant.',
       },
     );
   }

@@ -16,6 +16,8 @@ export function deployRoleOutputKey(env: EnvName): string {
   return `${OUTPUTS.deployRoleArn}${env.charAt(0).toUpperCase()}${env.slice(1)}`;
 }
 export const PLAN_ROLE_OUTPUT_KEY = 'PlanRoleArn';
+/** The role the AMI workflow's Packer build assumes (repository variable BERTH_AMI_BUILD_ROLE_ARN). */
+export const AMI_BUILD_ROLE_OUTPUT_KEY = 'AmiBuildRoleArn';
 
 /** Account-wide resources, deployed once in the primary region before any environment. */
 export class GlobalStack extends Stack {
@@ -41,5 +43,6 @@ export class GlobalStack extends Stack {
       new CfnOutput(this, deployRoleOutputKey(env), { value: this.ciAccess.deployRoles[env].roleArn });
     }
     new CfnOutput(this, PLAN_ROLE_OUTPUT_KEY, { value: this.ciAccess.planRole.roleArn });
+    new CfnOutput(this, AMI_BUILD_ROLE_OUTPUT_KEY, { value: this.ciAccess.amiBuildRole.roleArn });
   }
 }
