@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ENV_NAMES, type EnvName } from '../../../infra/config/environments.js';
+import { type ClientFactory, createAwsClients } from '../aws/clients.js';
+import { checkCredentials } from '../aws/credentials.js';
 import { CliError } from '../errors.js';
+import { diffAgainstDeployed, renderStackDiffs, type StackDiff } from '../plan/deployed-diff.js';
 import { DIAGRAM_END, DIAGRAM_START, renderDiagram, writeDiagramSection } from '../plan/diagram.js';
 import { renderComparison, renderPlan } from '../plan/format.js';
 import { CURRENT_PRICES } from '../plan/prices.js';
@@ -18,6 +21,8 @@ export interface PlanOptions {
   readonly write?: string;
   readonly compare?: boolean;
   readonly assembly?: string;
+  /** Compare with the deployed stacks (needs AWS credentials). */
+  readonly diff?: boolean;
 }
 
 export function registerPlanCommand(program: Command): void {
@@ -40,6 +45,7 @@ export function registerPlanCommand(program: Command): void {
       '--assembly <dir>',
       'read templates from an existing cloud assembly (e.g. infra/cdk.out) instead of synthesizing',
     )
+    .option('--diff', 'also compare with the deployed stacks, resource by resource (needs AWS credentials)')
     .addHelpText(
       'after',
       '\nExamples:\n  berth plan test\n  berth plan prod --json\n  berth plan --compare\n' +
@@ -56,6 +62,7 @@ export async function runPlan(
   options: PlanOptions,
   out: Writer = process.stdout,
   err: Writer = process.stderr,
+  clients: ClientFactory = createAwsClients,
 ): Promise<void> {
   if (options.compare && env !== undefined) {
     throw new CliError('--compare plans every environment: drop the environment argument');
@@ -66,6 +73,9 @@ export async function runPlan(
     );
   }
   if (options.write && options.compare) throw new CliError('--write goes with one environment and --diagram');
+  if (options.diff && (options.compare || options.diagram)) {
+    throw new CliError('--diff goes with one environment: drop --compare/--diagram');
+  }
   const targets = options.compare
     ? ENV_NAMES.flatMap((name) => resolveTargets(name, options.region).slice(0, 1))
     : resolveTargets(env!, options.region);
@@ -99,6 +109,22 @@ export async function runPlan(
   const reports: PlanReport[] = plans.map((p) =>
     buildPlan(p.target.env, p.target.region, p.stacks, CURRENT_PRICES, undefined, p.target.config),
   );
+  if (options.diff) {
+    const diffs: StackDiff[][] = [];
+    for (const { target, stacks: own } of plans) {
+      const aws = clients(target.region);
+      await checkCredentials(aws.sts, target.config.account);
+      diffs.push(await diffAgainstDeployed(aws.cfn, own));
+    }
+    if (options.json) {
+      out.write(`${JSON.stringify({ plans: reports, diff: diffs.flat() }, null, 2)}\n`);
+    } else {
+      out.write(
+        reports.map((r, i) => renderPlan({ ...r, deployedDiff: renderStackDiffs(diffs[i]!) })).join('\n'),
+      );
+    }
+    return;
+  }
   if (options.json) {
     out.write(`${JSON.stringify(options.compare || reports.length > 1 ? reports : reports[0], null, 2)}\n`);
   } else if (options.compare) {
