@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS } from '../config/environments.js';
+import { ENVIRONMENTS, type ServiceConfig } from '../config/environments.js';
 import { Monitoring, type MonitoringProps } from '../lib/constructs/monitoring.js';
-import { WebService } from '../lib/constructs/web-service.js';
-import { createWebFixture, DIGEST, synthesize } from './support/web-fixture.js';
+import { addWebService, createWebFixture, synthesize } from './support/web-fixture.js';
 
-function build(overrides: Partial<MonitoringProps> = {}, service = ENVIRONMENTS.test.service) {
+function build(overrides: Partial<MonitoringProps> = {}, service: Partial<ServiceConfig> = {}) {
   const fixture = createWebFixture();
-  const web = new WebService(fixture.stack, 'Web', {
-    envName: 'test',
-    vpc: fixture.vpc,
-    cluster: fixture.cluster,
-    capacityProvider: fixture.capacityProvider,
-    instanceSecurityGroup: fixture.instanceSecurityGroup,
-    repository: fixture.repository,
-    image: DIGEST,
-    databaseSecret: fixture.databaseSecret,
-    service,
-    logRetentionDays: ENVIRONMENTS.test.logRetentionDays,
-  });
+  const web = addWebService(fixture, 'test', { service });
   const monitoring = new Monitoring(fixture.stack, 'Monitoring', {
     envName: 'test',
     loadBalancer: web.loadBalancer,
@@ -163,7 +151,7 @@ describe('Monitoring alarms', () => {
 describe('Monitoring under blue/green', () => {
   test('host counts are summed over both target groups, since either may be live after a swap', () => {
     const blueGreen = { ...ENVIRONMENTS.test.service.deployment, strategy: 'blue-green' as const };
-    const built = build({}, { ...ENVIRONMENTS.test.service, deployment: blueGreen });
+    const built = build({}, { deployment: blueGreen });
     const alarms = Object.values(synthesize(built.fixture).findResources('AWS::CloudWatch::Alarm'));
     const unhealthy = alarms.find((a) =>
       (a.Properties.Metrics as MetricQuery[] | undefined)?.some(

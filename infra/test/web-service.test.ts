@@ -1,32 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS, type EnvName, type ServiceConfig } from '../config/environments.js';
-import { EPHEMERAL_PORTS, WebService, type WebServiceProps } from '../lib/constructs/web-service.js';
+import { ENVIRONMENTS, type EnvName } from '../config/environments.js';
+import { EPHEMERAL_PORTS } from '../lib/constructs/web-service.js';
 import { PLACEHOLDER_IMAGE } from '../lib/naming.js';
-import { CERTIFICATE_ARN, createWebFixture, DIGEST, SECRET_ARN, synthesize } from './support/web-fixture.js';
+import {
+  addWebService,
+  CERTIFICATE_ARN,
+  createWebFixture,
+  SECRET_ARN,
+  synthesize,
+  type WebServiceOverrides,
+} from './support/web-fixture.js';
 
-type Overrides = Partial<Omit<WebServiceProps, 'service'>> & { service?: Partial<ServiceConfig> };
-
-function build(envName: EnvName, overrides: Overrides = {}) {
+function build(envName: EnvName, overrides: WebServiceOverrides = {}) {
   const fixture = createWebFixture();
-  const web = new WebService(fixture.stack, 'Web', {
-    envName,
-    vpc: fixture.vpc,
-    cluster: fixture.cluster,
-    capacityProvider: fixture.capacityProvider,
-    instanceSecurityGroup: fixture.instanceSecurityGroup,
-    repository: fixture.repository,
-    image: DIGEST,
-    databaseSecret: fixture.databaseSecret,
-    logRetentionDays: ENVIRONMENTS[envName].logRetentionDays,
-    ...overrides,
-    service: { ...ENVIRONMENTS[envName].service, ...overrides.service },
-  });
-  return { fixture, web };
+  return { fixture, web: addWebService(fixture, envName, overrides) };
 }
 
-function synthesized(envName: EnvName, overrides: Overrides = {}) {
+function synthesized(envName: EnvName, overrides: WebServiceOverrides = {}) {
   const built = build(envName, overrides);
   return { ...built, template: synthesize(built.fixture) };
 }
@@ -443,7 +435,7 @@ describe('WebService ECS service', () => {
 });
 
 describe('WebService input validation', () => {
-  const rejects = (envName: EnvName, overrides: Overrides, message: RegExp) =>
+  const rejects = (envName: EnvName, overrides: WebServiceOverrides, message: RegExp) =>
     assert.throws(() => build(envName, overrides), message);
 
   test('an image that is neither a digest nor a tag is rejected with the expected format', () => {

@@ -12,7 +12,13 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AVAILABILITY_ZONES } from '../../config/environments.js';
+import {
+  AVAILABILITY_ZONES,
+  ENVIRONMENTS,
+  type EnvName,
+  type ServiceConfig,
+} from '../../config/environments.js';
+import { WebService, type WebServiceProps } from '../../lib/constructs/web-service.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -116,6 +122,27 @@ export function createWebFixture(stackId = 'Fixture'): WebFixture {
     databaseSecret,
     database,
   };
+}
+
+export type WebServiceOverrides = Partial<Omit<WebServiceProps, 'service'>> & {
+  service?: Partial<ServiceConfig>;
+};
+
+/** WHEN a WebService is composed on the fixture the way the Service stack does, with the env's config. */
+export function addWebService(fixture: WebFixture, envName: EnvName, overrides: WebServiceOverrides = {}) {
+  return new WebService(fixture.stack, 'Web', {
+    envName,
+    vpc: fixture.vpc,
+    cluster: fixture.cluster,
+    capacityProvider: fixture.capacityProvider,
+    instanceSecurityGroup: fixture.instanceSecurityGroup,
+    repository: fixture.repository,
+    image: DIGEST,
+    databaseSecret: fixture.databaseSecret,
+    logRetentionDays: ENVIRONMENTS[envName].logRetentionDays,
+    ...overrides,
+    service: { ...ENVIRONMENTS[envName].service, ...overrides.service },
+  });
 }
 
 /**
