@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { diagnoseService, formatDiagnosis, LOG_STREAM_PREFIX } from '../src/aws/diagnose.js';
+import { logStreamName } from '../../infra/lib/naming.js';
+import { diagnoseService, formatDiagnosis } from '../src/aws/diagnose.js';
 import {
   CLUSTER,
   givenCrashingRelease,
@@ -47,9 +48,8 @@ describe('diagnoseService', () => {
     assert.match(text, /Target\.FailedHealthChecks/);
   });
 
-  it('reads the stream the WebService construct writes: prefix and container both "web"', async () => {
-    const { CONTAINER_NAME } = await import('../../infra/lib/constructs/web-service.js');
-    assert.equal(LOG_STREAM_PREFIX, `${CONTAINER_NAME}/${CONTAINER_NAME}`);
+  it('reads the stream awslogs writes: <stream prefix>/<container name>/<task id>', () => {
+    assert.equal(logStreamName('0123abcd'), 'web/web/0123abcd');
   });
 
   it('says the container never started when its log stream does not exist', async () => {

@@ -41,6 +41,15 @@ export const PARAMETERS = {
   amiPrefix: (env: EnvName) => `/berth/${env}/ami/`,
 } as const;
 
+/** The application container of every task definition, and the awslogs stream prefix of its logs. */
+export const CONTAINER = { name: 'web', logStreamPrefix: 'web' } as const;
+
+/**
+ * The stream a task's logs land in: awslogs names it `<prefix>/<container name>/<task id>`
+ * (AWS, "Using the awslogs log driver", awslogs-stream-prefix).
+ */
+export const logStreamName = (taskId: string) => `${CONTAINER.logStreamPrefix}/${CONTAINER.name}/${taskId}`;
+
 /** CDK context key holding the image to deploy: a digest (`sha256:…`) or a tag. */
 export const IMAGE_CONTEXT_KEY = 'berth:image';
 

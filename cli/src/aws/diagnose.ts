@@ -7,13 +7,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { logStreamName } from '../../../infra/lib/naming.js';
 import { describeService, type ServiceRef, targetHealth } from './service-state.js';
-
-/**
- * awslogs names each stream `<prefix>/<container>/<task id>`. Must match the WebService construct
- * (infra/lib/constructs/web-service.ts): stream prefix `web`, container `web`.
- */
-export const LOG_STREAM_PREFIX = 'web/web';
 
 export interface DiagnoseOptions extends ServiceRef {
   readonly targetGroupArn?: string;
@@ -65,7 +60,7 @@ async function lastLogLines(
     const result = await logs.send(
       new GetLogEventsCommand({
         logGroupName,
-        logStreamName: `${LOG_STREAM_PREFIX}/${taskId}`,
+        logStreamName: logStreamName(taskId),
         limit,
         startFromHead: false,
       }),

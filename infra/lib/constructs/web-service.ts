@@ -15,11 +15,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvName, ServiceConfig } from '../../config/environments.js';
-import { PLACEHOLDER_IMAGE } from '../naming.js';
+import { CONTAINER, PLACEHOLDER_IMAGE } from '../naming.js';
 
 /** Docker's ephemeral range: where bridge mode maps `hostPort: 0`, and the only range the ALB may reach. */
 export const EPHEMERAL_PORTS = { from: 32768, to: 65535 } as const;
-export const CONTAINER_NAME = 'web';
 /** The image ships the RDS CA bundle here, so `verify-full` needs no download at start-up. */
 export const RDS_CA_BUNDLE = '/etc/ssl/certs/rds-global-bundle.pem';
 const MAX_STOP_TIMEOUT_SECONDS = 30;
@@ -270,8 +269,8 @@ export class WebService extends Construct {
     });
     const secret = (field: string) => ecs.Secret.fromSecretsManager(props.databaseSecret, field);
     const port = cfg.containerPort;
-    const container = taskDefinition.addContainer(CONTAINER_NAME, {
-      containerName: CONTAINER_NAME,
+    const container = taskDefinition.addContainer(CONTAINER.name, {
+      containerName: CONTAINER.name,
       image: ecs.ContainerImage.fromEcrRepository(props.repository, props.image),
       cpu: cfg.cpu,
       memoryReservationMiB: cfg.memoryMiB,
@@ -279,7 +278,7 @@ export class WebService extends Construct {
       portMappings: [{ containerPort: port, hostPort: 0, protocol: ecs.Protocol.TCP }],
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
-        streamPrefix: CONTAINER_NAME,
+        streamPrefix: CONTAINER.logStreamPrefix,
         // A CloudWatch Logs hiccup must not block the event loop; the buffer absorbs bursts.
         mode: ecs.AwsLogDriverMode.NON_BLOCKING,
         maxBufferSize: Size.mebibytes(25),
@@ -502,7 +501,7 @@ export class WebService extends Construct {
 
     this.service
       .loadBalancerTarget({
-        containerName: CONTAINER_NAME,
+        containerName: CONTAINER.name,
         containerPort: props.service.containerPort,
         alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
           alternateTargetGroup: alternate,
