@@ -52,32 +52,34 @@ describe('.github/workflows/ami.yml', () => {
     assert.equal(Object.keys(workflow.on).length, 3, 'no pull_request trigger: forks must not reach AWS');
   });
 
-  it('chains build → publish-test → rollout-test → prod → publish-prod → rollout-prod', () => {
-    const order = ['build', 'publish-test', 'rollout-test', 'prod', 'publish-prod', 'rollout-prod'];
-    assert.deepEqual(Object.keys(workflow.jobs).sort(), [...order].sort());
-    order.forEach((name, i) => {
-      assert.deepEqual(needsOf(workflow.jobs[name]!), i === 0 ? [] : [order[i - 1]], `${name} needs`);
+  it('chains build → test → prod', () => {
+    assert.deepEqual(Object.keys(workflow.jobs), ['build', 'test', 'prod']);
+    assert.deepEqual(needsOf(workflow.jobs.build!), []);
+    assert.deepEqual(needsOf(workflow.jobs.test!), ['build']);
+    assert.deepEqual(needsOf(workflow.jobs.prod!), ['test']);
+  });
+
+  it('asks for one prod approval, and none for the test jobs (whose main-branch subject the test role trusts)', () => {
+    assert.equal(environmentOf(workflow.jobs.prod!), 'prod');
+    assert.equal(environmentOf(workflow.jobs.build!), undefined);
+    assert.equal(environmentOf(workflow.jobs.test!), undefined);
+  });
+
+  for (const env of ['test', 'prod'] as const) {
+    it(`${env}: publishes, points the launch template at it, then rolls out, in that order`, () => {
+      const runs = workflow.jobs[env]!.steps.map((s) => s.run ?? '').filter(Boolean);
+      const at = (pattern: RegExp) => runs.findIndex((r) => pattern.test(r));
+      const publish = at(new RegExp(`berth ami publish ${env}$`));
+      const deploy = at(new RegExp(`berth deploy ${env} --skip-build$`));
+      const rollout = at(new RegExp(`berth ami rollout ${env} --timeout`));
+      assert.ok(publish >= 0 && publish < deploy && deploy < rollout, runs.join(' | '));
     });
-  });
+  }
 
-  it('gates everything that touches prod behind the prod environment (required reviewers)', () => {
-    for (const name of ['prod', 'publish-prod', 'rollout-prod']) {
-      assert.equal(environmentOf(workflow.jobs[name]!), 'prod', name);
-    }
-    for (const name of ['build', 'publish-test', 'rollout-test']) {
-      assert.notEqual(environmentOf(workflow.jobs[name]!), 'prod', name);
-    }
-    const prodCommands = ['publish-prod', 'rollout-prod'].flatMap((n) =>
-      workflow.jobs[n]!.steps.map((s) => s.run ?? ''),
-    );
-    assert.ok(prodCommands.some((c) => c.includes('berth ami publish prod')));
-    assert.ok(prodCommands.some((c) => c.includes('berth ami rollout prod')));
-  });
-
-  it('promotes the AMI ids built once: both publish jobs read the build manifest artifact', () => {
+  it('promotes the AMI ids built once: both environments read the build manifest artifact', () => {
     const uploaded = workflow.jobs.build!.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     assert.equal(uploaded?.with?.name, 'ami-manifest');
-    for (const name of ['publish-test', 'publish-prod']) {
+    for (const name of ['test', 'prod']) {
       const downloaded = workflow.jobs[name]!.steps.find((s) =>
         s.uses?.startsWith('actions/download-artifact@'),
       );
@@ -104,7 +106,7 @@ describe('.github/workflows/ami.yml', () => {
     const awsSteps = Object.values(workflow.jobs)
       .flatMap((j) => j.steps)
       .filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
-    assert.ok(awsSteps.length >= 5);
+    assert.equal(awsSteps.length, 3);
     for (const step of awsSteps)
       assert.match(String(step.with?.['role-to-assume']), /^\$\{\{ vars\.\w+ \}\}$/);
   });

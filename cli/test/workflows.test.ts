@@ -8,9 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 const WORKFLOWS = fileURLToPath(new URL('../../.github/workflows/', import.meta.url));
-const OURS = ['ci.yml', 'deliver.yml'];
+const OURS = ['ci.yml', 'deliver.yml', 'ami.yml'];
 
 interface Step {
+  id?: string;
+  if?: string;
+  env?: Record<string, string>;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -81,15 +84,18 @@ describe('deliver.yml', () => {
       assert.ok(needsOf(wf.jobs[name]!).includes('build'), name);
   });
 
-  it('serialises deploys per environment without cancelling one in flight', () => {
-    assert.deepEqual(wf.jobs['deploy-test']!.concurrency, {
-      group: 'deploy-test',
-      'cancel-in-progress': false,
-    });
-    assert.deepEqual(wf.jobs['deploy-prod']!.concurrency, {
-      group: 'deploy-prod',
-      'cancel-in-progress': false,
-    });
+  it('serialises both deploys in one group (they share Berth-Global) without cancelling one in flight', () => {
+    for (const name of ['deploy-test', 'deploy-prod']) {
+      assert.deepEqual(
+        wf.jobs[name]!.concurrency,
+        { group: 'berth-deploy', 'cancel-in-progress': false },
+        name,
+      );
+    }
+  });
+
+  it('runs the tests in a privileged Debian 12 container (podman, ip netns need CAP_SYS_ADMIN)', () => {
+    assert.deepEqual(wf.jobs.test!.container, { image: 'debian:12', options: '--privileged' });
   });
 
   it('grants least privilege: contents read by default, id-token only to jobs that assume a role', () => {
@@ -132,20 +138,76 @@ describe('ci.yml', () => {
     const runs = wf.jobs.test!.steps.map((s) => s.run ?? '').join('\n');
     assert.match(runs, /bash \.ci\/run/);
     assert.match(runs, /npm run synth/);
-    assert.match(runs, /npx berth plan test/);
-    assert.match(runs, /npx berth plan prod/);
+    assert.match(runs, /npx berth plan test \$DIFF/);
+    assert.match(runs, /npx berth plan prod \$DIFF/);
     assert.match(runs, /\$GITHUB_STEP_SUMMARY/);
-    assert.equal(wf.jobs.test!.container, 'debian:12', '.ci/run installs Debian 12 package names');
+    assert.deepEqual(
+      wf.jobs.test!.container,
+      { image: 'debian:12', options: '--privileged' },
+      '.ci/run installs Debian 12 package names; podman and ip netns need privileges',
+    );
   });
 
-  it('sets up Node 20 with the npm cache', () => {
-    const setup = wf.jobs.test!.steps.find((s) => s.uses?.startsWith('actions/setup-node'));
-    assert.deepEqual(setup?.with, { 'node-version': 20, cache: 'npm' });
+  it('diffs against the deployed stacks with the plan role, only when that role was assumed', () => {
+    const steps = wf.jobs.test!.steps;
+    const assume = steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'));
+    assert.equal(assume?.with?.['role-to-assume'], gha('vars.BERTH_PLAN_ROLE_ARN'));
+    assert.match(assume?.if ?? '', /!github\.event\.pull_request\.head\.repo\.fork/);
+    const plan = steps.find((s) => s.run?.includes('berth plan'));
+    assert.equal(plan?.env?.DIFF, gha(`steps.${assume?.id}.outcome == 'success' && '--diff' || ''`));
   });
 });
 
 describe('all workflows', () => {
   const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+
+  it('set up Node 24 (Node 20 is end-of-life) with the npm cache', () => {
+    let setups = 0;
+    for (const file of files) {
+      for (const job of Object.values(load(file).jobs)) {
+        for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/setup-node'))) {
+          assert.deepEqual(step.with, { 'node-version': 24, cache: 'npm' }, file);
+          setups++;
+        }
+      }
+    }
+    assert.ok(setups >= 6, `${setups} setup-node steps`);
+  });
+
+  /**
+   * The OIDC subject GitHub issues (GitHub docs, "About security hardening with OpenID Connect",
+   * subject claims): `environment:<name>` for a job with an environment, else `ref:refs/heads/<branch>`
+   * on push/schedule/dispatch, `pull_request` on pull requests. Each role trusts one subject
+   * (infra/test/ci-access.test.ts checks the roles' side).
+   */
+  const TRUSTED_SUBJECT: Record<string, string> = {
+    BERTH_TEST_DEPLOY_ROLE_ARN: 'ref:refs/heads/main',
+    BERTH_PROD_DEPLOY_ROLE_ARN: 'environment:prod',
+    BERTH_AMI_BUILD_ROLE_ARN: 'ref:refs/heads/main',
+    BERTH_PLAN_ROLE_ARN: 'pull_request',
+  };
+
+  it('give every job that assumes a role the OIDC subject that role trusts', () => {
+    let checked = 0;
+    for (const file of files) {
+      const wf = load(file);
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        const environment = typeof job.environment === 'object' ? job.environment.name : job.environment;
+        const subject =
+          environment !== undefined
+            ? `environment:${environment}`
+            : 'pull_request' in wf.on
+              ? 'pull_request'
+              : 'ref:refs/heads/main';
+        for (const step of job.steps.filter((s) => s.with?.['role-to-assume'] !== undefined)) {
+          const variable = /vars\.(\w+)/.exec(String(step.with?.['role-to-assume']))?.[1] ?? '';
+          assert.equal(subject, TRUSTED_SUBJECT[variable], `${file} job ${name} assumes ${variable}`);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked >= 8, `${checked} role assumptions checked`);
+  });
 
   it('hold no static AWS keys', () => {
     for (const file of files) {

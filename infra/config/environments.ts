@@ -14,9 +14,13 @@ export type DeployStrategy = 'rolling' | 'blue-green' | 'canary';
 
 /** Which AMI the container instances boot from. */
 export type AmiSource =
-  /** The AMI our Packer pipeline publishes to `/berth/<env>/ami/<arch>` (see docs/ami.md). */
+  /**
+   * The parameter `/berth/<env>/ami/<arch>`: the AMI our Packer pipeline publishes (docs/ami.md). Until
+   * the first one is published, `berth deploy` seeds the parameter with AWS's current ECS-optimized
+   * AL2023 AMI, so a fresh account deploys and the first Packer AMI is an ordinary rollout.
+   */
   | 'berth'
-  /** AWS's ECS-optimized Amazon Linux 2023 public SSM parameter (until a Berth AMI is published). */
+  /** AWS's ECS-optimized Amazon Linux 2023 public SSM parameter, read directly: no Berth AMI ever. */
   | 'aws-ecs-al2023';
 
 export type Architecture = 'x86_64' | 'arm64';
@@ -102,7 +106,15 @@ export interface DomainConfig {
 
 export interface EnvironmentConfig {
   readonly name: EnvName;
+  /** The AWS account the environment deploys to: replace the placeholder with yours (docs/deploy.md, step 1). */
   readonly account: string;
+  /**
+   * CDK bootstrap qualifier of this environment's bootstrap roles (`cdk-<qualifier>-deploy-role-…`). Test
+   * and prod each get their own, bootstrapped with a restricted execution policy, so the test CI role
+   * cannot deploy prod even in a shared account (`bootstrapCommand` in infra/lib/bootstrap.ts prints how).
+   * Lower-case letters and digits, at most 10 (what `cdk bootstrap --qualifier` accepts).
+   */
+  readonly bootstrapQualifier: string;
   /** First region is the primary one (registry home, global resources). */
   readonly regions: readonly Region[];
   readonly network: NetworkConfig;
@@ -124,6 +136,12 @@ export interface GlobalConfig {
   /** GitHub environment whose protection rules gate prod deploys. */
   readonly githubProdEnvironment: string;
   readonly repositoryName: string;
+  /**
+   * The account's existing GitHub OIDC provider (an account has at most one per URL). Find it with
+   * `aws iam list-open-id-connect-providers`; leave unset and Berth-Global creates one.
+   * @default - Berth-Global creates the provider
+   */
+  readonly githubOidcProviderArn?: string;
 }
 
 /** Fixed so synth never looks availability zones up (no credentials, no network). */
@@ -133,6 +151,7 @@ export const AVAILABILITY_ZONES: Record<Region, readonly [string, string]> = {
   'eu-west-2': ['eu-west-2a', 'eu-west-2b'],
 };
 
+/** Placeholder: set your account id here (and `githubRepository` below) before the first deploy. */
 const ACCOUNT = '123456789012';
 
 export const GLOBAL: GlobalConfig = {
@@ -155,12 +174,13 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
   test: {
     name: 'test',
     account: ACCOUNT,
+    bootstrapQualifier: 'berthtest',
     regions: ['eu-west-1'],
     network: { cidr: '10.0.0.0/16', natGateways: 1, vpcEndpoints: false },
     cluster: {
       instanceType: 't3.small',
       architecture: 'x86_64',
-      amiSource: 'aws-ecs-al2023',
+      amiSource: 'berth',
       minInstances: 1,
       maxInstances: 3,
       targetCapacityPercent: 100,
@@ -200,12 +220,13 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
   prod: {
     name: 'prod',
     account: ACCOUNT,
+    bootstrapQualifier: 'berthprod',
     regions: ['eu-west-1'],
     network: { cidr: '10.1.0.0/16', natGateways: 2, vpcEndpoints: false },
     cluster: {
       instanceType: 't3.medium',
       architecture: 'x86_64',
-      amiSource: 'aws-ecs-al2023',
+      amiSource: 'berth',
       minInstances: 2,
       maxInstances: 6,
       targetCapacityPercent: 90,

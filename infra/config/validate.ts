@@ -4,6 +4,8 @@ import {
   ENVIRONMENTS,
   type EnvironmentConfig,
   type EnvName,
+  GLOBAL,
+  type GlobalConfig,
   REGIONS,
 } from './environments.js';
 
@@ -46,6 +48,12 @@ function between(field: string, value: number, min: number, max: number): void {
 export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
   const at = (field: string) => `${cfg.name}.${field}`;
   check(/^\d{12}$/.test(cfg.account), at('account'), cfg.account, 'a 12-digit AWS account id');
+  check(
+    /^[a-z0-9]{1,10}$/.test(cfg.bootstrapQualifier),
+    at('bootstrapQualifier'),
+    cfg.bootstrapQualifier,
+    'up to 10 lower-case letters and digits, e.g. berthtest (a CDK bootstrap qualifier)',
+  );
   check(cfg.regions.length > 0, at('regions'), cfg.regions, 'at least one region');
   for (const region of cfg.regions) {
     check(
@@ -194,4 +202,53 @@ export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
     'a CloudWatch Logs retention such as 7, 14, 30, 90 or 365',
   );
   return cfg;
+}
+
+/** The GitHub OIDC provider ARN IAM prints for the GitHub Actions URL (`aws iam list-open-id-connect-providers`). */
+const GITHUB_PROVIDER_ARN =
+  /^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider\/token\.actions\.githubusercontent\.com$/;
+
+/** Returns the account-wide config unchanged, or throws a ConfigError naming the first bad field. */
+export function validateGlobal(global: GlobalConfig = GLOBAL): GlobalConfig {
+  check(/^\d{12}$/.test(global.account), 'global.account', global.account, 'a 12-digit AWS account id');
+  check(
+    /^[\w.-]+\/[\w.-]+$/.test(global.githubRepository),
+    'global.githubRepository',
+    global.githubRepository,
+    'owner/name of your GitHub repository, e.g. berth-dev/berth',
+  );
+  if (global.githubOidcProviderArn !== undefined) {
+    const match = GITHUB_PROVIDER_ARN.exec(global.githubOidcProviderArn);
+    check(
+      match !== null,
+      'global.githubOidcProviderArn',
+      global.githubOidcProviderArn,
+      'arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com (see `aws iam list-open-id-connect-providers`)',
+    );
+    check(
+      match?.[1] === global.account,
+      'global.githubOidcProviderArn',
+      global.githubOidcProviderArn,
+      `a provider in global.account (${global.account})`,
+    );
+  }
+  return global;
+}
+
+/**
+ * Account layouts that let the test CI role reach prod. Not errors (the config still synthesizes), but
+ * `berth plan` shows them: in a shared account, only distinct bootstrap qualifiers — each bootstrapped
+ * with its restricted execution policy — keep test's deploy role away from prod's stacks.
+ */
+export function accountLayoutWarnings(
+  environments: Readonly<Record<EnvName, EnvironmentConfig>> = ENVIRONMENTS,
+): string[] {
+  const { test, prod } = environments;
+  if (test.account !== prod.account) return [];
+  if (test.bootstrapQualifier !== prod.bootstrapQualifier) return [];
+  return [
+    `test and prod share account ${test.account} and bootstrap qualifier "${test.bootstrapQualifier}": ` +
+      "test's CI role could deploy prod. Give each its own bootstrapQualifier in infra/config/environments.ts " +
+      '(e.g. berthtest, berthprod) and bootstrap each as docs/deploy.md shows, or use separate accounts',
+  ];
 }

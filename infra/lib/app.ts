@@ -1,4 +1,4 @@
-import { App, type Stack, Tags, Validations } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, type Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import {
@@ -9,7 +9,8 @@ import {
   REGIONS,
   type Region,
 } from '../config/environments.js';
-import { getEnvironment } from '../config/validate.js';
+import { getEnvironment, validateGlobal } from '../config/validate.js';
+import { globalQualifier } from './bootstrap.js';
 import { type Component, GLOBAL_STACK_NAME, stackName } from './naming.js';
 import { DataStack } from './stacks/data-stack.js';
 import { GlobalStack } from './stacks/global-stack.js';
@@ -60,6 +61,7 @@ function tag(scope: IConstruct, env: EnvName | 'global', component: string): voi
  */
 export function createApp(props: CreateAppProps = {}): App {
   const environments = props.environments ?? ENV_NAMES;
+  validateGlobal(GLOBAL);
   const configs = environments.map((name) => getEnvironment(name));
   const accounts = new Set([GLOBAL.account, ...configs.map((c) => c.account)]);
   const app = new App({
@@ -83,6 +85,12 @@ export function createApp(props: CreateAppProps = {}): App {
     // Replicate for every configured environment, not just the ones built now, so a partial app
     // (e.g. `berth plan test`) never proposes dropping prod's replica.
     regionsInUse: [...regionsInUse],
+    bootstrapQualifiers: Object.fromEntries(
+      ENV_NAMES.map((n) => [n, getEnvironment(n).bootstrapQualifier]),
+    ) as Record<EnvName, string>,
+    // Deployed through prod's bootstrap roles: the test CI role cannot assume them, so it cannot
+    // rewrite the CI roles' trust or permissions.
+    synthesizer: new DefaultStackSynthesizer({ qualifier: globalQualifier() }),
     terminationProtection: true,
   });
   tag(global, 'global', 'Global');
@@ -90,12 +98,16 @@ export function createApp(props: CreateAppProps = {}): App {
   for (const config of configs) {
     for (const region of config.regions) {
       const env = { account: config.account, region };
+      // Each environment deploys through its own bootstrap roles (infra/lib/bootstrap.ts); a new
+      // synthesizer per stack, as CDK binds one synthesizer to one stack.
+      const synthesizer = () => new DefaultStackSynthesizer({ qualifier: config.bootstrapQualifier });
       const name = (component: Component) => stackName(config.name, region, component);
       const description = (what: string) => `Berth ${config.name} ${region}: ${what}`;
       const protect = config.name === 'prod';
 
       const network = new NetworkStack(app, name('Network'), {
         env,
+        synthesizer: synthesizer(),
         config,
         region,
         description: description('VPC, subnets, NAT, flow logs'),
@@ -103,6 +115,7 @@ export function createApp(props: CreateAppProps = {}): App {
       });
       const data = new DataStack(app, name('Data'), {
         env,
+        synthesizer: synthesizer(),
         config,
         region,
         vpc: network.network.vpc,
@@ -111,6 +124,7 @@ export function createApp(props: CreateAppProps = {}): App {
       });
       const service = new ServiceStack(app, name('Service'), {
         env,
+        synthesizer: synthesizer(),
         config,
         vpc: network.network.vpc,
         database: data.database,
@@ -121,6 +135,7 @@ export function createApp(props: CreateAppProps = {}): App {
       service.addStackDependency(global, 'pulls images from the shared registry');
       const monitoring = new MonitoringStack(app, name('Monitoring'), {
         env,
+        synthesizer: synthesizer(),
         config,
         service,
         database: data.database,

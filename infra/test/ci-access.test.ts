@@ -9,10 +9,20 @@ import { envStack } from './fixtures/platform.js';
 
 const HOST = 'token.actions.githubusercontent.com';
 
-function ciAccess(githubRepository = GLOBAL.githubRepository): Template {
+/** Distinct from the config's qualifiers, so a construct that read the config instead would show. */
+const QUALIFIERS = { test: 'qtest1', prod: 'qprod2' } as const;
+const EXISTING_PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+
+function ciAccess(githubRepository = GLOBAL.githubRepository, existingProviderArn?: string): Template {
   const stack = envStack();
   const repository = new ecr.Repository(stack, 'Repository', { repositoryName: 'berth/service' });
-  new CiAccess(stack, 'Ci', { githubRepository, prodEnvironment: 'prod', repository });
+  new CiAccess(stack, 'Ci', {
+    githubRepository,
+    prodEnvironment: 'prod',
+    repository,
+    bootstrapQualifiers: QUALIFIERS,
+    existingProviderArn,
+  });
   return Template.fromStack(stack);
 }
 
@@ -70,7 +80,21 @@ describe('CiAccess', () => {
     assert.match(policy, /ecr:PutImage/);
     assert.match(policy, new RegExp(`parameter${PARAMETERS.imageDigest('test')}`));
     assert.doesNotMatch(policy, new RegExp(`parameter${PARAMETERS.imageDigest('prod')}`));
-    assert.match(policy, /cdk-hnb659fds-deploy-role/);
+    assert.match(policy, /cdk-qtest1-deploy-role/);
+    assert.doesNotMatch(policy, /cdk-qprod2-/);
+  });
+
+  test("the prod role may assume only prod's bootstrap roles", () => {
+    const policy = policyOf(template, 'berth-ci-deploy-prod');
+    assert.match(policy, /cdk-qprod2-deploy-role/);
+    assert.doesNotMatch(policy, /cdk-qtest1-/);
+  });
+
+  test('an existing provider is trusted as given and no second one is created', () => {
+    const existing = ciAccess(GLOBAL.githubRepository, EXISTING_PROVIDER);
+    existing.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    existing.resourceCountIs('Custom::AWSCDKOpenIdConnectProvider', 0);
+    assert.deepEqual(trustOf(existing, 'berth-ci-deploy-test').Principal, { Federated: EXISTING_PROVIDER });
   });
 
   test('the prod role can read images but never push them', () => {
@@ -117,7 +141,8 @@ describe('CiAccess', () => {
 
   test('the plan role can only assume the read-only lookup role and read Berth stacks', () => {
     const policy = policyOf(template, 'berth-ci-plan');
-    assert.match(policy, /cdk-hnb659fds-lookup-role/);
+    assert.match(policy, /cdk-qtest1-lookup-role/);
+    assert.match(policy, /cdk-qprod2-lookup-role/);
     assert.doesNotMatch(policy, /deploy-role|publishing-role|ecr:|ssm:PutParameter/);
   });
 
@@ -126,7 +151,7 @@ describe('CiAccess', () => {
     assert.match(policy, /ec2:RunInstances/);
     assert.match(policy, /ec2:RegisterImage/);
     assert.match(policy, /kms:ViaService/);
-    assert.doesNotMatch(policy, /cdk-hnb659fds|ecr:|ssm:|ecs:|iam:PassRole/);
+    assert.doesNotMatch(policy, /cdk-|ecr:|ssm:|ecs:|iam:PassRole/);
   });
 
   test('rejects a repository that is not owner/name', () => {

@@ -3,10 +3,15 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { EnvName } from '../../config/environments.js';
-import { PARAMETERS } from '../naming.js';
+import { GLOBAL_STACK_NAME, PARAMETERS } from '../naming.js';
+
+const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+/** The roles `cdk bootstrap` creates per qualifier that a deploy assumes (toolkit: deploy, assets, lookups). */
+const BOOTSTRAP_ROLE_KINDS = ['deploy', 'file-publishing', 'image-publishing', 'lookup'] as const;
 
 export interface CiAccessProps {
   /** `owner/name` of the GitHub repository whose workflows may assume the roles. */
@@ -16,10 +21,10 @@ export interface CiAccessProps {
   /** The shared image repository: test's role pushes to it, prod's role only reads it. */
   readonly repository: ecr.IRepository;
   /**
-   * The CDK bootstrap qualifier of the target accounts' bootstrap roles.
-   * @default 'hnb659fds' - the CDK default
+   * Each environment's CDK bootstrap qualifier: its deploy role may assume only `cdk-<qualifier>-*` roles,
+   * so with distinct qualifiers the test role cannot reach prod's bootstrap (see infra/lib/bootstrap.ts).
    */
-  readonly bootstrapQualifier?: string;
+  readonly bootstrapQualifiers: Readonly<Record<EnvName, string>>;
   /**
    * Pass an existing provider's ARN when the account already has one for GitHub (only one per URL is allowed).
    * @default - a new provider is created
@@ -42,7 +47,6 @@ export class CiAccess extends Construct {
 
   constructor(scope: Construct, id: string, props: CiAccessProps) {
     super(scope, id);
-    const qualifier = props.bootstrapQualifier ?? 'hnb659fds';
 
     if (!/^[\w.-]+\/[\w.-]+$/.test(props.githubRepository)) {
       throw new Error(
@@ -73,10 +77,15 @@ export class CiAccess extends Construct {
       });
     // How cdk-nag prints the account in a finding: literal for an env-bound stack, else the pseudo parameter.
     const acct = Token.isUnresolved(account) ? '<AWS::AccountId>' : account;
-    const bootstrapRole = (kind: string) =>
+    const bootstrapRole = (qualifier: string, kind: string) =>
       `arn:${partition}:iam::${account}:role/cdk-${qualifier}-${kind}-role-${account}-*`;
+    const bootstrapRoleFinding = (qualifier: string, kind: string) => ({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-${kind}-role-${acct}-*]`,
+      reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
+    });
 
     const deployRole = (env: EnvName, subject: string) => {
+      const qualifier = props.bootstrapQualifiers[env];
       const role = new iam.Role(this, `${env === 'test' ? 'Test' : 'Prod'}DeployRole`, {
         roleName: `berth-ci-deploy-${env}`,
         description: `GitHub Actions deploys to ${env} (${subject})`,
@@ -87,7 +96,7 @@ export class CiAccess extends Construct {
       role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['sts:AssumeRole', 'sts:TagSession'],
-          resources: ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map(bootstrapRole),
+          resources: BOOTSTRAP_ROLE_KINDS.map((kind) => bootstrapRole(qualifier, kind)),
         }),
       );
       role.addToPolicy(
@@ -127,8 +136,6 @@ export class CiAccess extends Construct {
             'ecs:DescribeTasks',
             'ecs:ListTasks',
             'ecs:DescribeClusters',
-            'cloudformation:DescribeStacks',
-            'cloudformation:DescribeStackEvents',
             'logs:FilterLogEvents',
             'logs:GetLogEvents',
             'logs:DescribeLogStreams',
@@ -142,27 +149,37 @@ export class CiAccess extends Construct {
         }),
       );
       role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+      // Stack reads for status, outputs and failure diagnosis: the env's own stacks and Berth-Global's outputs.
+      const ownStacks = `arn:${partition}:cloudformation:*:${account}:stack/Berth-${title(env)}-*/*`;
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'cloudformation:DescribeStacks',
+            'cloudformation:DescribeStackEvents',
+            'cloudformation:DescribeStackResources',
+            'cloudformation:GetTemplate',
+          ],
+          resources: [ownStacks, `arn:${partition}:cloudformation:*:${account}:stack/${GLOBAL_STACK_NAME}/*`],
+        }),
+      );
+      // A deploy that runs out of time cancels its own update, never another environment's.
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['cloudformation:CancelUpdateStack'], resources: [ownStacks] }),
+      );
       Validations.of(role).acknowledge(
         {
           id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
           reason:
             'Read-only describe/log reads to wait for a rollout (names are generated), and ecr:GetAuthorizationToken, which has no resource scope.',
         },
+        ...BOOTSTRAP_ROLE_KINDS.map((kind) => bootstrapRoleFinding(qualifier, kind)),
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-deploy-role-${acct}-*]`,
-          reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/Berth-${title(env)}-*/*]`,
+          reason: "The environment's stacks in every region it runs in, and only those.",
         },
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-file-publishing-role-${acct}-*]`,
-          reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
-        },
-        {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-image-publishing-role-${acct}-*]`,
-          reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
-        },
-        {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-lookup-role-${acct}-*]`,
-          reason: 'The CDK bootstrap roles exist once per region; the wildcard is the region suffix.',
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/${GLOBAL_STACK_NAME}/*]`,
+          reason: 'Berth-Global by name; the wildcard is the stack id CloudFormation appends.',
         },
         {
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:*:${acct}:parameter${PARAMETERS.imageDigest(env)}]`,
@@ -196,6 +213,7 @@ export class CiAccess extends Construct {
     props.repository.grantRead(prodRole);
     this.deployRoles = { test: testRole, prod: prodRole };
 
+    const planQualifiers = [...new Set(Object.values(props.bootstrapQualifiers))];
     this.planRole = new iam.Role(this, 'PlanRole', {
       roleName: 'berth-ci-plan',
       description: 'GitHub Actions pull requests: read-only diff (berth plan)',
@@ -203,7 +221,10 @@ export class CiAccess extends Construct {
       maxSessionDuration: Duration.hours(1),
     });
     this.planRole.addToPolicy(
-      new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [bootstrapRole('lookup')] }),
+      new iam.PolicyStatement({
+        actions: ['sts:AssumeRole'],
+        resources: planQualifiers.map((qualifier) => bootstrapRole(qualifier, 'lookup')),
+      }),
     );
     this.planRole.addToPolicy(
       new iam.PolicyStatement({
@@ -212,11 +233,7 @@ export class CiAccess extends Construct {
       }),
     );
     Validations.of(this.planRole).acknowledge(
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/cdk-${qualifier}-lookup-role-${acct}-*]`,
-        reason:
-          'The CDK lookup role exists once per region; the wildcard is the region suffix. It is read-only.',
-      },
+      ...planQualifiers.map((qualifier) => bootstrapRoleFinding(qualifier, 'lookup')),
       {
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/Berth-*/*]`,
         reason: 'Read-only access to Berth stacks in any region, for the diff.',

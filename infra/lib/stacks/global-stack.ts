@@ -9,6 +9,8 @@ export interface GlobalStackProps extends StackProps {
   readonly global: GlobalConfig;
   /** Every region any environment runs in; all but the primary get a replica of the registry. */
   readonly regionsInUse: readonly Region[];
+  /** Each environment's CDK bootstrap qualifier: the only bootstrap roles its CI deploy role may assume. */
+  readonly bootstrapQualifiers: Readonly<Record<EnvName, string>>;
 }
 
 /** `DeployRoleArnTest`, `DeployRoleArnProd`: one output per environment's CI role. */
@@ -36,6 +38,8 @@ export class GlobalStack extends Stack {
       githubRepository: global.githubRepository,
       prodEnvironment: global.githubProdEnvironment,
       repository: this.registry.repository,
+      bootstrapQualifiers: props.bootstrapQualifiers,
+      existingProviderArn: global.githubOidcProviderArn,
     });
 
     new CfnOutput(this, OUTPUTS.repositoryUri, { value: this.registry.repository.repositoryUri });

@@ -1,0 +1,150 @@
+/**
+ * CDK bootstrap per environment: its own qualifier (so its own deploy, publishing and CloudFormation
+ * execution roles) and a restricted execution policy instead of the default AdministratorAccess. The
+ * test CI role may assume only `cdk-<test qualifier>-*` roles, whose CloudFormation execution role
+ * cannot touch anything tagged prod or global, nor IAM outside `Berth-Test-*`.
+ */
+import { ENVIRONMENTS, type EnvName, GLOBAL, type Region } from '../config/environments.js';
+
+/** Berth-Global (the CI roles, the OIDC provider, the registry) deploys through prod's bootstrap. */
+export const GLOBAL_STACK_ENV: EnvName = 'prod';
+
+export function qualifierOf(env: EnvName): string {
+  return ENVIRONMENTS[env].bootstrapQualifier;
+}
+
+/** The qualifier Berth-Global's synthesizer uses: a role the test CI role cannot assume. */
+export function globalQualifier(): string {
+  return qualifierOf(GLOBAL_STACK_ENV);
+}
+
+/** The customer-managed policy the env's CloudFormation execution role gets (`--cloudformation-execution-policies`). */
+export function executionPolicyName(env: EnvName): string {
+  return `berth-${env}-cfn-execution`;
+}
+
+/** Where the policy document lives in the repository (written by `executionPolicy`, checked by a test). */
+export function executionPolicyFile(env: EnvName): string {
+  return `infra/bootstrap/${env}-execution-policy.json`;
+}
+
+const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Services whose resources the env stacks create (a test compares this with the synthesized templates). */
+export const EXECUTION_SERVICES = [
+  'application-autoscaling',
+  'autoscaling',
+  'cloudwatch',
+  'ec2',
+  'ecs',
+  'elasticloadbalancing',
+  'kms',
+  'logs',
+  'rds',
+  's3',
+  'secretsmanager',
+  'sns',
+] as const;
+
+interface Statement {
+  Sid: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/**
+ * What CloudFormation may do when deploying `env`'s stacks. Everything Berth creates is tagged
+ * `Environment` (infra/lib/app.ts), so resources of the other environment (and, for test, the global
+ * ones) are denied by tag; IAM, whose names we control, is allowed only under the env's stack prefix.
+ */
+export function executionPolicy(env: EnvName): { Version: string; Statement: Statement[] } {
+  const ownsGlobal = env === GLOBAL_STACK_ENV;
+  const foreign = [...Object.keys(ENVIRONMENTS).filter((e) => e !== env), ...(ownsGlobal ? [] : ['global'])];
+  const prefix = `Berth-${title(env)}-`;
+  const iamResources = [
+    `arn:aws:iam::*:role/${prefix}*`,
+    `arn:aws:iam::*:instance-profile/${prefix}*`,
+    `arn:aws:iam::*:policy/${prefix}*`,
+    ...(ownsGlobal
+      ? [
+          // Berth-Global: the CI roles (fixed names) and the GitHub OIDC provider.
+          'arn:aws:iam::*:role/berth-ci-*',
+          'arn:aws:iam::*:role/Berth-Global-*',
+          'arn:aws:iam::*:policy/Berth-Global-*',
+          'arn:aws:iam::*:oidc-provider/token.actions.githubusercontent.com',
+        ]
+      : []),
+  ];
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ServicesTheStacksUse',
+        Effect: 'Allow',
+        Action: [
+          ...EXECUTION_SERVICES.map((s) => `${s}:*`),
+          ...(ownsGlobal ? ['ecr:*'] : []),
+          // CloudFormation resolves SSM parameter types (the AMI ids) while creating a change set.
+          'ssm:GetParameter',
+          'ssm:GetParameters',
+        ],
+        Resource: '*',
+      },
+      { Sid: 'OwnIamOnly', Effect: 'Allow', Action: 'iam:*', Resource: iamResources },
+      {
+        // ECS, ELB, Auto Scaling and RDS create their service-linked roles on first use.
+        Sid: 'ServiceLinkedRoles',
+        Effect: 'Allow',
+        Action: 'iam:CreateServiceLinkedRole',
+        Resource: 'arn:aws:iam::*:role/aws-service-role/*',
+      },
+      {
+        Sid: 'NothingOfOtherEnvironments',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:ResourceTag/Environment': foreign } },
+      },
+      {
+        Sid: 'NoResourcesLabelledForOtherEnvironments',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:RequestTag/Environment': foreign } },
+      },
+      {
+        // S3 bucket names start with the lower-cased stack name; untagged API paths still cannot reach them.
+        Sid: 'NoBucketsOfOtherEnvironments',
+        Effect: 'Deny',
+        Action: 's3:*',
+        Resource: Object.keys(ENVIRONMENTS)
+          .filter((e) => e !== env)
+          .flatMap((e) => [`arn:aws:s3:::berth-${e}-*`, `arn:aws:s3:::berth-${e}-*/*`]),
+      },
+    ],
+  };
+}
+
+/** The ARN the bootstrap command passes to `--cloudformation-execution-policies`. */
+export function executionPolicyArn(env: EnvName): string {
+  return `arn:aws:iam::${ENVIRONMENTS[env].account}:policy/${executionPolicyName(env)}`;
+}
+
+/**
+ * The commands that bootstrap `env` in `region` (default: its first region), run from the repository
+ * root with administrator credentials for the env's account: create the execution policy (once per
+ * account), then bootstrap with the env's qualifier and its own toolkit stack (two qualifiers in one
+ * account and region need two toolkit stacks).
+ */
+export function bootstrapCommand(env: EnvName, region?: Region): string {
+  const config = ENVIRONMENTS[env];
+  const where = region ?? config.regions[0] ?? GLOBAL.primaryRegion;
+  const qualifier = qualifierOf(env);
+  return [
+    `aws iam create-policy --policy-name ${executionPolicyName(env)} --policy-document file://${executionPolicyFile(env)}`,
+    `npx cdk bootstrap aws://${config.account}/${where} --qualifier ${qualifier} ` +
+      `--toolkit-stack-name CDKToolkit-${qualifier} --cloudformation-execution-policies ${executionPolicyArn(env)}`,
+  ].join('\n');
+}

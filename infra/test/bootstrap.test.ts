@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { ENVIRONMENTS, type EnvironmentConfig, type EnvName, GLOBAL } from '../config/environments.js';
+import { accountLayoutWarnings, ConfigError, validateGlobal } from '../config/validate.js';
+import { createApp } from '../lib/app.js';
+import {
+  bootstrapCommand,
+  EXECUTION_SERVICES,
+  executionPolicy,
+  executionPolicyFile,
+} from '../lib/bootstrap.js';
+import { GLOBAL_STACK_NAME } from '../lib/naming.js';
+
+const ROOT = new URL('../../', import.meta.url);
+const ACCOUNT = '123456789012';
+
+describe('bootstrapCommand', () => {
+  test('test: its own policy, qualifier and toolkit stack, in its first region', () => {
+    assert.equal(
+      bootstrapCommand('test'),
+      'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://infra/bootstrap/test-execution-policy.json\n' +
+        'npx cdk bootstrap aws://123456789012/eu-west-1 --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ' +
+        '--cloudformation-execution-policies arn:aws:iam::123456789012:policy/berth-test-cfn-execution',
+    );
+  });
+
+  test('prod in another region names that region and prod everywhere', () => {
+    const command = bootstrapCommand('prod', 'us-east-1');
+    assert.match(
+      command,
+      /aws:\/\/123456789012\/us-east-1 --qualifier berthprod --toolkit-stack-name CDKToolkit-berthprod/,
+    );
+    assert.match(command, /policy\/berth-prod-cfn-execution$/);
+    assert.doesNotMatch(command, /test/);
+  });
+});
+
+describe('execution policies', () => {
+  for (const env of ['test', 'prod'] as const) {
+    test(`${executionPolicyFile(env)} is what executionPolicy('${env}') writes (regenerate it if this fails)`, () => {
+      const committed = JSON.parse(readFileSync(new URL(executionPolicyFile(env), ROOT), 'utf8'));
+      assert.deepEqual(committed, executionPolicy(env));
+    });
+  }
+
+  test('allow every service whose resources the environment stacks create', () => {
+    // CloudFormation type namespace → IAM service prefix (AWS Service Authorization Reference).
+    const prefix: Record<string, string> = {
+      ApplicationAutoScaling: 'application-autoscaling',
+      AutoScaling: 'autoscaling',
+      CloudWatch: 'cloudwatch',
+      EC2: 'ec2',
+      ECS: 'ecs',
+      ElasticLoadBalancingV2: 'elasticloadbalancing',
+      KMS: 'kms',
+      Logs: 'logs',
+      RDS: 'rds',
+      S3: 's3',
+      SecretsManager: 'secretsmanager',
+      SNS: 'sns',
+    };
+    const assembly = createApp().synth();
+    const used = new Set<string>();
+    for (const stack of assembly.stacks.filter((s) => s.stackName !== GLOBAL_STACK_NAME)) {
+      for (const resource of Object.values(stack.template.Resources as Record<string, { Type: string }>)) {
+        const namespace = resource.Type.split('::')[1]!;
+        if (namespace === 'IAM') continue; // allowed by name, see OwnIamOnly
+        assert.ok(prefix[namespace], `no IAM prefix known for ${resource.Type}`);
+        used.add(prefix[namespace]);
+      }
+    }
+    assert.deepEqual([...used].sort(), [...EXECUTION_SERVICES].sort());
+  });
+
+  async function outcome(
+    env: EnvName,
+    action: string,
+    resource: string,
+    context: Record<string, string> = {},
+  ) {
+    const result = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:iam::${ACCOUNT}:role/cdk-exec`,
+          action,
+          resource: { resource, accountId: ACCOUNT },
+          contextVariables: context,
+        },
+        identityPolicies: [{ name: 'execution', policy: executionPolicy(env) }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+    return result.overallResult;
+  }
+
+  const vpc = `arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/vpc-0abc1234def567890`;
+  const ciRole = `arn:aws:iam::${ACCOUNT}:role/berth-ci-deploy-prod`;
+
+  test("test's execution role: its own resources yes, prod's and global's no", async () => {
+    assert.equal(
+      await outcome('test', 'ec2:CreateVpc', vpc, { 'aws:RequestTag/Environment': 'test' }),
+      'Allowed',
+    );
+    assert.equal(
+      await outcome(
+        'test',
+        'iam:CreateRole',
+        `arn:aws:iam::${ACCOUNT}:role/Berth-Test-eu-west-1-Service-TaskRole1A2B`,
+      ),
+      'Allowed',
+    );
+    assert.equal(
+      await outcome('test', 'ec2:DeleteVpc', vpc, { 'aws:ResourceTag/Environment': 'prod' }),
+      'ExplicitlyDenied',
+    );
+    assert.equal(
+      await outcome('test', 'ec2:CreateVpc', vpc, { 'aws:RequestTag/Environment': 'prod' }),
+      'ExplicitlyDenied',
+    );
+    assert.notEqual(await outcome('test', 'iam:UpdateAssumeRolePolicy', ciRole), 'Allowed');
+    assert.notEqual(
+      await outcome(
+        'test',
+        'iam:PutRolePolicy',
+        `arn:aws:iam::${ACCOUNT}:role/Berth-Prod-eu-west-1-Service-TaskRole1A2B`,
+      ),
+      'Allowed',
+    );
+    assert.equal(
+      await outcome('test', 's3:DeleteBucket', 'arn:aws:s3:::berth-prod-eu-west-1-service-accesslogs1a2b'),
+      'ExplicitlyDenied',
+    );
+    assert.equal(
+      await outcome(
+        'test',
+        'ecr:DeleteRepository',
+        `arn:aws:ecr:eu-west-1:${ACCOUNT}:repository/berth/service`,
+        {
+          'aws:ResourceTag/Environment': 'global',
+        },
+      ),
+      'ExplicitlyDenied',
+    );
+  });
+
+  test("prod's execution role also deploys Berth-Global (CI roles, OIDC provider, registry), never test", async () => {
+    assert.equal(await outcome('prod', 'iam:UpdateAssumeRolePolicy', ciRole), 'Allowed');
+    assert.equal(
+      await outcome(
+        'prod',
+        'iam:CreateOpenIDConnectProvider',
+        `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
+      ),
+      'Allowed',
+    );
+    assert.equal(
+      await outcome('prod', 'ec2:DeleteVpc', vpc, { 'aws:ResourceTag/Environment': 'test' }),
+      'ExplicitlyDenied',
+    );
+  });
+});
+
+describe('stacks deploy through their environment’s bootstrap roles', () => {
+  const assembly = createApp().synth();
+  test('test stacks assume cdk-berthtest roles; prod stacks and Berth-Global assume cdk-berthprod roles', () => {
+    for (const stack of assembly.stacks) {
+      const qualifier = stack.stackName.startsWith('Berth-Test-') ? 'berthtest' : 'berthprod';
+      assert.match(
+        stack.assumeRoleArn ?? '',
+        new RegExp(`role/cdk-${qualifier}-deploy-role-`),
+        stack.stackName,
+      );
+    }
+  });
+});
+
+describe('account layout warnings', () => {
+  const withQualifiers = (test: string, prod: string, prodAccount = ACCOUNT) =>
+    ({
+      test: { ...ENVIRONMENTS.test, account: ACCOUNT, bootstrapQualifier: test },
+      prod: { ...ENVIRONMENTS.prod, account: prodAccount, bootstrapQualifier: prod },
+    }) as Record<EnvName, EnvironmentConfig>;
+
+  test('one shared account and one qualifier: a warning that names the field and the fix', () => {
+    const [warning, ...rest] = accountLayoutWarnings(withQualifiers('hnb659fds', 'hnb659fds'));
+    assert.equal(rest.length, 0);
+    assert.match(warning ?? '', /share account 123456789012 and bootstrap qualifier "hnb659fds"/);
+    assert.match(warning ?? '', /bootstrapQualifier in infra\/config\/environments\.ts/);
+  });
+
+  test('distinct qualifiers, or separate accounts: no warning', () => {
+    assert.deepEqual(accountLayoutWarnings(withQualifiers('qa', 'qb')), []);
+    assert.deepEqual(accountLayoutWarnings(withQualifiers('same', 'same', '210987654321')), []);
+  });
+});
+
+describe('validateGlobal', () => {
+  test('accepts an existing GitHub provider in the same account', () => {
+    const arn = `arn:aws:iam::${GLOBAL.account}:oidc-provider/token.actions.githubusercontent.com`;
+    assert.equal(validateGlobal({ ...GLOBAL, githubOidcProviderArn: arn }).githubOidcProviderArn, arn);
+  });
+
+  test('refuses a provider that is not GitHub’s, or is in another account, naming the field', () => {
+    assert.throws(
+      () =>
+        validateGlobal({
+          ...GLOBAL,
+          githubOidcProviderArn: `arn:aws:iam::${GLOBAL.account}:oidc-provider/gitlab.com`,
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /global\.githubOidcProviderArn.*list-open-id-connect-providers/.test(error.message),
+    );
+    assert.throws(
+      () =>
+        validateGlobal({
+          ...GLOBAL,
+          githubOidcProviderArn:
+            'arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com',
+        }),
+      /global\.githubOidcProviderArn.*a provider in global\.account/,
+    );
+  });
+
+  test('refuses a repository that is not owner/name', () => {
+    assert.throws(() => validateGlobal({ ...GLOBAL, githubRepository: 'berth' }), /global\.githubRepository/);
+  });
+});
