@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { Command } from 'commander';
 import { publishAmi } from '../src/ami/publish.js';
 import { registerAmiCommands } from '../src/commands/ami.js';
 import { CliError } from '../src/errors.js';
-import { availableImage, fakeContext, mockedClients, NEW_AMI, REGION } from './ami-fixtures.js';
+import { availableImage, fakeContext, mockedClients, NEW_AMI, OLD_AMI, REGION } from './ami-fixtures.js';
 
 const request = { env: 'test', region: REGION, architecture: 'x86_64', amiId: NEW_AMI } as const;
 
@@ -107,5 +107,44 @@ describe('berth ami publish', () => {
       stdout.join(''),
       /eu-west-1: \/berth\/test\/ami\/x86_64 = ami-0123456789abcdef0 \(version 2\)/,
     );
+  });
+
+  it('--aws-recommended publishes the AMI AWS recommends today, verified like any other', async () => {
+    // GIVEN AWS's public ECS-optimized AL2023 parameter (Amazon ECS Developer Guide, "Retrieving Amazon
+    // ECS-optimized Linux AMI metadata") names an available image
+    const { clients, mocks } = mockedClients();
+    mocks.ssm
+      .on(GetParameterCommand, {
+        Name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
+      })
+      .resolves({ Parameter: { Value: OLD_AMI } });
+    mocks.ec2.on(DescribeImagesCommand, { ImageIds: [OLD_AMI] }).resolves({
+      Images: [availableImage({ ImageId: OLD_AMI, Name: 'al2023-ami-ecs-hvm-2023.0.20261120-x86_64' })],
+    });
+    mocks.ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    const { context, stdout } = fakeContext(clients);
+    const program = new Command('berth').exitOverride();
+    registerAmiCommands(program, () => context);
+
+    // WHEN a new environment gets its first AMI
+    await program.parseAsync(['node', 'berth', 'ami', 'publish', 'test', '--aws-recommended']);
+
+    // THEN the parameter the Cluster reads exists, holding AWS's image
+    const put = mocks.ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
+    assert.equal(put.Name, '/berth/test/ami/x86_64');
+    assert.equal(put.Value, OLD_AMI);
+    assert.match(stdout.join(''), /\/berth\/test\/ami\/x86_64 = ami-0fedcba9876543210 \(version 1\)/);
+  });
+
+  it('refuses --ami together with --aws-recommended before any AWS call', async () => {
+    const { clients, mocks } = mockedClients();
+    const { context } = fakeContext(clients);
+    const program = new Command('berth').exitOverride();
+    registerAmiCommands(program, () => context);
+    await assert.rejects(
+      program.parseAsync(['node', 'berth', 'ami', 'publish', 'test', '--ami', NEW_AMI, '--aws-recommended']),
+      /pass either --ami or --aws-recommended, not both/,
+    );
+    assert.equal(mocks.sts.calls().length + mocks.ssm.calls().length, 0);
   });
 });

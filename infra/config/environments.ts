@@ -15,9 +15,10 @@ export type DeployStrategy = 'rolling' | 'blue-green' | 'canary';
 /** Which AMI the container instances boot from. */
 export type AmiSource =
   /**
-   * The parameter `/berth/<env>/ami/<arch>`: the AMI our Packer pipeline publishes (docs/ami.md). Until
-   * the first one is published, `berth deploy` seeds the parameter with AWS's current ECS-optimized
-   * AL2023 AMI, so a fresh account deploys and the first Packer AMI is an ordinary rollout.
+   * The parameter `/berth/<env>/ami/<arch>`: the AMI our Packer pipeline publishes (docs/ami.md). It
+   * must exist before the first deploy (CloudFormation cannot fall back from a missing parameter):
+   * publish the first Packer AMI, or AWS's current ECS-optimized one with
+   * `berth ami publish <env> --aws-recommended`; the monthly pipeline replaces it (docs/deploy.md).
    */
   | 'berth'
   /** AWS's ECS-optimized Amazon Linux 2023 public SSM parameter, read directly: no Berth AMI ever. */

@@ -4,6 +4,7 @@ import type { Architecture, EnvironmentConfig, Region } from '../../../infra/con
 import { ENVIRONMENTS, GLOBAL } from '../../../infra/config/environments.js';
 import { OUTPUTS } from '../../../infra/lib/naming.js';
 import { parseArchitecture, parseArchitectures } from '../ami/architecture.js';
+import { awsRecommendedAmi } from '../ami/aws-recommended.js';
 import { buildAmis } from '../ami/build.js';
 import { type AmiContext, defaultAmiContext } from '../ami/context.js';
 import { findBuiltAmi, readManifest } from '../ami/manifest.js';
@@ -84,20 +85,33 @@ function registerPublish(ami: Command, context: () => AmiContext): void {
     .option('--arch <arch>', "x86_64 or arm64 (default: the environment's cluster architecture)")
     .option('--region <region>', "one of the environment's regions (default: all of them)")
     .option('--manifest <path>', 'Packer manifest to read AMI ids from', 'ami/manifest.json')
+    .option(
+      '--aws-recommended',
+      "publish AWS's current ECS-optimized AL2023 AMI: how a new environment boots before the first Packer AMI",
+    )
     .action(
-      async (env: string, flags: { ami?: string; arch?: string; region?: string; manifest: string }) => {
+      async (
+        env: string,
+        flags: { ami?: string; arch?: string; region?: string; manifest: string; awsRecommended?: boolean },
+      ) => {
         const targets = resolveTargets(env, flags.region);
         const architecture = architectureFor(targets[0]!.config, flags.arch);
+        if (flags.ami && flags.awsRecommended) {
+          throw new CliError('pass either --ami or --aws-recommended, not both');
+        }
         if (flags.ami && targets.length > 1) {
           throw new CliError(
             `${env} runs in ${targets.map((t) => t.region).join(', ')} and an AMI id belongs to one region: add --region`,
           );
         }
         const ctx = context();
-        const built = flags.ami ? [] : await readManifest(join(ctx.repoRoot, flags.manifest));
+        const fromManifest = !flags.ami && !flags.awsRecommended;
+        const built = fromManifest ? await readManifest(join(ctx.repoRoot, flags.manifest)) : [];
         for (const target of targets) {
-          const amiId = flags.ami ?? findBuiltAmi(built, architecture, target.region).amiId;
           const { ec2, ssm } = await signedIn(ctx, target);
+          const amiId = flags.awsRecommended
+            ? await awsRecommendedAmi(ssm, architecture, target.region)
+            : (flags.ami ?? findBuiltAmi(built, architecture, target.region).amiId);
           const published = await publishAmi(ec2, ssm, {
             env: target.env,
             region: target.region,
