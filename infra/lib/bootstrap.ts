@@ -127,6 +127,16 @@ export function executionPolicy(env: EnvName): { Version: string; Statement: Sta
   };
 }
 
+/** Where the env's bootstrap template lives (written by `bootstrapTemplate`, checked by a test). */
+export function bootstrapTemplateFile(env: EnvName): string {
+  return `infra/bootstrap/${env}-bootstrap-template.yaml`;
+}
+
+/** The stack names an environment's bootstrap deploy role may change (CloudFormation `stack` ARNs). */
+export function ownStackPatterns(env: EnvName): string[] {
+  return [`Berth-${title(env)}-*`, ...(env === GLOBAL_STACK_ENV ? ['Berth-Global'] : [])];
+}
+
 /** The ARN the bootstrap command passes to `--cloudformation-execution-policies`. */
 export function executionPolicyArn(env: EnvName): string {
   return `arn:aws:iam::${ENVIRONMENTS[env].account}:policy/${executionPolicyName(env)}`;
@@ -135,8 +145,9 @@ export function executionPolicyArn(env: EnvName): string {
 /**
  * The commands that bootstrap `env` in `region` (default: its first region), run from the repository
  * root with administrator credentials for the env's account: create the execution policy (once per
- * account), then bootstrap with the env's qualifier and its own toolkit stack (two qualifiers in one
- * account and region need two toolkit stacks).
+ * account), then bootstrap with the env's qualifier, its own toolkit stack (two qualifiers in one
+ * account and region need two toolkit stacks) and the template whose deploy role may change only the
+ * env's own stacks.
  */
 export function bootstrapCommand(env: EnvName, region?: Region): string {
   const config = ENVIRONMENTS[env];
@@ -145,6 +156,7 @@ export function bootstrapCommand(env: EnvName, region?: Region): string {
   return [
     `aws iam create-policy --policy-name ${executionPolicyName(env)} --policy-document file://${executionPolicyFile(env)}`,
     `npx cdk bootstrap aws://${config.account}/${where} --qualifier ${qualifier} ` +
-      `--toolkit-stack-name CDKToolkit-${qualifier} --cloudformation-execution-policies ${executionPolicyArn(env)}`,
+      `--toolkit-stack-name CDKToolkit-${qualifier} --template ${bootstrapTemplateFile(env)} ` +
+      `--cloudformation-execution-policies ${executionPolicyArn(env)}`,
   ].join('\n');
 }

@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { parse } from 'yaml';
 import { ENVIRONMENTS, type EnvironmentConfig, type EnvName, GLOBAL } from '../config/environments.js';
 import { accountLayoutWarnings, ConfigError, validateGlobal } from '../config/validate.js';
 import { createApp } from '../lib/app.js';
 import {
   bootstrapCommand,
+  bootstrapTemplateFile,
   EXECUTION_SERVICES,
   executionPolicy,
   executionPolicyFile,
 } from '../lib/bootstrap.js';
+import { bootstrapTemplate } from '../lib/bootstrap-template.js';
 import { GLOBAL_STACK_NAME } from '../lib/naming.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -22,8 +25,16 @@ describe('bootstrapCommand', () => {
       bootstrapCommand('test'),
       'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://infra/bootstrap/test-execution-policy.json\n' +
         'npx cdk bootstrap aws://123456789012/eu-west-1 --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ' +
+        '--template infra/bootstrap/test-bootstrap-template.yaml ' +
         '--cloudformation-execution-policies arn:aws:iam::123456789012:policy/berth-test-cfn-execution',
     );
+  });
+
+  test('docs/deploy.md shows exactly these commands', () => {
+    const guide = readFileSync(new URL('docs/deploy.md', ROOT), 'utf8');
+    for (const env of ['test', 'prod'] as const) {
+      for (const line of bootstrapCommand(env).split('\n')) assert.ok(guide.includes(line), line);
+    }
   });
 
   test('prod in another region names that region and prod everywhere', () => {
@@ -229,5 +240,94 @@ describe('validateGlobal', () => {
 
   test('refuses a repository that is not owner/name', () => {
     assert.throws(() => validateGlobal({ ...GLOBAL, githubRepository: 'berth' }), /global\.githubRepository/);
+  });
+});
+
+describe("bootstrap templates: the deploy role changes only its environment's stacks", () => {
+  interface Statement {
+    Sid?: string;
+    Effect: string;
+    Action: string | string[];
+    Resource: unknown;
+  }
+  /** The deploy role's CloudFormation statements, with the pseudo parameters CloudFormation substitutes. */
+  function deployRoleStackPolicy(env: EnvName) {
+    const template = parse(readFileSync(new URL(bootstrapTemplateFile(env), ROOT), 'utf8'));
+    const statements = template.Resources.DeploymentActionRole.Properties.Policies[0].PolicyDocument
+      .Statement as Statement[];
+    const sub = (text: string) =>
+      text
+        .replaceAll('$' + '{AWS::Partition}', 'aws')
+        .replaceAll('$' + '{AWS::Region}', 'eu-west-1')
+        .replaceAll('$' + '{AWS::AccountId}', ACCOUNT);
+    const stackStatements = statements
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith('cloudformation:')))
+      .map((st) => ({
+        ...st,
+        Resource:
+          st.Resource === '*'
+            ? '*'
+            : ([st.Resource].flat() as { 'Fn::Sub': string }[]).map((r) => sub(r['Fn::Sub'])),
+      }));
+    return { Version: '2012-10-17', Statement: stackStatements };
+  }
+
+  for (const env of ['test', 'prod'] as const) {
+    test(`${bootstrapTemplateFile(env)} is what bootstrapTemplate('${env}') writes (npm run bootstrap-files -w infra)`, () => {
+      assert.equal(readFileSync(new URL(bootstrapTemplateFile(env), ROOT), 'utf8'), bootstrapTemplate(env));
+    });
+  }
+
+  async function canUpdate(env: EnvName, stack: string, action = 'cloudformation:UpdateStack') {
+    const result = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:iam::${ACCOUNT}:role/cdk-deploy`,
+          action,
+          resource: {
+            resource: `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/${stack}/0a1b2c3d`,
+            accountId: ACCOUNT,
+          },
+          contextVariables: {},
+        },
+        identityPolicies: [{ name: 'deploy', policy: deployRoleStackPolicy(env) }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+    return result.overallResult === 'Allowed';
+  }
+
+  test("test's deploy role: its stacks yes; prod's stacks and Berth-Global no", async () => {
+    for (const action of [
+      'cloudformation:CreateChangeSet',
+      'cloudformation:ExecuteChangeSet',
+      'cloudformation:DeleteStack',
+    ]) {
+      assert.equal(await canUpdate('test', 'Berth-Test-eu-west-1-Service', action), true, action);
+      assert.equal(await canUpdate('test', 'Berth-Prod-eu-west-1-Service', action), false, action);
+      assert.equal(await canUpdate('test', 'Berth-Global', action), false, action);
+    }
+  });
+
+  test("prod's deploy role: prod's stacks and Berth-Global; never test's", async () => {
+    assert.equal(await canUpdate('prod', 'Berth-Prod-eu-west-1-Data'), true);
+    assert.equal(await canUpdate('prod', 'Berth-Global'), true);
+    assert.equal(await canUpdate('prod', 'Berth-Test-eu-west-1-Data'), false);
+  });
+
+  test('the rest of the stock template is unchanged (same resources, parameters and outputs)', () => {
+    const ours = parse(bootstrapTemplate('test'));
+    const stockPath = new URL(
+      '../../node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml',
+      import.meta.url,
+    );
+    const stock = parse(readFileSync(stockPath, 'utf8'));
+    assert.deepEqual(Object.keys(ours.Resources), Object.keys(stock.Resources));
+    assert.deepEqual(ours.Parameters, stock.Parameters);
+    assert.deepEqual(ours.Outputs, stock.Outputs);
+    assert.deepEqual(ours.Resources.CloudFormationExecutionRole, stock.Resources.CloudFormationExecutionRole);
   });
 });

@@ -1,0 +1,12 @@
+/** Writes infra/bootstrap/*: each environment's execution policy and bootstrap template (tests check they are current). */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ENV_NAMES } from '../config/environments.js';
+import { bootstrapTemplateFile, executionPolicy, executionPolicyFile } from '../lib/bootstrap.js';
+import { bootstrapTemplate } from '../lib/bootstrap-template.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+for (const env of ENV_NAMES) {
+  writeFileSync(root + executionPolicyFile(env), `${JSON.stringify(executionPolicy(env), null, 2)}\n`);
+  writeFileSync(root + bootstrapTemplateFile(env), bootstrapTemplate(env));
+}
