@@ -1,4 +1,4 @@
-import { App, DefaultStackSynthesizer, type Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, App, DefaultStackSynthesizer, type Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import {
@@ -9,7 +9,7 @@ import {
   REGIONS,
   type Region,
 } from '../config/environments.js';
-import { getEnvironment, validateGlobal } from '../config/validate.js';
+import { accountLayoutWarnings, getEnvironment, validateGlobal } from '../config/validate.js';
 import { globalQualifier } from './bootstrap.js';
 import { type Component, GLOBAL_STACK_NAME, stackName } from './naming.js';
 import { DataStack } from './stacks/data-stack.js';
@@ -94,6 +94,10 @@ export function createApp(props: CreateAppProps = {}): App {
     terminationProtection: true,
   });
   tag(global, 'global', 'Global');
+  // A layout that lets test's CI role reach prod still synthesizes, but `cdk synth` says so.
+  for (const warning of accountLayoutWarnings()) {
+    Annotations.of(global).addWarningV2('berth:account-layout', warning);
+  }
 
   for (const config of configs) {
     for (const region of config.regions) {
