@@ -69,8 +69,6 @@ export class Database extends Construct {
   public readonly instance: rds.DatabaseInstance;
   public readonly secret: secretsmanager.ISecret;
   public readonly securityGroup: ec2.SecurityGroup;
-  /** The log groups RDS exports to; not owned by the stack (see the constructor). */
-  public readonly logGroupNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -126,7 +124,6 @@ export class Database extends Construct {
     // retention resource sets the retention on the groups whether RDS or a previous stack created them, and
     // leaves them in place on delete.
     const logTypes = ['postgresql', 'upgrade'];
-    this.logGroupNames = logTypes.map((type) => `/aws/rds/instance/${props.identifier}/${type}`);
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
       engine,
       instanceIdentifier: props.identifier,
