@@ -12,6 +12,7 @@ import {
   IMAGE_CONTEXT_KEY,
   OUTPUTS,
   PLACEHOLDER_IMAGE,
+  PRODUCTION_WEIGHTS_CONTEXT_KEY,
   stackName,
 } from '../lib/naming.js';
 import { deployRoleOutputKey } from '../lib/stacks/global-stack.js';
@@ -194,6 +195,36 @@ describe('createApp: options', () => {
         new RegExp(
           `context ${IMAGE_CONTEXT_KEY} = ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: expected a digest`,
         ),
+      );
+    }
+  });
+
+  test('live production weights from context reach the rule, and the rule ARN is an output to read them from', () => {
+    const live = synthesize({
+      environments: ['test'],
+      context: { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: '0/100' },
+    });
+    assert.equal(live.synthError, null, String(live.synthError));
+    const service = live.json(name('test', 'Service'));
+    const rule = Object.values(service.Resources as Record<string, Resource>).find(
+      (r) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule',
+    )!;
+    const weights = rule.Properties!.Actions[0].ForwardConfig.TargetGroups.map(
+      (g: { Weight: number }) => g.Weight,
+    );
+    assert.deepEqual(weights, [0, 100]);
+    assert.ok(Object.keys(service.Outputs).includes(OUTPUTS.productionRuleArn));
+    const warnings = live
+      .metadata(name('test', 'Service'))
+      .filter((m) => m.type === 'aws:cdk:warning' && String(m.data).includes(PRODUCTION_WEIGHTS_CONTEXT_KEY));
+    assert.deepEqual(warnings, []);
+  });
+
+  test('production weights that are not <primary>/<alternate> are refused with the key and an example', () => {
+    for (const bad of ['100', '0/0', 'a/b', '1000/0']) {
+      assert.throws(
+        () => createApp({ environments: ['test'], context: { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: bad } }),
+        new RegExp(`context ${PRODUCTION_WEIGHTS_CONTEXT_KEY} = "${bad}": expected <primary>/<alternate>`),
       );
     }
   });
