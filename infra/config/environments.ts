@@ -50,7 +50,10 @@ export interface NetworkConfig {
   readonly cidr: string;
   /** 1 shares one NAT gateway (cheap, one AZ of egress); 2 gives each AZ its own. */
   readonly natGateways: 1 | 2;
-  /** Interface endpoints for ECR, ECS, logs (+ S3 gateway): private egress at ~$7/endpoint/AZ/month. */
+  /**
+   * Interface endpoints for ECR, ECS, logs, Secrets Manager, Session Manager (ssm, ssmmessages, ec2messages)
+   * and CloudWatch metrics (+ S3 gateway): private egress at ~$7/endpoint/AZ/month.
+   */
   readonly vpcEndpoints: boolean;
 }
 
@@ -92,7 +95,8 @@ export interface ServiceConfig {
 export interface DatabaseConfig {
   /** RDS instance class without the `db.` prefix handling: e.g. `t4g.micro`. */
   readonly instanceClass: string;
-  readonly engineVersion: '16';
+  /** PostgreSQL major version; the local embedded server runs the same major (docs/architecture.md: upgrading from 16). */
+  readonly engineVersion: '18';
   readonly allocatedStorageGiB: number;
   readonly maxAllocatedStorageGiB: number;
   readonly multiAz: boolean;
@@ -123,9 +127,20 @@ export interface EnvironmentConfig {
   readonly service: ServiceConfig;
   readonly database: DatabaseConfig;
   readonly domain?: DomainConfig;
-  /** Alarm notifications go to this address (confirm the SNS subscription e-mail). */
-  readonly alarmEmail?: string;
+  /** Who hears the alarms. Prod refuses to deploy with no subscriber unless the gap is waived with a reason. */
+  readonly alarms?: AlarmsConfig;
   readonly logRetentionDays: number;
+}
+
+export interface AlarmsConfig {
+  /** Alarm notifications go to this address (confirm the SNS subscription e-mail). @default - nobody is notified */
+  readonly email?: string;
+  /**
+   * Why this environment may run with alarms that notify nobody (prod refuses otherwise). `berth plan` prints it
+   * as a warning on every run, so the waiver stays visible until an address is set.
+   * @default - no waiver: prod without `email` is a config error
+   */
+  readonly waiveSubscriber?: string;
 }
 
 /** Account-wide settings: where the shared image registry lives and which repository CI deploys from. */
@@ -168,7 +183,9 @@ const healthCheck: HealthCheckConfig = {
   intervalSeconds: 5,
   timeoutSeconds: 3,
   healthyThreshold: 2,
-  unhealthyThreshold: 2,
+  // 15 s of failed probes before a target leaves rotation: /readyz never touches the database, so only the
+  // task itself (or its draining) can fail it; three misses ride out a GC pause.
+  unhealthyThreshold: 3,
 };
 
 export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
@@ -198,18 +215,19 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
       deregistrationDelaySeconds: 10,
       stopTimeoutSeconds: 30,
       healthCheckGracePeriodSeconds: 60,
+      // Prod's strategy, so every prod deploy path has run in test first; a shorter bake keeps test deploys quick.
       deployment: {
-        strategy: 'rolling',
+        strategy: 'blue-green',
         minHealthyPercent: 100,
         maxPercent: 200,
-        bakeTimeMinutes: 0,
+        bakeTimeMinutes: 2,
         canaryPercent: 10,
       },
       scaling: { cpuPercent: 60, memoryPercent: 75, requestsPerTarget: 500 },
     },
     database: {
       instanceClass: 't4g.micro',
-      engineVersion: '16',
+      engineVersion: '18',
       allocatedStorageGiB: 20,
       maxAllocatedStorageGiB: 50,
       multiAz: false,
@@ -229,7 +247,8 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
       architecture: 'x86_64',
       amiSource: 'berth',
       minInstances: 2,
-      maxInstances: 6,
+      // Blue/green places 2 × maxTasks (20) tasks of 1024 MiB; a t3.medium holds 3 (config/instance-capacity.ts).
+      maxInstances: 8,
       targetCapacityPercent: 90,
       rootVolumeGiB: 30,
     },
@@ -255,12 +274,16 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
     },
     database: {
       instanceClass: 't4g.small',
-      engineVersion: '16',
+      engineVersion: '18',
       allocatedStorageGiB: 20,
       maxAllocatedStorageGiB: 100,
       multiAz: true,
       deletionProtection: true,
       backupRetentionDays: 7,
+    },
+    // Replace the waiver with `email: 'on-call@your-company.example'` before relying on prod.
+    alarms: {
+      waiveSubscriber: 'reference configuration with no on-call address yet; set alarms.email before go-live',
     },
     logRetentionDays: 90,
   },

@@ -8,6 +8,7 @@ import {
   type GlobalConfig,
   REGIONS,
 } from './environments.js';
+import { INSTANCE_SIZES, peakTasksDuringDeployment, tasksPerInstance } from './instance-capacity.js';
 
 /** A configuration mistake, worded so the reader knows which field to change and to what. */
 export class ConfigError extends Error {
@@ -41,6 +42,74 @@ function between(field: string, value: number, min: number, max: number): void {
     field,
     value,
     `an integer from ${min} to ${max}`,
+  );
+}
+
+function validateAlarms(cfg: EnvironmentConfig): void {
+  const at = (field: string) => `${cfg.name}.alarms.${field}`;
+  const { email, waiveSubscriber } = cfg.alarms ?? {};
+  if (email !== undefined) {
+    check(/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email), at('email'), email, 'an e-mail address');
+    check(
+      waiveSubscriber === undefined,
+      at('waiveSubscriber'),
+      waiveSubscriber,
+      'no waiver when alarms.email is set (remove it)',
+    );
+  }
+  if (waiveSubscriber !== undefined) {
+    check(
+      waiveSubscriber.trim().length >= 10,
+      at('waiveSubscriber'),
+      waiveSubscriber,
+      'a reason (10+ characters)',
+    );
+  }
+  if (cfg.name === 'prod') {
+    check(
+      email !== undefined || waiveSubscriber !== undefined,
+      at('email'),
+      email,
+      "an on-call address, or alarms.waiveSubscriber: '<reason>' to deploy prod with alarms that notify nobody",
+    );
+  }
+}
+
+/**
+ * Warnings `berth plan` shows loudly: alarms that page nobody. Empty when an address is configured.
+ */
+export function alarmWarnings(cfg: EnvironmentConfig): string[] {
+  const { email, waiveSubscriber } = cfg.alarms ?? {};
+  if (email !== undefined) return [];
+  const base = `${cfg.name}: alarms notify nobody (no alarms.email)`;
+  return [waiveSubscriber === undefined ? base : `${base}; waived: ${waiveSubscriber}`];
+}
+
+/** The cluster at its maximum size must hold every task a deployment at maxTasks runs at once. */
+function validateCapacity(cfg: EnvironmentConfig): void {
+  const { instanceType, maxInstances } = cfg.cluster;
+  const size = INSTANCE_SIZES[instanceType];
+  check(
+    size !== undefined,
+    `${cfg.name}.cluster.instanceType`,
+    instanceType,
+    `a type in INSTANCE_SIZES (infra/config/instance-capacity.ts): ${Object.keys(INSTANCE_SIZES).join(', ')}; add a row from the EC2 instance types page for another`,
+  );
+  const s = cfg.service;
+  const perInstance = tasksPerInstance(size!, s);
+  check(
+    perInstance >= 1,
+    `${cfg.name}.service.memoryMiB`,
+    s.memoryMiB,
+    `a task (${s.cpu} CPU units, ${s.memoryMiB} MiB) that fits on one ${instanceType}`,
+  );
+  const peak = peakTasksDuringDeployment(s.deployment, s.maxTasks);
+  const needed = Math.ceil(peak / perInstance);
+  check(
+    maxInstances >= needed,
+    `${cfg.name}.cluster.maxInstances`,
+    maxInstances,
+    `>= ${needed}: a ${s.deployment.strategy} deployment at service.maxTasks (${s.maxTasks}) runs ${peak} tasks and a ${instanceType} holds ${perInstance} (raise maxInstances, or lower maxTasks or the task size)`,
   );
 }
 
@@ -185,14 +254,8 @@ export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
       'an ACM certificate ARN',
     );
   }
-  if (cfg.alarmEmail !== undefined) {
-    check(
-      /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(cfg.alarmEmail),
-      at('alarmEmail'),
-      cfg.alarmEmail,
-      'an e-mail address',
-    );
-  }
+  validateAlarms(cfg);
+  validateCapacity(cfg);
   check(
     [
       1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,

@@ -29,6 +29,8 @@ export const OUTPUTS = {
   alarmTopicArn: 'AlarmTopicArn',
   autoScalingGroupName: 'AutoScalingGroupName',
   deployRoleArn: 'DeployRoleArn',
+  /** Blue/green and canary only: the listener rule whose weights ECS shifts (read before each deploy). */
+  productionRuleArn: 'ProductionRuleArn',
 } as const;
 
 /** SSM parameters: the single source of truth for what runs where. */
@@ -52,6 +54,13 @@ export const logStreamName = (taskId: string) => `${CONTAINER.logStreamPrefix}/$
 
 /** CDK context key holding the image to deploy: a digest (`sha256:…`) or a tag. */
 export const IMAGE_CONTEXT_KEY = 'berth:image';
+
+/**
+ * CDK context key holding the production rule's live weights, `<primary>/<alternate>` (e.g. `0/100` after an
+ * odd number of blue/green deploys). `berth deploy` reads them from the rule (output ProductionRuleArn) so the
+ * template never moves traffic ECS has shifted; absent, the rule is rendered 100/0 (a first deploy).
+ */
+export const PRODUCTION_WEIGHTS_CONTEXT_KEY = 'berth:production-weights';
 
 /** What synth uses when no image was given; `berth deploy` refuses to ship it. */
 export const PLACEHOLDER_IMAGE = 'berth-placeholder-image-not-deployable';

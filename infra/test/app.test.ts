@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { GLOBAL } from '../config/environments.js';
+import { type EnvironmentConfig, GLOBAL } from '../config/environments.js';
 import { availabilityZoneContext, createApp, FEATURE_FLAGS } from '../lib/app.js';
 import {
   COMPONENTS,
@@ -11,10 +12,12 @@ import {
   IMAGE_CONTEXT_KEY,
   OUTPUTS,
   PLACEHOLDER_IMAGE,
+  PRODUCTION_WEIGHTS_CONTEXT_KEY,
   stackName,
 } from '../lib/naming.js';
 import { deployRoleOutputKey } from '../lib/stacks/global-stack.js';
-import { DIGEST, REGION, synthesize } from './fixtures/platform.js';
+import { DIGEST, REGION, type SynthesizedApp, synthesize, withEnvironment } from './fixtures/platform.js';
+import { exportsBrokenInUse, importsOf } from './support/cross-stack.js';
 
 const name = (env: 'test' | 'prod', component: (typeof COMPONENTS)[number]) =>
   stackName(env, REGION, component);
@@ -196,14 +199,49 @@ describe('createApp: options', () => {
     }
   });
 
+  test('live production weights from context reach the rule, and the rule ARN is an output to read them from', () => {
+    const live = synthesize({
+      environments: ['test'],
+      context: { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: '0/100' },
+    });
+    assert.equal(live.synthError, null, String(live.synthError));
+    const service = live.json(name('test', 'Service'));
+    const rule = Object.values(service.Resources as Record<string, Resource>).find(
+      (r) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule',
+    )!;
+    const weights = rule.Properties!.Actions[0].ForwardConfig.TargetGroups.map(
+      (g: { Weight: number }) => g.Weight,
+    );
+    assert.deepEqual(weights, [0, 100]);
+    assert.ok(Object.keys(service.Outputs).includes(OUTPUTS.productionRuleArn));
+    const warnings = live
+      .metadata(name('test', 'Service'))
+      .filter((m) => m.type === 'aws:cdk:warning' && String(m.data).includes(PRODUCTION_WEIGHTS_CONTEXT_KEY));
+    assert.deepEqual(warnings, []);
+  });
+
+  test('production weights that are not <primary>/<alternate> are refused with the key and an example', () => {
+    for (const bad of ['100', '0/0', 'a/b', '1000/0']) {
+      assert.throws(
+        () => createApp({ environments: ['test'], context: { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: bad } }),
+        new RegExp(`context ${PRODUCTION_WEIGHTS_CONTEXT_KEY} = "${bad}": expected <primary>/<alternate>`),
+      );
+    }
+  });
+
   test('an unknown environment is refused before anything is built', () => {
     assert.throws(() => createApp({ environments: ['staging' as 'test'] }), /config environment = "staging"/);
   });
 
-  test('building the app has no side effects on the working directory', () => {
-    const stacks = createApp({ environments: ['test'] })
-      .node.children.filter((c) => Stack.isStack(c))
-      .map((s) => (s as Stack).stackName);
+  test('building and synthesizing the app writes nothing to the working directory', () => {
+    // GIVEN the working directory's entries; WHEN the app is built and synthesized with no outdir
+    const before = readdirSync(process.cwd()).sort();
+    const built = createApp({ environments: ['test'] });
+    const assembly = built.synth();
+    // THEN the assembly went elsewhere (a temporary directory) and the directory is unchanged
+    assert.ok(!resolve(assembly.directory).startsWith(resolve(process.cwd())), assembly.directory);
+    assert.deepEqual(readdirSync(process.cwd()).sort(), before);
+    const stacks = built.node.children.filter((c) => Stack.isStack(c)).map((s) => (s as Stack).stackName);
     assert.deepEqual(stacks, [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => name('test', c))]);
   });
 
@@ -216,5 +254,121 @@ describe('createApp: options', () => {
     })) {
       assert.deepEqual(cdkJson.context[key], value, key);
     }
+  });
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON
+type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string };
+const resourcesOf = (synth: SynthesizedApp, stack: string): [string, Resource][] =>
+  Object.entries((synth.json(stack).Resources ?? {}) as Record<string, Resource>);
+
+/** Physical names unique per account whatever the region (AWS: CloudWatch dashboards, IAM). */
+const ACCOUNT_WIDE_NAMES = ['DashboardName', 'RoleName', 'ManagedPolicyName', 'InstanceProfileName'];
+/** Physical names unique per account and region. */
+const REGIONAL_NAMES = [
+  'LogGroupName',
+  'RepositoryName',
+  'DBInstanceIdentifier',
+  'AlarmName',
+  'TopicName',
+  'ClusterName',
+  'BucketName',
+];
+
+describe('changes over running stacks', () => {
+  const prodOnly = (change: (c: EnvironmentConfig) => EnvironmentConfig) =>
+    withEnvironment('prod', change, () => synthesize({ environments: ['prod'] }));
+
+  test('Monitoring imports nothing: it reads Service and Data by weak reference (Fn::GetStackOutput)', () => {
+    const monitoring = app.json(name('prod', 'Monitoring'));
+    assert.deepEqual([...importsOf(monitoring)], []);
+    assert.match(
+      JSON.stringify(monitoring),
+      /"Fn::GetStackOutput":\{"StackName":"Berth-Prod-eu-west-1-Service"/,
+    );
+  });
+
+  test('turning HTTPS on removes or changes no export another stack imports', () => {
+    const https = prodOnly((c) => ({
+      ...c,
+      domain: {
+        certificateArn: `arn:aws:acm:eu-west-1:${GLOBAL.account}:certificate/0f3c2e6a-1111-2222-3333-444455556666`,
+      },
+    }));
+    assert.equal(https.synthError, null, String(https.synthError));
+    assert.deepEqual(exportsBrokenInUse(app, https), []);
+  });
+
+  test('switching prod from blue-green to rolling removes or changes no export another stack imports', () => {
+    const rolling = prodOnly((c) => ({
+      ...c,
+      service: { ...c.service, deployment: { ...c.service.deployment, strategy: 'rolling' } },
+    }));
+    assert.equal(rolling.synthError, null, String(rolling.synthError));
+    assert.deepEqual(exportsBrokenInUse(app, rolling), []);
+  });
+
+  test('a second region claims no account-wide name twice and no regional name twice in one region', () => {
+    const twoRegions = withEnvironment(
+      'test',
+      (c) => ({ ...c, regions: ['eu-west-1', 'eu-west-2'] }),
+      () => synthesize({ environments: ['test'] }),
+    );
+    assert.equal(twoRegions.synthError, null, String(twoRegions.synthError));
+    const claims = new Map<string, string[]>();
+    for (const stack of twoRegions.stackNames) {
+      const region = twoRegions.stack(stack).environment?.split('/').at(-1);
+      for (const [id, resource] of resourcesOf(twoRegions, stack)) {
+        for (const [key, value] of Object.entries(resource.Properties ?? {})) {
+          if (typeof value !== 'string') continue;
+          const scope = ACCOUNT_WIDE_NAMES.includes(key)
+            ? 'account'
+            : REGIONAL_NAMES.includes(key)
+              ? region
+              : null;
+          if (!scope) continue;
+          const claim = `${scope} ${resource.Type} ${key}=${value}`;
+          claims.set(claim, [...(claims.get(claim) ?? []), `${stack}/${id}`]);
+        }
+      }
+    }
+    const twice = [...claims]
+      .filter(([, by]) => by.length > 1)
+      .map(([claim, by]) => `${claim}: ${by.join(', ')}`);
+    assert.deepEqual(twice, []);
+    // and the dashboards are actually there, one per region
+    const dashboards = [...claims.keys()].filter((c) => c.includes('DashboardName'));
+    assert.deepEqual(dashboards.sort(), [
+      'account AWS::CloudWatch::Dashboard DashboardName=berth-test-eu-west-1',
+      'account AWS::CloudWatch::Dashboard DashboardName=berth-test-eu-west-2',
+    ]);
+  });
+
+  test('no environment stack retains a resource under a fixed name (a re-create after teardown would collide)', () => {
+    const fixed = (synth: SynthesizedApp, stack: string, policies: string[]) =>
+      resourcesOf(synth, stack)
+        .filter(([, r]) => policies.includes(r.DeletionPolicy ?? 'Delete'))
+        .filter(([, r]) =>
+          Object.entries(r.Properties ?? {}).some(
+            ([key, value]) =>
+              typeof value === 'string' && (ACCOUNT_WIDE_NAMES.includes(key) || REGIONAL_NAMES.includes(key)),
+          ),
+        )
+        .map(([id, r]) => `${stack}/${id} (${r.Type}, ${r.DeletionPolicy})`);
+    const environmentStacks = app.stackNames.filter((s) => s !== GLOBAL_STACK_NAME);
+    assert.deepEqual(
+      environmentStacks.flatMap((s) => fixed(app, s, ['Retain', 'RetainExceptOnCreate'])),
+      [],
+    );
+    // The shared registry outlives environments on purpose (prod runs its images), but a failed first create of
+    // the Global stack removes it, so the CLI's ROLLBACK_COMPLETE advice (delete the stack, deploy again) works.
+    assert.deepEqual(fixed(app, GLOBAL_STACK_NAME, ['Retain']), []);
+  });
+
+  test('test rehearses the deployment strategy prod uses', () => {
+    const strategy = (env: 'test' | 'prod') =>
+      Object.values(app.template(name(env, 'Service')).findResources('AWS::ECS::Service'))[0]!.Properties
+        .DeploymentConfiguration.Strategy;
+    assert.equal(strategy('test'), strategy('prod'));
   });
 });

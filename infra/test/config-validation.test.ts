@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ENV_NAMES, ENVIRONMENTS, type EnvironmentConfig, type EnvName } from '../config/environments.js';
-import { ConfigError, getEnvironment, validateEnvironment } from '../config/validate.js';
+import { INSTANCE_SIZES, peakTasksDuringDeployment, tasksPerInstance } from '../config/instance-capacity.js';
+import { alarmWarnings, ConfigError, getEnvironment, validateEnvironment } from '../config/validate.js';
 
 /** A deep copy of a shipped environment with one dotted path replaced (or several, for relational rules). */
 function withChanges(env: EnvName, changes: Record<string, unknown>): EnvironmentConfig {
@@ -88,7 +89,26 @@ const CASES: readonly Case[] = [
   { field: 'database.multiAz', value: false, env: 'prod' },
   { field: 'database.deletionProtection', value: false, env: 'prod' },
   { field: 'domain.certificateArn', value: 'arn:aws:acm:eu-west-1:123:cert' },
-  { field: 'alarmEmail', value: 'nobody' },
+  { field: 'alarms.email', value: 'nobody' },
+  { field: 'alarms.waiveSubscriber', value: 'because', also: { 'alarms.email': undefined } },
+  {
+    field: 'alarms.waiveSubscriber',
+    value: 'no on-call rota yet',
+    also: { 'alarms.email': 'ops@example.com' },
+  },
+  // Prod with no subscriber and no waiver: the error names the missing address.
+  { field: 'alarms.email', value: undefined, also: { 'alarms.waiveSubscriber': undefined }, env: 'prod' },
+  // Capacity: blue/green at maxTasks 10 runs 20 tasks of 1024 MiB; a t3.medium holds 3 → 7 instances.
+  { field: 'cluster.maxInstances', value: 6, env: 'prod' },
+  // Rolling at 200 % runs 20 too; at 150 % 15 → 5 instances.
+  {
+    field: 'cluster.maxInstances',
+    value: 4,
+    env: 'prod',
+    also: { 'service.deployment.strategy': 'rolling', 'service.deployment.maxPercent': 150 },
+  },
+  { field: 'cluster.instanceType', value: 'z9.mega' },
+  { field: 'service.memoryMiB', value: 4096, also: { 'cluster.instanceType': 't3.small' } },
   { field: 'logRetentionDays', value: 10 },
 ];
 
@@ -110,7 +130,7 @@ describe('config validation', () => {
 
   for (const c of CASES) {
     const env = c.env ?? 'test';
-    const shown = JSON.stringify(c.shows ?? c.value);
+    const shown = c.value === undefined ? 'undefined' : JSON.stringify(c.shows ?? c.value);
     test(`${env}.${c.field} = ${shown} is rejected, naming the field and the value`, () => {
       // GIVEN a shipped environment with one bad value
       const bad = withChanges(env, { ...c.also, [c.field]: c.value });
@@ -128,4 +148,52 @@ describe('config validation', () => {
       );
     });
   }
+});
+
+describe('cluster capacity for a deployment', () => {
+  test('a task fits as many times as the scarcer of CPU and memory allows (90 % of memory planned)', () => {
+    // t3.medium: 2 vCPU = 2048 units, 4 GiB → 3686 MiB planned.
+    assert.equal(tasksPerInstance(INSTANCE_SIZES['t3.medium']!, { cpu: 512, memoryMiB: 1024 }), 3);
+    // CPU-bound: 4 × 512 units on 2 vCPUs, although 7 would fit by memory.
+    assert.equal(tasksPerInstance(INSTANCE_SIZES['t3.large']!, { cpu: 512, memoryMiB: 1024 }), 4);
+    assert.equal(tasksPerInstance(INSTANCE_SIZES['t3.small']!, { cpu: 256, memoryMiB: 512 }), 3);
+  });
+
+  test('blue/green and canary run two full revisions; rolling runs maxPercent of maxTasks, rounded down', () => {
+    const d = ENVIRONMENTS.prod.service.deployment;
+    assert.equal(peakTasksDuringDeployment({ ...d, strategy: 'blue-green' }, 10), 20);
+    assert.equal(peakTasksDuringDeployment({ ...d, strategy: 'canary' }, 7), 14);
+    assert.equal(peakTasksDuringDeployment({ ...d, strategy: 'rolling', maxPercent: 150 }, 5), 7);
+    assert.equal(peakTasksDuringDeployment({ ...d, strategy: 'rolling', maxPercent: 200 }, 10), 20);
+  });
+
+  test('the error says how many instances the strategy needs', () => {
+    assert.throws(
+      () => validateEnvironment(withChanges('prod', { 'cluster.maxInstances': 6 })),
+      /expected >= 7: a blue-green deployment at service.maxTasks \(10\) runs 20 tasks and a t3.medium holds 3/,
+    );
+  });
+});
+
+describe('alarm subscribers', () => {
+  test('an environment with an alarm e-mail has no warning', () => {
+    assert.deepEqual(alarmWarnings(withChanges('prod', { alarms: { email: 'ops@example.com' } })), []);
+  });
+
+  test('no e-mail: a warning names the environment; a waiver is quoted in it', () => {
+    assert.deepEqual(alarmWarnings(withChanges('test', { alarms: undefined })), [
+      'test: alarms notify nobody (no alarms.email)',
+    ]);
+    assert.deepEqual(
+      alarmWarnings(withChanges('prod', { alarms: { waiveSubscriber: 'pager rota starts in May' } })),
+      ['prod: alarms notify nobody (no alarms.email); waived: pager rota starts in May'],
+    );
+  });
+
+  test('prod refuses no subscriber without a waiver, with the fix in the message', () => {
+    assert.throws(
+      () => validateEnvironment(withChanges('prod', { alarms: undefined })),
+      /config prod\.alarms\.email = undefined: expected an on-call address, or alarms\.waiveSubscriber/,
+    );
+  });
 });

@@ -30,10 +30,10 @@ describe('Database', () => {
   const test_ = database({}, true);
   const prod = database({ multiAz: true, deletionProtection: true, backupRetentionDays: 7 });
 
-  test('PostgreSQL 16, encrypted gp3 storage, private, with backups and exported logs', () => {
+  test('PostgreSQL 18, encrypted gp3 storage, private, with backups and exported logs', () => {
     test_.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'postgres',
-      EngineVersion: Match.stringLikeRegexp('^16'),
+      EngineVersion: '18.3',
       DBInstanceClass: 'db.t4g.micro',
       StorageEncrypted: true,
       StorageType: 'gp3',
@@ -42,11 +42,21 @@ describe('Database', () => {
       EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
       EnablePerformanceInsights: true,
       CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      // A later major (and the 16 → 18 upgrade of an existing database) applies in place instead of failing.
+      AllowMajorVersionUpgrade: true,
     });
-    test_.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/rds/instance/berth-test/postgresql',
-      RetentionInDays: 30,
-    });
+    test_.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres18' });
+  });
+
+  test('the RDS log groups get a retention without being owned (and retained) under their fixed names', () => {
+    // Owned + Retain + a name RDS dictates = "already exists" on the next create after a teardown.
+    test_.resourceCountIs('AWS::Logs::LogGroup', 0);
+    for (const type of ['postgresql', 'upgrade']) {
+      test_.hasResourceProperties('Custom::LogRetention', {
+        LogGroupName: { 'Fn::Join': ['', ['/aws/rds/instance/', { Ref: Match.anyValue() }, `/${type}`]] },
+        RetentionInDays: 30,
+      });
+    }
   });
 
   test('TLS is enforced by the parameter group', () => {

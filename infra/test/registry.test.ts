@@ -13,7 +13,7 @@ function registry(props: Partial<RegistryProps> = {}): Template {
 describe('Registry', () => {
   const single = registry();
 
-  test('scans on push, refuses to overwrite tags, encrypts, and is retained', () => {
+  test('scans on push, refuses to overwrite tags, encrypts, and is retained except when its first create rolls back', () => {
     single.hasResourceProperties('AWS::ECR::Repository', {
       RepositoryName: 'berth/service',
       ImageScanningConfiguration: { ScanOnPush: true },
@@ -21,7 +21,12 @@ describe('Registry', () => {
       // CDK leaves AES256 implicit: it is ECR's at-rest default.
       EncryptionConfiguration: Match.absent(),
     });
-    single.hasResource('AWS::ECR::Repository', { DeletionPolicy: 'Retain' });
+    // Kept on delete (prod runs images from it), but a failed first create removes it, so the fixed name
+    // never blocks the next create (AWS, "DeletionPolicy attribute": RetainExceptOnCreate).
+    single.hasResource('AWS::ECR::Repository', {
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   test('lifecycle: untagged images expire after N days, at most N images are kept', () => {

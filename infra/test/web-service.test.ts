@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENTS, type EnvName } from '../config/environments.js';
 import { EPHEMERAL_PORTS } from '../lib/constructs/web-service.js';
-import { PLACEHOLDER_IMAGE } from '../lib/naming.js';
+import { logStreamName, PLACEHOLDER_IMAGE } from '../lib/naming.js';
 import {
   addWebService,
   CERTIFICATE_ARN,
@@ -24,7 +24,22 @@ function synthesized(envName: EnvName, overrides: WebServiceOverrides = {}) {
 }
 
 // Synthesized once each (cdk-nag and schema validation run here and throw on any finding).
-const rolling = synthesized('test');
+// The rolling case sets every pair that could be swapped to distinct values (drain vs deregistration delay,
+// minimum vs maximum percent), so a swap in the construct shows up as a wrong literal below.
+const rolling = synthesized('test', {
+  service: {
+    deployment: {
+      ...ENVIRONMENTS.test.service.deployment,
+      strategy: 'rolling',
+      minHealthyPercent: 50,
+      maxPercent: 150,
+    },
+    drainSeconds: 13,
+    deregistrationDelaySeconds: 7,
+  },
+});
+// The test environment exactly as configured: what a real deploy of test synthesizes.
+const asConfigured = synthesized('test');
 const blueGreen = synthesized('prod', { certificateArn: CERTIFICATE_ARN });
 const canary = synthesized('test', {
   service: {
@@ -123,6 +138,20 @@ describe('WebService load balancer', () => {
     ]);
   });
 
+  test('turning HTTPS on keeps the one port-80 listener (same logical id) and turns its action into a redirect', () => {
+    // A new logical id would create a second port-80 listener before deleting the first: DuplicateListener.
+    const port80 = (template: Template) =>
+      Object.entries(
+        template.findResources('AWS::ElasticLoadBalancingV2::Listener', { Properties: { Port: 80 } }),
+      );
+    const [before, after] = [port80(asConfigured.template), port80(blueGreen.template)];
+    assert.equal(before.length, 1);
+    assert.equal(after.length, 1);
+    assert.equal(after[0]![0], before[0]![0]);
+    assert.equal(before[0]![1].Properties.DefaultActions[0].Type, 'forward');
+    assert.equal(after[0]![1].Properties.DefaultActions[0].Type, 'redirect');
+  });
+
   test('the ALB is internet-facing, drops invalid headers, times out idle connections before the service, logs access', () => {
     const attributes = (template: Template) => {
       const { properties } = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
@@ -162,35 +191,47 @@ describe('WebService load balancer', () => {
     });
   });
 
-  test('the target group health-checks /readyz as configured and drains for the configured delay', () => {
-    const hc = ENVIRONMENTS.test.service.healthCheck;
-    const { properties } = onlyResource(rolling.template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
-    assert.equal(properties.Protocol, 'HTTP');
-    assert.equal(properties.TargetType, 'instance');
-    assert.equal(properties.HealthCheckPath, hc.path);
-    assert.equal(properties.HealthCheckIntervalSeconds, hc.intervalSeconds);
-    assert.equal(properties.HealthCheckTimeoutSeconds, hc.timeoutSeconds);
-    assert.equal(properties.HealthyThresholdCount, hc.healthyThreshold);
-    assert.equal(properties.UnhealthyThresholdCount, hc.unhealthyThreshold);
-    assert.deepEqual(properties.Matcher, { HttpCode: '200' });
-    const attributes = properties.TargetGroupAttributes as { Key: string; Value: string }[];
-    assert.equal(
-      attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value,
-      String(ENVIRONMENTS.test.service.deregistrationDelaySeconds),
+  test('the target group health-checks /readyz every 5 s, in 2 passes, out after 3 misses, and expects a 200', () => {
+    // Literals, not the config: the health-check design (docs/architecture.md) is what is asserted.
+    const groups = Object.values(
+      asConfigured.template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'),
     );
+    assert.equal(groups.length, 2, 'blue and green');
+    for (const { Properties: properties } of groups) {
+      assert.equal(properties.Protocol, 'HTTP');
+      assert.equal(properties.TargetType, 'instance');
+      assert.equal(properties.HealthCheckPath, '/readyz');
+      assert.equal(properties.HealthCheckIntervalSeconds, 5);
+      assert.equal(properties.HealthCheckTimeoutSeconds, 3);
+      assert.equal(properties.HealthyThresholdCount, 2);
+      assert.equal(properties.UnhealthyThresholdCount, 3);
+      assert.deepEqual(properties.Matcher, { HttpCode: '200' });
+    }
+  });
+
+  test('the target group waits the deregistration delay (7 s), not the drain time (13 s)', () => {
+    const { properties } = onlyResource(rolling.template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    const attributes = properties.TargetGroupAttributes as { Key: string; Value: string }[];
+    assert.equal(attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value, '7');
   });
 });
 
 describe('WebService task definition', () => {
   const { properties: task } = onlyResource(rolling.template, 'AWS::ECS::TaskDefinition');
   const container = task.ContainerDefinitions[0];
-  const cfg = ENVIRONMENTS.test.service;
 
   test('bridge mode with a dynamic host port', () => {
     assert.equal(task.NetworkMode, 'bridge');
     assert.equal(task.ContainerDefinitions.length, 1);
     assert.equal(container.Name, 'web');
     assert.deepEqual(container.PortMappings, [{ ContainerPort: 80, HostPort: 0, Protocol: 'tcp' }]);
+  });
+
+  test("the container and awslogs stream prefix are both 'web', so the CLI's stream name web/web/<task> matches", () => {
+    // The CLI reads a failed task's logs at logStreamName(taskId); awslogs names streams <prefix>/<container>/<task id>.
+    assert.equal(container.Name, 'web');
+    assert.equal(container.LogConfiguration.Options['awslogs-stream-prefix'], 'web');
+    assert.equal(logStreamName('0f1e2d3c'), 'web/web/0f1e2d3c');
   });
 
   test('the image is pinned by digest in the repository', () => {
@@ -207,10 +248,10 @@ describe('WebService task definition', () => {
     assert.deepEqual(container.SystemControls, [
       { Namespace: 'net.ipv4.ip_unprivileged_port_start', Value: '0' },
     ]);
-    assert.equal(container.StopTimeout, cfg.stopTimeoutSeconds);
-    assert.equal(container.Cpu, cfg.cpu);
-    assert.equal(container.Memory, cfg.memoryMiB);
-    assert.equal(container.MemoryReservation, cfg.memoryMiB);
+    assert.equal(container.StopTimeout, 30);
+    assert.equal(container.Cpu, 256);
+    assert.equal(container.Memory, 512);
+    assert.equal(container.MemoryReservation, 512);
     assert.equal(container.HealthCheck.Command[1], 'node');
     assert.match(container.HealthCheck.Command[3], /\/healthz/);
   });
@@ -233,7 +274,7 @@ describe('WebService task definition', () => {
       PGSSLMODE: 'verify-full',
       PGSSLROOTCERT: '/etc/ssl/certs/rds-global-bundle.pem',
       PORT: '80',
-      SHUTDOWN_DRAIN_SECONDS: String(cfg.drainSeconds),
+      SHUTDOWN_DRAIN_SECONDS: '13',
       LOG_LEVEL: 'info',
     });
   });
@@ -281,7 +322,16 @@ describe('WebService ECS service', () => {
       assert.equal(properties.EnableExecuteCommand, false);
       assert.equal(properties.PropagateTags, 'SERVICE');
       assert.equal(properties.HealthCheckGracePeriodSeconds, 60);
-      assert.ok(resource.DependsOn.length > 0);
+      // Teardown: the service must be deleted before the cluster's capacity-provider association, or ECS
+      // answers "The specified capacity provider is in use" and the delete fails.
+      const [association] = Object.keys(
+        template.findResources('AWS::ECS::ClusterCapacityProviderAssociations'),
+      );
+      assert.ok(association, 'the fixture cluster has a capacity-provider association');
+      assert.ok(
+        (resource.DependsOn as string[]).includes(association),
+        `the service depends on ${association}; DependsOn = ${JSON.stringify(resource.DependsOn)}`,
+      );
     });
   }
 
@@ -339,11 +389,10 @@ describe('WebService ECS service', () => {
     assert.equal(byId.perTask.ReturnData, true);
   });
 
-  test('rolling: plain rolling update, minimum/maximum percent from config, one target group', () => {
+  test('rolling: plain rolling update, minimum/maximum percent as given, one target group', () => {
     const { properties } = onlyResource(rolling.template, 'AWS::ECS::Service');
-    const d = ENVIRONMENTS.test.service.deployment;
-    assert.equal(properties.DeploymentConfiguration.MinimumHealthyPercent, d.minHealthyPercent);
-    assert.equal(properties.DeploymentConfiguration.MaximumPercent, d.maxPercent);
+    assert.equal(properties.DeploymentConfiguration.MinimumHealthyPercent, 50);
+    assert.equal(properties.DeploymentConfiguration.MaximumPercent, 150);
     assert.notEqual(properties.DeploymentConfiguration.Strategy, 'BLUE_GREEN');
     assert.equal(properties.LoadBalancers[0].AdvancedConfiguration, undefined);
     rolling.template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 1);
@@ -379,17 +428,62 @@ describe('WebService ECS service', () => {
       role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service,
       'ecs.amazonaws.com',
     );
-    assert.equal(role.Properties.ManagedPolicyArns, undefined, 'no broad managed policy');
-    const policy = Object.values(blueGreen.template.findResources('AWS::IAM::Policy')).find((p) =>
+  });
+
+  test('blue-green: the traffic-shift role carries exactly the AWS managed policy ECS documents for it', () => {
+    const { properties } = onlyResource(blueGreen.template, 'AWS::ECS::Service');
+    const roleId = properties.LoadBalancers[0].AdvancedConfiguration.RoleArn['Fn::GetAtt'][0];
+    const role = blueGreen.template.toJSON().Resources[roleId];
+    assert.deepEqual(role.Properties.ManagedPolicyArns, [
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers',
+          ],
+        ],
+      },
+    ]);
+    const inline = Object.values(blueGreen.template.findResources('AWS::IAM::Policy')).filter((p) =>
       JSON.stringify(p.Properties.Roles).includes(roleId),
     );
-    assert.ok(policy, 'the traffic-shift role has a policy');
-    for (const statement of policy.Properties.PolicyDocument.Statement) {
-      const actions = [statement.Action].flat() as string[];
-      if (actions.some((a) => !a.includes(':Describe'))) {
-        assert.notEqual(statement.Resource, '*', `${actions.join(',')} must be scoped to this service`);
-      }
-    }
+    assert.deepEqual(inline, [], 'no hand-written copy of the policy beside it');
+  });
+
+  test('blue-green: the production rule carries the live weights it is given, not a pinned 100/0', () => {
+    // GIVEN an odd number of deploys happened: ECS moved all traffic to the alternate group
+    const live = synthesized('prod', {
+      certificateArn: CERTIFICATE_ARN,
+      productionWeights: { primary: 0, alternate: 100 },
+    });
+    const rule = onlyResource(live.template, 'AWS::ElasticLoadBalancingV2::ListenerRule');
+    const { properties } = onlyResource(live.template, 'AWS::ECS::Service');
+    const lb = properties.LoadBalancers[0];
+    const weightOf = Object.fromEntries(
+      rule.properties.Actions[0].ForwardConfig.TargetGroups.map(
+        (g: { TargetGroupArn: { Ref: string }; Weight: number }) => [g.TargetGroupArn.Ref, g.Weight],
+      ),
+    );
+    // THEN the template sends traffic where it already goes: a deploy changing the rule does not move it
+    assert.equal(weightOf[lb.TargetGroupArn.Ref], 0);
+    assert.equal(weightOf[lb.AdvancedConfiguration.AlternateTargetGroupArn.Ref], 100);
+  });
+
+  test('blue-green: without live weights (a first deploy) the primary group takes all traffic', () => {
+    const rule = onlyResource(blueGreen.template, 'AWS::ElasticLoadBalancingV2::ListenerRule');
+    const weights = rule.properties.Actions[0].ForwardConfig.TargetGroups.map(
+      (g: { Weight: number }) => g.Weight,
+    );
+    assert.deepEqual(weights, [100, 0]);
+  });
+
+  test('weights that are not ALB weights are rejected', () => {
+    assert.throws(
+      () => build('prod', { productionWeights: { primary: 0, alternate: 0 } }),
+      /productionWeights \(0\/0\) must be two ALB weights/,
+    );
   });
 
   test('canary: ECS native canary with the configured percent and bake time', () => {

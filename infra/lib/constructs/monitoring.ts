@@ -14,16 +14,16 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvName } from '../../config/environments.js';
+import { targetGroupMetric } from './target-group-metric.js';
 
 export interface MonitoringProps {
   readonly envName: EnvName;
-  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
-  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /**
-   * Blue/green's second group: host counts are summed over both, since either can be live after a swap.
-   * @default - one target group (rolling deploys)
+   * Full names (`targetgroup/<name>/<id>`) of every target group the service may be live in: one for rolling,
+   * two for blue/green and canary, where host counts are summed since either can be live after a swap.
    */
-  readonly alternateTargetGroup?: elbv2.IApplicationTargetGroup;
+  readonly targetGroupFullNames: readonly string[];
   readonly cluster: ecs.ICluster;
   readonly service: ecs.IBaseService;
   /** Needs group metrics enabled on the ASG (`groupMetrics: [GroupMetrics.all()]`) to show instance counts. */
@@ -119,14 +119,22 @@ export class Monitoring extends Construct {
     }
 
     const alb = props.loadBalancer.metrics;
-    const groups = [props.targetGroup, ...(props.alternateTargetGroup ? [props.alternateTargetGroup] : [])];
+    if (props.targetGroupFullNames.length === 0) {
+      throw new Error('Monitoring targetGroupFullNames must name at least one target group');
+    }
     /** A host count over every target group the service may be live in. */
     const hosts = (
       label: string,
       statistic: string,
-      metric: (g: elbv2.IApplicationTargetGroup, o: cloudwatch.MetricOptions) => cloudwatch.Metric,
+      metricName: 'HealthyHostCount' | 'UnHealthyHostCount',
     ): cloudwatch.IMetric => {
-      const perGroup = groups.map((g) => metric(g, { period: minute, statistic, label }));
+      const perGroup = props.targetGroupFullNames.map((group) =>
+        targetGroupMetric(props.loadBalancer.loadBalancerFullName, group, metricName, {
+          period: minute,
+          statistic,
+          label,
+        }),
+      );
       if (perGroup.length === 1) return perGroup[0]!;
       const usingMetrics = Object.fromEntries(perGroup.map((m, i) => [`${label.toLowerCase()}${i}`, m]));
       const expression = Object.keys(usingMetrics)
@@ -159,8 +167,8 @@ export class Monitoring extends Construct {
     });
     const latency = (statistic: string) =>
       alb.targetResponseTime({ period: minute, statistic, label: `${statistic} latency` });
-    const healthy = hosts('Healthy', cloudwatch.Stats.MINIMUM, (g, o) => g.metrics.healthyHostCount(o));
-    const unhealthy = hosts('Unhealthy', cloudwatch.Stats.MAXIMUM, (g, o) => g.metrics.unhealthyHostCount(o));
+    const healthy = hosts('Healthy', cloudwatch.Stats.MINIMUM, 'HealthyHostCount');
+    const unhealthy = hosts('Unhealthy', cloudwatch.Stats.MAXIMUM, 'UnHealthyHostCount');
     const cpu = ecsMetric('CPUUtilization');
     const memory = ecsMetric('MemoryUtilization');
     const running = insights('RunningTaskCount');
@@ -300,8 +308,10 @@ export class Monitoring extends Construct {
       a.addOkAction(action);
     }
 
+    // Dashboard names are unique per account, not per region: the region keeps a second region's dashboard
+    // from colliding with (or overwriting) the first.
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `berth-${props.envName}`,
+      dashboardName: `berth-${props.envName}-${Stack.of(this).region}`,
       defaultInterval: Duration.hours(3),
     });
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>

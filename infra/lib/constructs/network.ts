@@ -14,8 +14,8 @@ export interface NetworkProps {
    */
   readonly natGateways?: 1 | 2;
   /**
-   * Create interface endpoints for ECR, ECS, CloudWatch Logs, Secrets Manager and an S3 gateway endpoint,
-   * so image pulls and agent traffic stay off the NAT gateways.
+   * Create interface endpoints for ECR, ECS, CloudWatch Logs and metrics, Secrets Manager and Session Manager,
+   * and an S3 gateway endpoint, so image pulls and agent traffic stay off the NAT gateways.
    * @default false - everything leaves through NAT
    */
   readonly vpcEndpoints?: boolean;
@@ -31,7 +31,11 @@ export interface NetworkProps {
   readonly flowLogRemovalPolicy?: RemovalPolicy;
 }
 
-/** Interface endpoints the ECS agent, image pulls, logs and secrets need to work without NAT. */
+/**
+ * Interface endpoints the instances need to work without NAT: the ECS agent, image pulls, logs, secrets,
+ * Session Manager (ssm, ssmmessages, ec2messages: AWS, "Improve the security of EC2 instances by using VPC
+ * endpoints for Systems Manager") and the CloudWatch agent's metrics (monitoring).
+ */
 const INTERFACE_ENDPOINTS = {
   EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
   EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -40,6 +44,10 @@ const INTERFACE_ENDPOINTS = {
   EcsTelemetry: ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
   Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
   SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+  Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
+  SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+  Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+  Monitoring: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
 } as const;
 
 const CIDR16 = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/;

@@ -27,7 +27,8 @@ export interface RegistryProps {
   readonly kmsEncryption?: boolean;
   /**
    * What happens to the repository when the stack is deleted.
-   * @default RemovalPolicy.RETAIN - prod may still run an image from it
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE - kept on delete (prod may still run an image from it),
+   * but removed when the stack's first create rolls back, so the fixed name never blocks the next create
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -46,7 +47,7 @@ export class Registry extends Construct {
     const untaggedExpiryDays = props.untaggedExpiryDays ?? 7;
     const maxImageCount = props.maxImageCount ?? 50;
     const replicationRegions = props.replicationRegions ?? [];
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 
     if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(props.repositoryName)) {
       throw new Error(

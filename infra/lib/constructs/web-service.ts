@@ -16,6 +16,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvName, ServiceConfig } from '../../config/environments.js';
 import { CONTAINER, PLACEHOLDER_IMAGE } from '../naming.js';
+import { targetGroupMetric } from './target-group-metric.js';
 
 /** Docker's ephemeral range: where bridge mode maps `hostPort: 0`, and the only range the ALB may reach. */
 export const EPHEMERAL_PORTS = { from: 32768, to: 65535 } as const;
@@ -24,6 +25,14 @@ export const RDS_CA_BUNDLE = '/etc/ssl/certs/rds-global-bundle.pem';
 const MAX_STOP_TIMEOUT_SECONDS = 30;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** Traffic shares of the production listener rule, as ALB weights (0-999 each). */
+export interface ProductionWeights {
+  /** Weight of `targetGroup`. */
+  readonly primary: number;
+  /** Weight of `alternateTargetGroup`. */
+  readonly alternate: number;
+}
 
 export interface WebServiceProps {
   readonly envName: EnvName;
@@ -41,6 +50,13 @@ export interface WebServiceProps {
   readonly logRetentionDays: number;
   /** ACM certificate in this region: serves 443 and redirects 80 to it. @default - plain HTTP on 80 */
   readonly certificateArn?: string;
+  /**
+   * Blue/green and canary: the weights the production rule carries right now. ECS moves them on every deploy,
+   * so the template renders what is live (`berth deploy` reads it from the running rule) and a template update
+   * never sends traffic back to a group ECS has emptied.
+   * @default - primary 100, alternate 0: right for a first deploy only
+   */
+  readonly productionWeights?: ProductionWeights;
   /**
    * Target 5xx responses per minute that fail a deployment (alarm → rollback).
    * @default 10
@@ -62,6 +78,8 @@ export class WebService extends Construct {
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** The green target group, present for blue-green and canary. */
   readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
+  /** Blue/green and canary: the rule on the production listener whose weights ECS shifts. */
+  readonly productionRule?: elbv2.ApplicationListenerRule;
   readonly taskDefinition: ecs.Ec2TaskDefinition;
   readonly service: ecs.Ec2Service;
   readonly logGroup: logs.LogGroup;
@@ -133,6 +151,17 @@ export class WebService extends Construct {
     this.loadBalancer.logAccessLogs(this.accessLogBucket, `berth-${props.envName}`);
 
     this.targetGroup = this.createTargetGroup('TargetGroup', props);
+    // One port-80 listener with a stable logical id whatever the certificate: turning HTTPS on changes its
+    // default action (forward → redirect) in place. A second port-80 listener would be created before the
+    // first is deleted, and the load balancer refuses a duplicate port (DuplicateListener).
+    const http = this.loadBalancer.addListener('HttpListener', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      defaultAction: https
+        ? elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true })
+        : elbv2.ListenerAction.forward([this.targetGroup]),
+      open: false,
+    });
     this.listener = https
       ? this.loadBalancer.addListener('HttpsListener', {
           port: 443,
@@ -142,15 +171,7 @@ export class WebService extends Construct {
           defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
           open: false,
         })
-      : this.loadBalancer.addListener('HttpListener', {
-          port: 80,
-          protocol: elbv2.ApplicationProtocol.HTTP,
-          defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
-          open: false,
-        });
-    if (https) {
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
-    }
+      : http;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetentionDays as logs.RetentionDays,
@@ -162,10 +183,12 @@ export class WebService extends Construct {
     const strategy = cfg.deployment.strategy;
     const progressive = strategy !== 'rolling';
     // Blue/green swaps which group is live on every deploy, so nothing below may assume it is targetGroup.
-    let productionRule: elbv2.ApplicationListenerRule | undefined;
     if (progressive) {
       this.alternateTargetGroup = this.createTargetGroup('AlternateTargetGroup', props);
-      productionRule = this.createProductionRule(this.alternateTargetGroup);
+      this.productionRule = this.createProductionRule(
+        this.alternateTargetGroup,
+        props.productionWeights ?? { primary: 100, alternate: 0 },
+      );
     }
     this.deploymentAlarms = this.createDeploymentAlarms(max5xx);
     this.service = new ecs.Ec2Service(this, 'Service', {
@@ -207,9 +230,13 @@ export class WebService extends Construct {
     });
     // Placement must wait for the capacity provider, not race it on a first deploy.
     this.service.node.addDependency(props.capacityProvider);
+    // The cluster's capacity-provider association is created by an aspect inside the cluster construct at
+    // synth, so depend on the construct: then CloudFormation deletes the service before the association, and
+    // never both at once ("The specified capacity provider is in use", DELETE_FAILED).
+    this.service.node.addDependency(props.cluster);
 
-    if (this.alternateTargetGroup && productionRule) {
-      this.attachBlueGreen(props, this.alternateTargetGroup, productionRule);
+    if (this.alternateTargetGroup && this.productionRule) {
+      this.attachBlueGreen(props, this.alternateTargetGroup, this.productionRule);
     } else {
       this.service.attachToApplicationTargetGroup(this.targetGroup);
     }
@@ -359,10 +386,12 @@ export class WebService extends Construct {
           i === 0 ? 'DeploymentUnhealthyHostsAlarm' : 'DeploymentUnhealthyHostsAlarmAlternate',
           {
             alarmDescription: 'Rolls a deployment back: a target failed its health checks for two minutes',
-            metric: group.metrics.unhealthyHostCount({
-              period: Duration.minutes(1),
-              statistic: cloudwatch.Stats.MAXIMUM,
-            }),
+            metric: targetGroupMetric(
+              this.loadBalancer.loadBalancerFullName,
+              group.targetGroupFullName,
+              'UnHealthyHostCount',
+              { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM },
+            ),
             threshold: 0,
             comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluationPeriods: 2,
@@ -444,19 +473,23 @@ export class WebService extends Construct {
   }
 
   /**
-   * ECS native blue/green (also carries canary): ECS registers the new revision in the alternate
-   * target group, then shifts the production rule's weights. It is driven by the ECS deployment
-   * controller, so it works for EC2 capacity in bridge mode with instance targets, not only awsvpc.
+   * ECS native blue/green (also carries canary): ECS registers the new revision in the alternate target group,
+   * then shifts the production rule's weights. ECS only shifts traffic on a listener rule, so production traffic
+   * goes through one catching every path. Its weights are whatever is live (see `productionWeights`): CloudFormation
+   * sends the whole action whenever the rule changes (e.g. it moves to the HTTPS listener), and weights pinned to
+   * 100/0 would then send every request to the group ECS emptied after the last swap.
    */
-  /** ECS only shifts traffic on a listener rule, so production traffic goes through one catching every path. */
-  private createProductionRule(alternate: elbv2.ApplicationTargetGroup): elbv2.ApplicationListenerRule {
+  private createProductionRule(
+    alternate: elbv2.ApplicationTargetGroup,
+    weights: ProductionWeights,
+  ): elbv2.ApplicationListenerRule {
     return new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
       listener: this.listener,
       priority: 1,
       conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
       action: elbv2.ListenerAction.weightedForward([
-        { targetGroup: this.targetGroup, weight: 100 },
-        { targetGroup: alternate, weight: 0 },
+        { targetGroup: this.targetGroup, weight: weights.primary },
+        { targetGroup: alternate, weight: weights.alternate },
       ]),
     });
   }
@@ -469,34 +502,15 @@ export class WebService extends Construct {
     const role = new iam.Role(this, 'TrafficShiftRole', {
       assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
       description: 'Lets ECS shift the ALB traffic of this service between its blue and green target groups',
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonECSInfrastructureRolePolicyForLoadBalancers'),
+      ],
     });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule'],
-        resources: [this.listener.listenerArn, productionRule.listenerRuleArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
-        resources: [this.targetGroup.targetGroupArn, alternate.targetGroupArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'elasticloadbalancing:DescribeListeners',
-          'elasticloadbalancing:DescribeRules',
-          'elasticloadbalancing:DescribeTargetGroups',
-          'elasticloadbalancing:DescribeTargetHealth',
-        ],
-        resources: ['*'],
-      }),
-    );
     Validations.of(role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',
       reason:
-        'ELB Describe* actions support only Resource "*"; every modifying action is scoped to this service.',
+        'AWS documents this managed policy for the ECS blue/green infrastructure role and updates it when ECS calls new ' +
+        'ELB actions; a hand-trimmed copy would fail a deploy midway the day ECS needs one more action.',
     });
 
     this.service
@@ -546,6 +560,15 @@ export function validateWebServiceProps(props: WebServiceProps): void {
   if (s.containerPort !== 80 && s.containerPort < 1024) {
     // Only 80 is covered by the image's non-root setup; other privileged ports are a mistake.
     throw new Error(`service.containerPort (${s.containerPort}) must be 80 or >= 1024`);
+  }
+  const w = props.productionWeights;
+  if (w !== undefined) {
+    const ok = (n: number) => Number.isInteger(n) && n >= 0 && n <= 999;
+    if (!ok(w.primary) || !ok(w.alternate) || w.primary + w.alternate === 0) {
+      throw new Error(
+        `productionWeights (${w.primary}/${w.alternate}) must be two ALB weights from 0 to 999, not both 0`,
+      );
+    }
   }
   const d = s.deployment;
   if (d.strategy === 'canary' && (d.canaryPercent < 0.1 || d.canaryPercent > 100)) {

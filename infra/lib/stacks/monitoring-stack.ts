@@ -6,30 +6,45 @@ import { Monitoring } from '../constructs/monitoring.js';
 import { OUTPUTS } from '../naming.js';
 import type { ServiceStack } from './service-stack.js';
 
+/** CDK's per-consumer switch between `Fn::ImportValue` (strong) and `Fn::GetStackOutput` (weak) references. */
+export const CROSS_STACK_REFERENCES_KEY = '@aws-cdk/core:defaultCrossStackReferences';
+
 export interface MonitoringStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly service: ServiceStack;
   readonly database: Database;
 }
 
-/** Dashboard, alarms and the alarm topic; last in deploy order, first to go in a teardown. */
+/**
+ * Dashboard, alarms and the alarm topic; last in deploy order, first to go in a teardown.
+ *
+ * It reads what it watches from the Service and Data stacks by weak reference (`Fn::GetStackOutput`, resolved
+ * on each deploy of this stack), never `Fn::ImportValue`: an export cannot be removed or changed while imported,
+ * so an import here would block ordinary Service changes (HTTPS on, a strategy switch) with "Cannot delete
+ * export … as it is in use". Nothing depends on this stack, so a weak reference risks nothing the deploy order
+ * does not already give: Monitoring is deployed after Service every time. See docs/architecture.md.
+ */
 export class MonitoringStack extends Stack {
   public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
+    // Read from the consumer's context: set before any child exists.
+    this.node.setContext(CROSS_STACK_REFERENCES_KEY, 'weak');
     const { cluster, web } = props.service;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       envName: props.config.name,
       loadBalancer: web.loadBalancer,
-      targetGroup: web.targetGroup,
-      alternateTargetGroup: web.alternateTargetGroup,
+      targetGroupFullNames: [
+        web.targetGroup,
+        ...(web.alternateTargetGroup ? [web.alternateTargetGroup] : []),
+      ].map((group) => group.targetGroupFullName),
       cluster: cluster.cluster,
       service: web.service,
       autoScalingGroupName: cluster.autoScalingGroup.autoScalingGroupName,
       capacityProviderName: cluster.capacityProvider.capacityProviderName,
       database: props.database.instance,
-      alarmEmail: props.config.alarmEmail,
+      alarmEmail: props.config.alarms?.email,
     });
 
     new CfnOutput(this, OUTPUTS.dashboardUrl, {

@@ -8,7 +8,8 @@ import { Cluster } from '../constructs/cluster.js';
 import type { Database } from '../constructs/database.js';
 import { WebService } from '../constructs/web-service.js';
 import { resolveImage } from '../image.js';
-import { IMAGE_CONTEXT_KEY, OUTPUTS } from '../naming.js';
+import { IMAGE_CONTEXT_KEY, OUTPUTS, PRODUCTION_WEIGHTS_CONTEXT_KEY } from '../naming.js';
+import { resolveProductionWeights } from '../production-weights.js';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -34,6 +35,16 @@ export class ServiceStack extends Stack {
       Annotations.of(this).addWarningV2(
         'berth:placeholder-image',
         `No image in context ${IMAGE_CONTEXT_KEY}: synthesized with a placeholder that cannot be deployed. Use \`berth deploy\`, which passes the digest.`,
+      );
+    }
+
+    const productionWeights = resolveProductionWeights(
+      this.node.tryGetContext(PRODUCTION_WEIGHTS_CONTEXT_KEY),
+    );
+    if (config.service.deployment.strategy !== 'rolling' && productionWeights === undefined) {
+      Annotations.of(this).addWarningV2(
+        'berth:production-weights',
+        `No live weights in context ${PRODUCTION_WEIGHTS_CONTEXT_KEY}: the production rule is rendered 100/0, right only for a first deploy. \`berth deploy\` reads them from the running rule.`,
       );
     }
 
@@ -66,6 +77,7 @@ export class ServiceStack extends Stack {
       service: config.service,
       logRetentionDays: config.logRetentionDays,
       certificateArn: config.domain?.certificateArn,
+      productionWeights,
     });
 
     new CfnOutput(this, OUTPUTS.serviceUrl, { value: this.web.url });
@@ -74,6 +86,9 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, OUTPUTS.serviceName, { value: this.web.service.serviceName });
     new CfnOutput(this, OUTPUTS.logGroupName, { value: this.web.logGroup.logGroupName });
     new CfnOutput(this, OUTPUTS.targetGroupArn, { value: this.web.targetGroup.targetGroupArn });
+    if (this.web.productionRule) {
+      new CfnOutput(this, OUTPUTS.productionRuleArn, { value: this.web.productionRule.listenerRuleArn });
+    }
     new CfnOutput(this, OUTPUTS.autoScalingGroupName, {
       value: this.cluster.autoScalingGroup.autoScalingGroupName,
     });
