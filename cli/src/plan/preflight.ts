@@ -1,0 +1,61 @@
+/**
+ * The change-safety gate `berth deploy` runs before it touches CloudFormation: the same findings
+ * `berth plan` prints, and a refusal unless every finding is named by an override.
+ */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CliError } from '../errors.js';
+import {
+  assessChangeSafety,
+  type ChangeFinding,
+  unacceptedFindings,
+  unusedOverrides,
+} from './change-safety.js';
+import { type DeployedSource, loadDeployedStacks } from './deployed-record.js';
+import type { StackTemplate } from './template.js';
+
+/** The flag `berth deploy` takes; named here so the refusal and the command agree. */
+export const ALLOW_CHANGE_FLAG = '--allow-change';
+
+export interface ChangeSafetyPreflight {
+  readonly source: DeployedSource;
+  readonly findings: readonly ChangeFinding[];
+  /** Findings the user accepted by id. */
+  readonly accepted: readonly ChangeFinding[];
+  /** Override ids that match no finding (print them: a typo, or a risk that no longer applies). */
+  readonly unusedOverrides: readonly string[];
+}
+
+export interface PreflightOptions {
+  /** The stacks the deploy will apply (the synthesized assembly). */
+  readonly proposed: readonly StackTemplate[];
+  /** Finding ids the user accepts (`--allow-change <id...>`). */
+  readonly allow?: readonly string[];
+  readonly repoRoot: string;
+  /** CloudFormation per region: compare with what really runs. Without it, the recorded templates. */
+  readonly cfnFor?: (region: string) => CloudFormationClient;
+}
+
+/** Resolves when the change is safe or every finding is accepted; throws a CliError listing the rest. */
+export async function checkChangeSafety(options: PreflightOptions): Promise<ChangeSafetyPreflight> {
+  const allow = options.allow ?? [];
+  const deployed = await loadDeployedStacks(options.proposed, options);
+  const findings = assessChangeSafety({ deployed: deployed.stacks, proposed: options.proposed });
+  const refused = unacceptedFindings(findings, allow);
+  if (refused.length > 0) {
+    throw new CliError(
+      `refusing to deploy: ${refused.length} unsafe change(s) against the ${deployed.source === 'cloudformation' ? 'deployed' : 'last recorded'} stacks ` +
+        `(berth plan shows them); fix them, or accept each with ${ALLOW_CHANGE_FLAG} ${refused.map((f) => f.id).join(' ')}`,
+      renderFindings(refused),
+    );
+  }
+  return {
+    source: deployed.source,
+    findings,
+    accepted: findings.filter((f) => allow.includes(f.id)),
+    unusedOverrides: unusedOverrides(findings, allow),
+  };
+}
+
+export function renderFindings(findings: readonly ChangeFinding[]): string {
+  return findings.map((f) => `  ✗ ${f.id}\n      ${f.message}\n      fix: ${f.fix}`).join('\n');
+}
