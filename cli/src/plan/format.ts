@@ -163,10 +163,10 @@ export function renderPlan(report: PlanReport): string {
     const { estimate: e, ecsPatternsDefaults: base, assumptions: a } = deployTime;
     out.push(
       '',
-      `Deploy time (${e.inputs.strategy}, ${e.inputs.tasks} task(s), min ${e.inputs.minHealthyPercent}% / max ${e.inputs.maxPercent}%)`,
+      `ECS deployment alone (${e.inputs.strategy}, ${e.inputs.tasks} task(s), min ${e.inputs.minHealthyPercent}% / max ${e.inputs.maxPercent}%)`,
     );
     out.push(`  deploy    ~${minutes(e.deploySeconds)}: ${e.deployFormula}`);
-    out.push(`  rollback  ~${minutes(e.rollbackSeconds)}: ${e.rollbackFormula}`);
+    out.push(`  automatic rollback ~${minutes(e.rollbackSeconds)}: ${e.rollbackFormula}`);
     out.push(`  ecs-patterns defaults ~${minutes(base.deploySeconds)}: ${base.deployFormula}`);
     out.push(
       `  assumed: start ${a.startupSeconds}s (placement + cached image pull + node start) on existing capacity; ` +
@@ -174,14 +174,14 @@ export function renderPlan(report: PlanReport): string {
     );
   }
   const t = report.timeline;
-  out.push('', 'Deploy timeline (whole flow, this region)');
+  out.push('', 'Deploy time, whole berth flow in this region (berth deploy / berth rollback)');
   out.push(
     `  first create  ~${t.firstCreateMinutes} min (default --timeout ${t.suggestedTimeoutMinutes.firstCreate}m)`,
   );
   for (const s of t.firstCreate)
     out.push(`    ${short(s.stackName)}: ~${Math.ceil(s.minutes)} min (${s.why})`);
-  out.push(`  update        ~${t.updateMinutes} min: ${t.updateFormula}`);
-  out.push(`  rollback      ~${t.rollbackMinutes} min: ${t.rollbackFormula}`);
+  out.push(`  update          ${t.updateFormula} (default --timeout ${t.suggestedTimeoutMinutes.update}m)`);
+  out.push(`  berth rollback  ${t.rollbackFormula}`);
   if (report.changeSafety) out.push('', renderChangeSafety(report.changeSafety));
   out.push('', report.deployedDiff);
   return `${out.join('\n')}\n`;
