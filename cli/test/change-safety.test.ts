@@ -126,6 +126,7 @@ describe('change safety: each kind of unsafe change is flagged', { timeout: 120_
       t.Resources.AuditLog = {
         Type: 'AWS::Logs::LogGroup',
         DeletionPolicy: 'Retain',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JS
         Properties: { LogGroupName: { 'Fn::Sub': '/berth/${AWS::Region}/audit' } },
       };
     });
@@ -179,6 +180,7 @@ describe('physical names', () => {
     assert.equal(join?.name, 'berth-test-eu-west-2');
     assert.equal(join?.scope, 'account');
     const sub = physicalName(stack('us-east-1'), 'AWS::Logs::LogGroup', {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JS
       LogGroupName: { 'Fn::Sub': '/berth/${Env}/${AWS::Region}' },
     });
     assert.equal(sub?.name, '/berth/test/us-east-1');
