@@ -15,7 +15,7 @@ import { CliError } from '../src/errors.js';
 import { alarmSubscriberWarning } from '../src/plan/config-warnings.js';
 import { readRecordedTemplates, recordDeployedTemplates } from '../src/plan/deployed-record.js';
 import { renderChangeSafety } from '../src/plan/format.js';
-import { checkChangeSafety } from '../src/plan/preflight.js';
+import { changeSafetyGate, checkChangeSafety } from '../src/plan/preflight.js';
 import type { StackTemplate } from '../src/plan/template.js';
 
 const dirs: string[] = [];
@@ -135,6 +135,47 @@ describe('checkChangeSafety (the berth deploy gate)', () => {
     } finally {
       cfn.restore();
     }
+  });
+});
+
+describe('changeSafetyGate (the preflight hook for berth deploy)', () => {
+  const OTHER_ENV = dataStack('berth-prod-uploads');
+  const other: StackTemplate = { ...OTHER_ENV, stackName: 'Berth-Prod-eu-west-2-Data' };
+
+  it("checks only the targets' stacks and Global, and refuses the unsafe one", async () => {
+    const root = tempRoot();
+    recordDeployedTemplates(root, 'test', [DEPLOYED]);
+    const synthesized: string[] = [];
+    const gate = changeSafetyGate({
+      allow: [],
+      repoRoot: root,
+      synthesize: async (env) => {
+        synthesized.push(env);
+        return [RENAMED, other];
+      },
+    });
+    await assert.rejects(
+      gate({ env: 'test', targets: [{ stacks: { Data: 'Berth-Test-eu-west-2-Data' } }] }),
+      new RegExp(REPLACE_ID),
+    );
+    assert.deepEqual(synthesized, ['test']);
+  });
+
+  it('reports accepted findings and overrides that match nothing', async () => {
+    const root = tempRoot();
+    recordDeployedTemplates(root, 'test', [DEPLOYED]);
+    const lines: string[] = [];
+    const gate = changeSafetyGate({
+      allow: [REPLACE_ID, 'stateful-replace:Typo/X'],
+      repoRoot: root,
+      synthesize: async () => [RENAMED],
+      report: (line) => lines.push(line),
+    });
+    await gate({ env: 'test', targets: [{ stacks: { Data: 'Berth-Test-eu-west-2-Data' } }] });
+    assert.deepEqual(lines, [
+      `accepted by --allow-change: ${REPLACE_ID}`,
+      '--allow-change stateful-replace:Typo/X matches no finding (a typo, or no longer needed)',
+    ]);
   });
 });
 

@@ -6,7 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CREATE_MINUTES, estimateDeployTime, FLOW_SECONDS } from '../src/plan/stack-time.js';
+import {
+  CREATE_MINUTES,
+  defaultDeployTimeoutMs,
+  estimateDeployTime,
+  FLOW_SECONDS,
+} from '../src/plan/stack-time.js';
 import { fixtureStacks } from './fixtures/plan/stacks.js';
 
 describe('deploy timeline from the stacks', () => {
@@ -91,5 +96,12 @@ describe('deploy timeline from the stacks', () => {
     assert.match(e.rollbackFormula, /full redeploy of the previous digest/);
     // timeouts: 16.5 → 20, 12 → 15
     assert.deepEqual([e.suggestedTimeoutMinutes.update, e.suggestedTimeoutMinutes.rollback], [20, 15]);
+  });
+
+  it('gives berth deploy its default --timeout: first create vs update', () => {
+    const stacks = fixtureStacks({ natGateways: 2, multiAz: true, interfaceEndpoints: 3 });
+    // first create 31 min → 50 min; update 5 min → 1.5 × 5 = 7.5 → 10 min
+    assert.equal(defaultDeployTimeoutMs(stacks, true), 50 * 60_000);
+    assert.equal(defaultDeployTimeoutMs(stacks, false), 10 * 60_000);
   });
 });

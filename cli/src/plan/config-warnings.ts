@@ -2,9 +2,10 @@
  * Config choices that deploy fine but leave an environment unsafe to run: `berth plan` prints them next
  * to the change-safety findings. Each check is one function from the environment's config to warnings.
  *
- * Seam for the other #10/#11 checks: when infra exports its capacity check for blue/green at maximum
- * scale (#11 defect 8) and access exports its shared-account bootstrap check (#10 item 11), add them to
- * CONFIG_CHECKS; nothing else changes.
+ * Seam for the other #10/#11 checks, added to CONFIG_CHECKS when their branches merge: the shared-account
+ * bootstrap check (#10 item 11, `accountLayoutWarnings()` in infra/config/validate.ts on the access
+ * branch: `() => accountLayoutWarnings()`) and infra's capacity check for blue/green at maximum scale
+ * (#11 defect 8), if it is exported as a warning rather than a validation error.
  */
 import type { EnvironmentConfig } from '../../../infra/config/environments.js';
 

@@ -3,6 +3,7 @@
  * `berth plan` prints, and a refusal unless every finding is named by an override.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { GLOBAL_STACK_NAME } from '../../../infra/lib/naming.js';
 import { CliError } from '../errors.js';
 import {
   assessChangeSafety,
@@ -58,4 +59,41 @@ export async function checkChangeSafety(options: PreflightOptions): Promise<Chan
 
 export function renderFindings(findings: readonly ChangeFinding[]): string {
   return findings.map((f) => `  ✗ ${f.id}\n      ${f.message}\n      fix: ${f.fix}`).join('\n');
+}
+
+/** The slice of a deploy target the gate needs: its stack names by component. */
+interface TargetStacks {
+  readonly stacks: Readonly<Record<string, string>>;
+}
+
+export interface DeployGateOptions {
+  readonly allow: readonly string[];
+  readonly repoRoot: string;
+  readonly cfnFor?: (region: string) => CloudFormationClient;
+  /** Synthesizes an environment offline (synthesizeStacks); tests pass a fake. */
+  readonly synthesize: (env: string) => Promise<readonly StackTemplate[]>;
+  /** Where to say which accepted findings and unused overrides there were. */
+  readonly report?: (line: string) => void;
+}
+
+/**
+ * A `preflight` hook for `berth deploy`: synthesizes the environment (the image digest does not change
+ * what the check looks at), keeps the targets' stacks and Global, and runs checkChangeSafety.
+ */
+export function changeSafetyGate(options: DeployGateOptions) {
+  return async (input: { readonly env: string; readonly targets: readonly TargetStacks[] }) => {
+    const all = await options.synthesize(input.env);
+    const wanted = new Set([GLOBAL_STACK_NAME, ...input.targets.flatMap((t) => Object.values(t.stacks))]);
+    const result = await checkChangeSafety({
+      proposed: all.filter((s) => wanted.has(s.stackName)),
+      allow: options.allow,
+      repoRoot: options.repoRoot,
+      ...(options.cfnFor ? { cfnFor: options.cfnFor } : {}),
+    });
+    for (const f of result.accepted) options.report?.(`accepted by ${ALLOW_CHANGE_FLAG}: ${f.id}`);
+    for (const id of result.unusedOverrides) {
+      options.report?.(`${ALLOW_CHANGE_FLAG} ${id} matches no finding (a typo, or no longer needed)`);
+    }
+    return result;
+  };
 }

@@ -162,3 +162,9 @@ export function estimateDeployTime(stacks: readonly StackTemplate[]): DeployTime
     },
   };
 }
+
+/** The default `berth deploy --timeout`: the suggested first-create or update timeout, in milliseconds. */
+export function defaultDeployTimeoutMs(stacks: readonly StackTemplate[], firstCreate: boolean): number {
+  const { suggestedTimeoutMinutes: t } = estimateDeployTime(stacks);
+  return (firstCreate ? t.firstCreate : t.update) * 60_000;
+}
