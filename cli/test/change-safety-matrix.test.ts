@@ -71,8 +71,11 @@ const CASES: readonly { name: string; env: 'prod' | 'test'; from: string; to: st
 /** Case → the #11 defect that makes it unsafe on today's templates (what the plan reports, verbatim). */
 const INFRA_DEFECTS: Record<string, string> = {
   'HTTPS on':
-    '#11 defects 1+2: export of the HTTP listener in use by Monitoring; second port-80 listener (DuplicateListener)',
-  'HTTPS off': '#11 defects 1+2: redirect listener export in use; port-80 listener recreated under a new id',
+    '#11 defects 1+2+7: HTTP listener export in use by Monitoring; second port-80 listener (DuplicateListener); ' +
+    'production rule replaced with the template weights',
+  'HTTPS off':
+    '#11 defects 1+2+7: HTTPS listener export in use; port-80 listener recreated under a new id; ' +
+    'production rule replaced with the template weights',
   'blue-green → rolling': '#11 defect 1: alternate target group export in use by Monitoring',
   'canary → rolling': '#11 defect 1: alternate target group export in use by Monitoring',
   'a second region':

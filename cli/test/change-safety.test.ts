@@ -104,6 +104,26 @@ describe('change safety: each kind of unsafe change is flagged', { timeout: 120_
     assert.deepEqual(flagged(proposed), [`rule-priority:${SERVICE}/WebExtraRule`]);
   });
 
+  it('new weights on the production rule ECS blue/green manages → live-weights-reset', () => {
+    const proposed = editStack(prod, SERVICE, (t) => {
+      const groups = t.Resources[PRODUCTION_RULE].Properties.Actions[0].ForwardConfig.TargetGroups;
+      groups[0].Weight = 90;
+      groups[1].Weight = 10;
+    });
+    assert.deepEqual(flagged(proposed), [`live-weights-reset:${SERVICE}/${PRODUCTION_RULE}`]);
+  });
+
+  it('the production rule under a new logical id while blue/green continues → live-weights-reset', () => {
+    const proposed = editStack(prod, SERVICE, (t) => {
+      renameResource(t, PRODUCTION_RULE, 'WebProductionRuleMoved');
+      for (const lb of t.Resources.WebServiceD04B5F3E.Properties.LoadBalancers) {
+        lb.AdvancedConfiguration.ProductionListenerRule = { Ref: 'WebProductionRuleMoved' };
+      }
+    });
+    const ids = flagged(proposed);
+    assert.ok(ids.includes(`live-weights-reset:${SERVICE}/${PRODUCTION_RULE}`), ids.join('\n'));
+  });
+
   it('the retained log group under a new logical id, same name → name-collision', () => {
     const proposed = editStack(prod, DATA, (t) => renameResource(t, PG_LOG, 'DatabasePostgresLog'));
     const ids = flagged(proposed);

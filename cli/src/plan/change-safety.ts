@@ -29,7 +29,9 @@ export type FindingKind =
   /** Two resources in the proposed stacks claim the same account-wide or regional name. */
   | 'name-claimed-twice'
   /** A resource with a fixed name outlives its stack: the next create of that stack fails. */
-  | 'retained-fixed-name';
+  | 'retained-fixed-name'
+  /** The deploy would write the template's traffic weights over the ones ECS blue/green manages. */
+  | 'live-weights-reset';
 
 export interface ChangeFinding {
   /** Stable across runs: `<kind>:<stack or scope>/<logical id, export or name>`. */
@@ -87,6 +89,7 @@ export function assessChangeSafety(input: ChangeSafetyInput): ChangeFinding[] {
     ...changes.flatMap(statefulFindings),
     ...exportFindings(input, changes),
     ...changes.flatMap(uniqueKeyFindings),
+    ...changes.flatMap(liveWeightFindings),
     ...nameCollisionFindings(input, changes),
     ...claimedTwiceFindings(input),
     ...input.proposed.flatMap(retainedNameFindings),
@@ -282,6 +285,55 @@ function uniqueKeyFindings(change: StackChange): ChangeFinding[] {
     }
   }
   return findings;
+}
+
+/**
+ * ECS blue/green and canary move traffic by rewriting the weights of the service's production listener
+ * rule, and swap which target group is "production" on every deployment ("Amazon ECS blue/green
+ * deployments", Amazon ECS Developer Guide). The template's weights are only the first deploy's: a
+ * replaced rule, or an update of its actions, puts them back, e.g. 100 % to a group whose tasks ECS
+ * has already drained.
+ */
+function liveWeightFindings(change: StackChange): ChangeFinding[] {
+  const { stack, before } = change;
+  if (!before) return [];
+  const managed = managedTrafficRules(before);
+  // Still blue/green or canary after the change: ECS keeps shifting weights on whatever rule it gets.
+  const stillManaged = managedTrafficRules(stack).size > 0;
+  const findings: ChangeFinding[] = [];
+  for (const id of managed) {
+    const old = before.template.Resources?.[id];
+    const next = stack.template.Resources?.[id];
+    if (!old || (!next && !stillManaged)) continue;
+    const actions = (r: CfnResource) => canonical(r.Properties?.Actions ?? r.Properties?.DefaultActions);
+    const replaced = change.replaced.has(id) || !next;
+    if (!replaced && actions(old) === actions(next!)) continue;
+    findings.push({
+      id: `live-weights-reset:${stack.stackName}/${id}`,
+      kind: 'live-weights-reset',
+      stackName: stack.stackName,
+      message:
+        `${id} is the listener rule ECS blue/green shifts traffic on; this deploy ${replaced ? 'replaces it' : 'rewrites its actions'} ` +
+        "with the template's weights, which may send all traffic to the target group ECS has drained",
+      fix: 'leave the production rule unchanged in this deploy (change it while no ECS deployment has swapped groups, or let ECS own the weights)',
+    });
+  }
+  return findings;
+}
+
+/** Listener rules an ECS service's blue/green or canary deployments shift traffic on. */
+function managedTrafficRules(stack: StackTemplate): Set<string> {
+  const managed = new Set<string>();
+  for (const [, r] of resourcesOf(stack)) {
+    if (r.Type !== 'AWS::ECS::Service') continue;
+    for (const lb of (r.Properties?.LoadBalancers as unknown[] | undefined) ?? []) {
+      const advanced = (lb as { AdvancedConfiguration?: Record<string, unknown> }).AdvancedConfiguration;
+      for (const key of ['ProductionListenerRule', 'TestListenerRule']) {
+        for (const id of referencedIds(advanced?.[key])) managed.add(id);
+      }
+    }
+  }
+  return managed;
 }
 
 function nameCollisionFindings(input: ChangeSafetyInput, changes: readonly StackChange[]): ChangeFinding[] {
