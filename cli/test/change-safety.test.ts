@@ -20,10 +20,15 @@ const PRODUCTION_RULE = 'WebProductionRule64DA67B6';
 
 let prod: StackTemplate[];
 
-/** Findings the edit introduces over the unchanged deployment. */
-function flagged(proposed: StackTemplate[]): string[] {
-  const standing = new Set(assessChangeSafety({ deployed: prod, proposed: prod }).map((f) => f.id));
-  return assessChangeSafety({ deployed: prod, proposed })
+/**
+ * Findings the edit introduces over the unchanged deployment. Weights are taken as the template's (no
+ * live rendering), so the live-weights cases test the check itself whatever the deploy does.
+ */
+function flagged(proposed: StackTemplate[], liveTrafficWeights = false): string[] {
+  const standing = new Set(
+    assessChangeSafety({ deployed: prod, proposed: prod, liveTrafficWeights }).map((f) => f.id),
+  );
+  return assessChangeSafety({ deployed: prod, proposed, liveTrafficWeights })
     .map((f) => f.id)
     .filter((id) => !standing.has(id));
 }
@@ -111,6 +116,8 @@ describe('change safety: each kind of unsafe change is flagged', { timeout: 120_
       groups[1].Weight = 10;
     });
     assert.deepEqual(flagged(proposed), [`live-weights-reset:${SERVICE}/${PRODUCTION_RULE}`]);
+    // When the deploy renders the live weights into the template, the rewrite keeps traffic where it is.
+    assert.deepEqual(flagged(proposed, true), []);
   });
 
   it('the production rule under a new logical id while blue/green continues → live-weights-reset', () => {

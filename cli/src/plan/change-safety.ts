@@ -66,11 +66,20 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   'AWS::Cognito::UserPool',
 ]);
 
+/**
+ * Whether `berth deploy` renders the production rule's weights from the running rule (infra's
+ * `berth:production-weights` context, #11 defect 7). Then a replaced or rewritten rule keeps live
+ * traffic where it is, and live-weights-reset does not apply. Today's templates pin 100/0: false.
+ */
+export const DEPLOY_RENDERS_LIVE_WEIGHTS = false;
+
 export interface ChangeSafetyInput {
   /** What runs: templates from GetTemplate or the last recorded deploy. Stacks not deployed are absent. */
   readonly deployed: readonly StackTemplate[];
   /** What the deploy would apply. */
   readonly proposed: readonly StackTemplate[];
+  /** @default DEPLOY_RENDERS_LIVE_WEIGHTS */
+  readonly liveTrafficWeights?: boolean;
 }
 
 interface StackChange {
@@ -89,7 +98,7 @@ export function assessChangeSafety(input: ChangeSafetyInput): ChangeFinding[] {
     ...changes.flatMap(statefulFindings),
     ...exportFindings(input, changes),
     ...changes.flatMap(uniqueKeyFindings),
-    ...changes.flatMap(liveWeightFindings),
+    ...((input.liveTrafficWeights ?? DEPLOY_RENDERS_LIVE_WEIGHTS) ? [] : changes.flatMap(liveWeightFindings)),
     ...nameCollisionFindings(input, changes),
     ...claimedTwiceFindings(input),
     ...input.proposed.flatMap(retainedNameFindings),
