@@ -13,30 +13,55 @@ import { editStack, synthesizeWith } from './fixtures/plan/config-change.js';
 const DATA = 'Berth-Prod-eu-west-1-Data';
 const SERVICE = 'Berth-Prod-eu-west-1-Service';
 const NETWORK = 'Berth-Prod-eu-west-1-Network';
-const DB = 'DatabaseInstanceAA8A5FDE';
-const PG_LOG = 'DatabaseLogpostgresql534130D9';
-const HTTP_LISTENER = 'WebLoadBalancerHttpListener6E69E303';
-const PRODUCTION_RULE = 'WebProductionRule64DA67B6';
 
 let prod: StackTemplate[];
 
 /**
- * Findings the edit introduces over the unchanged deployment. Weights are taken as the template's (no
- * live rendering), so the live-weights cases test the check itself whatever the deploy does.
+ * Findings the edit introduces over what runs (`deployed`, prod unchanged by default). Weights are taken
+ * as the template's (no live rendering), so the live-weights cases test the check itself.
  */
-function flagged(proposed: StackTemplate[], liveTrafficWeights = false): string[] {
+function flagged(proposed: StackTemplate[], deployed = prod, liveTrafficWeights = false): string[] {
   const standing = new Set(
-    assessChangeSafety({ deployed: prod, proposed: prod, liveTrafficWeights }).map((f) => f.id),
+    assessChangeSafety({ deployed, proposed: deployed, liveTrafficWeights }).map((f) => f.id),
   );
-  return assessChangeSafety({ deployed: prod, proposed, liveTrafficWeights })
+  return assessChangeSafety({ deployed, proposed, liveTrafficWeights })
     .map((f) => f.id)
     .filter((id) => !standing.has(id));
 }
 
+/**
+ * The logical id of the one resource of `type` in a stack that matches: found by type, not by CDK's
+ * generated id, so the tests hold when the constructs around it change.
+ */
+function idOf(
+  stackName: string,
+  type: string,
+  // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON
+  match: (properties: any) => boolean = () => true,
+): string {
+  const resources = prod.find((s) => s.stackName === stackName)!.template.Resources ?? {};
+  const ids = Object.keys(resources).filter(
+    (id) => resources[id]!.Type === type && match(resources[id]!.Properties ?? {}),
+  );
+  assert.equal(ids.length, 1, `one ${type} in ${stackName}: ${ids.join(', ')}`);
+  return ids[0]!;
+}
+
+/** Moves a resource to a new logical id, and every Ref/GetAtt/DependsOn with it. */
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON
 function renameResource(template: any, from: string, to: string): void {
-  template.Resources[to] = template.Resources[from];
-  delete template.Resources[from];
+  const moved = JSON.parse(JSON.stringify(template).replaceAll(`"${from}"`, `"${to}"`));
+  moved.Resources[to] = template.Resources[from];
+  delete moved.Resources[from];
+  for (const key of Object.keys(template)) delete template[key];
+  Object.assign(template, moved);
+}
+
+/** Prod's templates plus one extra resource in a stack: what runs, or what is proposed. */
+function withResource(stackName: string, id: string, resource: object): StackTemplate[] {
+  return editStack(prod, stackName, (t) => {
+    t.Resources[id] = resource;
+  });
 }
 
 describe('change safety: each kind of unsafe change is flagged', { timeout: 120_000 }, () => {
@@ -44,125 +69,131 @@ describe('change safety: each kind of unsafe change is flagged', { timeout: 120_
     prod = await synthesizeWith('prod');
   });
 
-  it('replacing the database (DBName requires replacement) → stateful-replace and named-replace', () => {
+  it('replacing the database (DBName requires replacement) → stateful-replace', () => {
     // DBName: "Update requires: Replacement" (AWS::RDS::DBInstance, CloudFormation resource reference).
+    const db = idOf(DATA, 'AWS::RDS::DBInstance');
     const proposed = editStack(prod, DATA, (t) => {
-      t.Resources[DB].Properties.DBName = 'carts';
+      t.Resources[db].Properties.DBName = 'carts';
     });
     const ids = flagged(proposed);
-    assert.ok(ids.includes(`stateful-replace:${DATA}/${DB}`), ids.join('\n'));
-    // The instance keeps the fixed identifier berth-prod, so CloudFormation cannot replace it at all.
-    assert.ok(ids.includes(`named-replace:${DATA}/${DB}`), ids.join('\n'));
-    // Monitoring imports the instance's Ref, whose value changes with the replacement.
-    assert.ok(
-      ids.includes(`export-in-use:${DATA}/ExportsOutputRefDatabaseInstanceAA8A5FDE66DEA57B`),
-      ids.join('\n'),
-    );
+    assert.ok(ids.includes(`stateful-replace:${DATA}/${db}`), ids.join('\n'));
+  });
+
+  it('replacing a resource that keeps a fixed name → named-replace', () => {
+    const db = idOf(DATA, 'AWS::RDS::DBInstance');
+    const named = editStack(prod, DATA, (t) => {
+      t.Resources[db].Properties.DBInstanceIdentifier = 'berth-prod-carts';
+    });
+    const proposed = editStack(named, DATA, (t) => {
+      t.Resources[db].Properties.DBName = 'carts';
+    });
+    assert.ok(flagged(proposed, named).includes(`named-replace:${DATA}/${db}`));
   });
 
   it('deleting the database secret → stateful-delete', () => {
+    const secret = idOf(DATA, 'AWS::SecretsManager::Secret');
     const proposed = editStack(prod, DATA, (t) => {
-      const id = Object.keys(t.Resources).find((k) => t.Resources[k].Type === 'AWS::SecretsManager::Secret');
-      delete t.Resources[id!];
+      delete t.Resources[secret];
     });
-    const ids = flagged(proposed);
-    assert.equal(ids.filter((id) => id.startsWith('stateful-delete:')).length, 1, ids.join('\n'));
-    assert.match(
-      ids.find((id) => id.startsWith('stateful-delete:'))!,
-      /^stateful-delete:Berth-Prod-eu-west-1-Data\//,
+    assert.deepEqual(
+      flagged(proposed).filter((id) => id.startsWith('stateful-delete:')),
+      [`stateful-delete:${DATA}/${secret}`],
     );
   });
 
   it('a retained stateful resource removed from the template is kept, not flagged as deleted', () => {
     // DeletionPolicy Retain: CloudFormation leaves the resource (the diff engine calls it WILL_ORPHAN).
-    const proposed = editStack(prod, DATA, (t) => {
-      delete t.Resources[PG_LOG];
-    });
-    assert.deepEqual(flagged(proposed), []);
+    const deployed = withResource(DATA, 'Exports', { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain' });
+    assert.deepEqual(flagged(prod, deployed), []);
+    // The same bucket without Retain is deleted with its objects.
+    const plain = withResource(DATA, 'Exports', { Type: 'AWS::S3::Bucket' });
+    assert.deepEqual(flagged(prod, plain), [`stateful-delete:${DATA}/Exports`]);
   });
 
-  it('removing the VPC export Data and Service import → export-in-use', () => {
+  it('removing the VPC export the other stacks import → export-in-use', () => {
+    const network = prod.find((s) => s.stackName === NETWORK)!;
+    const [output, exported] = Object.entries(network.template.Outputs ?? {}).find(([, o]) =>
+      JSON.stringify(o.Value).includes(`"Ref":"${idOf(NETWORK, 'AWS::EC2::VPC')}"`),
+    )!;
     const proposed = editStack(prod, NETWORK, (t) => {
-      delete t.Outputs.ExportsOutputRefNetworkVpc7FB7348F649FC110;
+      delete t.Outputs[output];
     });
-    assert.deepEqual(flagged(proposed), [
-      `export-in-use:${NETWORK}/ExportsOutputRefNetworkVpc7FB7348F649FC110`,
-    ]);
+    const name = String(exported.Export?.Name);
+    assert.deepEqual(flagged(proposed), [`export-in-use:${NETWORK}/${name.slice(name.indexOf(':') + 1)}`]);
   });
 
   it('the port-80 listener under a new logical id → listener-port', () => {
-    const proposed = editStack(prod, SERVICE, (t) => {
-      renameResource(t, HTTP_LISTENER, 'WebHttpListenerMoved');
-      t.Outputs.ExportsOutputRefWebLoadBalancerHttpListener6E69E303F3DCAEC1.Value = {
-        Ref: 'WebHttpListenerMoved',
-      };
-      t.Resources[PRODUCTION_RULE].Properties.ListenerArn = { Ref: 'WebHttpListenerMoved' };
-    });
+    const listener = idOf(SERVICE, 'AWS::ElasticLoadBalancingV2::Listener', (p) => p.Port === 80);
+    const proposed = editStack(prod, SERVICE, (t) => renameResource(t, listener, 'WebHttpListenerMoved'));
     const ids = flagged(proposed);
     assert.ok(ids.includes(`listener-port:${SERVICE}/WebHttpListenerMoved`), ids.join('\n'));
   });
 
   it("a second rule at the production rule's priority on the same listener → rule-priority", () => {
+    const rule = idOf(SERVICE, 'AWS::ElasticLoadBalancingV2::ListenerRule');
     const proposed = editStack(prod, SERVICE, (t) => {
-      t.Resources.WebExtraRule = structuredClone(t.Resources[PRODUCTION_RULE]);
+      t.Resources.WebExtraRule = structuredClone(t.Resources[rule]);
     });
     assert.deepEqual(flagged(proposed), [`rule-priority:${SERVICE}/WebExtraRule`]);
   });
 
   it('new weights on the production rule ECS blue/green manages → live-weights-reset', () => {
+    const rule = idOf(SERVICE, 'AWS::ElasticLoadBalancingV2::ListenerRule');
     const proposed = editStack(prod, SERVICE, (t) => {
-      const groups = t.Resources[PRODUCTION_RULE].Properties.Actions[0].ForwardConfig.TargetGroups;
-      groups[0].Weight = 90;
-      groups[1].Weight = 10;
+      const groups = t.Resources[rule].Properties.Actions[0].ForwardConfig.TargetGroups;
+      groups[0].Weight = 37;
+      groups[1].Weight = 63;
     });
-    assert.deepEqual(flagged(proposed), [`live-weights-reset:${SERVICE}/${PRODUCTION_RULE}`]);
+    assert.deepEqual(flagged(proposed), [`live-weights-reset:${SERVICE}/${rule}`]);
     // When the deploy renders the live weights into the template, the rewrite keeps traffic where it is.
-    assert.deepEqual(flagged(proposed, true), []);
+    assert.deepEqual(flagged(proposed, prod, true), []);
   });
 
   it('the production rule under a new logical id while blue/green continues → live-weights-reset', () => {
-    const proposed = editStack(prod, SERVICE, (t) => {
-      renameResource(t, PRODUCTION_RULE, 'WebProductionRuleMoved');
-      for (const lb of t.Resources.WebServiceD04B5F3E.Properties.LoadBalancers) {
-        lb.AdvancedConfiguration.ProductionListenerRule = { Ref: 'WebProductionRuleMoved' };
-      }
-    });
+    const rule = idOf(SERVICE, 'AWS::ElasticLoadBalancingV2::ListenerRule');
+    const proposed = editStack(prod, SERVICE, (t) => renameResource(t, rule, 'WebProductionRuleMoved'));
     const ids = flagged(proposed);
-    assert.ok(ids.includes(`live-weights-reset:${SERVICE}/${PRODUCTION_RULE}`), ids.join('\n'));
+    assert.ok(ids.includes(`live-weights-reset:${SERVICE}/${rule}`), ids.join('\n'));
   });
 
-  it('the retained log group under a new logical id, same name → name-collision', () => {
-    const proposed = editStack(prod, DATA, (t) => renameResource(t, PG_LOG, 'DatabasePostgresLog'));
-    const ids = flagged(proposed);
-    assert.ok(ids.includes(`name-collision:${DATA}/DatabasePostgresLog`), ids.join('\n'));
+  it('a named parameter under a new logical id, same name → name-collision', () => {
+    const parameter = (id: string) =>
+      withResource(SERVICE, id, {
+        Type: 'AWS::SSM::Parameter',
+        Properties: { Name: '/berth/prod/feature-flags', Type: 'String', Value: '{}' },
+      });
+    assert.deepEqual(flagged(parameter('FlagsMoved'), parameter('Flags')), [
+      `name-collision:${SERVICE}/FlagsMoved`,
+    ]);
   });
 
   it('an IAM role named like a Global one → name-claimed-twice (account-wide)', () => {
-    const proposed = editStack(prod, SERVICE, (t) => {
-      t.Resources.ExtraRole = {
-        Type: 'AWS::IAM::Role',
-        Properties: { RoleName: 'berth-ci-plan', AssumeRolePolicyDocument: {} },
-      };
+    const globalRole = prod.find((s) => s.stackName === 'Berth-Global')!.template.Resources!;
+    const roleName = Object.values(globalRole).find(
+      (r) => r.Type === 'AWS::IAM::Role' && typeof r.Properties?.RoleName === 'string',
+    )?.Properties?.RoleName as string;
+    const proposed = withResource(SERVICE, 'ExtraRole', {
+      Type: 'AWS::IAM::Role',
+      Properties: { RoleName: roleName, AssumeRolePolicyDocument: {} },
     });
     const ids = flagged(proposed);
-    assert.ok(ids.includes('name-claimed-twice:account/berth-ci-plan'), ids.join('\n'));
+    assert.ok(ids.includes(`name-claimed-twice:account/${roleName}`), ids.join('\n'));
   });
 
   it('a new retained log group with a fixed name → retained-fixed-name', () => {
-    const proposed = editStack(prod, SERVICE, (t) => {
-      t.Resources.AuditLog = {
-        Type: 'AWS::Logs::LogGroup',
-        DeletionPolicy: 'Retain',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JS
-        Properties: { LogGroupName: { 'Fn::Sub': '/berth/${AWS::Region}/audit' } },
-      };
+    const proposed = withResource(SERVICE, 'AuditLog', {
+      Type: 'AWS::Logs::LogGroup',
+      DeletionPolicy: 'Retain',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JS
+      Properties: { LogGroupName: { 'Fn::Sub': '/berth/${AWS::Region}/audit' } },
     });
     assert.deepEqual(flagged(proposed), [`retained-fixed-name:${SERVICE}/AuditLog`]);
   });
 
   it('finds nothing when nothing changes beyond a tag', () => {
+    const listener = idOf(SERVICE, 'AWS::ElasticLoadBalancingV2::Listener', (p) => p.Port === 80);
     const proposed = editStack(prod, SERVICE, (t) => {
-      t.Resources[HTTP_LISTENER].Properties.Tags = [{ Key: 'team', Value: 'carts' }];
+      t.Resources[listener].Properties.Tags = [{ Key: 'team', Value: 'carts' }];
     });
     assert.deepEqual(flagged(proposed), []);
   });
