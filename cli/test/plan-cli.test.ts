@@ -114,6 +114,25 @@ describe('berth plan, offline against the synthesized app', { timeout: 300_000 }
     }
   });
 
+  it('models first create, update and rollback of the whole flow (#10 item 14)', () => {
+    const prod = plan('prod').timeline;
+    const test = plan('test').timeline;
+    // prod: Multi-AZ RDS 20 min + NAT 3 + ALB 3, in sequence across stacks: at least 26 min.
+    assert.ok(prod.firstCreateMinutes >= 26, `prod first create ${prod.firstCreateMinutes}`);
+    assert.match(prod.firstCreate.find((s) => s.stackName.endsWith('-Data'))!.why, /Multi-AZ RDS 20 min/);
+    assert.ok(test.firstCreateMinutes < prod.firstCreateMinutes);
+    // berth rollback redeploys the previous digest with prod's blue/green, so it waits out the 5 min bake.
+    assert.ok(prod.rollbackMinutes > 5, `prod rollback ${prod.rollbackMinutes}`);
+    assert.ok(prod.updateMinutes > prod.rollbackMinutes);
+    assert.ok(prod.suggestedTimeoutMinutes.firstCreate > prod.firstCreateMinutes);
+  });
+
+  it('runs the change-safety check against nothing when no deploy is recorded', () => {
+    const safety = plan('prod').changeSafety;
+    assert.equal(safety?.against, 'none');
+    assert.ok(safety?.configWarnings.some((w) => w.startsWith('prod.alarmEmail is not set')));
+  });
+
   it('prints a readable text plan and a side-by-side comparison', () => {
     const text = berth('plan', 'test', '--assembly', assembly);
     assert.equal(text.code, 0, text.stderr);

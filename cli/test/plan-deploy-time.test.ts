@@ -4,7 +4,7 @@ import {
   ASSUMPTIONS,
   deployInputsFromTemplates,
   ecsPatternsDefaults,
-  estimateDeployTime,
+  estimateEcsDeployment,
 } from '../src/plan/deploy-time.js';
 import { fixtureStacks } from './fixtures/plan/stacks.js';
 
@@ -28,7 +28,7 @@ describe('deploy-time estimate', () => {
     assert.equal(inputs.tasks, 4);
     assert.equal(inputs.stopSeconds, 15);
     // WHEN
-    const e = estimateDeployTime(inputs);
+    const e = estimateEcsDeployment(inputs);
     // THEN batch = floor(4×100%) − ceil(4×50%) = 2 tasks, 2 batches;
     // per batch = start 30 + 10×3 + 20 + 15 = 95 s; deploy = 2 × 95 = 190 s
     assert.equal(ASSUMPTIONS.startupSeconds, 30);
@@ -47,12 +47,12 @@ describe('deploy-time estimate', () => {
 
   it('puts the ecs-patterns defaults at about 8 minutes per batch', () => {
     // 30 + 30 × 5 + 300 + 30 = 510 s = 8.5 min for one batch
-    const base = estimateDeployTime(ecsPatternsDefaults(2));
+    const base = estimateEcsDeployment(ecsPatternsDefaults(2));
     assert.equal(base.batches, 1);
     assert.equal(base.perBatchSeconds, 510);
     assert.ok(base.deploySeconds >= 8 * 60 && base.deploySeconds < 9 * 60);
     // Our test-env numbers (5 s × 2, 10 s deregistration, 10 s drain) are 8.5× faster.
-    const ours = estimateDeployTime(deployInputsFromTemplates(fixtureStacks())!);
+    const ours = estimateEcsDeployment(deployInputsFromTemplates(fixtureStacks())!);
     assert.equal(ours.deploySeconds, 30 + 5 * 2 + 10 + 10);
   });
 
@@ -70,7 +70,7 @@ describe('deploy-time estimate', () => {
         drainSeconds: 15,
       }),
     )!;
-    const e = estimateDeployTime(inputs);
+    const e = estimateEcsDeployment(inputs);
     // 30 + 5×2 + 15 + 5×60 + 15 + 15 = 385 s
     assert.equal(e.deploySeconds, 385);
     assert.equal(e.rollbackSeconds, ASSUMPTIONS.trafficShiftSeconds);
@@ -85,7 +85,7 @@ describe('deploy-time estimate', () => {
     )!;
     assert.equal(inputs.canaryPercent, 5);
     // 30 + 5×2 + 2×15 + 600 + 10 + 10 = 690 s
-    assert.equal(estimateDeployTime(inputs).deploySeconds, 690);
+    assert.equal(estimateEcsDeployment(inputs).deploySeconds, 690);
   });
 
   it('falls back to the AWS defaults for settings the template leaves out', () => {

@@ -3,12 +3,16 @@ import type { Command } from 'commander';
 import { ENV_NAMES, type EnvName } from '../../../infra/config/environments.js';
 import { type ClientFactory, createAwsClients } from '../aws/clients.js';
 import { checkCredentials } from '../aws/credentials.js';
+import { REPO_ROOT } from '../context.js';
 import { CliError } from '../errors.js';
+import { assessChangeSafety } from '../plan/change-safety.js';
+import { configWarnings } from '../plan/config-warnings.js';
 import { diffAgainstDeployed, renderStackDiffs, type StackDiff } from '../plan/deployed-diff.js';
+import { type DeployedStacks, loadDeployedStacks } from '../plan/deployed-record.js';
 import { DIAGRAM_END, DIAGRAM_START, renderDiagram, writeDiagramSection } from '../plan/diagram.js';
 import { renderComparison, renderPlan } from '../plan/format.js';
 import { CURRENT_PRICES } from '../plan/prices.js';
-import { buildPlan, type PlanReport } from '../plan/report.js';
+import { buildPlan, type ChangeSafetySection, type PlanReport } from '../plan/report.js';
 import { readAssembly, stacksFor, synthesizeStacks } from '../plan/synth.js';
 import type { StackTemplate } from '../plan/template.js';
 import { resolveTargets, type Target } from '../target.js';
@@ -23,6 +27,10 @@ export interface PlanOptions {
   readonly assembly?: string;
   /** Compare with the deployed stacks (needs AWS credentials). */
   readonly diff?: boolean;
+  /** Exit non-zero when the change-safety check finds anything (for CI on pull requests). */
+  readonly strict?: boolean;
+  /** Where `.berth/deployed` lives; tests point it at a temporary directory. */
+  readonly repoRoot?: string;
 }
 
 export function registerPlanCommand(program: Command): void {
@@ -46,6 +54,7 @@ export function registerPlanCommand(program: Command): void {
       'read templates from an existing cloud assembly (e.g. infra/cdk.out) instead of synthesizing',
     )
     .option('--diff', 'also compare with the deployed stacks, resource by resource (needs AWS credentials)')
+    .option('--strict', 'exit non-zero when the change-safety check finds an unsafe change')
     .addHelpText(
       'after',
       '\nExamples:\n  berth plan test\n  berth plan prod --json\n  berth plan --compare\n' +
@@ -106,9 +115,25 @@ export async function runPlan(
     return;
   }
 
-  const reports: PlanReport[] = plans.map((p) =>
+  const built: PlanReport[] = plans.map((p) =>
     buildPlan(p.target.env, p.target.region, p.stacks, CURRENT_PRICES, undefined, p.target.config),
   );
+  const reports = options.compare
+    ? built
+    : await Promise.all(
+        built.map(async (r, i) => ({
+          ...r,
+          changeSafety: await changeSafety(plans[i]!.target, plans[i]!.stacks, options, clients),
+        })),
+      );
+  const unsafe = reports.flatMap((r) => r.changeSafety?.findings ?? []);
+  if (options.strict && unsafe.length > 0) {
+    // Print the plan first, so the reason is on screen above the error.
+    out.write(options.json ? `${JSON.stringify(reports, null, 2)}\n` : reports.map(renderPlan).join('\n'));
+    throw new CliError(
+      `--strict: ${unsafe.length} unsafe change(s): ${unsafe.map((f) => f.id).join(', ')} (see Change safety above)`,
+    );
+  }
   if (options.diff) {
     const diffs: StackDiff[][] = [];
     for (const { target, stacks: own } of plans) {
@@ -132,6 +157,30 @@ export async function runPlan(
   } else {
     out.write(reports.map(renderPlan).join('\n'));
   }
+}
+
+async function changeSafety(
+  target: Target,
+  proposed: readonly StackTemplate[],
+  options: PlanOptions,
+  clients: ClientFactory,
+): Promise<ChangeSafetySection> {
+  let deployed: DeployedStacks;
+  if (options.diff) {
+    const aws = clients(target.region);
+    await checkCredentials(aws.sts, target.config.account);
+    deployed = await loadDeployedStacks(proposed, {
+      repoRoot: options.repoRoot ?? REPO_ROOT,
+      cfnFor: (region) => clients(region).cfn,
+    });
+  } else {
+    deployed = await loadDeployedStacks(proposed, { repoRoot: options.repoRoot ?? REPO_ROOT });
+  }
+  return {
+    against: deployed.stacks.length === 0 ? 'none' : deployed.source,
+    findings: assessChangeSafety({ deployed: deployed.stacks, proposed }),
+    configWarnings: configWarnings(target.config),
+  };
 }
 
 async function loadStacks(targets: readonly Target[], assembly: string | undefined, progress: Progress) {

@@ -70,7 +70,7 @@ export function ecsPatternsDefaults(tasks: number): DeployTimingInputs {
   };
 }
 
-export function estimateDeployTime(i: DeployTimingInputs): DeployEstimate {
+export function estimateEcsDeployment(i: DeployTimingInputs): DeployEstimate {
   const { startupSeconds: start, trafficShiftSeconds: shift } = ASSUMPTIONS;
   const healthy = i.healthCheckIntervalSeconds * i.healthyThreshold;
   const drain = i.deregistrationDelaySeconds + i.stopSeconds;

@@ -32,7 +32,8 @@ export async function diffAgainstDeployed(
   return diffs;
 }
 
-async function deployedTemplate(
+/** The template CloudFormation runs for a stack (GetTemplate, stage Original), or undefined if none. */
+export async function deployedTemplate(
   cfn: CloudFormationClient,
   stackName: string,
 ): Promise<CfnTemplate | undefined> {

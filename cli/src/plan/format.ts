@@ -1,6 +1,6 @@
 /** Text rendering of plan reports: aligned tables, money with two decimals. */
 import type { CostLine } from './cost.js';
-import type { PlanReport } from './report.js';
+import type { ChangeSafetySection, PlanReport } from './report.js';
 
 export const usd = (n: number) => `$${n.toFixed(2)}`;
 
@@ -163,16 +163,26 @@ export function renderPlan(report: PlanReport): string {
     const { estimate: e, ecsPatternsDefaults: base, assumptions: a } = deployTime;
     out.push(
       '',
-      `Deploy time (${e.inputs.strategy}, ${e.inputs.tasks} task(s), min ${e.inputs.minHealthyPercent}% / max ${e.inputs.maxPercent}%)`,
+      `ECS deployment alone (${e.inputs.strategy}, ${e.inputs.tasks} task(s), min ${e.inputs.minHealthyPercent}% / max ${e.inputs.maxPercent}%)`,
     );
     out.push(`  deploy    ~${minutes(e.deploySeconds)}: ${e.deployFormula}`);
-    out.push(`  rollback  ~${minutes(e.rollbackSeconds)}: ${e.rollbackFormula}`);
+    out.push(`  automatic rollback ~${minutes(e.rollbackSeconds)}: ${e.rollbackFormula}`);
     out.push(`  ecs-patterns defaults ~${minutes(base.deploySeconds)}: ${base.deployFormula}`);
     out.push(
       `  assumed: start ${a.startupSeconds}s (placement + cached image pull + node start) on existing capacity; ` +
         `traffic shift ${a.trafficShiftSeconds}s; if the group has no room for the extra tasks, add an instance launch (~2-4 min)`,
     );
   }
+  const t = report.timeline;
+  out.push('', 'Deploy time, whole berth flow in this region (berth deploy / berth rollback)');
+  out.push(
+    `  first create  ~${t.firstCreateMinutes} min (default --timeout ${t.suggestedTimeoutMinutes.firstCreate}m)`,
+  );
+  for (const s of t.firstCreate)
+    out.push(`    ${short(s.stackName)}: ~${Math.ceil(s.minutes)} min (${s.why})`);
+  out.push(`  update          ${t.updateFormula} (default --timeout ${t.suggestedTimeoutMinutes.update}m)`);
+  out.push(`  berth rollback  ${t.rollbackFormula}`);
+  if (report.changeSafety) out.push('', renderChangeSafety(report.changeSafety));
   out.push('', report.deployedDiff);
   return `${out.join('\n')}\n`;
 }
@@ -224,4 +234,25 @@ export function renderComparison(reports: readonly PlanReport[]): string {
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Loud on purpose: a finding means the deploy would fail halfway or lose state. */
+export function renderChangeSafety(section: ChangeSafetySection): string {
+  const against = {
+    cloudformation: 'the deployed stacks (CloudFormation)',
+    recorded: 'the templates the last deploy recorded (.berth/deployed; --diff asks CloudFormation)',
+    none: 'nothing: no deployed stacks recorded (first deploy, or use --diff with credentials)',
+  }[section.against];
+  const out = [`Change safety, against ${against}`];
+  if (section.findings.length === 0) out.push('  ✓ no unsafe change found');
+  for (const f of section.findings) {
+    out.push(`  ✗ UNSAFE ${f.id}`, `      ${f.message}`, `      fix: ${f.fix}`);
+  }
+  if (section.findings.length > 0) {
+    out.push(
+      `  berth deploy refuses these; to accept one deliberately: berth deploy <env> --allow-change <id>`,
+    );
+  }
+  for (const w of section.configWarnings) out.push(`  ! ${w}`);
+  return out.join('\n');
 }

@@ -1,16 +1,18 @@
 /** Everything `berth plan` says about one environment in one region, as plain data (the --json output). */
 import type { EnvironmentConfig } from '../../../infra/config/environments.js';
+import type { ChangeFinding } from './change-safety.js';
 import { type CostReport, DEFAULT_USAGE, estimateCost, type UsageAssumptions } from './cost.js';
 import {
   ASSUMPTIONS,
   type DeployEstimate,
   deployInputsFromTemplates,
   ecsPatternsDefaults,
-  estimateDeployTime,
+  estimateEcsDeployment,
 } from './deploy-time.js';
 import { OFFLINE_DIFF_NOTE } from './deployed-diff.js';
 import type { PriceTable } from './prices.js';
 import { possibleSavings, type Saving } from './savings.js';
+import { type DeployTimeEstimate, estimateDeployTime } from './stack-time.js';
 import { type PlanSummary, summarize } from './summary.js';
 import type { StackTemplate } from './template.js';
 
@@ -24,8 +26,19 @@ export interface PlanReport {
     readonly estimate: DeployEstimate;
     readonly ecsPatternsDefaults: DeployEstimate;
   };
+  /** First create, update and rollback of the whole flow, from the stacks' resources. */
+  readonly timeline: DeployTimeEstimate;
   readonly savings: readonly Saving[];
   readonly deployedDiff: string;
+  /** Set by the plan command: findings against what runs, and config warnings. */
+  readonly changeSafety?: ChangeSafetySection;
+}
+
+export interface ChangeSafetySection {
+  /** Where "what runs" came from; `none` when nothing is deployed or recorded yet. */
+  readonly against: 'cloudformation' | 'recorded' | 'none';
+  readonly findings: readonly ChangeFinding[];
+  readonly configWarnings: readonly string[];
 }
 
 export function buildPlan(
@@ -49,11 +62,12 @@ export function buildPlan(
       ? {
           deployTime: {
             assumptions: ASSUMPTIONS,
-            estimate: estimateDeployTime(inputs),
-            ecsPatternsDefaults: estimateDeployTime(ecsPatternsDefaults(inputs.tasks)),
+            estimate: estimateEcsDeployment(inputs),
+            ecsPatternsDefaults: estimateEcsDeployment(ecsPatternsDefaults(inputs.tasks)),
           },
         }
       : {}),
+    timeline: estimateDeployTime(stacks),
     savings: possibleSavings(cost, summary.sizing, region, table, config),
     deployedDiff: OFFLINE_DIFF_NOTE,
   };

@@ -6,12 +6,18 @@
 export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
+  /** Retain, RetainExceptOnUpdate, Snapshot or Delete (the default). */
+  readonly DeletionPolicy?: string;
 }
 
 export interface CfnTemplate {
   readonly Resources?: Record<string, CfnResource>;
   readonly Parameters?: Record<string, { readonly Type?: string; readonly Default?: unknown }>;
   readonly Conditions?: Record<string, unknown>;
+  readonly Outputs?: Record<
+    string,
+    { readonly Value?: unknown; readonly Export?: { readonly Name?: unknown } }
+  >;
 }
 
 /** One synthesized stack: what the CloudAssembly gives us, reduced to what the plan needs. */
