@@ -12,7 +12,7 @@ import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudf
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENVIRONMENTS } from '../../infra/config/environments.js';
 import { CliError } from '../src/errors.js';
-import { alarmSubscriberWarning } from '../src/plan/config-warnings.js';
+import { configWarnings } from '../src/plan/config-warnings.js';
 import { readRecordedTemplates, recordDeployedTemplates } from '../src/plan/deployed-record.js';
 import { renderChangeSafety } from '../src/plan/format.js';
 import { changeSafetyGate, checkChangeSafety } from '../src/plan/preflight.js';
@@ -212,9 +212,9 @@ describe('plan output', () => {
 
   it('warns when alarms have no subscriber, and not when they do', () => {
     assert.match(
-      alarmSubscriberWarning({ ...ENVIRONMENTS.prod, alarmEmail: undefined })[0]!,
-      /prod.alarmEmail is not set/,
+      configWarnings({ ...ENVIRONMENTS.prod, alarms: {} }).join('\n'),
+      /prod: alarms notify nobody/,
     );
-    assert.deepEqual(alarmSubscriberWarning({ ...ENVIRONMENTS.prod, alarmEmail: 'oncall@example.org' }), []);
+    assert.deepEqual(configWarnings({ ...ENVIRONMENTS.prod, alarms: { email: 'oncall@example.org' } }), []);
   });
 });

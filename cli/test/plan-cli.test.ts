@@ -130,7 +130,7 @@ describe('berth plan, offline against the synthesized app', { timeout: 300_000 }
   it('runs the change-safety check against nothing when no deploy is recorded', () => {
     const safety = plan('prod').changeSafety;
     assert.equal(safety?.against, 'none');
-    assert.ok(safety?.configWarnings.some((w) => w.startsWith('prod.alarmEmail is not set')));
+    assert.ok(safety?.configWarnings.some((w) => w.startsWith('prod: alarms notify nobody')));
   });
 
   it('prints a readable text plan and a side-by-side comparison', () => {

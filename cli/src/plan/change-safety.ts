@@ -69,9 +69,9 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
 /**
  * Whether `berth deploy` renders the production rule's weights from the running rule (infra's
  * `berth:production-weights` context, #11 defect 7). Then a replaced or rewritten rule keeps live
- * traffic where it is, and live-weights-reset does not apply. Today's templates pin 100/0: false.
+ * traffic where it is, and live-weights-reset does not apply (the negative tests still check it).
  */
-export const DEPLOY_RENDERS_LIVE_WEIGHTS = false;
+export const DEPLOY_RENDERS_LIVE_WEIGHTS = true;
 
 export interface ChangeSafetyInput {
   /** What runs: templates from GetTemplate or the last recorded deploy. Stacks not deployed are absent. */
