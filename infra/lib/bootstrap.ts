@@ -39,6 +39,8 @@ export const EXECUTION_SERVICES = [
   'ecs',
   'elasticloadbalancing',
   'kms',
+  // The Data stack's log-retention custom resource is a Lambda function CloudFormation creates and invokes.
+  'lambda',
   'logs',
   'rds',
   's3',
