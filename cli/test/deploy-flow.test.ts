@@ -17,6 +17,7 @@ import {
   mockAws,
   REGION,
   service,
+  TARGET_GROUP_ARN,
   TASK_DEF,
   target,
   URL_TEST,
@@ -30,7 +31,7 @@ const request = { env: 'test', skipBuild: false, timeoutMs: 30 * 60_000 };
 
 function givenHealthyRollout(stubs: ReturnType<typeof mockAws>['stubs']): void {
   stubs.ecs.on(DescribeServicesCommand).resolves(service([deployment({ taskDefinition: TASK_DEF(9) })]));
-  stubs.elbv2.on(DescribeTargetHealthCommand).resolves({
+  stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
     TargetHealthDescriptions: [target('i-0a1', 32768, 'healthy'), target('i-0b2', 32770, 'healthy')],
   });
 }
@@ -106,8 +107,9 @@ describe('berth deploy', () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenHealthyRollout(stubs);
+    // Input-checking: only test's parameter has a value; reading prod's (or any other) gets nothing.
     stubs.ssm
-      .on(GetParameterCommand)
+      .on(GetParameterCommand, { Name: PARAMETERS.imageDigest('test') })
       .resolvesOnce({ Parameter: { Name: PARAMETERS.imageDigest('test'), Value: GOOD } });
     const ctx = fakeContext(clients);
 
@@ -116,7 +118,7 @@ describe('berth deploy', () => {
     assert.deepEqual(ctx.deployerFake.calls[1]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
 
     stubs.ssm
-      .on(GetParameterCommand)
+      .on(GetParameterCommand, { Name: PARAMETERS.imageDigest('test') })
       .rejects(Object.assign(new Error('ParameterNotFound'), { name: 'ParameterNotFound' }));
     const second = fakeContext(clients);
     await assert.rejects(
@@ -124,30 +126,6 @@ describe('berth deploy', () => {
       /no image digest recorded for test/,
     );
     assert.equal(second.deployerFake.calls.length, 0, 'nothing deployed');
-  });
-
-  it('builds and pushes to the Global stack repository when no image is given', async () => {
-    const { clients, stubs } = mockAws();
-    givenDeployedStacks(stubs);
-    givenHealthyRollout(stubs);
-    const builds: unknown[] = [];
-    const ctx = fakeContext(clients, {
-      build: async (options) => {
-        builds.push(options);
-        return { tag: '3f9c2ab41d07', digest: GOOD };
-      },
-    });
-
-    const result = await deployEnvironment(ctx, request);
-
-    assert.equal(result.digest, GOOD);
-    assert.deepEqual(builds, [
-      {
-        repoRoot: '/nonexistent',
-        repositoryUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/service',
-        architecture: 'x86_64',
-      },
-    ]);
   });
 
   it('stops before deploying with guidance when a stack cannot be updated', async () => {

@@ -41,7 +41,7 @@ describe('waitForSteadyState', () => {
       .resolvesOnce(service(rolling(2, 0)))
       .resolves(service([deployment({ taskDefinition: NEW })]));
     stubs.elbv2
-      .on(DescribeTargetHealthCommand)
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
       .resolvesOnce({
         TargetHealthDescriptions: [
           target('i-0a1', 32768, 'healthy'),
@@ -66,7 +66,6 @@ describe('waitForSteadyState', () => {
       {
         cluster: CLUSTER,
         service: SERVICE,
-        targetGroupArn: TARGET_GROUP_ARN,
         deadline: clock.now() + 600_000,
         pollMs: 5_000,
       },
@@ -93,7 +92,7 @@ describe('waitForSteadyState', () => {
   it('times out at the deadline with the last state it saw', async () => {
     const { clients, stubs } = mockAws();
     stubs.ecs.on(DescribeServicesCommand).resolves(service(rolling(1, 1)));
-    stubs.elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({ TargetHealthDescriptions: [] });
     const clock = new FakeClock();
     const started = clock.now();
 
@@ -102,7 +101,6 @@ describe('waitForSteadyState', () => {
       {
         cluster: CLUSTER,
         service: SERVICE,
-        targetGroupArn: TARGET_GROUP_ARN,
         deadline: started + 60_000,
         pollMs: 5_000,
       },
@@ -136,7 +134,7 @@ describe('waitForSteadyState', () => {
           }),
         ]),
       );
-    stubs.elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({ TargetHealthDescriptions: [] });
 
     const clock = new FakeClock();
     const result = await waitForSteadyState(
@@ -144,7 +142,6 @@ describe('waitForSteadyState', () => {
       {
         cluster: CLUSTER,
         service: SERVICE,
-        targetGroupArn: TARGET_GROUP_ARN,
         deadline: clock.now() + 600_000,
       },
       new RecordingProgress(),
