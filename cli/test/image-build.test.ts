@@ -49,7 +49,14 @@ describe('ensureImage', () => {
     const build = calls.findIndex((c) => c.argv[2] === 'build');
     assert.ok(login !== -1 && login < build, 'logged in before the push');
     assert.deepEqual(calls[login], {
-      argv: ['docker', 'login', '--username', 'AWS', '--password-stdin', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
+      argv: [
+        'docker',
+        'login',
+        '--username',
+        'AWS',
+        '--password-stdin',
+        '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+      ],
       input: 's3cr3t-pw',
     });
     assert.deepEqual(calls[build]!.argv.slice(0, 9), [
@@ -97,7 +104,14 @@ describe('ensureImage', () => {
       throw Object.assign(new Error('spawn docker ENOENT'), { code: 'ENOENT' });
     };
     await assert.rejects(
-      ensureImage({ repoRoot: '/repo', repositoryUri: REPO, repositoryName: 'berth/service', architecture: 'x86_64', run, ecr }),
+      ensureImage({
+        repoRoot: '/repo',
+        repositoryUri: REPO,
+        repositoryName: 'berth/service',
+        architecture: 'x86_64',
+        run,
+        ecr,
+      }),
       /docker buildx is not available.*--image-tag <tag>/,
     );
   });

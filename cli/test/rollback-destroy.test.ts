@@ -51,7 +51,9 @@ function givenRunning(stubs: ReturnType<typeof mockAws>['stubs'], running: strin
     .resolves(service([deployment()], { taskDefinition: TASK_DEF(8) }));
   stubs.ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(8) }).resolves({
     taskDefinition: {
-      containerDefinitions: [{ name: 'web', image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/service@${running}` }],
+      containerDefinitions: [
+        { name: 'web', image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/service@${running}` },
+      ],
     },
   });
 }

@@ -92,7 +92,9 @@ describe('waitForSteadyState', () => {
   it('times out at the deadline with the last state it saw', async () => {
     const { clients, stubs } = mockAws();
     stubs.ecs.on(DescribeServicesCommand).resolves(service(rolling(1, 1)));
-    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({ TargetHealthDescriptions: [] });
+    stubs.elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
+      .resolves({ TargetHealthDescriptions: [] });
     const clock = new FakeClock();
     const started = clock.now();
 
@@ -134,7 +136,9 @@ describe('waitForSteadyState', () => {
           }),
         ]),
       );
-    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({ TargetHealthDescriptions: [] });
+    stubs.elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
+      .resolves({ TargetHealthDescriptions: [] });
 
     const clock = new FakeClock();
     const result = await waitForSteadyState(

@@ -46,7 +46,9 @@ export async function findImageDigest(
   tag: string,
 ): Promise<string | undefined> {
   try {
-    const result = await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }));
+    const result = await ecr.send(
+      new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }),
+    );
     return result.imageDetails?.[0]?.imageDigest;
   } catch (error) {
     if (error instanceof Error && error.name === 'ImageNotFoundException') return undefined;
@@ -159,7 +161,9 @@ export async function releaseHistory(ssm: SSMClient, env: EnvName): Promise<stri
 export async function runningDigest(ecs: ECSClient, ref: ServiceRef): Promise<string | undefined> {
   const service = await describeService(ecs, ref);
   if (!service.taskDefinition) return undefined;
-  const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }));
+  const described = await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }),
+  );
   const image = described.taskDefinition?.containerDefinitions?.find((c) => c.name === CONTAINER.name)?.image;
   const digest = image?.split('@')[1];
   return digest && isDigest(digest) ? digest : undefined;

@@ -1,6 +1,6 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GLOBAL } from '../../../infra/config/environments.js';
 import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DEFAULT_BOOTSTRAP_QUALIFIER, requireBootstrap } from '../aws/bootstrap.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { diagnoseService, formatDiagnosis, revertService } from '../aws/diagnose.js';
@@ -94,11 +94,18 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
 
   const deployer = await ctx.deployer([config.name]);
   ctx.progress.step(`deploying ${GLOBAL_STACK_NAME}`);
-  await deployStacks(ctx, deployer, { cfn: primary.cfn, region: PRIMARY_REGION }, [GLOBAL_STACK_NAME], {}, {
-    deadline,
-    timeoutMs,
-    env: config.name,
-  });
+  await deployStacks(
+    ctx,
+    deployer,
+    { cfn: primary.cfn, region: PRIMARY_REGION },
+    [GLOBAL_STACK_NAME],
+    {},
+    {
+      deadline,
+      timeoutMs,
+      env: config.name,
+    },
+  );
 
   if (digest === undefined && request.imageTag !== undefined) {
     digest = await resolveTagToDigest(primary.ecr, GLOBAL.repositoryName, request.imageTag);
@@ -127,7 +134,10 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
 
   const regions: DeployResult['regions'] = [];
   for (const target of targets) {
-    regions.push({ region: target.region, url: await deployRegion(ctx, target, digest, deadline, timeoutMs) });
+    regions.push({
+      region: target.region,
+      url: await deployRegion(ctx, target, digest, deadline, timeoutMs),
+    });
   }
   return { env: config.name, digest, regions };
 }
@@ -158,7 +168,8 @@ export async function deployStacks(
   const outcome = await raceDeadline(ctx.clock, deployer.deploy(stackNames, context), limits.deadline);
   if (!outcome.timedOut) return;
   const lines = await stopOrExplain(where.cfn, where.region, stackNames);
-  const resume = limits.resume ?? `berth deploy ${limits.env} --timeout ${Math.ceil((2 * limits.timeoutMs) / 60_000)}m`;
+  const resume =
+    limits.resume ?? `berth deploy ${limits.env} --timeout ${Math.ceil((2 * limits.timeoutMs) / 60_000)}m`;
   throw new CliError(
     `${stackNames.join(', ')} did not finish within the --timeout (${formatSeconds(limits.timeoutMs)}); ` +
       `once CloudFormation is done, run \`${resume}\` again`,
@@ -178,11 +189,18 @@ async function deployRegion(
   const deployer = await ctx.deployer([target.env]);
   ctx.progress.step(`deploying ${stacks.join(', ')}`);
   try {
-    await deployStacks(ctx, deployer, { cfn: aws.cfn, region: target.region }, stacks, { [IMAGE_CONTEXT_KEY]: digest }, {
-      deadline,
-      timeoutMs,
-      env: target.env,
-    });
+    await deployStacks(
+      ctx,
+      deployer,
+      { cfn: aws.cfn, region: target.region },
+      stacks,
+      { [IMAGE_CONTEXT_KEY]: digest },
+      {
+        deadline,
+        timeoutMs,
+        env: target.env,
+      },
+    );
   } catch (error) {
     if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
@@ -255,7 +273,9 @@ export async function explain(ctx: CommandContext, target: Target): Promise<stri
     const cluster = outputs[OUTPUTS.clusterName];
     const service = outputs[OUTPUTS.serviceName];
     if (!cluster || !service) return undefined;
-    const { live: targetGroupArn } = serviceTargetGroups(await describeService(aws.ecs, { cluster, service }));
+    const { live: targetGroupArn } = serviceTargetGroups(
+      await describeService(aws.ecs, { cluster, service }),
+    );
     const logGroupName = outputs[OUTPUTS.logGroupName];
     return formatDiagnosis(
       await diagnoseService(aws, {

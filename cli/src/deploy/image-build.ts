@@ -11,7 +11,11 @@ import { CliError } from '../errors.js';
 export type RunCommand = (
   command: string,
   args: readonly string[],
-  options: { cwd: string; quiet?: boolean; /** Written to the program's stdin (a password, never an argument). */ input?: string },
+  options: {
+    cwd: string;
+    quiet?: boolean /** Written to the program's stdin (a password, never an argument). */;
+    input?: string;
+  },
 ) => Promise<{ code: number; stdout: string }>;
 
 export const runCommand: RunCommand = (command, args, options) =>
@@ -79,14 +83,19 @@ export async function ensureImage(options: ImageOptions): Promise<ImageResult> {
 export async function loginToRegistry(options: ImageOptions): Promise<void> {
   const result = await options.ecr.send(new GetAuthorizationTokenCommand({}));
   const token = result.authorizationData?.[0]?.authorizationToken;
-  if (!token) throw new CliError('ECR returned no authorization token: check ecr:GetAuthorizationToken is allowed');
+  if (!token)
+    throw new CliError('ECR returned no authorization token: check ecr:GetAuthorizationToken is allowed');
   const [user, password] = Buffer.from(token, 'base64').toString('utf8').split(':');
   const registry = options.repositoryUri.split('/')[0]!;
-  const login = await options.run('docker', ['login', '--username', user ?? 'AWS', '--password-stdin', registry], {
-    cwd: options.repoRoot,
-    quiet: true,
-    input: password ?? '',
-  });
+  const login = await options.run(
+    'docker',
+    ['login', '--username', user ?? 'AWS', '--password-stdin', registry],
+    {
+      cwd: options.repoRoot,
+      quiet: true,
+      input: password ?? '',
+    },
+  );
   if (login.code !== 0) throw new CliError(`docker login to ${registry} failed (exit ${login.code})`);
 }
 

@@ -76,7 +76,12 @@ export async function rollbackEnvironment(
         { cfn: aws.cfn, region: target.region },
         [target.stacks.Service],
         { [IMAGE_CONTEXT_KEY]: to },
-        { deadline, timeoutMs: request.timeoutMs, env: config.name, resume: `berth rollback ${config.name} --to ${to}` },
+        {
+          deadline,
+          timeoutMs: request.timeoutMs,
+          env: config.name,
+          resume: `berth rollback ${config.name} --to ${to}`,
+        },
       );
     } catch (error) {
       if (error instanceof CliError) throw error;

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type CachedCloudAssembly, type IIoHost, StackSelectionStrategy, Toolkit } from '@aws-cdk/toolkit-lib';
+import {
+  type CachedCloudAssembly,
+  type IIoHost,
+  StackSelectionStrategy,
+  Toolkit,
+} from '@aws-cdk/toolkit-lib';
 import { CliError } from '../errors.js';
 import type { CreateApp, StackDeployer } from './stack-deployer.js';
 

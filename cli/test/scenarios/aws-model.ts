@@ -14,10 +14,10 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import {
+  type Deployment,
   DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
-  type Deployment,
   ListTasksCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -150,7 +150,9 @@ export class AwsModel {
   clientsFor(region: string): AwsClients {
     const existing = this.clients.get(region);
     if (existing) return existing;
-    const clients = createAwsClients(region, { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const clients = createAwsClients(region, {
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     const log = (name: string) => this.calls.push(name);
 
     const sts = mockClient(clients.sts);
@@ -176,7 +178,10 @@ export class AwsModel {
             StackStatus: stack.status,
             CreationTime: new Date(this.clock.now()),
             EnableTerminationProtection: stack.terminationProtection,
-            Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+            Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({
+              OutputKey,
+              OutputValue,
+            })),
           },
         ],
       };
@@ -213,19 +218,33 @@ export class AwsModel {
       const { Description: _, ...latest } = versions.at(-1)!;
       return { Parameter: latest };
     });
-    ssm.on(PutParameterCommand).callsFake(
-      (input: { Name?: string; Value?: string; Overwrite?: boolean; Description?: string; Type?: string }) => {
-        log(`SSM.PutParameter ${input.Name}`);
-        const exists = this.parameters.has(`${region}|${input.Name}`);
-        // Overwriting needs Overwrite: true, else ParameterAlreadyExists; each put adds a version
-        // (Systems Manager API Reference, "PutParameter").
-        if (exists && !input.Overwrite) throw awsError('ParameterAlreadyExists', 'The parameter already exists.');
-        if (!input.Name || input.Value === undefined) throw awsError('ValidationException', 'Name and Value are required');
-        return { Version: this.putParameter(region, input.Name, input.Value, input.Description), Tier: 'Standard' };
-      },
-    );
-    ssm.on(GetParameterHistoryCommand).callsFake(
-      (input: { Name?: string; MaxResults?: number; NextToken?: string }) => {
+    ssm
+      .on(PutParameterCommand)
+      .callsFake(
+        (input: {
+          Name?: string;
+          Value?: string;
+          Overwrite?: boolean;
+          Description?: string;
+          Type?: string;
+        }) => {
+          log(`SSM.PutParameter ${input.Name}`);
+          const exists = this.parameters.has(`${region}|${input.Name}`);
+          // Overwriting needs Overwrite: true, else ParameterAlreadyExists; each put adds a version
+          // (Systems Manager API Reference, "PutParameter").
+          if (exists && !input.Overwrite)
+            throw awsError('ParameterAlreadyExists', 'The parameter already exists.');
+          if (!input.Name || input.Value === undefined)
+            throw awsError('ValidationException', 'Name and Value are required');
+          return {
+            Version: this.putParameter(region, input.Name, input.Value, input.Description),
+            Tier: 'Standard',
+          };
+        },
+      );
+    ssm
+      .on(GetParameterHistoryCommand)
+      .callsFake((input: { Name?: string; MaxResults?: number; NextToken?: string }) => {
         log(`SSM.GetParameterHistory ${input.Name}`);
         const versions = this.parameters.get(`${region}|${input.Name}`);
         if (!versions) throw awsError('ParameterNotFound', `Parameter ${input.Name} not found.`);
@@ -236,8 +255,7 @@ export class AwsModel {
         const page = versions.slice(start, start + size);
         const next = start + size < versions.length ? String(start + size) : undefined;
         return { Parameters: page, ...(next ? { NextToken: next } : {}) };
-      },
-    );
+      });
 
     const ecr = mockClient(clients.ecr);
     ecr.onAnyCommand().callsFake(unmodelled('ECR'));
@@ -255,28 +273,38 @@ export class AwsModel {
         ],
       };
     });
-    ecr.on(DescribeImagesCommand).callsFake(
-      (input: { repositoryName?: string; imageIds?: { imageTag?: string; imageDigest?: string }[] }) => {
-        log('ECR.DescribeImages');
-        if (input.repositoryName !== GLOBAL.repositoryName || !this.stacks.has(GLOBAL_STACK_NAME)) {
-          throw awsError('RepositoryNotFoundException', `The repository '${input.repositoryName}' does not exist`);
-        }
-        const tag = input.imageIds?.[0]?.imageTag;
-        if (!tag || input.imageIds?.length !== 1) throw new Error('AWS model: DescribeImages expects one imageTag');
-        const digest = this.images.get(tag);
-        // A missing tag is ImageNotFoundException (ECR API Reference, "DescribeImages").
-        if (!digest) throw awsError('ImageNotFoundException', `The image with imageId {imageTag:'${tag}'} does not exist`);
-        return {
-          imageDetails: [
-            {
-              repositoryName: GLOBAL.repositoryName,
-              imageDigest: digest,
-              imageTags: [...this.images].filter(([, d]) => d === digest).map(([t]) => t),
-            },
-          ],
-        };
-      },
-    );
+    ecr
+      .on(DescribeImagesCommand)
+      .callsFake(
+        (input: { repositoryName?: string; imageIds?: { imageTag?: string; imageDigest?: string }[] }) => {
+          log('ECR.DescribeImages');
+          if (input.repositoryName !== GLOBAL.repositoryName || !this.stacks.has(GLOBAL_STACK_NAME)) {
+            throw awsError(
+              'RepositoryNotFoundException',
+              `The repository '${input.repositoryName}' does not exist`,
+            );
+          }
+          const tag = input.imageIds?.[0]?.imageTag;
+          if (!tag || input.imageIds?.length !== 1)
+            throw new Error('AWS model: DescribeImages expects one imageTag');
+          const digest = this.images.get(tag);
+          // A missing tag is ImageNotFoundException (ECR API Reference, "DescribeImages").
+          if (!digest)
+            throw awsError(
+              'ImageNotFoundException',
+              `The image with imageId {imageTag:'${tag}'} does not exist`,
+            );
+          return {
+            imageDetails: [
+              {
+                repositoryName: GLOBAL.repositoryName,
+                imageDigest: digest,
+                imageTags: [...this.images].filter(([, d]) => d === digest).map(([t]) => t),
+              },
+            ],
+          };
+        },
+      );
 
     const ecs = mockClient(clients.ecs);
     ecs.onAnyCommand().callsFake(unmodelled('ECS'));
@@ -303,7 +331,9 @@ export class AwsModel {
                 targetGroupArn: service.live,
                 containerName: CONTAINER.name,
                 containerPort: 80,
-                ...(service.alternate ? { advancedConfiguration: { alternateTargetGroupArn: service.alternate } } : {}),
+                ...(service.alternate
+                  ? { advancedConfiguration: { alternateTargetGroupArn: service.alternate } }
+                  : {}),
               },
             ],
             events: [],
@@ -323,19 +353,22 @@ export class AwsModel {
         },
       };
     });
-    ecs.on(UpdateServiceCommand).callsFake(
-      (input: { cluster?: string; service?: string; desiredCount?: number; taskDefinition?: string }) => {
-        log('ECS.UpdateService');
-        const service = this.services.get(`${input.cluster}/${input.service}`);
-        if (!service) throw awsError('ServiceNotFoundException', 'Service not found.');
-        if (input.desiredCount !== undefined) {
-          service.desiredCount = input.desiredCount;
-          for (const d of service.deployments) Object.assign(d, { desiredCount: input.desiredCount, runningCount: input.desiredCount });
-        }
-        if (input.taskDefinition) this.settle(service, input.taskDefinition);
-        return { service: { serviceName: service.name } };
-      },
-    );
+    ecs
+      .on(UpdateServiceCommand)
+      .callsFake(
+        (input: { cluster?: string; service?: string; desiredCount?: number; taskDefinition?: string }) => {
+          log('ECS.UpdateService');
+          const service = this.services.get(`${input.cluster}/${input.service}`);
+          if (!service) throw awsError('ServiceNotFoundException', 'Service not found.');
+          if (input.desiredCount !== undefined) {
+            service.desiredCount = input.desiredCount;
+            for (const d of service.deployments)
+              Object.assign(d, { desiredCount: input.desiredCount, runningCount: input.desiredCount });
+          }
+          if (input.taskDefinition) this.settle(service, input.taskDefinition);
+          return { service: { serviceName: service.name } };
+        },
+      );
     ecs.on(ListTasksCommand).callsFake(() => {
       log('ECS.ListTasks');
       return { taskArns: [] };
@@ -344,7 +377,9 @@ export class AwsModel {
       log('ECS.DescribeClusters');
       // Not modelled: capacity providers and their Auto Scaling groups (the cluster reports none,
       // so destroy's capacity release has nothing to do here; capacity.ts has its own tests).
-      return { clusters: (input.clusters ?? []).map((clusterName) => ({ clusterName, capacityProviders: [] })) };
+      return {
+        clusters: (input.clusters ?? []).map((clusterName) => ({ clusterName, capacityProviders: [] })),
+      };
     });
 
     const elbv2 = mockClient(clients.elbv2);
@@ -352,7 +387,8 @@ export class AwsModel {
     elbv2.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn?: string }) => {
       log('ELBv2.DescribeTargetHealth');
       const targets = this.targetGroups.get(input.TargetGroupArn ?? '');
-      if (!targets) throw awsError('TargetGroupNotFound', `Target groups '${input.TargetGroupArn}' not found`);
+      if (!targets)
+        throw awsError('TargetGroupNotFound', `Target groups '${input.TargetGroupArn}' not found`);
       // A deregistered target stays `draining` for the deregistration delay, then disappears
       // (ELB User Guide for ALBs, "Target groups: Deregistration delay").
       const now = this.clock.now();
@@ -363,7 +399,11 @@ export class AwsModel {
           TargetHealth:
             t.state === 'healthy'
               ? { State: 'healthy' }
-              : { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' },
+              : {
+                  State: 'draining',
+                  Reason: 'Target.DeregistrationInProgress',
+                  Description: 'Target deregistration is in progress',
+                },
         })),
       };
     });
@@ -388,9 +428,10 @@ export class AwsModel {
    * tasks in the same group (ECS Developer Guide, "Deploy Amazon ECS services by replacing tasks");
    * blue/green starts the new revision in the alternate group, shifts production traffic to it and
    * from then on treats it as the production group, so the two roles swap on every deployment
-   * (ECS Developer Guide, "Amazon ECS blue/green service deployments workflow").
+   * (ECS Developer Guide, "Amazon ECS blue/green service deployments workflow"). Old targets drain
+   * for the deregistration delay.
    */
-  settle(service: ModelService, taskDefinition: string): void {
+  settle(service: ModelService, taskDefinition: string, initial = false): void {
     const now = this.clock.now();
     const newTargets: ModelTarget[] = Array.from({ length: service.desiredCount }, () => ({
       id: `i-0${this.nextId()}`,
@@ -401,7 +442,8 @@ export class AwsModel {
     for (const t of this.targetGroups.get(oldGroup) ?? []) {
       if (t.state === 'healthy') Object.assign(t, { state: 'draining', goneAt: now + service.drainMs });
     }
-    if (service.blueGreen && service.alternate) {
+    // A new service has no blue revision yet: its first tasks register in the production group.
+    if (service.blueGreen && service.alternate && !initial) {
       this.targetGroups.set(service.alternate, newTargets);
       [service.live, service.alternate] = [service.alternate, service.live];
     } else {
@@ -425,19 +467,21 @@ export class AwsModel {
 
   /** A smoke-test client: the load balancer URL answers with what that env's service runs. */
   fetch = async (url: string): Promise<Response> => {
-      const env = (['test', 'prod'] as const).find((e) => {
-        const base = this.stacks.get(`Berth-${e === 'test' ? 'Test' : 'Prod'}-eu-west-1-Service`)?.outputs[OUTPUTS.serviceUrl];
-        return base !== undefined && url.startsWith(base);
-      });
-      const running = env ? this.runningImage(env) : undefined;
-      if (!running) throw new TypeError('fetch failed');
-      const behaviour = this.behaviours.get(running) ?? 'healthy';
-      if (url.endsWith('/readyz')) return new Response('{"status":"ready"}', { status: 200 });
-      if (behaviour === 'breaks-api') return new Response('{"error":"internal"}', { status: 500 });
-      return new Response('[{"id":"p1","name":"Mug","priceCents":1200}]', {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      });
+    const env = (['test', 'prod'] as const).find((e) => {
+      const base = this.stacks.get(`Berth-${e === 'test' ? 'Test' : 'Prod'}-eu-west-1-Service`)?.outputs[
+        OUTPUTS.serviceUrl
+      ];
+      return base !== undefined && url.startsWith(base);
+    });
+    const running = env ? this.runningImage(env) : undefined;
+    if (!running) throw new TypeError('fetch failed');
+    const behaviour = this.behaviours.get(running) ?? 'healthy';
+    if (url.endsWith('/readyz')) return new Response('{"status":"ready"}', { status: 200 });
+    if (behaviour === 'breaks-api') return new Response('{"error":"internal"}', { status: 500 });
+    return new Response('[{"id":"p1","name":"Mug","priceCents":1200}]', {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
   };
 
   digestFor(seed: string): string {
@@ -525,8 +569,12 @@ export class ModelDeployer implements StackDeployer {
     }
     const config = ENVIRONMENTS[env];
     const image = `${model.repositoryUri()}@${digest}`;
-    let service = model.service(env);
-    if (create || !service) {
+    const found = model.service(env);
+    const initial = create || !found;
+    let service: ModelService;
+    if (found && !initial) {
+      service = found;
+    } else {
       const id = model.nextId();
       const group = (color: string) =>
         `arn:aws:elasticloadbalancing:eu-west-1:${model.account}:targetgroup/Berth-${env}-${color}/${id}`;
@@ -568,7 +616,7 @@ export class ModelDeployer implements StackDeployer {
     }
     const arn = `arn:aws:ecs:eu-west-1:${model.account}:task-definition/Berth${env}Web:${model.nextId()}`;
     model.taskDefinitions.set(arn, { image });
-    model.settle(service, arn);
+    model.settle(service, arn, initial);
   }
 
   async destroy(stackNames: readonly string[]): Promise<void> {
@@ -599,6 +647,8 @@ export class ModelDocker {
   readonly commands: string[] = [];
   readonly loggedIn = new Set<string>();
   sha = '3f9c2ab41d07';
+  /** What the next pushed image does when it runs. */
+  behaviour: ImageBehaviour = 'healthy';
   builds = 0;
 
   constructor(private readonly model: AwsModel) {}
@@ -611,10 +661,14 @@ export class ModelDocker {
     this.commands.push([command, ...args].join(' '));
     if (command === 'git' && args[0] === 'rev-parse') return { code: 0, stdout: `${this.sha}\n` };
     if (command !== 'docker') throw new Error(`docker model: unexpected command ${command}`);
-    if (args[0] === 'buildx' && args[1] === 'version') return { code: 0, stdout: 'github.com/docker/buildx v0.19.0' };
+    if (args[0] === 'buildx' && args[1] === 'version')
+      return { code: 0, stdout: 'github.com/docker/buildx v0.19.0' };
     if (args[0] === 'login') {
       const registry = args.at(-1)!;
-      const ok = args.includes('--password-stdin') && args[args.indexOf('--username') + 1] === 'AWS' && options.input === this.model.registryPassword;
+      const ok =
+        args.includes('--password-stdin') &&
+        args[args.indexOf('--username') + 1] === 'AWS' &&
+        options.input === this.model.registryPassword;
       if (ok) this.loggedIn.add(registry);
       return { code: ok ? 0 : 1, stdout: ok ? 'Login Succeeded' : '' };
     }
@@ -639,8 +693,12 @@ export class ModelDocker {
     // Each build yields a new digest (timestamps in the layers), as a real rebuild does.
     const digest = this.model.digestFor(`${tag}#${this.builds}#${args.join(' ')}`);
     this.model.images.set(tag, digest);
+    this.model.behaviours.set(digest, this.behaviour);
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(args[args.indexOf('--metadata-file') + 1]!, JSON.stringify({ 'containerimage.digest': digest }));
+    await writeFile(
+      args[args.indexOf('--metadata-file') + 1]!,
+      JSON.stringify({ 'containerimage.digest': digest }),
+    );
     return { code: 0, stdout: '' };
   }
 }
