@@ -159,4 +159,79 @@ describe('waitForSteadyState', () => {
       rolledBackTo: OLD,
     });
   });
+
+  it('does not call a COMPLETED rollout steady while a target still drains or fails health checks', async () => {
+    // GIVEN ECS reports COMPLETED at once, but the live group still has a draining, then an unhealthy target
+    const { clients, stubs } = mockAws();
+    stubs.ecs
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
+      .resolves(service([deployment({ taskDefinition: NEW })]));
+    stubs.elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
+      .resolvesOnce({
+        TargetHealthDescriptions: [
+          target('i-0a1', 32771, 'healthy'),
+          target('i-0b2', 32772, 'healthy'),
+          target('i-0a1', 32768, 'draining', 'Target.DeregistrationInProgress'),
+        ],
+      })
+      .resolvesOnce({
+        TargetHealthDescriptions: [
+          target('i-0a1', 32771, 'healthy'),
+          target('i-0b2', 32772, 'unhealthy', 'Target.FailedHealthChecks'),
+        ],
+      })
+      .resolves({
+        TargetHealthDescriptions: [target('i-0a1', 32771, 'healthy'), target('i-0b2', 32772, 'healthy')],
+      });
+    const clock = new FakeClock();
+
+    const result = await waitForSteadyState(
+      clients,
+      { cluster: CLUSTER, service: SERVICE, deadline: clock.now() + 600_000, pollMs: 5_000 },
+      new RecordingProgress(),
+      clock,
+    );
+
+    // THEN it waited through both polls before calling it steady
+    assert.deepEqual(result, { outcome: 'steady', taskDefinition: NEW });
+    assert.deepEqual(clock.sleeps, [5_000, 5_000]);
+  });
+
+  it('follows the live group ECS reports after a blue/green swap, not a fixed ARN', async () => {
+    const GREEN = TARGET_GROUP_ARN.replace('Berth-Web', 'Berth-Web-Green');
+    const { clients, stubs } = mockAws();
+    stubs.ecs.on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] }).resolves(
+      service([deployment({ taskDefinition: NEW })], {
+        loadBalancers: [
+          {
+            targetGroupArn: GREEN,
+            containerName: 'web',
+            containerPort: 80,
+            advancedConfiguration: { alternateTargetGroupArn: TARGET_GROUP_ARN },
+          },
+        ],
+      }),
+    );
+    stubs.elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: GREEN })
+      .resolves({
+        TargetHealthDescriptions: [target('i-1', 32771, 'healthy'), target('i-2', 32772, 'healthy')],
+      });
+    stubs.elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
+      .resolves({
+        TargetHealthDescriptions: [target('i-1', 32768, 'draining', 'Target.DeregistrationInProgress')],
+      });
+    const clock = new FakeClock();
+
+    const result = await waitForSteadyState(
+      clients,
+      { cluster: CLUSTER, service: SERVICE, deadline: clock.now() + 60_000 },
+      new RecordingProgress(),
+      clock,
+    );
+
+    assert.deepEqual(result, { outcome: 'steady', taskDefinition: NEW });
+  });
 });
