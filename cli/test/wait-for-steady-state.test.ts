@@ -213,16 +213,12 @@ describe('waitForSteadyState', () => {
         ],
       }),
     );
-    stubs.elbv2
-      .on(DescribeTargetHealthCommand, { TargetGroupArn: GREEN })
-      .resolves({
-        TargetHealthDescriptions: [target('i-1', 32771, 'healthy'), target('i-2', 32772, 'healthy')],
-      });
-    stubs.elbv2
-      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
-      .resolves({
-        TargetHealthDescriptions: [target('i-1', 32768, 'draining', 'Target.DeregistrationInProgress')],
-      });
+    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: GREEN }).resolves({
+      TargetHealthDescriptions: [target('i-1', 32771, 'healthy'), target('i-2', 32772, 'healthy')],
+    });
+    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
+      TargetHealthDescriptions: [target('i-1', 32768, 'draining', 'Target.DeregistrationInProgress')],
+    });
     const clock = new FakeClock();
 
     const result = await waitForSteadyState(
