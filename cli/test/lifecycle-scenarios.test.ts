@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CommandContext } from '../src/context.js';
+import type { CommandContext, DeployPreflight } from '../src/context.js';
+import { CliError } from '../src/errors.js';
 import { main } from '../src/main.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
@@ -18,7 +19,13 @@ const TEST_DIGEST_PARAM = '/berth/test/image-digest';
 const PROD_DIGEST_PARAM = '/berth/prod/image-digest';
 const TEST_SERVICE = 'Berth-Test-eu-west-1-Service';
 
-function world({ bootstrapped = true } = {}) {
+function world({
+  bootstrapped = true,
+  preflight,
+}: {
+  bootstrapped?: boolean;
+  preflight?: DeployPreflight;
+} = {}) {
   const clock = new FakeClock();
   const model = new AwsModel(clock);
   if (bootstrapped) model.bootstrap(REGION);
@@ -39,6 +46,7 @@ function world({ bootstrapped = true } = {}) {
       fetch: model.fetch,
       stdout: { write: (s: string) => out.push(s) },
       repoRoot: '/repo',
+      ...(preflight ? { preflight } : {}),
     };
     const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
     return { code, stdout: out.join(''), stderr: err.join('') };
@@ -140,6 +148,13 @@ describe('lifecycle: blue/green', () => {
     // WHEN B and then C are deployed
     const b = await w.release('prod', SHA_B);
     const liveAfterB = w.model.service('prod')!.live;
+    // (status, between deploys, reports the live group's targets, not the drained one the output names)
+    w.clock.time += 60_000;
+    const status = await w.berth('status', 'prod', '--json');
+    assert.equal(status.code, 0, status.stderr);
+    const parsed = JSON.parse(status.stdout) as { digest: string; targets: unknown };
+    assert.equal(parsed.digest, b);
+    assert.deepEqual(parsed.targets, { healthy: 2, total: 2, problems: [] });
     const c = await w.release('prod', SHA_C);
 
     // THEN each deploy settled and was recorded, while the live group alternated
@@ -283,6 +298,33 @@ describe('lifecycle: --timeout', () => {
     );
 
     assert.equal(timers(), before);
+  });
+});
+
+describe('lifecycle: preflight hook', () => {
+  it("runs the caller's check after berth's own and before any stack changes, with the stacks to create", async () => {
+    const seen: { env: string; firstCreate: readonly string[] }[] = [];
+    const w = world({
+      preflight: async ({ env, firstCreate }) => {
+        seen.push({ env, firstCreate });
+        throw new CliError('change safety: Berth-Test-eu-west-1-Data would replace the database');
+      },
+    });
+
+    const result = await w.berth('deploy', 'test');
+
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'berth: change safety: Berth-Test-eu-west-1-Data would replace the database\n',
+    );
+    assert.deepEqual(seen, [
+      {
+        env: 'test',
+        firstCreate: ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`),
+      },
+    ]);
+    assert.equal(w.model.stacks.size, 0, 'nothing deployed');
   });
 });
 
