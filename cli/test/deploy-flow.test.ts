@@ -9,6 +9,7 @@ import { IMAGE_CONTEXT_KEY, PARAMETERS, PLACEHOLDER_IMAGE, stackName } from '../
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { CliError } from '../src/errors.js';
 import {
+  CLUSTER,
   deployment,
   digest,
   fakeContext,
@@ -16,6 +17,7 @@ import {
   givenDeployedStacks,
   mockAws,
   REGION,
+  SERVICE,
   service,
   TARGET_GROUP_ARN,
   TASK_DEF,
@@ -30,7 +32,9 @@ const REGIONAL = ['Network', 'Data', 'Service', 'Monitoring'].map((c) =>
 const request = { env: 'test', skipBuild: false, timeoutMs: 30 * 60_000 };
 
 function givenHealthyRollout(stubs: ReturnType<typeof mockAws>['stubs']): void {
-  stubs.ecs.on(DescribeServicesCommand).resolves(service([deployment({ taskDefinition: TASK_DEF(9) })]));
+  stubs.ecs
+    .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
+    .resolves(service([deployment({ taskDefinition: TASK_DEF(9) })]));
   stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
     TargetHealthDescriptions: [target('i-0a1', 32768, 'healthy'), target('i-0b2', 32770, 'healthy')],
   });
@@ -191,7 +195,7 @@ describe('berth deploy', () => {
     );
     // The first look (which revision is ours) sees the new one as primary; later ones see the rollback.
     stubs.ecs
-      .on(DescribeServicesCommand)
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
       .resolvesOnce(
         service([deployment({ taskDefinition: TASK_DEF(9), rolloutState: 'IN_PROGRESS', runningCount: 0 })]),
       )
@@ -218,7 +222,7 @@ describe('berth deploy', () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenCrashingRelease(stubs);
-    stubs.ecs.on(DescribeServicesCommand).resolves(
+    stubs.ecs.on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] }).resolves(
       service([
         deployment({
           status: 'PRIMARY',

@@ -109,7 +109,7 @@ describe('berth destroy', () => {
       return {};
     });
     stubs.ecs
-      .on(DescribeServicesCommand)
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
       .resolvesOnce(service([deployment({ desiredCount: 0, runningCount: 2 })]))
       .resolves(service([deployment({ desiredCount: 0, runningCount: 0 })]));
     stubs.ecs.on(DescribeClustersCommand).resolves({

@@ -34,7 +34,7 @@ describe('waitForSteadyState', () => {
     // GIVEN a rolling deployment that starts one task, then two, then retires the old deployment
     const { clients, stubs } = mockAws();
     stubs.ecs
-      .on(DescribeServicesCommand)
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
       .resolvesOnce(service(rolling(0, 1)))
       .resolvesOnce(service(rolling(0, 1)))
       .resolvesOnce(service(rolling(1, 1)))
@@ -91,7 +91,9 @@ describe('waitForSteadyState', () => {
 
   it('times out at the deadline with the last state it saw', async () => {
     const { clients, stubs } = mockAws();
-    stubs.ecs.on(DescribeServicesCommand).resolves(service(rolling(1, 1)));
+    stubs.ecs
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
+      .resolves(service(rolling(1, 1)));
     stubs.elbv2
       .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
       .resolves({ TargetHealthDescriptions: [] });
@@ -119,7 +121,7 @@ describe('waitForSteadyState', () => {
     // GIVEN the new revision fails and ECS makes the old one primary again
     const { clients, stubs } = mockAws();
     stubs.ecs
-      .on(DescribeServicesCommand)
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
       .resolvesOnce(service(rolling(0, 1)))
       .resolvesOnce(service(rolling(0, 1)))
       .resolves(
