@@ -7,4 +7,6 @@ import { register } from 'tsx/esm/api';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 const { main } = await import('../src/main.ts');
-process.exitCode = await main(process.argv);
+// Exit as soon as the command is done: after a --timeout the abandoned toolkit deploy still holds
+// timers and sockets that would keep Node alive until CloudFormation finishes.
+process.exit(await main(process.argv));

@@ -2,38 +2,57 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClientFactory } from './aws/clients.js';
 import type { Clock } from './aws/wait-for-steady-state.js';
-import type { BuildOptions } from './deploy/image-build.js';
+import type { RunCommand } from './deploy/image-build.js';
 import type { StackDeployer } from './deploy/stack-deployer.js';
 import type { Fetch } from './smoke-test.js';
+import type { Target } from './target.js';
 import type { Progress, Writer } from './ui/progress.js';
+
+/**
+ * A check `berth deploy` runs after its own preflight (credentials, bootstrap, stack states) and
+ * before it changes anything; throwing a CliError stops the deploy with that message.
+ */
+export type DeployPreflight = (input: {
+  readonly env: string;
+  readonly targets: readonly Target[];
+  /** Stacks that do not exist yet (or only as REVIEW_IN_PROGRESS): this deploy creates them. */
+  readonly firstCreate: readonly string[];
+}) => Promise<void>;
 
 /** Everything a command touches outside its own logic; main wires the real ones, tests inject fakes. */
 export interface CommandContext {
   readonly clients: ClientFactory;
   readonly deployer: (environments: string[]) => Promise<StackDeployer>;
-  readonly build: (options: BuildOptions) => Promise<{ tag: string; digest: string }>;
+  /** Runs git and docker (image build, registry login). */
+  readonly run: RunCommand;
   readonly progress: Progress;
   readonly clock: Clock;
   readonly fetch: Fetch;
   readonly stdout: Writer;
   readonly repoRoot: string;
+  /** Extra deploy checks, e.g. `berth plan`'s change safety; none by default. */
+  readonly preflight?: DeployPreflight;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Rejects when `ms` passes first: CloudFormation waits can outlive any sensible deploy window. */
-export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not finish before the --timeout`)),
-      Math.max(0, ms),
-    );
-    timer.unref();
-  });
+/**
+ * Settles with the work, or with `timedOut` when the deadline passes first. The timer is cancelled
+ * either way, so a finished command leaves nothing keeping Node alive. The work itself is not
+ * stopped: callers must cancel or explain what still runs (CloudFormation carries on without us).
+ */
+export async function raceDeadline<T>(
+  clock: Clock,
+  work: Promise<T>,
+  deadline: number,
+): Promise<{ timedOut: false; value: T } | { timedOut: true }> {
+  const stop = new AbortController();
+  const timeout = clock
+    .sleep(Math.max(0, deadline - clock.now()), stop.signal)
+    .then(() => ({ timedOut: true as const }));
   try {
-    return await Promise.race([work, timeout]);
+    return await Promise.race([work.then((value) => ({ timedOut: false as const, value })), timeout]);
   } finally {
-    clearTimeout(timer);
+    stop.abort();
   }
 }

@@ -9,6 +9,7 @@ import { IMAGE_CONTEXT_KEY, PARAMETERS, PLACEHOLDER_IMAGE, stackName } from '../
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { CliError } from '../src/errors.js';
 import {
+  CLUSTER,
   deployment,
   digest,
   fakeContext,
@@ -16,7 +17,9 @@ import {
   givenDeployedStacks,
   mockAws,
   REGION,
+  SERVICE,
   service,
+  TARGET_GROUP_ARN,
   TASK_DEF,
   target,
   URL_TEST,
@@ -29,8 +32,10 @@ const REGIONAL = ['Network', 'Data', 'Service', 'Monitoring'].map((c) =>
 const request = { env: 'test', skipBuild: false, timeoutMs: 30 * 60_000 };
 
 function givenHealthyRollout(stubs: ReturnType<typeof mockAws>['stubs']): void {
-  stubs.ecs.on(DescribeServicesCommand).resolves(service([deployment({ taskDefinition: TASK_DEF(9) })]));
-  stubs.elbv2.on(DescribeTargetHealthCommand).resolves({
+  stubs.ecs
+    .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
+    .resolves(service([deployment({ taskDefinition: TASK_DEF(9) })]));
+  stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
     TargetHealthDescriptions: [target('i-0a1', 32768, 'healthy'), target('i-0b2', 32770, 'healthy')],
   });
 }
@@ -106,8 +111,9 @@ describe('berth deploy', () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenHealthyRollout(stubs);
+    // Input-checking: only test's parameter has a value; reading prod's (or any other) gets nothing.
     stubs.ssm
-      .on(GetParameterCommand)
+      .on(GetParameterCommand, { Name: PARAMETERS.imageDigest('test') })
       .resolvesOnce({ Parameter: { Name: PARAMETERS.imageDigest('test'), Value: GOOD } });
     const ctx = fakeContext(clients);
 
@@ -116,7 +122,7 @@ describe('berth deploy', () => {
     assert.deepEqual(ctx.deployerFake.calls[1]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
 
     stubs.ssm
-      .on(GetParameterCommand)
+      .on(GetParameterCommand, { Name: PARAMETERS.imageDigest('test') })
       .rejects(Object.assign(new Error('ParameterNotFound'), { name: 'ParameterNotFound' }));
     const second = fakeContext(clients);
     await assert.rejects(
@@ -124,30 +130,6 @@ describe('berth deploy', () => {
       /no image digest recorded for test/,
     );
     assert.equal(second.deployerFake.calls.length, 0, 'nothing deployed');
-  });
-
-  it('builds and pushes to the Global stack repository when no image is given', async () => {
-    const { clients, stubs } = mockAws();
-    givenDeployedStacks(stubs);
-    givenHealthyRollout(stubs);
-    const builds: unknown[] = [];
-    const ctx = fakeContext(clients, {
-      build: async (options) => {
-        builds.push(options);
-        return { tag: '3f9c2ab41d07', digest: GOOD };
-      },
-    });
-
-    const result = await deployEnvironment(ctx, request);
-
-    assert.equal(result.digest, GOOD);
-    assert.deepEqual(builds, [
-      {
-        repoRoot: '/nonexistent',
-        repositoryUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/service',
-        architecture: 'x86_64',
-      },
-    ]);
   });
 
   it('stops before deploying with guidance when a stack cannot be updated', async () => {
@@ -213,7 +195,7 @@ describe('berth deploy', () => {
     );
     // The first look (which revision is ours) sees the new one as primary; later ones see the rollback.
     stubs.ecs
-      .on(DescribeServicesCommand)
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
       .resolvesOnce(
         service([deployment({ taskDefinition: TASK_DEF(9), rolloutState: 'IN_PROGRESS', runningCount: 0 })]),
       )
@@ -240,7 +222,7 @@ describe('berth deploy', () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenCrashingRelease(stubs);
-    stubs.ecs.on(DescribeServicesCommand).resolves(
+    stubs.ecs.on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] }).resolves(
       service([
         deployment({
           status: 'PRIMARY',

@@ -9,6 +9,7 @@ import {
   DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   UpdateCapacityProviderCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -27,7 +28,10 @@ import {
   givenDeployedStacks,
   mockAws,
   REGION,
+  SERVICE,
   service,
+  TARGET_GROUP_ARN,
+  TASK_DEF,
   target,
 } from './fixtures/aws.js';
 
@@ -40,6 +44,20 @@ const history = (...values: string[]) => ({
   })),
 });
 
+/** The service runs TASK_DEF(8), whose web container pulls `digest`. */
+function givenRunning(stubs: ReturnType<typeof mockAws>['stubs'], running: string): void {
+  stubs.ecs
+    .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
+    .resolves(service([deployment()], { taskDefinition: TASK_DEF(8) }));
+  stubs.ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(8) }).resolves({
+    taskDefinition: {
+      containerDefinitions: [
+        { name: 'web', image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/service@${running}` },
+      ],
+    },
+  });
+}
+
 describe('berth rollback', () => {
   it('redeploys the Service stack with the digest that ran before the current one, waits, and records it', async () => {
     // GIVEN a history (oldest first) A, B, B (a redeploy), C — C is current
@@ -51,8 +69,8 @@ describe('berth rollback', () => {
       .resolves({
         Parameters: history(digest('a'), digest('b'), digest('b'), digest('c')).Parameters.slice(2),
       });
-    stubs.ecs.on(DescribeServicesCommand).resolves(service([deployment()]));
-    stubs.elbv2.on(DescribeTargetHealthCommand).resolves({
+    givenRunning(stubs, digest('c'));
+    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
       TargetHealthDescriptions: [target('i-1', 32768, 'healthy'), target('i-2', 32769, 'healthy')],
     });
     const ctx = fakeContext(clients);
@@ -72,10 +90,13 @@ describe('berth rollback', () => {
 
   it('says there is nothing to roll back to when only one image was ever deployed', async () => {
     const { clients, stubs } = mockAws();
-    stubs.ssm.on(GetParameterHistoryCommand).resolves(history(digest('a'), digest('a')));
+    givenDeployedStacks(stubs);
+    givenRunning(stubs, digest('a'));
+    stubs.ssm
+      .on(GetParameterHistoryCommand, { Name: PARAMETERS.imageDigest('test') })
+      .resolves(history(digest('a'), digest('a')));
     await assert.rejects(rollbackEnvironment(fakeContext(clients), { env: 'test', timeoutMs: 60_000 }), {
-      message:
-        'no earlier image recorded for test in /berth/test/image-digest: pass --to <sha256:…> to choose one',
+      message: `no release before ${digest('a')} recorded for test in /berth/test/image-digest: pass --to <sha256:…> to choose one`,
     });
   });
 });
@@ -88,7 +109,7 @@ describe('berth destroy', () => {
       return {};
     });
     stubs.ecs
-      .on(DescribeServicesCommand)
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
       .resolvesOnce(service([deployment({ desiredCount: 0, runningCount: 2 })]))
       .resolves(service([deployment({ desiredCount: 0, runningCount: 0 })]));
     stubs.ecs.on(DescribeClustersCommand).resolves({

@@ -8,6 +8,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { followLogEvents, type LogLine } from '../src/aws/log-events.js';
 import { environmentStatus, formatStatus } from '../src/observe/status.js';
 import {
+  CLUSTER,
   deployment,
   digest,
   FakeClock,
@@ -15,7 +16,9 @@ import {
   givenDeployedStacks,
   LOG_GROUP,
   mockAws,
+  SERVICE,
   service,
+  TARGET_GROUP_ARN,
   TASK_DEF,
   target,
   URL_TEST,
@@ -25,8 +28,10 @@ describe('berth status', () => {
   it('combines the recorded digest, task counts, rollout, target health, firing alarms and the URL', async () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
-    stubs.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: digest('d') } });
-    stubs.ecs.on(DescribeServicesCommand).resolves(
+    stubs.ssm
+      .on(GetParameterCommand, { Name: '/berth/test/image-digest' })
+      .resolves({ Parameter: { Value: digest('d') } });
+    stubs.ecs.on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] }).resolves(
       service([
         deployment({
           taskDefinition: TASK_DEF(9),
@@ -36,7 +41,7 @@ describe('berth status', () => {
         }),
       ]),
     );
-    stubs.elbv2.on(DescribeTargetHealthCommand).resolves({
+    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
       TargetHealthDescriptions: [
         target('i-1', 32768, 'healthy'),
         target('i-2', 32771, 'unhealthy', 'Target.Timeout', 'Request timed out'),

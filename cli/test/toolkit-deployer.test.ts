@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, stackName } from '../../infra/lib/naming.js';
 import { ToolkitStackDeployer } from '../src/deploy/toolkit-deployer.js';
+import { StderrIoHost } from '../src/deploy/toolkit-io-host.js';
 import { digest } from './fixtures/aws.js';
 
 // A real deploy needs AWS; this covers what can run offline: in-process synth of infra's app through
@@ -21,5 +22,45 @@ describe('ToolkitStackDeployer (offline)', () => {
       deployer.deploy(['Berth-Test-eu-west-1-Nope'], {}),
       /the CDK app has no stack named Berth-Test-eu-west-1-Nope/,
     );
+  });
+
+  it('refuses a typo in a stack to destroy instead of selecting nothing', async () => {
+    await assert.rejects(
+      deployer.destroy(['Berth-Test-eu-west-1-Netwrok']),
+      /the CDK app has no stack named Berth-Test-eu-west-1-Netwrok/,
+    );
+  });
+
+  it("sends the toolkit's messages to berth's host (stderr), not to toolkit-lib's console host", async () => {
+    const messages: string[] = [];
+    const host = new StderrIoHost({ write: (s: string) => messages.push(s) }, true);
+    await new ToolkitStackDeployer(['test'], host).synthesizedStackNames({
+      [IMAGE_CONTEXT_KEY]: digest('a'),
+    });
+    assert.ok(messages.length > 0, 'the host received the synth messages');
+  });
+
+  it('drops debug and trace unless asked, and answers questions with the default', async () => {
+    const lines: string[] = [];
+    const host = new StderrIoHost({ write: (s: string) => lines.push(s) }, false);
+    const base = { time: new Date(), action: 'deploy' as const, data: undefined };
+    await host.notify({ ...base, level: 'debug', message: 'noise' });
+    await host.notify({
+      ...base,
+      level: 'info',
+      message: 'Berth-Test-eu-west-1-Network: deploying... [1/4]',
+    });
+    const answer = await host.requestResponse({
+      ...base,
+      level: 'info',
+      code: 'CDK_TOOLKIT_I5060',
+      message: 'Do you wish to deploy these changes',
+      defaultResponse: true,
+    });
+    assert.deepEqual(lines, [
+      'Berth-Test-eu-west-1-Network: deploying... [1/4]\n',
+      'Do you wish to deploy these changes\n',
+    ]);
+    assert.equal(answer, true);
   });
 });

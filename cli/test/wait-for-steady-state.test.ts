@@ -34,14 +34,14 @@ describe('waitForSteadyState', () => {
     // GIVEN a rolling deployment that starts one task, then two, then retires the old deployment
     const { clients, stubs } = mockAws();
     stubs.ecs
-      .on(DescribeServicesCommand)
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
       .resolvesOnce(service(rolling(0, 1)))
       .resolvesOnce(service(rolling(0, 1)))
       .resolvesOnce(service(rolling(1, 1)))
       .resolvesOnce(service(rolling(2, 0)))
       .resolves(service([deployment({ taskDefinition: NEW })]));
     stubs.elbv2
-      .on(DescribeTargetHealthCommand)
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
       .resolvesOnce({
         TargetHealthDescriptions: [
           target('i-0a1', 32768, 'healthy'),
@@ -66,7 +66,6 @@ describe('waitForSteadyState', () => {
       {
         cluster: CLUSTER,
         service: SERVICE,
-        targetGroupArn: TARGET_GROUP_ARN,
         deadline: clock.now() + 600_000,
         pollMs: 5_000,
       },
@@ -92,8 +91,12 @@ describe('waitForSteadyState', () => {
 
   it('times out at the deadline with the last state it saw', async () => {
     const { clients, stubs } = mockAws();
-    stubs.ecs.on(DescribeServicesCommand).resolves(service(rolling(1, 1)));
-    stubs.elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    stubs.ecs
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
+      .resolves(service(rolling(1, 1)));
+    stubs.elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
+      .resolves({ TargetHealthDescriptions: [] });
     const clock = new FakeClock();
     const started = clock.now();
 
@@ -102,7 +105,6 @@ describe('waitForSteadyState', () => {
       {
         cluster: CLUSTER,
         service: SERVICE,
-        targetGroupArn: TARGET_GROUP_ARN,
         deadline: started + 60_000,
         pollMs: 5_000,
       },
@@ -119,7 +121,7 @@ describe('waitForSteadyState', () => {
     // GIVEN the new revision fails and ECS makes the old one primary again
     const { clients, stubs } = mockAws();
     stubs.ecs
-      .on(DescribeServicesCommand)
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
       .resolvesOnce(service(rolling(0, 1)))
       .resolvesOnce(service(rolling(0, 1)))
       .resolves(
@@ -136,7 +138,9 @@ describe('waitForSteadyState', () => {
           }),
         ]),
       );
-    stubs.elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    stubs.elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
+      .resolves({ TargetHealthDescriptions: [] });
 
     const clock = new FakeClock();
     const result = await waitForSteadyState(
@@ -144,7 +148,6 @@ describe('waitForSteadyState', () => {
       {
         cluster: CLUSTER,
         service: SERVICE,
-        targetGroupArn: TARGET_GROUP_ARN,
         deadline: clock.now() + 600_000,
       },
       new RecordingProgress(),
@@ -157,5 +160,76 @@ describe('waitForSteadyState', () => {
       reason: 'ECS deployment circuit breaker: tasks failed to start.',
       rolledBackTo: OLD,
     });
+  });
+
+  it('does not call a COMPLETED rollout steady while a target still drains or fails health checks', async () => {
+    // GIVEN ECS reports COMPLETED at once, but the live group still has a draining, then an unhealthy target
+    const { clients, stubs } = mockAws();
+    stubs.ecs
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
+      .resolves(service([deployment({ taskDefinition: NEW })]));
+    stubs.elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN })
+      .resolvesOnce({
+        TargetHealthDescriptions: [
+          target('i-0a1', 32771, 'healthy'),
+          target('i-0b2', 32772, 'healthy'),
+          target('i-0a1', 32768, 'draining', 'Target.DeregistrationInProgress'),
+        ],
+      })
+      .resolvesOnce({
+        TargetHealthDescriptions: [
+          target('i-0a1', 32771, 'healthy'),
+          target('i-0b2', 32772, 'unhealthy', 'Target.FailedHealthChecks'),
+        ],
+      })
+      .resolves({
+        TargetHealthDescriptions: [target('i-0a1', 32771, 'healthy'), target('i-0b2', 32772, 'healthy')],
+      });
+    const clock = new FakeClock();
+
+    const result = await waitForSteadyState(
+      clients,
+      { cluster: CLUSTER, service: SERVICE, deadline: clock.now() + 600_000, pollMs: 5_000 },
+      new RecordingProgress(),
+      clock,
+    );
+
+    // THEN it waited through both polls before calling it steady
+    assert.deepEqual(result, { outcome: 'steady', taskDefinition: NEW });
+    assert.deepEqual(clock.sleeps, [5_000, 5_000]);
+  });
+
+  it('follows the live group ECS reports after a blue/green swap, not a fixed ARN', async () => {
+    const GREEN = TARGET_GROUP_ARN.replace('Berth-Web', 'Berth-Web-Green');
+    const { clients, stubs } = mockAws();
+    stubs.ecs.on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] }).resolves(
+      service([deployment({ taskDefinition: NEW })], {
+        loadBalancers: [
+          {
+            targetGroupArn: GREEN,
+            containerName: 'web',
+            containerPort: 80,
+            advancedConfiguration: { alternateTargetGroupArn: TARGET_GROUP_ARN },
+          },
+        ],
+      }),
+    );
+    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: GREEN }).resolves({
+      TargetHealthDescriptions: [target('i-1', 32771, 'healthy'), target('i-2', 32772, 'healthy')],
+    });
+    stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
+      TargetHealthDescriptions: [target('i-1', 32768, 'draining', 'Target.DeregistrationInProgress')],
+    });
+    const clock = new FakeClock();
+
+    const result = await waitForSteadyState(
+      clients,
+      { cluster: CLUSTER, service: SERVICE, deadline: clock.now() + 60_000 },
+      new RecordingProgress(),
+      clock,
+    );
+
+    assert.deepEqual(result, { outcome: 'steady', taskDefinition: NEW });
   });
 });

@@ -1,4 +1,5 @@
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import {
   GetParameterCommand,
   GetParameterHistoryCommand,
@@ -6,8 +7,9 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { EnvName } from '../../../infra/config/environments.js';
-import { PARAMETERS, PLACEHOLDER_IMAGE } from '../../../infra/lib/naming.js';
+import { CONTAINER, PARAMETERS, PLACEHOLDER_IMAGE } from '../../../infra/lib/naming.js';
 import { CliError } from '../errors.js';
+import { describeService, type ServiceRef } from './service-state.js';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
@@ -34,6 +36,26 @@ export function requireDigest(value: string): string {
   return value;
 }
 
+/**
+ * The digest a tag points to, or undefined when the repository has no such tag: DescribeImages
+ * answers ImageNotFoundException for a missing tag (AWS, ECR API "DescribeImages", Errors).
+ */
+export async function findImageDigest(
+  ecr: ECRClient,
+  repositoryName: string,
+  tag: string,
+): Promise<string | undefined> {
+  try {
+    const result = await ecr.send(
+      new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }),
+    );
+    return result.imageDetails?.[0]?.imageDigest;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ImageNotFoundException') return undefined;
+    throw error;
+  }
+}
+
 /** Tags move; digests do not. Resolve once so what we test is exactly what we promote. */
 export async function resolveTagToDigest(
   ecr: ECRClient,
@@ -41,16 +63,7 @@ export async function resolveTagToDigest(
   tag: string,
 ): Promise<string> {
   refusePlaceholder(tag);
-  let digest: string | undefined;
-  try {
-    const result = await ecr.send(
-      new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }),
-    );
-    digest = result.imageDetails?.[0]?.imageDigest;
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ImageNotFoundException') digest = undefined;
-    else throw error;
-  }
+  const digest = await findImageDigest(ecr, repositoryName, tag);
   if (!digest) {
     throw new CliError(
       `image tag "${tag}" not found in ECR repository ${repositoryName}: push it first or pass --image-digest`,
@@ -70,7 +83,17 @@ export async function readDeployedDigest(ssm: SSMClient, env: EnvName): Promise<
   }
 }
 
-export async function recordDeployedDigest(ssm: SSMClient, env: EnvName, digest: string): Promise<void> {
+/** Which command recorded a digest: rollback records are skipped when walking back. */
+export type RecordedBy = 'deploy' | 'rollback';
+
+const description = (env: EnvName, by: RecordedBy) => `Image digest deployed to ${env} by berth ${by}`;
+
+export async function recordDeployedDigest(
+  ssm: SSMClient,
+  env: EnvName,
+  digest: string,
+  by: RecordedBy = 'deploy',
+): Promise<void> {
   requireDigest(digest);
   await ssm.send(
     new PutParameterCommand({
@@ -78,7 +101,7 @@ export async function recordDeployedDigest(ssm: SSMClient, env: EnvName, digest:
       Value: digest,
       Type: 'String',
       Overwrite: true,
-      Description: `Image digest deployed to ${env} by berth deploy`,
+      Description: description(env, by),
     }),
   );
 }
@@ -95,8 +118,13 @@ export async function reuseDeployedDigest(ssm: SSMClient, env: EnvName): Promise
   return digest;
 }
 
-/** Digests deployed to the env, newest first, consecutive repeats collapsed (re-deploys of the same image). */
-export async function digestHistory(ssm: SSMClient, env: EnvName): Promise<string[]> {
+/**
+ * The digests `berth deploy` released to the env, newest first, consecutive repeats collapsed
+ * (re-deploys of the same image). Rollback records are left out: they re-run an older release, and
+ * counting them would make a second rollback flip forward again. SSM keeps each version's
+ * Description in the parameter history (AWS, "GetParameterHistory", ParameterHistory.Description).
+ */
+export async function releaseHistory(ssm: SSMClient, env: EnvName): Promise<string[]> {
   const values: { value: string; at: number }[] = [];
   let nextToken: string | undefined;
   try {
@@ -109,7 +137,9 @@ export async function digestHistory(ssm: SSMClient, env: EnvName): Promise<strin
         }),
       );
       for (const p of page.Parameters ?? []) {
-        if (p.Value) values.push({ value: p.Value, at: p.LastModifiedDate?.getTime() ?? 0 });
+        if (p.Value && p.Description !== description(env, 'rollback')) {
+          values.push({ value: p.Value, at: p.LastModifiedDate?.getTime() ?? 0 });
+        }
       }
       nextToken = page.NextToken;
     } while (nextToken);
@@ -121,4 +151,20 @@ export async function digestHistory(ssm: SSMClient, env: EnvName): Promise<strin
   const history: string[] = [];
   for (const { value } of values) if (history.at(-1) !== value) history.push(value);
   return history.filter(isDigest);
+}
+
+/**
+ * The digest the ECS service runs: the image of the `web` container in the service's current task
+ * definition (`<repository>@sha256:…`). This, not the last record, is "current": a deploy whose
+ * smoke test failed leaves its image running without recording it.
+ */
+export async function runningDigest(ecs: ECSClient, ref: ServiceRef): Promise<string | undefined> {
+  const service = await describeService(ecs, ref);
+  if (!service.taskDefinition) return undefined;
+  const described = await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }),
+  );
+  const image = described.taskDefinition?.containerDefinitions?.find((c) => c.name === CONTAINER.name)?.image;
+  const digest = image?.split('@')[1];
+  return digest && isDigest(digest) ? digest : undefined;
 }

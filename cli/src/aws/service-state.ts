@@ -30,6 +30,18 @@ export async function describeService(ecs: ECSClient, ref: ServiceRef): Promise<
   return service;
 }
 
+/**
+ * The service's target groups as ECS reports them now: the live (production) group first, then the
+ * blue/green alternate. ECS swaps the two roles at the end of every blue/green deployment ("Amazon
+ * ECS blue/green service deployments workflow"), so a group ARN taken from a stack output is live
+ * only every other deployment; DescribeServices' load-balancer configuration is always current.
+ */
+export function serviceTargetGroups(service: Service): { live?: string; alternate?: string } {
+  const lb = service.loadBalancers?.find((l) => l.targetGroupArn);
+  const alternate = lb?.advancedConfiguration?.alternateTargetGroupArn;
+  return { ...(lb?.targetGroupArn ? { live: lb.targetGroupArn } : {}), ...(alternate ? { alternate } : {}) };
+}
+
 export function primaryDeployment(service: Service): Deployment | undefined {
   return service.deployments?.find((d) => d.status === 'PRIMARY');
 }

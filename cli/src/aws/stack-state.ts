@@ -63,6 +63,11 @@ async function guidanceFor(
         `a delete failed; remove what blocks it (see the stack events), then ` +
         `\`aws cloudformation delete-stack --stack-name ${stackName}\` and deploy again`
       );
+    case 'REVIEW_IN_PROGRESS':
+      // A first create that stopped after its change set was made and before it ran: the stack has
+      // "an expected StackId but without any templates or resources" (AWS, CloudFormation "Stack
+      // status codes"), nothing is running, and CDK's next change set replaces it. Deployable.
+      return undefined;
     case 'IMPORT_ROLLBACK_FAILED':
       return `an import rollback failed; resolve it in the CloudFormation console, then deploy again`;
     default:

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Progress } from '../ui/progress.js';
@@ -6,21 +7,22 @@ import {
   describeService,
   primaryDeployment,
   type ServiceRef,
+  serviceTargetGroups,
   targetHealth,
 } from './service-state.js';
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or as soon as `signal` aborts, so a finished command leaves no timer behind. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined),
 };
 
 export interface WaitOptions extends ServiceRef {
-  readonly targetGroupArn?: string;
   /** Absolute deadline (epoch ms): the whole command shares one hard timeout. */
   readonly deadline: number;
   /** ECS updates deployment counters every few seconds; polling faster only costs API calls. */
@@ -40,8 +42,9 @@ export type WaitResult =
 
 /**
  * Polls the service until the deployment that was primary when we started is the only one,
- * COMPLETED, with every desired task running and (when a target group is given) every target
- * healthy. A FAILED rollout or a primary that switched to another task definition (the circuit
+ * COMPLETED, with every desired task running and every target of the service's live target group
+ * healthy (none draining or unhealthy). The live group is read from DescribeServices on every poll,
+ * because blue/green swaps it each deployment. A FAILED rollout or a primary that switched to another task definition (the circuit
  * breaker's rollback) ends the wait early.
  */
 export async function waitForSteadyState(
@@ -58,9 +61,8 @@ export async function waitForSteadyState(
     const service = await describeService(clients.ecs, options);
     const primary = primaryDeployment(service);
     const ours = service.deployments?.find((d) => d.taskDefinition === taskDefinition);
-    const targets = options.targetGroupArn
-      ? await targetHealth(clients.elbv2, options.targetGroupArn)
-      : { healthy: 0, total: 0, problems: [] };
+    const { live } = serviceTargetGroups(service);
+    const targets = live ? await targetHealth(clients.elbv2, live) : { healthy: 0, total: 0, problems: [] };
     lastState = describeRollout(primary, targets);
     progress.step(lastState);
 
@@ -80,7 +82,7 @@ export async function waitForSteadyState(
       primary?.rolloutState === 'COMPLETED' &&
       primary.runningCount === desired &&
       (primary.pendingCount ?? 0) === 0;
-    const healthy = !options.targetGroupArn || (targets.healthy >= desired && targets.problems.length === 0);
+    const healthy = !live || (targets.healthy >= desired && targets.problems.length === 0);
     if (settled && healthy) return { outcome: 'steady', taskDefinition };
 
     if (clock.now() + pollMs > options.deadline) return { outcome: 'timeout', taskDefinition, lastState };

@@ -7,7 +7,7 @@ interface DeployFlags {
   imageTag?: string;
   imageDigest?: string;
   region?: string;
-  timeout: string;
+  timeout?: string;
   skipBuild?: boolean;
   json?: boolean;
 }
@@ -21,10 +21,13 @@ export function registerDeployCommand(program: Command, context: ContextProvider
       .option('--image-tag <tag>', 'deploy this ECR tag (resolved to its digest first)')
       .option('--image-digest <digest>', 'deploy this image digest (sha256:…), e.g. the one CI built')
       .option('--skip-build', 'without an image flag: keep the digest already deployed (infrastructure-only)')
-      .option('--timeout <duration>', 'give up (and explain) after this long', '30m')
+      .option(
+        '--timeout <duration>',
+        'give up after this long: cancel a running stack update and say what still runs (default: 60-90m for a first create, 30m plus the bake for an update)',
+      )
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (env: string, flags: DeployFlags) => {
-    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
     const ctx = context();
     const result = await deployEnvironment(ctx, {
       env,
@@ -32,7 +35,7 @@ export function registerDeployCommand(program: Command, context: ContextProvider
       ...(flags.imageTag ? { imageTag: flags.imageTag } : {}),
       ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
       skipBuild: flags.skipBuild ?? false,
-      timeoutMs,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
     if (flags.json) printJson(ctx, result);
     else for (const r of result.regions) ctx.stdout.write(`${r.url}\n`);

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { createAwsClients } from '../aws/clients.js';
 import { systemClock } from '../aws/wait-for-steady-state.js';
 import { type CommandContext, REPO_ROOT } from '../context.js';
-import { buildAndPushImage } from '../deploy/image-build.js';
+import { runCommand } from '../deploy/image-build.js';
+import { StderrIoHost } from '../deploy/toolkit-io-host.js';
 import { Progress } from '../ui/progress.js';
 
 /** Builds the real context only when a command runs, so `--help` loads no SDK client or CDK. */
@@ -12,9 +13,9 @@ export const defaultContext: ContextProvider = () => ({
   clients: createAwsClients,
   deployer: async (environments) => {
     const { ToolkitStackDeployer } = await import('../deploy/toolkit-deployer.js');
-    return new ToolkitStackDeployer(environments);
+    return new ToolkitStackDeployer(environments, new StderrIoHost(process.stderr));
   },
-  build: buildAndPushImage,
+  run: runCommand,
   progress: new Progress(process.stderr),
   clock: systemClock,
   fetch: (url, init) => fetch(url, init),

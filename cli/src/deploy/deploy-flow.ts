@@ -1,5 +1,7 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GLOBAL } from '../../../infra/config/environments.js';
 import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
+import { DEFAULT_BOOTSTRAP_QUALIFIER, requireBootstrap } from '../aws/bootstrap.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { diagnoseService, formatDiagnosis, revertService } from '../aws/diagnose.js';
 import {
@@ -9,16 +11,20 @@ import {
   resolveTagToDigest,
   reuseDeployedDigest,
 } from '../aws/image-digest.js';
-import { describeService } from '../aws/service-state.js';
-import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
+import { describeService, serviceTargetGroups } from '../aws/service-state.js';
+import { describeStack, readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { findStackProblems, formatStackProblems } from '../aws/stack-state.js';
 import { waitForSteadyState } from '../aws/wait-for-steady-state.js';
 import type { CommandContext } from '../context.js';
-import { withTimeout } from '../context.js';
+import { raceDeadline } from '../context.js';
 import { formatSeconds } from '../duration.js';
 import { CliError } from '../errors.js';
 import { smokeTest } from '../smoke-test.js';
 import { PRIMARY_REGION, resolveTargets, type Target } from '../target.js';
+import { defaultDeployTimeoutMs } from './deploy-timeout.js';
+import { ensureImage } from './image-build.js';
+import type { StackDeployer } from './stack-deployer.js';
+import { stopOrExplain } from './stack-timeout.js';
 
 export interface DeployRequest {
   readonly env: string;
@@ -26,7 +32,8 @@ export interface DeployRequest {
   readonly imageTag?: string;
   readonly imageDigest?: string;
   readonly skipBuild: boolean;
-  readonly timeoutMs: number;
+  /** Default: from whether this deploy creates stacks or updates them (defaultDeployTimeoutMs). */
+  readonly timeoutMs?: number;
 }
 
 export interface DeployResult {
@@ -52,21 +59,31 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   checkImageFlags(request);
   const targets = resolveTargets(request.env, request.region);
   const config = targets[0]!.config;
-  const deadline = ctx.clock.now() + request.timeoutMs;
-  const remaining = () => deadline - ctx.clock.now();
+  const started = ctx.clock.now();
   const primary = ctx.clients(PRIMARY_REGION);
 
   ctx.progress.step(`checking AWS credentials`);
   const identity = await checkCredentials(primary.sts, config.account);
   ctx.progress.step(`deploying ${config.name} as ${identity.arn}`);
 
+  const qualifier = DEFAULT_BOOTSTRAP_QUALIFIER;
+  for (const region of new Set([PRIMARY_REGION, ...targets.map((t) => t.region)])) {
+    await requireBootstrap(ctx.clients(region).ssm, { account: identity.account, region, qualifier });
+  }
+
   const problems = await findStackProblems(primary.cfn, [GLOBAL_STACK_NAME]);
+  const firstCreate: string[] = [];
   for (const target of targets) {
-    problems.push(...(await findStackProblems(ctx.clients(target.region).cfn, Object.values(target.stacks))));
+    const cfn = ctx.clients(target.region).cfn;
+    problems.push(...(await findStackProblems(cfn, Object.values(target.stacks))));
+    firstCreate.push(...(await notCreatedYet(cfn, Object.values(target.stacks))));
   }
   if (problems.length > 0) {
     throw new CliError('stacks need attention before deploying:', formatStackProblems(problems));
   }
+  const timeoutMs = request.timeoutMs ?? defaultDeployTimeoutMs(config, firstCreate.length > 0);
+  const deadline = started + timeoutMs;
+  await ctx.preflight?.({ env: config.name, targets, firstCreate });
 
   // Read before deploying anything, so a missing record fails fast.
   let digest = request.imageDigest;
@@ -77,7 +94,18 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
 
   const deployer = await ctx.deployer([config.name]);
   ctx.progress.step(`deploying ${GLOBAL_STACK_NAME}`);
-  await withTimeout(deployer.deploy([GLOBAL_STACK_NAME], {}), remaining(), GLOBAL_STACK_NAME);
+  await deployStacks(
+    ctx,
+    deployer,
+    { cfn: primary.cfn, region: PRIMARY_REGION },
+    [GLOBAL_STACK_NAME],
+    {},
+    {
+      deadline,
+      timeoutMs,
+      env: config.name,
+    },
+  );
 
   if (digest === undefined && request.imageTag !== undefined) {
     digest = await resolveTagToDigest(primary.ecr, GLOBAL.repositoryName, request.imageTag);
@@ -86,24 +114,67 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   if (digest === undefined) {
     const outputs = await readOutputs(primary.cfn, [GLOBAL_STACK_NAME]);
     const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, GLOBAL_STACK_NAME);
-    ctx.progress.step(
-      `building the image for ${config.cluster.architecture} and pushing it to ${repositoryUri}`,
-    );
-    const built = await ctx.build({
+    ctx.progress.step(`looking for this commit's image in ${repositoryUri}`);
+    const image = await ensureImage({
       repoRoot: ctx.repoRoot,
       repositoryUri,
+      repositoryName: GLOBAL.repositoryName,
       architecture: config.cluster.architecture,
+      run: ctx.run,
+      ecr: primary.ecr,
     });
-    digest = built.digest;
-    ctx.progress.step(`pushed ${repositoryUri}:${built.tag} as ${digest}`);
+    digest = image.digest;
+    ctx.progress.step(
+      image.built
+        ? `built for ${config.cluster.architecture} and pushed ${repositoryUri}:${image.tag} as ${digest}`
+        : `${repositoryUri}:${image.tag} already exists as ${digest}: not rebuilding`,
+    );
   }
   requireDigest(digest);
 
   const regions: DeployResult['regions'] = [];
   for (const target of targets) {
-    regions.push({ region: target.region, url: await deployRegion(ctx, target, digest, deadline) });
+    regions.push({
+      region: target.region,
+      url: await deployRegion(ctx, target, digest, deadline, timeoutMs),
+    });
   }
   return { env: config.name, digest, regions };
+}
+
+/** Stacks that do not exist yet; REVIEW_IN_PROGRESS is an interrupted first create, still to be created. */
+async function notCreatedYet(cfn: CloudFormationClient, stackNames: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const name of stackNames) {
+    const status = (await describeStack(cfn, name))?.StackStatus;
+    if (status === undefined || status === 'REVIEW_IN_PROGRESS') missing.push(name);
+  }
+  return missing;
+}
+
+/**
+ * Deploys stacks under the command's deadline. When the deadline passes first, a running update is
+ * cancelled and what still runs is named, so the user is never left guessing; the command then
+ * exits at once (the toolkit's own promise is abandoned, CloudFormation carries on).
+ */
+export async function deployStacks(
+  ctx: CommandContext,
+  deployer: StackDeployer,
+  where: { cfn: CloudFormationClient; region: string },
+  stackNames: readonly string[],
+  context: Record<string, unknown>,
+  limits: { deadline: number; timeoutMs: number; env: string; resume?: string },
+): Promise<void> {
+  const outcome = await raceDeadline(ctx.clock, deployer.deploy(stackNames, context), limits.deadline);
+  if (!outcome.timedOut) return;
+  const lines = await stopOrExplain(where.cfn, where.region, stackNames);
+  const resume =
+    limits.resume ?? `berth deploy ${limits.env} --timeout ${Math.ceil((2 * limits.timeoutMs) / 60_000)}m`;
+  throw new CliError(
+    `${stackNames.join(', ')} did not finish within the --timeout (${formatSeconds(limits.timeoutMs)}); ` +
+      `once CloudFormation is done, run \`${resume}\` again`,
+    lines.length > 0 ? lines.join('\n') : undefined,
+  );
 }
 
 async function deployRegion(
@@ -111,19 +182,27 @@ async function deployRegion(
   target: Target,
   digest: string,
   deadline: number,
+  timeoutMs: number,
 ): Promise<string> {
   const aws = ctx.clients(target.region);
-  const remaining = () => deadline - ctx.clock.now();
   const stacks = COMPONENTS.map((c) => target.stacks[c]);
   const deployer = await ctx.deployer([target.env]);
   ctx.progress.step(`deploying ${stacks.join(', ')}`);
   try {
-    await withTimeout(
-      deployer.deploy(stacks, { [IMAGE_CONTEXT_KEY]: digest }),
-      remaining(),
-      'the stack deploy',
+    await deployStacks(
+      ctx,
+      deployer,
+      { cfn: aws.cfn, region: target.region },
+      stacks,
+      { [IMAGE_CONTEXT_KEY]: digest },
+      {
+        deadline,
+        timeoutMs,
+        env: target.env,
+      },
     );
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new CliError(
       `deploy of ${target.env} in ${target.region} failed: ${reason}. CloudFormation rolls a failed stack back to its previous state.`,
@@ -138,16 +217,10 @@ async function deployRegion(
     service: requireOutput(outputs, OUTPUTS.serviceName, where),
   };
   const url = requireOutput(outputs, OUTPUTS.serviceUrl, where);
-  const targetGroupArn = outputs[OUTPUTS.targetGroupArn];
 
   const waitStarted = ctx.clock.now();
   ctx.progress.step(`waiting for ${ref.service} to reach a steady state`);
-  const result = await waitForSteadyState(
-    aws,
-    { ...ref, ...(targetGroupArn ? { targetGroupArn } : {}), deadline },
-    ctx.progress,
-    ctx.clock,
-  );
+  const result = await waitForSteadyState(aws, { ...ref, deadline }, ctx.progress, ctx.clock);
   if (result.outcome !== 'steady') {
     const diagnosis = await explain(ctx, target);
     if (result.outcome === 'timeout') {
@@ -178,7 +251,15 @@ async function deployRegion(
   }
 
   ctx.progress.step(`steady after ${formatSeconds(ctx.clock.now() - waitStarted)}; smoke-testing ${url}`);
-  await smokeTest(url, ctx.fetch);
+  try {
+    await smokeTest(url, ctx.fetch);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    throw new CliError(
+      `${error.message}; ${digest} is running in ${target.env} but was not recorded: ` +
+        `run \`berth rollback ${target.env}\` to go back to the last recorded image`,
+    );
+  }
   await recordDeployedDigest(aws.ssm, target.env, digest);
   ctx.progress.step(`recorded ${digest} as the ${target.env} image`);
   return url;
@@ -192,7 +273,9 @@ export async function explain(ctx: CommandContext, target: Target): Promise<stri
     const cluster = outputs[OUTPUTS.clusterName];
     const service = outputs[OUTPUTS.serviceName];
     if (!cluster || !service) return undefined;
-    const targetGroupArn = outputs[OUTPUTS.targetGroupArn];
+    const { live: targetGroupArn } = serviceTargetGroups(
+      await describeService(aws.ecs, { cluster, service }),
+    );
     const logGroupName = outputs[OUTPUTS.logGroupName];
     return formatDiagnosis(
       await diagnoseService(aws, {

@@ -3,7 +3,7 @@ import { releaseClusterCapacity, scaleServiceToZero } from '../aws/capacity.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { readOutputs } from '../aws/stack-outputs.js';
 import type { CommandContext } from '../context.js';
-import { withTimeout } from '../context.js';
+import { raceDeadline } from '../context.js';
 import { CliError } from '../errors.js';
 import { resolveTargets } from '../target.js';
 
@@ -49,14 +49,27 @@ export async function destroyEnvironment(ctx: CommandContext, request: DestroyRe
           `stopped before ${target.stacks.Data}: the ${config.name} database has deletion protection, so its data is never deleted by accident`,
           [
             `Destroyed so far: ${destroyed.join(', ') || 'nothing'}.`,
-            'To delete the database too (a final snapshot is kept):',
+            'To delete the database too (a final snapshot is kept), lift both protections, then delete the stacks:',
             `  1. aws rds modify-db-instance --region ${target.region} --db-instance-identifier <id from the ${target.stacks.Data} stack> --no-deletion-protection --apply-immediately`,
-            `  2. cd infra && npx cdk destroy ${target.stacks.Data} ${target.stacks.Network}`,
+            // Termination protection makes DeleteStack (and so `cdk destroy`) fail (AWS CloudFormation
+            // User Guide, "Protect a CloudFormation stack from being deleted").
+            ...[target.stacks.Data, target.stacks.Network].map(
+              (stack, i) =>
+                `  ${i + 2}. aws cloudformation update-termination-protection --region ${target.region} --no-enable-termination-protection --stack-name ${stack} && ` +
+                `aws cloudformation delete-stack --region ${target.region} --stack-name ${stack} && ` +
+                `aws cloudformation wait stack-delete-complete --region ${target.region} --stack-name ${stack}`,
+            ),
           ].join('\n'),
         );
       }
       ctx.progress.step(`destroying ${name}`);
-      await withTimeout(deployer.destroy([name]), deadline - ctx.clock.now(), `destroying ${name}`);
+      const outcome = await raceDeadline(ctx.clock, deployer.destroy([name]), deadline);
+      if (outcome.timedOut) {
+        throw new CliError(
+          `${name} was still being deleted at the --timeout; CloudFormation continues: wait with ` +
+            `\`aws cloudformation wait stack-delete-complete --region ${target.region} --stack-name ${name}\`, then run \`berth destroy ${config.name}\` again`,
+        );
+      }
       destroyed.push(name);
     }
   }

@@ -2,24 +2,31 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { Architecture } from '../../../infra/config/environments.js';
+import { findImageDigest } from '../aws/image-digest.js';
 import { CliError } from '../errors.js';
 
 /** Runs a program and resolves with its exit code; rejects with ENOENT when it is not installed. */
 export type RunCommand = (
   command: string,
   args: readonly string[],
-  options: { cwd: string; quiet?: boolean },
+  options: {
+    cwd: string;
+    quiet?: boolean /** Written to the program's stdin (a password, never an argument). */;
+    input?: string;
+  },
 ) => Promise<{ code: number; stdout: string }>;
 
 export const runCommand: RunCommand = (command, args, options) =>
   new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      stdio: ['ignore', 'pipe', options.quiet ? 'ignore' : 'inherit'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', options.quiet ? 'ignore' : 'inherit'],
     });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (!options.quiet) process.stderr.write(chunk);
     });
@@ -29,14 +36,25 @@ export const runCommand: RunCommand = (command, args, options) =>
 
 export const PLATFORMS: Record<Architecture, string> = { x86_64: 'linux/amd64', arm64: 'linux/arm64' };
 
-export interface BuildOptions {
+export interface ImageOptions {
   readonly repoRoot: string;
+  /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`, from the Global stack's output. */
   readonly repositoryUri: string;
+  readonly repositoryName: string;
+  /** The environment's instance architecture (cluster config): the one platform we build. */
   readonly architecture: Architecture;
-  readonly run?: RunCommand;
+  readonly run: RunCommand;
+  readonly ecr: ECRClient;
 }
 
-async function gitSha(run: RunCommand, cwd: string): Promise<string> {
+export interface ImageResult {
+  readonly tag: string;
+  readonly digest: string;
+  /** False when the commit's tag was already in ECR and nothing was built. */
+  readonly built: boolean;
+}
+
+export async function gitSha(run: RunCommand, cwd: string): Promise<string> {
   const result = await run('git', ['rev-parse', '--short=12', 'HEAD'], { cwd, quiet: true }).catch(
     () => undefined,
   );
@@ -46,11 +64,48 @@ async function gitSha(run: RunCommand, cwd: string): Promise<string> {
 }
 
 /**
- * Builds the service image for the cluster's architecture, pushes it tagged with the commit and
- * returns the digest buildx reports, so the deploy never depends on a mutable tag.
+ * The image for the current commit, as a digest. ECR tags are immutable in our registry, so when the
+ * commit's tag exists (a re-run after a failed deploy, or CI built it) it is resolved, not rebuilt:
+ * a rebuild would get a new digest and the push would be refused.
  */
-export async function buildAndPushImage(options: BuildOptions): Promise<{ tag: string; digest: string }> {
-  const run = options.run ?? runCommand;
+export async function ensureImage(options: ImageOptions): Promise<ImageResult> {
+  const tag = await gitSha(options.run, options.repoRoot);
+  const existing = await findImageDigest(options.ecr, options.repositoryName, tag);
+  if (existing) return { tag, digest: existing, built: false };
+  return { tag, digest: await buildAndPushImage(options, tag), built: true };
+}
+
+/**
+ * Logs docker in to the registry with a token from ecr:GetAuthorizationToken: the token is
+ * base64 `AWS:<password>`, valid 12 hours, for `docker login --username AWS --password-stdin`
+ * (AWS, ECR User Guide "Private registry authentication").
+ */
+export async function loginToRegistry(options: ImageOptions): Promise<void> {
+  const result = await options.ecr.send(new GetAuthorizationTokenCommand({}));
+  const token = result.authorizationData?.[0]?.authorizationToken;
+  if (!token)
+    throw new CliError('ECR returned no authorization token: check ecr:GetAuthorizationToken is allowed');
+  const [user, password] = Buffer.from(token, 'base64').toString('utf8').split(':');
+  const registry = options.repositoryUri.split('/')[0]!;
+  const login = await options.run(
+    'docker',
+    ['login', '--username', user ?? 'AWS', '--password-stdin', registry],
+    {
+      cwd: options.repoRoot,
+      quiet: true,
+      input: password ?? '',
+    },
+  );
+  if (login.code !== 0) throw new CliError(`docker login to ${registry} failed (exit ${login.code})`);
+}
+
+/**
+ * Builds exactly one platform, the cluster's, and pushes it. Provenance and SBOM attestations are
+ * off: with them buildx pushes an image index whose digest is not the platform manifest's (Docker
+ * docs, "Build attestations"), and the digest we record must be the image the task definition pulls.
+ */
+async function buildAndPushImage(options: ImageOptions, tag: string): Promise<string> {
+  const { run } = options;
   const available = await run('docker', ['buildx', 'version'], { cwd: options.repoRoot, quiet: true }).catch(
     () => undefined,
   );
@@ -59,7 +114,7 @@ export async function buildAndPushImage(options: BuildOptions): Promise<{ tag: s
       'docker buildx is not available to build the image: install Docker with buildx, or deploy a pushed image with --image-tag <tag> or --image-digest <sha256:…>',
     );
   }
-  const tag = await gitSha(run, options.repoRoot);
+  await loginToRegistry(options);
   const dir = await mkdtemp(path.join(tmpdir(), 'berth-build-'));
   const metadataFile = path.join(dir, 'metadata.json');
   try {
@@ -68,6 +123,8 @@ export async function buildAndPushImage(options: BuildOptions): Promise<{ tag: s
       'build',
       '--platform',
       PLATFORMS[options.architecture],
+      '--provenance=false',
+      '--sbom=false',
       '--tag',
       `${options.repositoryUri}:${tag}`,
       '--metadata-file',
@@ -81,7 +138,7 @@ export async function buildAndPushImage(options: BuildOptions): Promise<{ tag: s
     const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
     const digest = metadata['containerimage.digest'];
     if (typeof digest !== 'string') throw new CliError('docker buildx did not report the pushed digest');
-    return { tag, digest };
+    return digest;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

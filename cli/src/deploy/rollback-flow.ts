@@ -1,18 +1,17 @@
 import { IMAGE_CONTEXT_KEY, OUTPUTS, PARAMETERS } from '../../../infra/lib/naming.js';
 import { checkCredentials } from '../aws/credentials.js';
-import { digestHistory, recordDeployedDigest, requireDigest } from '../aws/image-digest.js';
+import { recordDeployedDigest, releaseHistory, requireDigest, runningDigest } from '../aws/image-digest.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { waitForSteadyState } from '../aws/wait-for-steady-state.js';
 import type { CommandContext } from '../context.js';
-import { withTimeout } from '../context.js';
 import { CliError } from '../errors.js';
 import { resolveTargets } from '../target.js';
-import { explain } from './deploy-flow.js';
+import { deployStacks, explain } from './deploy-flow.js';
 
 export interface RollbackRequest {
   readonly env: string;
   readonly region?: string;
-  /** Roll back to this digest instead of the one deployed before the current. */
+  /** Roll back to this digest instead of the release before the running one. */
   readonly to?: string;
   readonly timeoutMs: number;
 }
@@ -24,10 +23,21 @@ export interface RollbackResult {
 }
 
 /**
- * `berth rollback`: redeploys the digest that ran before the current one. The SSM parameter's
- * history is the record of what ran, so this works even after the task definitions were replaced.
- * The Service stack is redeployed (not just the ECS service updated) so CloudFormation stays the
- * source of truth and the next deploy does not undo the rollback by surprise.
+ * The release before `running` in the deploy history (newest first). A running image that was never
+ * recorded (its smoke test failed) goes back to the newest recorded release. Repeated rollbacks keep
+ * walking back, because rollback records are not part of the release history.
+ */
+export function previousRelease(history: readonly string[], running: string | undefined): string | undefined {
+  const at = running === undefined ? -1 : history.indexOf(running);
+  return at === -1 ? history[0] : history[at + 1];
+}
+
+/**
+ * `berth rollback`: redeploys the release before the one the service runs now. "Now" is read from
+ * the service's task definition, not from the last record, and the release history comes from the
+ * SSM parameter's versions, so this works even after the task definitions were replaced. The
+ * Service stack is redeployed (not just the ECS service updated) so CloudFormation stays the source
+ * of truth and the next deploy does not undo the rollback by surprise.
  */
 export async function rollbackEnvironment(
   ctx: CommandContext,
@@ -40,33 +50,53 @@ export async function rollbackEnvironment(
   const first = ctx.clients(targets[0]!.region);
   await checkCredentials(first.sts, config.account);
 
-  const history = await digestHistory(first.ssm, config.name);
-  const current = history[0];
-  const to = request.to ?? history.find((d) => d !== current);
+  const firstOutputs = await readOutputs(first.cfn, Object.values(targets[0]!.stacks));
+  const firstWhere = `the ${config.name} stacks in ${targets[0]!.region}`;
+  const running = await runningDigest(first.ecs, {
+    cluster: requireOutput(firstOutputs, OUTPUTS.clusterName, firstWhere),
+    service: requireOutput(firstOutputs, OUTPUTS.serviceName, firstWhere),
+  });
+  const history = await releaseHistory(first.ssm, config.name);
+  const to = request.to ?? previousRelease(history, running);
   if (to === undefined) {
     throw new CliError(
-      `no earlier image recorded for ${config.name} in ${PARAMETERS.imageDigest(config.name)}: pass --to <sha256:…> to choose one`,
+      `no release before ${running ?? 'the running image'} recorded for ${config.name} in ` +
+        `${PARAMETERS.imageDigest(config.name)}: pass --to <sha256:…> to choose one`,
     );
   }
-  ctx.progress.step(`rolling ${config.name} back from ${current ?? 'nothing recorded'} to ${to}`);
+  ctx.progress.step(`rolling ${config.name} back from ${running ?? 'an unknown image'} to ${to}`);
 
   const deployer = await ctx.deployer([config.name]);
   for (const target of targets) {
     const aws = ctx.clients(target.region);
-    await withTimeout(
-      deployer.deploy([target.stacks.Service], { [IMAGE_CONTEXT_KEY]: to }),
-      deadline - ctx.clock.now(),
-      'the Service stack deploy',
-    );
+    try {
+      await deployStacks(
+        ctx,
+        deployer,
+        { cfn: aws.cfn, region: target.region },
+        [target.stacks.Service],
+        { [IMAGE_CONTEXT_KEY]: to },
+        {
+          deadline,
+          timeoutMs: request.timeoutMs,
+          env: config.name,
+          resume: `berth rollback ${config.name} --to ${to}`,
+        },
+      );
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(
+        `rollback of ${config.name} in ${target.region} to ${to} failed: ${error instanceof Error ? error.message : String(error)}; nothing was recorded`,
+        await explain(ctx, target),
+      );
+    }
     const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
     const where = `the ${target.env} stacks in ${target.region}`;
-    const targetGroupArn = outputs[OUTPUTS.targetGroupArn];
     const result = await waitForSteadyState(
       aws,
       {
         cluster: requireOutput(outputs, OUTPUTS.clusterName, where),
         service: requireOutput(outputs, OUTPUTS.serviceName, where),
-        ...(targetGroupArn ? { targetGroupArn } : {}),
         deadline,
       },
       ctx.progress,
@@ -74,11 +104,11 @@ export async function rollbackEnvironment(
     );
     if (result.outcome !== 'steady') {
       throw new CliError(
-        `rollback of ${config.name} in ${target.region} to ${to} did not settle (${result.outcome})`,
+        `rollback of ${config.name} in ${target.region} to ${to} did not settle (${result.outcome}); nothing was recorded`,
         await explain(ctx, target),
       );
     }
-    await recordDeployedDigest(aws.ssm, config.name, to);
+    await recordDeployedDigest(aws.ssm, config.name, to, 'rollback');
   }
-  return { env: config.name, from: current, to };
+  return { env: config.name, from: running, to };
 }

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type CachedCloudAssembly, StackSelectionStrategy, Toolkit } from '@aws-cdk/toolkit-lib';
+import {
+  type CachedCloudAssembly,
+  type IIoHost,
+  StackSelectionStrategy,
+  Toolkit,
+} from '@aws-cdk/toolkit-lib';
 import { CliError } from '../errors.js';
 import type { CreateApp, StackDeployer } from './stack-deployer.js';
 
@@ -20,9 +25,15 @@ function cdkJsonContext(): Record<string, unknown> {
  * order the CLI chooses is the order CloudFormation sees.
  */
 export class ToolkitStackDeployer implements StackDeployer {
-  private readonly toolkit = new Toolkit();
+  private readonly toolkit: Toolkit;
 
-  constructor(private readonly environments?: string[]) {}
+  /** `ioHost` receives every toolkit message; berth passes one that writes to stderr (StderrIoHost). */
+  constructor(
+    private readonly environments?: string[],
+    ioHost?: IIoHost,
+  ) {
+    this.toolkit = new Toolkit(ioHost ? { ioHost } : {});
+  }
 
   private async assembly(context: Record<string, unknown>) {
     // A runtime path keeps tsc from resolving infra's app (and aws-cdk-lib) when type-checking the CLI.
@@ -56,16 +67,21 @@ export class ToolkitStackDeployer implements StackDeployer {
     return stacks.map((s) => s.name);
   }
 
+  /** Refuses names the app does not have, before any AWS call: a typo must never select nothing. */
+  private async requireKnown(assembly: CachedCloudAssembly, stackNames: readonly string[]): Promise<void> {
+    const known = await this.names(assembly);
+    const missing = stackNames.filter((n) => !known.includes(n));
+    if (missing.length > 0) {
+      throw new CliError(
+        `the CDK app has no stack named ${missing.join(', ')}: check infra/lib/app.ts (it has ${known.join(', ')})`,
+      );
+    }
+  }
+
   async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<void> {
     const assembly = await this.assembly(context);
     try {
-      const known = await this.names(assembly);
-      const missing = stackNames.filter((n) => !known.includes(n));
-      if (missing.length > 0) {
-        throw new CliError(
-          `the CDK app has no stack named ${missing.join(', ')}: check infra/lib/app.ts (it has ${known.join(', ')})`,
-        );
-      }
+      await this.requireKnown(assembly, stackNames);
       for (const name of stackNames) {
         await this.toolkit.deploy(assembly, {
           stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH, patterns: [name] },
@@ -79,9 +95,10 @@ export class ToolkitStackDeployer implements StackDeployer {
   async destroy(stackNames: readonly string[]): Promise<void> {
     const assembly = await this.assembly({});
     try {
+      await this.requireKnown(assembly, stackNames);
       for (const name of stackNames) {
         await this.toolkit.destroy(assembly, {
-          stacks: { strategy: StackSelectionStrategy.PATTERN_MATCH, patterns: [name] },
+          stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH, patterns: [name] },
         });
       }
     } finally {

@@ -5,6 +5,7 @@ import { readDeployedDigest } from '../aws/image-digest.js';
 import {
   describeService,
   primaryDeployment,
+  serviceTargetGroups,
   type TargetSummary,
   targetHealth,
 } from '../aws/service-state.js';
@@ -63,7 +64,8 @@ export async function environmentStatus(
 
   const service = await describeService(aws.ecs, { cluster, service: serviceName });
   const primary = primaryDeployment(service);
-  const targetGroupArn = outputs[OUTPUTS.targetGroupArn];
+  // The live group, as ECS reports it: blue/green swaps it on every deployment.
+  const { live: targetGroupArn } = serviceTargetGroups(service);
   return {
     ...base,
     deployed: true,

@@ -1,0 +1,388 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CommandContext, DeployPreflight } from '../src/context.js';
+import { CliError } from '../src/errors.js';
+import { main } from '../src/main.js';
+import { RecordingProgress } from '../src/ui/progress.js';
+import { FakeClock } from './fixtures/aws.js';
+import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+
+// Lifecycle scenarios: the real commands (through `main`, as a user types them) run in sequence
+// against one model of AWS state, so each command sees what the previous one left behind.
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+const SHA_A = '3f9c2ab41d07';
+const SHA_B = '8e1d44c0a9b2';
+const SHA_C = 'c0ffee123456';
+const TEST_DIGEST_PARAM = '/berth/test/image-digest';
+const PROD_DIGEST_PARAM = '/berth/prod/image-digest';
+const TEST_SERVICE = 'Berth-Test-eu-west-1-Service';
+
+function world({
+  bootstrapped = true,
+  preflight,
+}: {
+  bootstrapped?: boolean;
+  preflight?: DeployPreflight;
+} = {}) {
+  const clock = new FakeClock();
+  const model = new AwsModel(clock);
+  if (bootstrapped) model.bootstrap(REGION);
+  const deployer = new ModelDeployer(model);
+  const docker = new ModelDocker(model);
+  const progress = new RecordingProgress();
+
+  /** `berth <args>`: exit code, stdout and stderr as the user would see them. */
+  async function berth(...args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const ctx: CommandContext = {
+      clients: (region) => model.clientsFor(region),
+      deployer: async () => deployer,
+      run: docker.run,
+      progress,
+      clock,
+      fetch: model.fetch,
+      stdout: { write: (s: string) => out.push(s) },
+      repoRoot: '/repo',
+      ...(preflight ? { preflight } : {}),
+    };
+    const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  }
+
+  /** Deploys the current commit and expects success. */
+  async function release(env: 'test' | 'prod', sha: string) {
+    docker.sha = sha;
+    const result = await berth('deploy', env);
+    assert.equal(result.code, 0, result.stderr);
+    return model.images.get(sha)!;
+  }
+
+  return { clock, model, deployer, docker, berth, release, progress };
+}
+
+describe('lifecycle: first deploy in a fresh account', () => {
+  it('names the exact bootstrap command in one line, then deploys once bootstrapped', async () => {
+    // GIVEN an account CDK never bootstrapped and an empty registry
+    const w = world({ bootstrapped: false });
+
+    // WHEN the user deploys test
+    const first = await w.berth('deploy', 'test');
+
+    // THEN one line with the command to type, exit 1, nothing created
+    assert.equal(first.code, 1);
+    assert.equal(
+      first.stderr,
+      `berth: CDK is not bootstrapped in aws://${ACCOUNT}/${REGION} (qualifier hnb659fds): ` +
+        `run \`npx cdk bootstrap aws://${ACCOUNT}/${REGION} --qualifier hnb659fds\` in infra/, then deploy again\n`,
+    );
+    assert.equal(w.model.stacks.size, 0);
+
+    // WHEN they bootstrap and deploy again
+    w.model.bootstrap(REGION);
+    const second = await w.berth('deploy', 'test');
+
+    // THEN the image was built after an ECR login, shipped, smoke-tested and recorded
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^http:\/\/berth-test-\d+\.eu-west-1\.elb\.amazonaws\.com\n$/);
+    const pushed = w.model.images.get(SHA_A);
+    assert.ok(pushed, 'the commit tag is in ECR');
+    assert.deepEqual(w.model.parameterValues(REGION, TEST_DIGEST_PARAM), [pushed]);
+    assert.equal(
+      w.model.runningImage('test'),
+      pushed,
+      'the recorded digest is the one the task definition pulls',
+    );
+    const login = w.docker.commands.findIndex((c) =>
+      c.startsWith('docker login --username AWS --password-stdin'),
+    );
+    const build = w.docker.commands.findIndex((c) => c.startsWith('docker buildx build'));
+    assert.ok(login !== -1 && login < build, w.docker.commands.join('\n'));
+    assert.match(w.docker.commands[build]!, /--platform linux\/amd64 --provenance=false --sbom=false /);
+  });
+
+  it('keeps stdout to the JSON result with --json', async () => {
+    const w = world();
+    const result = await w.berth('deploy', 'test', '--json');
+    assert.equal(result.code, 0, result.stderr);
+    const parsed = JSON.parse(result.stdout) as { env: string; digest: string };
+    assert.equal(parsed.env, 'test');
+    assert.equal(parsed.digest, w.model.images.get(SHA_A));
+  });
+});
+
+describe('lifecycle: re-running a failed deploy of the same commit', () => {
+  it('finds the commit tag in ECR and deploys its digest without rebuilding (tags are immutable)', async () => {
+    // GIVEN test runs A, and the deploy of B failed in CloudFormation after B was pushed
+    const w = world();
+    await w.release('test', SHA_A);
+    w.docker.sha = SHA_B;
+    w.deployer.failNext = { stack: TEST_SERVICE, reason: 'Rate exceeded' };
+    const failed = await w.berth('deploy', 'test');
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /^berth: deploy of test in eu-west-1 failed: .*Rate exceeded/);
+    assert.equal(w.docker.builds, 2);
+
+    // WHEN the same commit is deployed again
+    const rerun = await w.berth('deploy', 'test');
+
+    // THEN it is not rebuilt (a rebuild's push would be refused) and B's digest is what runs
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.equal(w.docker.builds, 2, 'no second build of B');
+    const b = w.model.images.get(SHA_B)!;
+    assert.equal(w.model.runningImage('test'), b);
+    assert.deepEqual(w.model.parameterValues(REGION, TEST_DIGEST_PARAM).at(-1), b);
+  });
+});
+
+describe('lifecycle: blue/green', () => {
+  it('waits on the live target group ECS reports, deploy after deploy, as the groups swap', async () => {
+    // GIVEN prod (blue/green) created with A
+    const w = world();
+    const a = await w.release('prod', SHA_A);
+    const outputGroup = w.model.stacks.get('Berth-Prod-eu-west-1-Service')!.outputs.TargetGroupArn;
+    const liveAfterA = w.model.service('prod')!.live;
+
+    // WHEN B and then C are deployed
+    const b = await w.release('prod', SHA_B);
+    const liveAfterB = w.model.service('prod')!.live;
+    // (status, between deploys, reports the live group's targets, not the drained one the output names)
+    w.clock.time += 60_000;
+    const status = await w.berth('status', 'prod', '--json');
+    assert.equal(status.code, 0, status.stderr);
+    const parsed = JSON.parse(status.stdout) as { digest: string; targets: unknown };
+    assert.equal(parsed.digest, b);
+    assert.deepEqual(parsed.targets, { healthy: 2, total: 2, problems: [] });
+    const c = await w.release('prod', SHA_C);
+
+    // THEN each deploy settled and was recorded, while the live group alternated
+    assert.notEqual(liveAfterB, liveAfterA);
+    assert.notEqual(liveAfterB, outputGroup, 'the stack output names the group that is no longer live');
+    assert.equal(w.model.service('prod')!.live, liveAfterA);
+    assert.deepEqual(w.model.parameterValues(REGION, PROD_DIGEST_PARAM), [a, b, c]);
+  });
+});
+
+describe('lifecycle: rollback', () => {
+  it('after a failed smoke test goes back to the last good release, not the one before it', async () => {
+    // GIVEN A and B released, then C whose API fails the smoke test (ECS itself is healthy)
+    const w = world();
+    const a = await w.release('test', SHA_A);
+    const b = await w.release('test', SHA_B);
+    w.docker.sha = SHA_C;
+    w.docker.behaviour = 'breaks-api';
+    const broken = await w.berth('deploy', 'test');
+    const c = w.model.images.get(SHA_C)!;
+    assert.equal(broken.code, 1);
+    assert.match(
+      broken.stderr,
+      new RegExp(
+        `^berth: smoke test: GET .*/api/products returned 500 without a product list; ${c} is running in test but was not recorded: run \`berth rollback test\``,
+      ),
+    );
+    assert.deepEqual(w.model.parameterValues(REGION, TEST_DIGEST_PARAM), [a, b], 'C never recorded');
+    assert.equal(w.model.runningImage('test'), c);
+
+    // WHEN the user rolls back
+    const rollback = await w.berth('rollback', 'test');
+
+    // THEN B (the last good release) runs again and is recorded
+    assert.equal(rollback.code, 0, rollback.stderr);
+    assert.equal(rollback.stdout, `test now runs ${b}\n`);
+    assert.equal(w.model.runningImage('test'), b);
+    assert.equal(w.model.parameterValues(REGION, TEST_DIGEST_PARAM).at(-1), b);
+  });
+
+  it('keeps walking back on repeated rollbacks, and stops with one line at the oldest release', async () => {
+    // GIVEN A, B, C released
+    const w = world();
+    const a = await w.release('test', SHA_A);
+    const b = await w.release('test', SHA_B);
+    await w.release('test', SHA_C);
+
+    // WHEN rolling back twice, then a third time
+    const first = await w.berth('rollback', 'test');
+    const second = await w.berth('rollback', 'test');
+    const third = await w.berth('rollback', 'test');
+
+    // THEN C → B → A, and the third has nothing older to go to
+    assert.equal(first.stdout, `test now runs ${b}\n`);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, `test now runs ${a}\n`);
+    assert.equal(w.model.runningImage('test'), a);
+    assert.equal(third.code, 1);
+    assert.equal(
+      third.stderr,
+      `berth: no release before ${a} recorded for test in ${TEST_DIGEST_PARAM}: pass --to <sha256:…> to choose one\n`,
+    );
+  });
+
+  it('records nothing when the rolled-back service does not settle before the --timeout', async () => {
+    // GIVEN A and B released; the old tasks keep draining for the 10 s deregistration delay
+    const w = world();
+    const a = await w.release('test', SHA_A);
+    const b = await w.release('test', SHA_B);
+
+    // WHEN the rollback may take only 5 s
+    const result = await w.berth('rollback', 'test', '--timeout', '5s');
+
+    // THEN it fails without recording A: a draining target is not a settled rollout
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^berth: rollback of test in eu-west-1 to ${a} did not settle \\(timeout\\); nothing was recorded`,
+      ),
+    );
+    assert.deepEqual(w.model.parameterValues(REGION, TEST_DIGEST_PARAM), [a, b]);
+  });
+});
+
+describe('lifecycle: --timeout', () => {
+  it('cancels the running stack update, says how to resume, and returns at once', async () => {
+    // GIVEN test runs A, and the Service stack update for B hangs in CloudFormation
+    const w = world();
+    await w.release('test', SHA_A);
+    w.docker.sha = SHA_B;
+    w.deployer.hangOn = TEST_SERVICE;
+    const started = w.clock.now();
+    const wallClock = Date.now();
+
+    // WHEN the deploy's 10 minutes run out
+    const result = await w.berth('deploy', 'test', '--timeout', '10m');
+
+    // THEN the update is cancelled (CloudFormation rolls it back) and the user is told what to run
+    assert.equal(result.code, 1);
+    const [headline, ...detail] = result.stderr.trimEnd().split('\n');
+    assert.equal(
+      headline,
+      'berth: Berth-Test-eu-west-1-Network, Berth-Test-eu-west-1-Data, Berth-Test-eu-west-1-Service, ' +
+        'Berth-Test-eu-west-1-Monitoring did not finish within the --timeout (10m00s); ' +
+        'once CloudFormation is done, run `berth deploy test --timeout 20m` again',
+    );
+    assert.deepEqual(detail, [
+      `${TEST_SERVICE}: update cancelled; CloudFormation is rolling it back to its previous state ` +
+        `(\`aws cloudformation wait stack-rollback-complete --region eu-west-1 --stack-name ${TEST_SERVICE}\`)`,
+    ]);
+    assert.equal(w.model.stackStatus(TEST_SERVICE), 'UPDATE_ROLLBACK_IN_PROGRESS');
+    assert.ok(w.clock.now() - started <= 10 * 60_000, 'no time past the deadline');
+    assert.ok(Date.now() - wallClock < 5_000, 'returned promptly');
+  });
+
+  it('leaves no timer running once a timed-out deploy has returned', async () => {
+    const { deployEnvironment } = await import('../src/deploy/deploy-flow.js');
+    const { systemClock } = await import('../src/aws/wait-for-steady-state.js');
+    const w = world();
+    await w.release('test', SHA_A);
+    w.deployer.hangOn = 'Berth-Global';
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+
+    await assert.rejects(
+      deployEnvironment(
+        {
+          clients: (region) => w.model.clientsFor(region),
+          deployer: async () => w.deployer,
+          run: w.docker.run,
+          progress: new RecordingProgress(),
+          clock: systemClock,
+          fetch: w.model.fetch,
+          stdout: { write: () => true },
+          repoRoot: '/repo',
+        },
+        { env: 'test', skipBuild: true, timeoutMs: 50 },
+      ),
+      /Berth-Global did not finish within the --timeout/,
+    );
+
+    assert.equal(timers(), before);
+  });
+});
+
+describe('lifecycle: preflight hook', () => {
+  it("runs the caller's check after berth's own and before any stack changes, with the stacks to create", async () => {
+    const seen: { env: string; firstCreate: readonly string[] }[] = [];
+    const w = world({
+      preflight: async ({ env, firstCreate }) => {
+        seen.push({ env, firstCreate });
+        throw new CliError('change safety: Berth-Test-eu-west-1-Data would replace the database');
+      },
+    });
+
+    const result = await w.berth('deploy', 'test');
+
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'berth: change safety: Berth-Test-eu-west-1-Data would replace the database\n',
+    );
+    assert.deepEqual(seen, [
+      {
+        env: 'test',
+        firstCreate: ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`),
+      },
+    ]);
+    assert.equal(w.model.stacks.size, 0, 'nothing deployed');
+  });
+});
+
+describe('lifecycle: interrupted first create', () => {
+  it('deploys over a stack left in REVIEW_IN_PROGRESS', async () => {
+    // GIVEN a first create that stopped after CDK created its change set
+    const w = world();
+    w.model.stacks.set('Berth-Test-eu-west-1-Network', {
+      status: 'REVIEW_IN_PROGRESS',
+      outputs: {},
+      terminationProtection: false,
+    });
+
+    const result = await w.berth('deploy', 'test');
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(w.model.stackStatus('Berth-Test-eu-west-1-Network'), 'CREATE_COMPLETE');
+  });
+});
+
+describe('lifecycle: destroy', () => {
+  it('destroys test, then deploys it again from the image already in ECR', async () => {
+    const w = world();
+    const a = await w.release('test', SHA_A);
+
+    const destroyed = await w.berth('destroy', 'test');
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    assert.equal(w.model.stackStatus(TEST_SERVICE), undefined);
+    assert.equal(w.model.service('test'), undefined);
+
+    const again = await w.berth('deploy', 'test');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(w.docker.builds, 1, 'the existing tag is reused');
+    assert.equal(w.model.runningImage('test'), a);
+  });
+
+  it('stops before prod data with follow-up commands that work on termination-protected stacks', async () => {
+    const w = world();
+    await w.release('prod', SHA_A);
+
+    const result = await w.berth('destroy', 'prod', '--yes-destroy-prod');
+
+    assert.equal(result.code, 1);
+    const lines = result.stderr.trimEnd().split('\n');
+    assert.match(lines[0]!, /^berth: stopped before Berth-Prod-eu-west-1-Data: /);
+    for (const stack of ['Berth-Prod-eu-west-1-Data', 'Berth-Prod-eu-west-1-Network']) {
+      assert.ok(
+        lines.some((l) =>
+          l.includes(
+            `aws cloudformation update-termination-protection --region eu-west-1 --no-enable-termination-protection --stack-name ${stack} && ` +
+              `aws cloudformation delete-stack --region eu-west-1 --stack-name ${stack}`,
+          ),
+        ),
+        `a working delete for ${stack} in:\n${result.stderr}`,
+      );
+    }
+    assert.ok(!result.stderr.includes('cdk destroy'), 'cdk destroy fails on termination protection');
+    // The protected stacks are still there; the model refuses to delete them while protected.
+    assert.equal(w.model.stackStatus('Berth-Prod-eu-west-1-Data'), 'CREATE_COMPLETE');
+  });
+});
