@@ -1,9 +1,8 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { ServiceConfig } from './config.js';
-import type { PgliteTuning } from './db/connect.js';
-import database from './plugins/database.js';
+import type { PostgresDatabaseConfig, ServiceConfig } from './config.js';
+import database, { type DatabasePluginOptions } from './plugins/database.js';
 import errors from './plugins/errors.js';
 import lifecycle from './plugins/lifecycle.js';
 import metrics from './plugins/metrics.js';
@@ -14,16 +13,20 @@ import healthRoutes from './routes/health/index.js';
 import productRoutes from './routes/products/index.js';
 import { BODY_LIMIT_BYTES } from './schemas/limits.js';
 
-export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'keepAliveTimeoutSeconds' | 'database'>;
-
-export interface AppOptions {
-  /** Directory of the storefront files; defaults to service/public. */
-  publicDir?: string;
-  /** Passed to PGlite when the embedded database is used. */
-  pglite?: PgliteTuning;
+export interface AppConfig extends Pick<ServiceConfig, 'logLevel' | 'keepAliveTimeoutSeconds'> {
+  /** The server to use; server.ts starts the embedded cluster first when the config asks for it. */
+  database: PostgresDatabaseConfig;
 }
 
-/** Builds the whole service without listening: server.ts listens, tests use `inject`. */
+export interface AppOptions extends Pick<DatabasePluginOptions, 'checkIntervalMs' | 'migrationRetry'> {
+  /** Directory of the storefront files; defaults to service/public. */
+  publicDir?: string;
+}
+
+/**
+ * Builds the whole service without listening: server.ts listens, tests use `inject`. Migrations run in
+ * the background from here on (`app.database.migrated`); /readyz turns 200 when they are done.
+ */
 export async function buildApp(config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
@@ -52,7 +55,11 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   await app.register(errors);
   await app.register(metrics);
   await app.register(lifecycle);
-  await app.register(database, { database: config.database, pglite: options.pglite });
+  await app.register(database, {
+    database: config.database,
+    checkIntervalMs: options.checkIntervalMs,
+    migrationRetry: options.migrationRetry,
+  });
 
   await app.register(healthRoutes);
   await app.register(productRoutes);

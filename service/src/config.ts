@@ -27,13 +27,13 @@ export interface PostgresDatabaseConfig {
   tls: PostgresTls;
 }
 
-export interface PgliteDatabaseConfig {
-  kind: 'pglite';
-  /** Absolute directory the embedded database persists to; null keeps it in memory (tests). */
-  dataDir: string | null;
+export interface EmbeddedDatabaseConfig {
+  kind: 'embedded';
+  /** Absolute directory the embedded PostgreSQL cluster persists to (DATA_DIR). */
+  dataDir: string;
 }
 
-export type DatabaseConfig = PostgresDatabaseConfig | PgliteDatabaseConfig;
+export type DatabaseConfig = PostgresDatabaseConfig | EmbeddedDatabaseConfig;
 
 export interface ServiceConfig {
   host: string;
@@ -63,7 +63,7 @@ function parseDatabase(env: Env, cwd: string): DatabaseConfig {
   const connectionString = nonEmpty(env, 'DATABASE_URL');
   const host = nonEmpty(env, 'PGHOST');
   if (connectionString === undefined && host === undefined) {
-    return { kind: 'pglite', dataDir: resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? '.data') };
+    return { kind: 'embedded', dataDir: resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? '.data') };
   }
   if (connectionString !== undefined && !/^postgres(ql)?:\/\//.test(connectionString)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');

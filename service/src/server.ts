@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from './app.js';
-import { ConfigError, parseConfig, type ServiceConfig } from './config.js';
+import { ConfigError, type PostgresDatabaseConfig, parseConfig, type ServiceConfig } from './config.js';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.js';
 
 // ECS waits 30 s (stopTimeout) before SIGKILL; close must finish well inside it after the drain window.
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -18,7 +19,28 @@ function loadConfig(): ServiceConfig {
 }
 
 const config = loadConfig();
-const app = await buildApp(config);
+
+let embedded: EmbeddedPostgres | undefined;
+let database: PostgresDatabaseConfig;
+if (config.database.kind === 'embedded') {
+  const { dataDir } = config.database;
+  try {
+    embedded = await startEmbeddedPostgres(dataDir, {
+      log: (message) => process.stderr.write(`berth-service: ${message}\n`),
+    });
+  } catch (error) {
+    process.stderr.write(
+      `berth-service: cannot start the embedded PostgreSQL in ${dataDir}: ${(error as Error).message}\n` +
+        '  Set DATABASE_URL to use another PostgreSQL server, or DATA_DIR to use another directory.\n',
+    );
+    process.exit(1);
+  }
+  database = embedded.database;
+} else {
+  database = config.database;
+}
+
+const app = await buildApp({ ...config, database });
 await app.listen({ host: config.host, port: config.port });
 
 let stopping = false;
@@ -48,6 +70,7 @@ async function shutDown(signal: string): Promise<void> {
   forceExit.unref();
   try {
     await app.close();
+    await embedded?.stop();
     app.log.info('shut down cleanly');
     process.exit(0);
   } catch (error) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, type PostgresDatabaseConfig, parseConfig } from '../src/config.js';
-import { postgresPoolConfig } from '../src/db/connect.js';
+import { postgresPoolConfig } from '../src/db/pool.js';
 import { spawnServer } from './helpers/spawn-server.js';
 
 function configError(env: Record<string, string>): string {
@@ -18,14 +18,14 @@ function configError(env: Record<string, string>): string {
 }
 
 describe('parseConfig', () => {
-  test('defaults: 0.0.0.0:8080, PGlite in ./.data, 5 s drain, 65 s keep-alive', () => {
+  test('defaults: 0.0.0.0:8080, embedded PostgreSQL in ./.data, 5 s drain, 65 s keep-alive', () => {
     assert.deepEqual(parseConfig({}, '/srv'), {
       host: '0.0.0.0',
       port: 8080,
       logLevel: 'info',
       shutdownDrainSeconds: 5,
       keepAliveTimeoutSeconds: 65,
-      database: { kind: 'pglite', dataDir: '/srv/.data' },
+      database: { kind: 'embedded', dataDir: '/srv/.data' },
     });
   });
 
@@ -46,7 +46,7 @@ describe('parseConfig', () => {
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.shutdownDrainSeconds, 0);
     assert.equal(config.keepAliveTimeoutSeconds, 75);
-    assert.deepEqual(config.database, { kind: 'pglite', dataDir: '/srv/state' });
+    assert.deepEqual(config.database, { kind: 'embedded', dataDir: '/srv/state' });
   });
 
   test('PGHOST (as ECS injects the secret) selects PostgreSQL', () => {
@@ -70,16 +70,27 @@ describe('parseConfig', () => {
     });
   });
 
-  test('verify-full reads the CA bundle named by PGSSLROOTCERT', async (t) => {
+  test('verify-full passes the CONTENTS of the PGSSLROOTCERT file as the CA, not its path', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-ca-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const caFile = join(dir, 'ca.pem');
-    await writeFile(caFile, '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n');
+    await writeFile(caFile, '-----BEGIN CERTIFICATE-----\nMIIBrdsTestBundle\n-----END CERTIFICATE-----\n');
     const { database } = parseConfig({ PGHOST: 'db', PGSSLMODE: 'verify-full', PGSSLROOTCERT: caFile });
-    assert.equal(
-      database.kind === 'postgres' && database.tls.mode === 'verify-full' && database.tls.ca.length > 0,
-      true,
-    );
+    assert.equal(database.kind, 'postgres');
+    assert.deepEqual(database.kind === 'postgres' && database.tls, {
+      mode: 'verify-full',
+      ca: '-----BEGIN CERTIFICATE-----\nMIIBrdsTestBundle\n-----END CERTIFICATE-----\n',
+    });
+    // What node-postgres hands to tls.connect: PEM text (a path there would verify nothing).
+    assert.deepEqual(postgresPoolConfig(database as PostgresDatabaseConfig).ssl, {
+      rejectUnauthorized: true,
+      ca: '-----BEGIN CERTIFICATE-----\nMIIBrdsTestBundle\n-----END CERTIFICATE-----\n',
+    });
+  });
+
+  test('PORT=3000 is honoured; PORT unset means 8080', () => {
+    assert.equal(parseConfig({ PORT: '3000' }, '/srv').port, 3000);
+    assert.equal(parseConfig({}, '/srv').port, 8080);
   });
 
   test('bad values name the variable and what it expects', () => {

@@ -42,3 +42,18 @@ export async function listeningUrl(server: RunningServer, timeoutMs: number): Pr
   }
   throw new Error(`server did not start listening:\n${server.output()}`);
 }
+
+/** listeningUrl, then waits for /readyz 200: the server listens at once and is ready once migrated. */
+export async function readyUrl(server: RunningServer, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  const base = await listeningUrl(server, timeoutMs);
+  while (Date.now() < deadline && server.child.exitCode === null) {
+    const ready = await fetch(`${base}/readyz`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ready) return base;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`server did not become ready:\n${server.output()}`);
+}
