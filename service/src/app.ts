@@ -47,8 +47,18 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
       info: {
         title: 'Berth cart API',
         version: '1.0.0',
-        description: 'Errors are JSON: { "error": "<code>", "message": "<sentence>" }.',
+        description:
+          'Errors are JSON: { "error": "<code>", "message": "<sentence>" }. A 503 carries Retry-After.',
       },
+      // Relative: the document describes whichever deployment serves it.
+      servers: [{ url: '/', description: 'The server that serves this document' }],
+      // The cart API is public on purpose (anonymous carts, addressed by unguessable UUIDs).
+      security: [],
+      tags: [
+        { name: 'products', description: 'The catalogue.' },
+        { name: 'carts', description: 'Anonymous carts and their checkout.' },
+        { name: 'health', description: 'Probes for load balancers and orchestrators.' },
+      ],
     },
   });
   await app.register(requestId);

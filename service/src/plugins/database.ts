@@ -65,7 +65,11 @@ export default fp<DatabasePluginOptions>(
         reachability = 'reachable';
         app.lifecycle.markReady();
         app.log.info(
-          { migrationsApplied: applied, migrateMs: Math.round(performance.now() - started) },
+          {
+            migrationsApplied: applied,
+            migrateMs: Math.round(performance.now() - started),
+            sinceProcessStartMs: Math.round(performance.now()),
+          },
           'database ready',
         );
       } catch (error) {

@@ -1,4 +1,5 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { ErrorBody } from '../../schemas/common.js';
 
 const Liveness = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 
@@ -27,7 +28,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['health'],
         operationId: 'getLiveness',
         summary: 'Liveness',
-        response: { 200: Liveness },
+        response: { 200: Liveness, '4xx': ErrorBody },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -40,7 +41,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['health'],
         operationId: 'getReadiness',
         summary: 'Readiness',
-        response: { 200: Readiness, 503: Readiness },
+        response: { 200: Readiness, '4xx': ErrorBody, 503: Readiness },
       },
     },
     async (_request, reply) => {
