@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { build } from './helpers/build.js';
-import { throwawayCluster } from './helpers/postgres.js';
+import { freshPostgresDatabase, throwawayCluster, withClient } from './helpers/postgres.js';
 
 const MISSING_CART = '00000000-0000-4000-8000-000000000000';
 // Fast enough for tests; production keeps the 5 s default.
@@ -93,6 +93,23 @@ describe('readiness', () => {
       return (await app.inject('/readyz')).json().database === 'reachable';
     });
     assert.match((await app.inject('/metrics')).body, /^berth_database_reachable 1$/m);
+  });
+
+  test('a migration that fails for good keeps the task alive and not ready (no crash loop)', async (t) => {
+    // GIVEN a database whose carts table already has a column a migration adds
+    const database = await freshPostgresDatabase(t);
+    await withClient(database, (client) =>
+      client.query('create table carts (id uuid primary key, line_count int)'),
+    );
+    // WHEN the app starts
+    const app = await build(t, { database, waitForMigrations: false });
+    await app.database.migrated;
+    // THEN it stays up, out of the load balancer, and says why
+    const ready = await app.inject('/readyz');
+    assert.equal(ready.statusCode, 503);
+    assert.equal(ready.json().status, 'starting');
+    assert.equal(ready.json().reason, 'database migration failed; see the log');
+    assert.equal((await app.inject('/healthz')).statusCode, 200);
   });
 
   test('draining: /readyz 503 draining, /healthz still 200', async (t) => {
