@@ -1,4 +1,5 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { cartNotFound } from '../../repositories/errors.js';
 import { AddItemBody, Cart, CartItemParams, CartParams, Order, SetQuantityBody } from '../../schemas/cart.js';
 import { ErrorBody } from '../../schemas/common.js';

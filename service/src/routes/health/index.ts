@@ -1,4 +1,5 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { ErrorBody } from '../../schemas/common.js';
 
 const Liveness = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
