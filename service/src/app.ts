@@ -13,7 +13,9 @@ import healthRoutes from './routes/health/index.js';
 import productRoutes from './routes/products/index.js';
 import { BODY_LIMIT_BYTES } from './schemas/limits.js';
 
-export interface AppConfig extends Pick<ServiceConfig, 'logLevel' | 'keepAliveTimeoutSeconds'> {
+export interface AppConfig
+  extends Pick<ServiceConfig, 'logLevel' | 'keepAliveTimeoutSeconds'>,
+    Partial<Pick<ServiceConfig, 'databasePoolSize'>> {
   /** The server to use; server.ts starts the embedded cluster first when the config asks for it. */
   database: PostgresDatabaseConfig;
 }
@@ -67,6 +69,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   await app.register(lifecycle);
   await app.register(database, {
     database: config.database,
+    poolSize: config.databasePoolSize,
     checkIntervalMs: options.checkIntervalMs,
     migrationRetry: options.migrationRetry,
   });

@@ -25,6 +25,7 @@ describe('parseConfig', () => {
       logLevel: 'info',
       shutdownDrainSeconds: 5,
       keepAliveTimeoutSeconds: 65,
+      databasePoolSize: 10,
       database: { kind: 'embedded', dataDir: '/srv/.data' },
     });
   });
@@ -37,6 +38,7 @@ describe('parseConfig', () => {
         LOG_LEVEL: 'warn',
         SHUTDOWN_DRAIN_SECONDS: '0',
         KEEP_ALIVE_TIMEOUT_SECONDS: '75',
+        DATABASE_POOL_SIZE: '24',
         DATA_DIR: 'state',
       },
       '/srv',
@@ -46,6 +48,7 @@ describe('parseConfig', () => {
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.shutdownDrainSeconds, 0);
     assert.equal(config.keepAliveTimeoutSeconds, 75);
+    assert.equal(config.databasePoolSize, 24);
     assert.deepEqual(config.database, { kind: 'embedded', dataDir: '/srv/state' });
   });
 
@@ -99,6 +102,7 @@ describe('parseConfig', () => {
     assert.match(configError({ LOG_LEVEL: 'loud' }), /^LOG_LEVEL must be one of fatal, error/);
     assert.match(configError({ SHUTDOWN_DRAIN_SECONDS: '-1' }), /^SHUTDOWN_DRAIN_SECONDS must be an integer/);
     assert.match(configError({ KEEP_ALIVE_TIMEOUT_SECONDS: '0' }), /^KEEP_ALIVE_TIMEOUT_SECONDS must be/);
+    assert.match(configError({ DATABASE_POOL_SIZE: '0' }), /^DATABASE_POOL_SIZE must be an integer from 1/);
     assert.match(configError({ DATABASE_URL: 'mysql://x' }), /^DATABASE_URL must be a postgres:\/\//);
     assert.match(configError({ PGHOST: 'db', PGSSLMODE: 'prefer' }), /^PGSSLMODE must be one of disable/);
     assert.match(configError({ PGHOST: 'db', PGSSLMODE: 'verify-full' }), /^PGSSLROOTCERT must name/);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
+import { DEFAULT_POOL_SIZE } from '../src/config.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { createPool, POOL_SIZE } from '../src/db/pool.js';
+import { createPool } from '../src/db/pool.js';
 import { ServiceError } from '../src/repositories/errors.js';
 import { PgCartRepository } from '../src/repositories/pg-cart-repository.js';
 import { PgProductRepository } from '../src/repositories/pg-product-repository.js';
@@ -36,8 +37,8 @@ describe(`cart storage on ${where}`, () => {
     for (const fn of cleanups.reverse()) await fn();
   });
 
-  test(`the pool really is a pool (${POOL_SIZE} connections), so the parallel tests are parallel`, () => {
-    assert.ok(POOL_SIZE > 1);
+  test(`the pool really is a pool (${DEFAULT_POOL_SIZE} connections), so the parallel tests are parallel`, () => {
+    assert.ok(DEFAULT_POOL_SIZE > 1);
   });
 
   test('the migration seeds the catalogue in storefront order', async () => {

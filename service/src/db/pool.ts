@@ -1,20 +1,13 @@
-import { availableParallelism } from 'node:os';
 import pg from 'pg';
-import type { PostgresDatabaseConfig } from '../config.js';
-
-/**
- * Connections per process. Each request runs one statement, so a connection is busy for well under a
- * millisecond of the service's time; more connections than a few per core only add lock and context-switch
- * contention in PostgreSQL. Measured with bench/service.ts (bench/README.md).
- */
-export const POOL_SIZE = Math.max(4, 2 * availableParallelism());
+import { DEFAULT_POOL_SIZE, type PostgresDatabaseConfig } from '../config.js';
 
 /** A `pg` pool for the configured server; `onClientError` hears about connections the server dropped. */
 export function createPool(
   config: PostgresDatabaseConfig,
   onClientError: (error: Error) => void = () => {},
+  size: number = DEFAULT_POOL_SIZE,
 ): pg.Pool {
-  const pool = new pg.Pool(postgresPoolConfig(config));
+  const pool = new pg.Pool({ ...postgresPoolConfig(config), max: size });
   // A client dies when the server restarts or fails over; an unhandled 'error' event would crash the
   // process. The pool only listens on idle clients, so listen on every client too: one checked out at
   // that moment fails its query (a 503 for that request) and is discarded.
@@ -32,7 +25,7 @@ export function postgresPoolConfig(config: PostgresDatabaseConfig): pg.PoolConfi
     password: config.password,
     database: config.database,
     ssl: sslOptions(config),
-    max: POOL_SIZE,
+    max: DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     application_name: 'berth-service',

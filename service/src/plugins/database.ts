@@ -30,6 +30,8 @@ declare module 'fastify' {
 
 export interface DatabasePluginOptions {
   database: PostgresDatabaseConfig;
+  /** @default DEFAULT_POOL_SIZE (10) */
+  poolSize?: number;
   /** @default 5000 - how often the background check runs `select 1` */
   checkIntervalMs?: number;
   /** Backoff of the start-up migrations while the database is unreachable. */
@@ -44,8 +46,10 @@ const CHECK_TIMEOUT_MS = 2_000;
  */
 export default fp<DatabasePluginOptions>(
   async (app, options) => {
-    const pool = createPool(options.database, (error) =>
-      app.log.warn({ err: error }, 'database connection lost'),
+    const pool = createPool(
+      options.database,
+      (error) => app.log.warn({ err: error }, 'database connection lost'),
+      options.poolSize,
     );
     const closing = new AbortController();
     let reachability: Reachability = 'unknown';
