@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
 import { DEFAULT_POOL_SIZE } from '../src/config.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { MIGRATIONS } from '../src/db/migrations.js';
 import { createPool } from '../src/db/pool.js';
 import { ServiceError } from '../src/repositories/errors.js';
 import { PgCartRepository } from '../src/repositories/pg-cart-repository.js';
@@ -211,6 +212,41 @@ describe(`migrations on ${where}`, () => {
       // Before the database is dropped (t.after), which would cut these connections.
       for (const pool of replicas) await pool.end();
     }
+  });
+});
+
+describe(`upgrading a database an earlier release created, on ${where}`, () => {
+  test('the tables are adopted and every cart gets the line count of the lines it holds', async (t) => {
+    // GIVEN the schema the Kysely migrator of earlier releases created (same tables, no line count), with data
+    const config = await freshPostgresDatabase(t);
+    const pool = createPool(config);
+    t.after(() => pool.end());
+    await pool.query(MIGRATIONS[0]!.sql);
+    await pool.query('create table kysely_migration (name varchar(255) primary key, timestamp varchar(255))');
+    const cart = '11111111-1111-4111-8111-111111111111';
+    await pool.query('insert into carts (id) values ($1)', [cart]);
+    await pool.query(
+      "insert into cart_lines (cart_id, sku, quantity) values ($1, 'BERTH-MUG', 2), ($1, 'BERTH-CAP', 1)",
+      [cart],
+    );
+    // WHEN this release migrates
+    assert.deepEqual(await migrateToLatest(pool), ['0001-initial', '0002-cart-line-count']);
+    // THEN the data is intact and the line bound counts the lines that were already there
+    const { rows } = await pool.query('select line_count from carts where id = $1', [cart]);
+    assert.deepEqual(rows, [{ line_count: 2 }]);
+    const carts = new PgCartRepository(pool);
+    const updated = await carts.addItem(cart, 'BERTH-TEE', 1);
+    assert.deepEqual(
+      updated.lines.map((line) => [line.sku, line.quantity]),
+      [
+        ['BERTH-MUG', 2],
+        ['BERTH-CAP', 1],
+        ['BERTH-TEE', 1],
+      ],
+    );
+    assert.deepEqual((await pool.query('select line_count from carts where id = $1', [cart])).rows, [
+      { line_count: 3 },
+    ]);
   });
 });
 
