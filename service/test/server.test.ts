@@ -134,3 +134,20 @@ describe('the embedded PostgreSQL after a crash', () => {
     assert.equal((await next.exited).code, 0, next.output());
   });
 });
+
+describe('Ctrl-C in a terminal', () => {
+  test('SIGINT to the whole process group (the embedded postmaster too) still ends in a clean exit 0', async () => {
+    const server = spawnServer(
+      { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, SHUTDOWN_DRAIN_SECONDS: '1', LOG_LEVEL: 'info' },
+      { processGroup: true },
+    );
+    running.push(server);
+    await readyUrl(server, START_TIMEOUT_MS);
+    const signalledAt = Date.now();
+    process.kill(-server.child.pid!, 'SIGINT');
+    const { code } = await server.exited;
+    assert.equal(code, 0, server.output());
+    assert.ok(Date.now() - signalledAt < 8_000, `took ${Date.now() - signalledAt} ms to stop`);
+    assert.match(server.output(), /"msg":"shut down cleanly"/);
+  });
+});

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -98,7 +99,12 @@ export async function startEmbeddedPostgres(
     database: connection(port, password),
     owned: true,
     async stop() {
-      await cluster.stop();
+      // Ctrl-C in a terminal signals the whole process group, the postmaster too: it may already be gone,
+      // and the library would then wait for an exit event that never comes.
+      const postmaster = (cluster as unknown as { process?: ChildProcess }).process;
+      if (postmaster !== undefined && postmaster.exitCode === null && postmaster.signalCode === null) {
+        await cluster.stop();
+      }
       forget();
     },
   };

@@ -48,7 +48,12 @@ export default fp<DatabasePluginOptions>(
   async (app, options) => {
     const pool = createPool(
       options.database,
-      (error) => app.log.warn({ err: error }, 'database connection lost'),
+      // Code and message only: pg attaches its whole client object to the error.
+      (error) =>
+        app.log.warn(
+          { code: (error as { code?: string }).code, reason: error.message },
+          'database connection lost',
+        ),
       options.poolSize,
     );
     const closing = new AbortController();

@@ -12,9 +12,14 @@ export interface RunningServer {
 }
 
 /** Starts the real server (tsx src/server.ts) with only the given variables plus PATH and HOME. */
-export function spawnServer(env: Record<string, string>): RunningServer {
+export function spawnServer(
+  env: Record<string, string>,
+  options: { processGroup?: boolean } = {},
+): RunningServer {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: SERVICE_DIR,
+    // A process group of its own, as a terminal gives a command: signal it all with process.kill(-pid).
+    detached: options.processGroup ?? false,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
   });
   let output = '';
