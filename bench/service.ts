@@ -1,6 +1,6 @@
 // Load test of the real service against a bare Fastify hello-world started in the same run.
-//   npx tsx bench/service.ts [--duration 10] [--connections 10] [--warmup 2]
-// PGlite by default; with DATABASE_URL set, the service uses that PostgreSQL database instead.
+//   npx tsx bench/service.ts [--duration 10] [--connections 100] [--warmup 2]
+// Embedded PostgreSQL by default; with DATABASE_URL set, the service uses that PostgreSQL database instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ import { freePort, type RunningServer, startServer } from '../service/test/suppo
 const SKUS = ['BERTH-MUG', 'BERTH-TEE', 'BERTH-CAP', 'BERTH-STICKERS'];
 /** Per-line limit of the service (service/src/schemas/limits.ts); adds beyond it are refused with 409. */
 const MAX_QUANTITY = 99;
+/** Goals of issue #12, as shares of the baseline's req/s and a latency bound. */
+const GOALS = { readShare: 0.25, addShare: 0.1, p99Ms: 25 };
 
 function positiveInteger(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -35,12 +37,12 @@ function readOptions() {
     });
     return {
       duration: positiveInteger('duration', values.duration, 10),
-      connections: positiveInteger('connections', values.connections, 10),
+      connections: positiveInteger('connections', values.connections, 100),
       warmup: positiveInteger('warmup', values.warmup, 2),
     };
   } catch (error) {
     console.error(
-      `${(error as Error).message}. Usage: npx tsx bench/service.ts [--duration 10] [--connections 10]`,
+      `${(error as Error).message}. Usage: npx tsx bench/service.ts [--duration 10] [--connections 100]`,
     );
     process.exit(2);
   }
@@ -107,8 +109,11 @@ async function measure(
   return { scenario, result };
 }
 
-function report(rows: Row[], settings: string) {
-  const baseline = rows[0]!.result;
+function report(rows: Row[], settings: string, database: string) {
+  // The baseline runs before and after the service's scenarios; on a shared machine the load drifts during a
+  // run, and the mean of the two is the fairer yardstick.
+  const baselineRps = (rows[0]!.result.requests.average + rows[3]!.result.requests.average) / 2;
+  const share = (result: Result) => result.requests.average / baselineRps;
   const table = rows.map(({ scenario, result }) => ({
     scenario,
     'req/s': Math.round(result.requests.average),
@@ -116,24 +121,60 @@ function report(rows: Row[], settings: string) {
     'p99 ms': result.latency.p99,
     'non-2xx': result.non2xx,
     errors: result.errors + result.timeouts,
-    'req/s vs baseline': `${((100 * result.requests.average) / baseline.requests.average).toFixed(1)}%`,
+    'req/s vs baseline': `${(100 * share(result)).toFixed(1)}%`,
   }));
   console.log(`\n${settings}`);
   console.table(table);
-  const failed = rows.filter(({ result }) => result.non2xx > 0 || result.errors > 0 || result.timeouts > 0);
-  if (failed.length > 0) {
-    console.error(
-      `Some requests failed in: ${failed.map((row) => row.scenario).join(', ')}; figures are suspect.`,
-    );
+
+  const [, read, add] = rows.map((row) => row.result) as [Result, Result, Result, Result];
+  const failures = (result: Result) => result.non2xx + result.errors + result.timeouts;
+  const goals = {
+    readShare: {
+      value: round(share(read)),
+      goal: `>= ${GOALS.readShare}`,
+      met: share(read) >= GOALS.readShare,
+    },
+    addShare: { value: round(share(add)), goal: `>= ${GOALS.addShare}`, met: share(add) >= GOALS.addShare },
+    p99Ms: {
+      value: Math.max(read.latency.p99, add.latency.p99),
+      goal: `<= ${GOALS.p99Ms}`,
+      met: Math.max(read.latency.p99, add.latency.p99) <= GOALS.p99Ms,
+    },
+    errors: { value: failures(read) + failures(add), goal: '0', met: failures(read) + failures(add) === 0 },
+  };
+  for (const [name, goal] of Object.entries(goals)) {
+    console.log(`${goal.met ? 'met    ' : 'MISSED '} ${name}: ${goal.value} (goal ${goal.goal})`);
+  }
+  console.log(
+    JSON.stringify({
+      bench: 'service',
+      database,
+      baselineRps: Math.round(baselineRps),
+      readRps: Math.round(read.requests.average),
+      addRps: Math.round(add.requests.average),
+      readShare: goals.readShare.value,
+      addShare: goals.addShare.value,
+      readP99Ms: read.latency.p99,
+      addP99Ms: add.latency.p99,
+      errors: goals.errors.value,
+      goalsMet: Object.values(goals).every((goal) => goal.met),
+    }),
+  );
+  if (goals.errors.value > 0) {
+    console.error('Some requests failed; the figures measure error paths and are suspect.');
     process.exitCode = 1;
   }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }
 
 async function main() {
   const { duration, connections, warmup } = readOptions();
   const databaseUrl = process.env.DATABASE_URL;
-  const database = databaseUrl ? { url: databaseUrl } : 'pglite';
-  const databaseLabel = databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'PGlite';
+  const database = databaseUrl ? { url: databaseUrl } : 'embedded';
+  const databaseLabel = databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'embedded PostgreSQL';
 
   let service: RunningServer | undefined;
   let baseline: { url: string; child: ChildProcess } | undefined;
@@ -186,10 +227,13 @@ async function main() {
       ),
     );
 
+    rows.push(await measure('baseline again (after)', { ...common, url: baseline.url }, duration, warmup));
+
     report(
       rows,
       `${duration} s per scenario after ${warmup} s warm-up, ${connections} connections, service on ${databaseLabel}, ` +
         `LOG_LEVEL=warn, Node ${process.version}`,
+      databaseUrl ? 'DATABASE_URL' : 'embedded',
     );
   } finally {
     await service?.stop();

@@ -1,9 +1,8 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { ServiceConfig } from './config.js';
-import type { PgliteTuning } from './db/connect.js';
-import database from './plugins/database.js';
+import type { PostgresDatabaseConfig, ServiceConfig } from './config.js';
+import database, { type DatabasePluginOptions } from './plugins/database.js';
 import errors from './plugins/errors.js';
 import lifecycle from './plugins/lifecycle.js';
 import metrics from './plugins/metrics.js';
@@ -14,16 +13,22 @@ import healthRoutes from './routes/health/index.js';
 import productRoutes from './routes/products/index.js';
 import { BODY_LIMIT_BYTES } from './schemas/limits.js';
 
-export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'keepAliveTimeoutSeconds' | 'database'>;
-
-export interface AppOptions {
-  /** Directory of the storefront files; defaults to service/public. */
-  publicDir?: string;
-  /** Passed to PGlite when the embedded database is used. */
-  pglite?: PgliteTuning;
+export interface AppConfig
+  extends Pick<ServiceConfig, 'logLevel' | 'keepAliveTimeoutSeconds'>,
+    Partial<Pick<ServiceConfig, 'databasePoolSize'>> {
+  /** The server to use; server.ts starts the embedded cluster first when the config asks for it. */
+  database: PostgresDatabaseConfig;
 }
 
-/** Builds the whole service without listening: server.ts listens, tests use `inject`. */
+export interface AppOptions extends Pick<DatabasePluginOptions, 'checkIntervalMs' | 'migrationRetry'> {
+  /** Directory of the storefront files; defaults to service/public. */
+  publicDir?: string;
+}
+
+/**
+ * Builds the whole service without listening: server.ts listens, tests use `inject`. Migrations run in
+ * the background from here on (`app.database.migrated`); /readyz turns 200 when they are done.
+ */
 export async function buildApp(config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
@@ -44,15 +49,30 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
       info: {
         title: 'Berth cart API',
         version: '1.0.0',
-        description: 'Errors are JSON: { "error": "<code>", "message": "<sentence>" }.',
+        description:
+          'Errors are JSON: { "error": "<code>", "message": "<sentence>" }. A 503 carries Retry-After.',
       },
+      // Relative: the document describes whichever deployment serves it.
+      servers: [{ url: '/', description: 'The server that serves this document' }],
+      // The cart API is public on purpose (anonymous carts, addressed by unguessable UUIDs).
+      security: [],
+      tags: [
+        { name: 'products', description: 'The catalogue.' },
+        { name: 'carts', description: 'Anonymous carts and their checkout.' },
+        { name: 'health', description: 'Probes for load balancers and orchestrators.' },
+      ],
     },
   });
   await app.register(requestId);
   await app.register(errors);
   await app.register(metrics);
   await app.register(lifecycle);
-  await app.register(database, { database: config.database, pglite: options.pglite });
+  await app.register(database, {
+    database: config.database,
+    poolSize: config.databasePoolSize,
+    checkIntervalMs: options.checkIntervalMs,
+    migrationRetry: options.migrationRetry,
+  });
 
   await app.register(healthRoutes);
   await app.register(productRoutes);

@@ -12,7 +12,7 @@ const publicDir = await mkdtemp(join(tmpdir(), 'berth-public-'));
 await writeFile(join(publicDir, 'index.html'), '<!doctype html><title>Berth</title>');
 after(() => rm(publicDir, { recursive: true, force: true }));
 
-// One app for the file (PGlite takes seconds to open); tests here only read or use their own resources.
+// One app for the file; tests here only read or use their own resources.
 const app: FastifyInstance = await build({ after }, { publicDir });
 
 describe('catalogue', () => {
@@ -34,7 +34,7 @@ describe('health', () => {
     assert.deepEqual((await app.inject('/healthz')).json(), { status: 'ok' });
     const ready = await app.inject('/readyz');
     assert.equal(ready.statusCode, 200);
-    assert.deepEqual(ready.json(), { status: 'ready' });
+    assert.equal(ready.json().status, 'ready');
   });
 });
 
@@ -114,27 +114,5 @@ describe('static storefront and unknown routes', () => {
 
   test('the default public directory is service/public, from src/ and dist/ alike', () => {
     assert.equal(PUBLIC_DIR, fileURLToPath(new URL('../public/', import.meta.url)));
-  });
-});
-
-describe('failures and draining', () => {
-  test('database gone: /readyz 503, API 500 without internals, /healthz 200; then draining: /readyz says so', async (t) => {
-    // A second app of its own, since this test breaks it.
-    const broken = await build(t);
-    await broken.db.destroy();
-    const ready = await broken.inject('/readyz');
-    assert.equal(ready.statusCode, 503);
-    assert.deepEqual(ready.json(), { status: 'unavailable', reason: 'database unreachable' });
-    const api = await broken.inject('/api/products');
-    assert.equal(api.statusCode, 500);
-    assert.deepEqual(Object.keys(api.json()), ['error', 'message']);
-    assert.equal(api.json().error, 'internal_error');
-    assert.doesNotMatch(api.body, /PGlite|Kysely|driver|stack|at /i);
-    assert.equal((await broken.inject('/healthz')).statusCode, 200);
-
-    broken.lifecycle.startDraining();
-    const draining = await broken.inject('/readyz');
-    assert.equal(draining.statusCode, 503);
-    assert.equal(draining.json().status, 'draining');
   });
 });

@@ -5,7 +5,7 @@ import { build } from './helpers/build.js';
 
 const MISSING_CART = '00000000-0000-4000-8000-000000000000';
 
-// One app for the file (PGlite takes seconds to open); every test works on carts of its own.
+// One app for the file (on a database of its own); every test works on carts of its own.
 const app: FastifyInstance = await build({ after });
 
 describe('cart API', () => {

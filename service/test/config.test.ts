@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, type PostgresDatabaseConfig, parseConfig } from '../src/config.js';
-import { postgresPoolConfig } from '../src/db/connect.js';
+import { postgresPoolConfig } from '../src/db/pool.js';
 import { spawnServer } from './helpers/spawn-server.js';
 
 function configError(env: Record<string, string>): string {
@@ -18,14 +18,15 @@ function configError(env: Record<string, string>): string {
 }
 
 describe('parseConfig', () => {
-  test('defaults: 0.0.0.0:8080, PGlite in ./.data, 5 s drain, 65 s keep-alive', () => {
+  test('defaults: 0.0.0.0:8080, embedded PostgreSQL in ./.data, 5 s drain, 65 s keep-alive', () => {
     assert.deepEqual(parseConfig({}, '/srv'), {
       host: '0.0.0.0',
       port: 8080,
       logLevel: 'info',
       shutdownDrainSeconds: 5,
       keepAliveTimeoutSeconds: 65,
-      database: { kind: 'pglite', dataDir: '/srv/.data' },
+      databasePoolSize: 10,
+      database: { kind: 'embedded', dataDir: '/srv/.data' },
     });
   });
 
@@ -37,6 +38,7 @@ describe('parseConfig', () => {
         LOG_LEVEL: 'warn',
         SHUTDOWN_DRAIN_SECONDS: '0',
         KEEP_ALIVE_TIMEOUT_SECONDS: '75',
+        DATABASE_POOL_SIZE: '24',
         DATA_DIR: 'state',
       },
       '/srv',
@@ -46,7 +48,8 @@ describe('parseConfig', () => {
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.shutdownDrainSeconds, 0);
     assert.equal(config.keepAliveTimeoutSeconds, 75);
-    assert.deepEqual(config.database, { kind: 'pglite', dataDir: '/srv/state' });
+    assert.equal(config.databasePoolSize, 24);
+    assert.deepEqual(config.database, { kind: 'embedded', dataDir: '/srv/state' });
   });
 
   test('PGHOST (as ECS injects the secret) selects PostgreSQL', () => {
@@ -70,16 +73,27 @@ describe('parseConfig', () => {
     });
   });
 
-  test('verify-full reads the CA bundle named by PGSSLROOTCERT', async (t) => {
+  test('verify-full passes the CONTENTS of the PGSSLROOTCERT file as the CA, not its path', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-ca-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const caFile = join(dir, 'ca.pem');
-    await writeFile(caFile, '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n');
+    await writeFile(caFile, '-----BEGIN CERTIFICATE-----\nMIIBrdsTestBundle\n-----END CERTIFICATE-----\n');
     const { database } = parseConfig({ PGHOST: 'db', PGSSLMODE: 'verify-full', PGSSLROOTCERT: caFile });
-    assert.equal(
-      database.kind === 'postgres' && database.tls.mode === 'verify-full' && database.tls.ca.length > 0,
-      true,
-    );
+    assert.equal(database.kind, 'postgres');
+    assert.deepEqual(database.kind === 'postgres' && database.tls, {
+      mode: 'verify-full',
+      ca: '-----BEGIN CERTIFICATE-----\nMIIBrdsTestBundle\n-----END CERTIFICATE-----\n',
+    });
+    // What node-postgres hands to tls.connect: PEM text (a path there would verify nothing).
+    assert.deepEqual(postgresPoolConfig(database as PostgresDatabaseConfig).ssl, {
+      rejectUnauthorized: true,
+      ca: '-----BEGIN CERTIFICATE-----\nMIIBrdsTestBundle\n-----END CERTIFICATE-----\n',
+    });
+  });
+
+  test('PORT=3000 is honoured; PORT unset means 8080', () => {
+    assert.equal(parseConfig({ PORT: '3000' }, '/srv').port, 3000);
+    assert.equal(parseConfig({}, '/srv').port, 8080);
   });
 
   test('bad values name the variable and what it expects', () => {
@@ -88,6 +102,7 @@ describe('parseConfig', () => {
     assert.match(configError({ LOG_LEVEL: 'loud' }), /^LOG_LEVEL must be one of fatal, error/);
     assert.match(configError({ SHUTDOWN_DRAIN_SECONDS: '-1' }), /^SHUTDOWN_DRAIN_SECONDS must be an integer/);
     assert.match(configError({ KEEP_ALIVE_TIMEOUT_SECONDS: '0' }), /^KEEP_ALIVE_TIMEOUT_SECONDS must be/);
+    assert.match(configError({ DATABASE_POOL_SIZE: '0' }), /^DATABASE_POOL_SIZE must be an integer from 1/);
     assert.match(configError({ DATABASE_URL: 'mysql://x' }), /^DATABASE_URL must be a postgres:\/\//);
     assert.match(configError({ PGHOST: 'db', PGSSLMODE: 'prefer' }), /^PGSSLMODE must be one of disable/);
     assert.match(configError({ PGHOST: 'db', PGSSLMODE: 'verify-full' }), /^PGSSLROOTCERT must name/);

@@ -12,7 +12,8 @@ import { parse } from 'yaml';
 import { commandExists, ensureLocalNodeImage, run } from './support/container-base.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const IMAGE = 'localhost/berth-service:container-test';
+// Per process: other checkouts on the same machine may build and run this test at the same time.
+const IMAGE = `localhost/berth-service:container-test-${process.pid}`;
 const DRAIN_SECONDS = 3;
 const PODMAN = ['--runtime', 'runc'];
 // Without explicit limits runc cannot set RLIMIT_NOFILE on this kind of host.
@@ -78,9 +79,9 @@ describe('compose files', () => {
 });
 
 describe('Dockerfile', () => {
-  test('uses the official slim base by default, a non-root user and exec-form CMD', async () => {
+  test('uses the official Node 24 slim base by default, a non-root user and exec-form CMD', async () => {
     const dockerfile = await readFile(new URL('../../Dockerfile', import.meta.url), 'utf8');
-    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     assert.match(dockerfile, /^USER 1000:1000$/m);
     assert.match(dockerfile, /^ENV [\s\S]*PORT=80/m);
     assert.match(dockerfile, /^EXPOSE 80$/m);
@@ -226,6 +227,7 @@ describe('container image', { skip: containerSkip, timeout: 420_000 }, () => {
   after(async () => {
     await run('podman', ['rm', '--force', '--time', '0', container]).catch(() => undefined);
     await run('ip', ['netns', 'delete', namespace]).catch(() => undefined);
+    await run('podman', ['rmi', '--force', IMAGE]).catch(() => undefined);
   });
 
   test('starts on a read-only root filesystem and reports ready on port 80', async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { listeningUrl, type RunningServer, spawnServer } from './helpers/spawn-server.js';
+import { type RunningServer, readyUrl, spawnServer } from './helpers/spawn-server.js';
 
 const START_TIMEOUT_MS = 120_000;
 const DRAIN_SECONDS = 5;
@@ -11,6 +11,8 @@ const IN_FLIGHT = 30;
 
 // Both tests use one DATA_DIR in turn: the second start skips initdb and shows carts survive a restart.
 const dataDir = await mkdtemp(join(tmpdir(), 'berth-server-'));
+// As root the embedded cluster runs as the `postgres` user, which must be able to enter the directory.
+await chmod(dataDir, 0o755);
 after(() => rm(dataDir, { recursive: true, force: true }));
 
 const running: RunningServer[] = [];
@@ -37,10 +39,10 @@ async function json(response: Response): Promise<{ status: number; body: Record<
 let cartFromFirstRun = '';
 let addsServedInFirstRun = 0;
 
-describe('the real server (tsx src/server.ts)', () => {
+describe('the real server (src/server.ts)', () => {
   test('SIGTERM: readiness 503 at once, requests served through the drain, then exit 0', async () => {
     const server = start(DRAIN_SECONDS);
-    const base = await listeningUrl(server, START_TIMEOUT_MS);
+    const base = await readyUrl(server, START_TIMEOUT_MS);
     const { body: cart } = await json(await fetch(`${base}/api/carts`, { method: 'POST' }));
     cartFromFirstRun = String(cart.id);
 
@@ -88,7 +90,7 @@ describe('the real server (tsx src/server.ts)', () => {
 
   test('a restart finds every add from before the SIGTERM; a second signal exits at once', async () => {
     const server = start(60);
-    const base = await listeningUrl(server, START_TIMEOUT_MS);
+    const base = await readyUrl(server, START_TIMEOUT_MS);
     const { status, body } = await json(await fetch(`${base}/api/carts/${cartFromFirstRun}`));
     assert.equal(status, 200);
     assert.equal((body.lines as { quantity: number }[])[0]?.quantity, addsServedInFirstRun);
@@ -101,5 +103,51 @@ describe('the real server (tsx src/server.ts)', () => {
     const { code } = await server.exited;
     assert.equal(code, 1);
     assert.ok(Date.now() - signalledAt < 5_000, 'did not wait for the 60 s drain');
+  });
+});
+
+describe('the embedded PostgreSQL after a crash', () => {
+  test('a run killed with SIGKILL leaves its postmaster running; the next start reuses it', async () => {
+    // GIVEN a server that dies without shutting anything down
+    const crashed = start(0);
+    const base = await readyUrl(crashed, START_TIMEOUT_MS);
+    const { body: cart } = await json(await fetch(`${base}/api/carts`, { method: 'POST' }));
+    crashed.child.kill('SIGKILL');
+    await crashed.exited;
+    const pid = Number((await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    after(() => {
+      // The reused postmaster is not the next server's to stop: end it here.
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {}
+    });
+    assert.doesNotThrow(() => process.kill(pid, 0), 'the postmaster outlived its parent');
+
+    // WHEN the service starts again on the same DATA_DIR
+    const next = start(0);
+    const nextBase = await readyUrl(next, START_TIMEOUT_MS);
+
+    // THEN it reuses that cluster (no "lock file already exists" failure) and the data is there
+    assert.match(next.output(), /reusing the embedded PostgreSQL already running/);
+    assert.equal((await fetch(`${nextBase}/api/carts/${cart.id}`)).status, 200);
+    next.child.kill('SIGTERM');
+    assert.equal((await next.exited).code, 0, next.output());
+  });
+});
+
+describe('Ctrl-C in a terminal', () => {
+  test('SIGINT to the whole process group (the embedded postmaster too) still ends in a clean exit 0', async () => {
+    const server = spawnServer(
+      { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, SHUTDOWN_DRAIN_SECONDS: '1', LOG_LEVEL: 'info' },
+      { processGroup: true },
+    );
+    running.push(server);
+    await readyUrl(server, START_TIMEOUT_MS);
+    const signalledAt = Date.now();
+    process.kill(-server.child.pid!, 'SIGINT');
+    const { code } = await server.exited;
+    assert.equal(code, 0, server.output());
+    assert.ok(Date.now() - signalledAt < 8_000, `took ${Date.now() - signalledAt} ms to stop`);
+    assert.match(server.output(), /"msg":"shut down cleanly"/);
   });
 });

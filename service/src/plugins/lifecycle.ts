@@ -1,8 +1,15 @@
 import fp from 'fastify-plugin';
 
+/** starting: migrations not applied yet; ready: serving; draining: shutting down after SIGTERM. */
+export type Phase = 'starting' | 'ready' | 'draining';
+
 export interface Lifecycle {
-  /** True once shutdown has begun: readiness reports 503 so the load balancer stops sending new work. */
-  readonly draining: boolean;
+  readonly phase: Phase;
+  /** Why the service is still starting, for /readyz (e.g. "database unreachable; retrying"). */
+  readonly startingReason: string;
+  setStartingReason(reason: string): void;
+  markReady(): void;
+  /** Readiness reports 503 from now on so the load balancer stops sending new work. */
   startDraining(): void;
 }
 
@@ -14,13 +21,23 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
-    let draining = false;
+    let phase: Phase = 'starting';
+    let startingReason = 'applying database migrations';
     app.decorate('lifecycle', {
-      get draining() {
-        return draining;
+      get phase() {
+        return phase;
+      },
+      get startingReason() {
+        return startingReason;
+      },
+      setStartingReason(reason: string) {
+        startingReason = reason;
+      },
+      markReady() {
+        if (phase === 'starting') phase = 'ready';
       },
       startDraining() {
-        draining = true;
+        phase = 'draining';
       },
     } satisfies Lifecycle);
   },

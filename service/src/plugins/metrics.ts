@@ -1,12 +1,20 @@
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Other plugins register their gauges here. */
+    metrics: { registry: Registry };
+  }
+}
+
 /** Prometheus metrics on GET /metrics: requests and latency by route template and status, plus process metrics. */
 export default fp(
   async (app) => {
     // One registry per app, so several apps in one process (tests) never collide on metric names.
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    app.decorate('metrics', { registry });
     const labelNames = ['method', 'route', 'status_code'] as const;
     const requests = new Counter({
       name: 'http_requests_total',

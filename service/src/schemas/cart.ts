@@ -1,4 +1,6 @@
-import { type Static, Type } from '@fastify/type-provider-typebox';
+// Straight from TypeBox: the type provider's runtime entry loads TypeBox's compiler, which Fastify never uses
+// here (it validates with its own Ajv), and costs a large share of start-up.
+import { type Static, Type } from '@sinclair/typebox';
 import { Cents, Sku } from './common.js';
 import { MAX_QUANTITY } from './limits.js';
 

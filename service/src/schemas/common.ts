@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { SKU_PATTERN } from './limits.js';
 
 export const ErrorBody = Type.Object(

@@ -12,9 +12,14 @@ export interface RunningServer {
 }
 
 /** Starts the real server (tsx src/server.ts) with only the given variables plus PATH and HOME. */
-export function spawnServer(env: Record<string, string>): RunningServer {
+export function spawnServer(
+  env: Record<string, string>,
+  options: { processGroup?: boolean } = {},
+): RunningServer {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: SERVICE_DIR,
+    // A process group of its own, as a terminal gives a command: signal it all with process.kill(-pid).
+    detached: options.processGroup ?? false,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
   });
   let output = '';
@@ -41,4 +46,19 @@ export async function listeningUrl(server: RunningServer, timeoutMs: number): Pr
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`server did not start listening:\n${server.output()}`);
+}
+
+/** listeningUrl, then waits for /readyz 200: the server listens at once and is ready once migrated. */
+export async function readyUrl(server: RunningServer, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  const base = await listeningUrl(server, timeoutMs);
+  while (Date.now() < deadline && server.child.exitCode === null) {
+    const ready = await fetch(`${base}/readyz`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ready) return base;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`server did not become ready:\n${server.output()}`);
 }

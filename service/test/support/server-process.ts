@@ -1,7 +1,7 @@
-// The real server (src/server.ts, via helpers/spawn-server.ts) on a free port with a throw-away PGlite
-// directory, ready to take requests: for the browser test and the benchmark.
+// The real server (src/server.ts, via helpers/spawn-server.ts) on a free port with a throw-away embedded
+// PostgreSQL directory, ready to take requests: for the browser test and the benchmark.
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +10,12 @@ import { spawnServer } from '../helpers/spawn-server.js';
 export interface StartServerOptions {
   /**
    * Which database the server uses.
-   * @default 'pglite' - a fresh PGlite directory in a temp dir, removed on stop
+   * @default 'embedded' - a fresh embedded PostgreSQL cluster in a temp dir, removed on stop
    */
-  readonly database?: 'pglite' | { readonly url: string };
+  readonly database?: 'embedded' | { readonly url: string };
   /** Extra environment for the server (it gets only these, PATH and HOME: nothing leaks from the shell). */
   readonly env?: Readonly<Record<string, string>>;
-  /** @default 90000 - PGlite needs ~2 s to open when idle, over 30 s on a loaded 2-core machine */
+  /** @default 90000 - initdb takes under a second when idle, several on a loaded 2-core machine */
   readonly readyTimeoutMs?: number;
 }
 
@@ -40,13 +40,15 @@ export async function freePort(): Promise<number> {
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'berth-server-'));
-  const database = options.database ?? 'pglite';
+  const database = options.database ?? 'embedded';
+  // As root the cluster runs as the `postgres` user, which must be able to enter the directory.
+  await chmod(dataDir, 0o755);
   const server = spawnServer({
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',
     SHUTDOWN_DRAIN_SECONDS: '0',
-    ...(database === 'pglite' ? { DATA_DIR: join(dataDir, 'pglite') } : { DATABASE_URL: database.url }),
+    ...(database === 'embedded' ? { DATA_DIR: join(dataDir, 'data') } : { DATABASE_URL: database.url }),
     ...options.env,
   });
   const { child } = server;

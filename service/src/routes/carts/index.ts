@@ -1,10 +1,11 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { cartNotFound } from '../../repositories/errors.js';
 import { AddItemBody, Cart, CartItemParams, CartParams, Order, SetQuantityBody } from '../../schemas/cart.js';
 import { ErrorBody } from '../../schemas/common.js';
 
 const tags = ['carts'];
-const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody };
+const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody };
 
 /**
  * Cart lifecycle. Adding past the per-line bound answers 409 quantity_limit (the body is valid; the cart's
@@ -13,7 +14,14 @@ const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody 
 const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/carts',
-    { schema: { tags, summary: 'Create an empty cart', response: { 201: Cart } } },
+    {
+      schema: {
+        tags,
+        operationId: 'createCart',
+        summary: 'Create an empty cart',
+        response: { 201: Cart, '4xx': ErrorBody, 503: ErrorBody },
+      },
+    },
     async (_request, reply) => {
       const cart = await app.carts.create();
       return reply.code(201).header('location', `/api/carts/${cart.id}`).send(cart);
@@ -22,7 +30,15 @@ const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/carts/:cartId',
-    { schema: { tags, summary: 'Read a cart', params: CartParams, response: { 200: Cart, ...errors } } },
+    {
+      schema: {
+        tags,
+        operationId: 'getCart',
+        summary: 'Read a cart',
+        params: CartParams,
+        response: { 200: Cart, ...errors },
+      },
+    },
     async (request) => {
       const cart = await app.carts.find(request.params.cartId);
       if (cart === undefined) throw cartNotFound(request.params.cartId);
@@ -35,6 +51,7 @@ const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'deleteCart',
         summary: 'Delete an open cart',
         params: CartParams,
         response: { 204: Type.Null({ description: 'Deleted.' }), ...errors },
@@ -51,6 +68,7 @@ const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'addCartItem',
         summary: 'Add a quantity of a product to the cart',
         params: CartParams,
         body: AddItemBody,
@@ -65,6 +83,7 @@ const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'setCartItemQuantity',
         summary: 'Set the quantity of a line (0 removes it)',
         params: CartItemParams,
         body: SetQuantityBody,
@@ -79,6 +98,7 @@ const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'removeCartItem',
         summary: 'Remove a line (no-op when absent)',
         params: CartItemParams,
         response: { 200: Cart, ...errors },
@@ -92,6 +112,7 @@ const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'checkoutCart',
         summary: 'Check the cart out into an order',
         params: CartParams,
         response: { 201: Order, ...errors },

@@ -1,0 +1,71 @@
+import { MAX_LINES_PER_CART, MAX_QUANTITY } from '../schemas/limits.js';
+
+export interface Migration {
+  readonly name: string;
+  /** Runs in one transaction. Written so it also applies over a schema an earlier release created. */
+  readonly sql: string;
+}
+
+/**
+ * The schema, in order; never edit one that has shipped, add the next. `if not exists` lets 0001 adopt a
+ * database that the Kysely migrator of earlier releases created (its kysely_migration table stays unused).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: '0001-initial',
+    sql: `
+      create table if not exists products (
+        sku text primary key,
+        name text not null,
+        price_cents integer not null check (price_cents > 0),
+        image_url text not null,
+        position integer not null
+      );
+      create table if not exists carts (
+        id uuid primary key,
+        status text not null default 'open' check (status in ('open', 'checked_out')),
+        created_at timestamptz not null default now()
+      );
+      create table if not exists cart_lines (
+        cart_id uuid not null references carts (id) on delete cascade,
+        sku text not null references products (sku),
+        -- The database enforces the bound too, so no code path can store an out-of-range quantity.
+        quantity integer not null check (quantity between 1 and ${MAX_QUANTITY}),
+        -- Keeps lines in the order they were first added.
+        position integer not null generated always as identity,
+        constraint cart_lines_pkey primary key (cart_id, sku)
+      );
+      create table if not exists orders (
+        id uuid primary key,
+        cart_id uuid not null unique references carts (id),
+        total_cents integer not null,
+        created_at timestamptz not null default now()
+      );
+      -- Order lines copy name and price so an order stays as it was sold when the catalogue changes.
+      create table if not exists order_lines (
+        order_id uuid not null references orders (id) on delete cascade,
+        sku text not null,
+        name text not null,
+        quantity integer not null,
+        unit_price_cents integer not null,
+        constraint order_lines_pkey primary key (order_id, sku)
+      );
+      -- The storefront relies on exactly these products, listed in this order.
+      insert into products (sku, name, price_cents, image_url, position) values
+        ('BERTH-MUG', 'Berth mug', 1200, '/images/mug.svg', 1),
+        ('BERTH-TEE', 'Berth T-shirt', 2400, '/images/tee.svg', 2),
+        ('BERTH-CAP', 'Berth cap', 1800, '/images/cap.svg', 3),
+        ('BERTH-STICKERS', 'Sticker pack', 500, '/images/stickers.svg', 4)
+      on conflict (sku) do nothing;`,
+  },
+  {
+    // The line count lives on the cart row, which every change locks: one statement can then keep the
+    // bound (the check) without counting lines under a snapshot older than the lock.
+    name: '0002-cart-line-count',
+    sql: `
+      alter table carts add column line_count integer not null default 0;
+      update carts set line_count = (select count(*) from cart_lines where cart_id = carts.id);
+      alter table carts add constraint carts_line_count_check
+        check (line_count between 0 and ${MAX_LINES_PER_CART});`,
+  },
+];
