@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ClientFactory } from './aws/clients.js';
 import type { Clock } from './aws/wait-for-steady-state.js';
 import type { BuildOptions } from './deploy/image-build.js';
@@ -19,7 +17,7 @@ export interface CommandContext {
   readonly repoRoot: string;
 }
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { REPO_ROOT } from './repo-root.js';
 
 /** Rejects when `ms` passes first: CloudFormation waits can outlive any sensible deploy window. */
 export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {

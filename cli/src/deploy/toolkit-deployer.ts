@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { type CachedCloudAssembly, StackSelectionStrategy, Toolkit } from '@aws-cdk/toolkit-lib';
 import { CliError } from '../errors.js';
+import { REPO_ROOT } from '../repo-root.js';
 import type { CreateApp, StackDeployer } from './stack-deployer.js';
 
-const INFRA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../infra');
+const INFRA_DIR = path.join(REPO_ROOT, 'infra');
 const APP_MODULE = path.join(INFRA_DIR, 'lib/app.ts');
 
 /** cdk.json's context (feature flags, fixed availability zones): in-process synth does not read it itself. */
@@ -25,6 +26,10 @@ export class ToolkitStackDeployer implements StackDeployer {
   constructor(private readonly environments?: string[]) {}
 
   private async assembly(context: Record<string, unknown>) {
+    // The app is loaded from infra's TypeScript sources, so deploys see the current code also when the
+    // CLI itself runs compiled (cli/dist): register tsx's loader for that one import.
+    const { register } = await import('tsx/esm/api');
+    register();
     // A runtime path keeps tsc from resolving infra's app (and aws-cdk-lib) when type-checking the CLI.
     const { createApp } = (await import(pathToFileURL(APP_MODULE).href)) as { createApp: CreateApp };
     const source = await this.toolkit.fromAssemblyBuilder(async (props) => {
