@@ -5,12 +5,13 @@
  *
  *   npx tsx bench/npm-start.ts [--warm-runs 5] [--command "npm start --"]
  *
- * `--command` lets the same bench time another start command, e.g. the pre-build
- * `node cli/bin/berth.js up` of an older checkout. Every start is bounded (60 s) and stopped with SIGINT,
+ * `--command` lets the same bench time another start command, e.g. an older checkout's
+ * `npm --prefix ../old start --`. Each warm start is paired with a bare `node` process that answers at once
+ * (the floor): on a shared machine the ratio to it is the figure to compare. Every start is bounded (60 s) and stopped with SIGINT,
  * like Ctrl-C, before the next one; the figures include npm's own start-up, as a user sees it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,10 +49,24 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(killer);
 }
 
+/**
+ * The floor on this machine right now: one bare Node process that answers /readyz at once. On a shared,
+ * loaded machine absolute times swing by 10×; the ratio to this floor, measured in the same run, does not.
+ */
+const FLOOR_COMMAND = [
+  process.execPath,
+  '-e',
+  "require('node:http').createServer((q, s) => s.end()).listen(Number(process.argv.at(-3)), '127.0.0.1')",
+  '--', // what follows (--port P --data-dir D) is for the script, not for node
+];
+
 /** Milliseconds from spawn to the first /readyz 200. */
-async function timeStart(dataDir: string): Promise<number> {
+async function timeStart(
+  dataDir: string,
+  command: string[] = args.command.split(' ').filter(Boolean),
+): Promise<number> {
   const port = await freePort();
-  const [cmd, ...rest] = args.command.split(' ').filter(Boolean);
+  const [cmd, ...rest] = command;
   const started = performance.now();
   const child = spawn(cmd!, [...rest, '--port', String(port), '--data-dir', dataDir], {
     cwd: ROOT,
@@ -84,6 +99,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (ms: number) => Math.round(ms);
 
 const dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'berth-npm-start-')), 'data');
+// As root the embedded PostgreSQL runs as `postgres`, which must be able to reach the data directory.
+await chmod(path.dirname(dataDir), 0o755);
 try {
   console.log(
     `machine: ${cpus().length} cores, load average ${loadavg()
@@ -93,19 +110,28 @@ try {
   const cold = await timeStart(dataDir);
   console.log(`cold (new data directory): ${round(cold)} ms`);
   const warm: number[] = [];
+  const floor: number[] = [];
   for (let i = 0; i < WARM_RUNS; i++) {
     warm.push(await timeStart(dataDir));
-    console.log(`warm ${i + 1}: ${round(warm.at(-1)!)} ms`);
+    floor.push(await timeStart(dataDir, FLOOR_COMMAND));
+    console.log(`warm ${i + 1}: ${round(warm.at(-1)!)} ms (bare node floor ${round(floor.at(-1)!)} ms)`);
   }
-  console.log(`warm median of ${WARM_RUNS}: ${round(median(warm))} ms (goal ≤ 1000 ms)`);
+  const ratio = median(warm) / median(floor);
+  console.log(
+    `warm median of ${WARM_RUNS}: ${round(median(warm))} ms (goal ≤ 1000 ms) = ${ratio.toFixed(1)}× a bare ` +
+      `node process (${round(median(floor))} ms) started the same way in this run`,
+  );
   console.log(
     JSON.stringify({
       date: new Date().toISOString(),
       command: args.command,
       cores: cpus().length,
+      loadavg: loadavg(),
       coldMs: round(cold),
       warmMs: warm.map(round),
       warmMedianMs: round(median(warm)),
+      floorMedianMs: round(median(floor)),
+      warmOverFloor: Number(ratio.toFixed(2)),
     }),
   );
 } finally {

@@ -99,7 +99,8 @@ describe('berth up, the real thing', {
     berth.stderr?.on('data', collect);
     exit = new Promise((resolve) => berth.once('exit', (code, signal) => resolve({ code, signal })));
     const deadline = Date.now() + 90_000;
-    while ((await readyzStatus(port)) !== 200) {
+    // berth up prints its line after it saw /readyz 200 itself.
+    while (!output.includes('berth is up') || (await readyzStatus(port)) !== 200) {
       if (berth.exitCode !== null) throw new Error(`berth up exited ${berth.exitCode}: ${output}`);
       if (Date.now() > deadline) throw new Error(`berth up was not ready on PORT ${port}: ${output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
