@@ -55,7 +55,7 @@ describe('berth (spawned)', () => {
     berth('status', 'test'),
     berth('deploy', 'test', '--image-digest', 'latest'),
     berth('up', '--help'),
-    berth('up', '--replicas', '2', '--base-image', 'localhost/node:24'),
+    berth('up', '--base-image', 'localhost/node:24'),
   ]);
 
   it('lists every command in --help', async () => {

@@ -24,10 +24,10 @@ export function parsePort(text: string): number {
 }
 
 /** Runs one service process in the foreground until it exits or the user stops it. */
-export async function runUp(flags: UpFlags, command?: readonly string[]): Promise<number> {
+export async function runUp(flags: UpFlags): Promise<number> {
   const port = parsePort(flags.port);
   const dataDir = path.resolve(process.cwd(), flags.dataDir);
-  const child = startService({ port, host: flags.host, dataDir, ...(command ? { command } : {}) });
+  const child = startService({ port, host: flags.host, dataDir });
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 0)));
   // The child shares our terminal; forwarding lets it drain and exit cleanly instead of being orphaned.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
@@ -139,7 +139,11 @@ export function registerUpCommand(program: Command): void {
       "with --containers: Node base image to build on (the Dockerfile's NODE_IMAGE)",
     )
     .action(async (flags: UpFlags) => {
-      const parity = flags.replicas !== undefined || flags.databaseUrl !== undefined || flags.containers;
+      const parity =
+        flags.replicas !== undefined ||
+        flags.databaseUrl !== undefined ||
+        flags.containers ||
+        flags.baseImage !== undefined;
       process.exitCode = parity ? await runParity(flags) : await runUp(flags);
     });
 }
