@@ -9,6 +9,8 @@ import type { CreateApp, StackDeployer } from './stack-deployer.js';
 const INFRA_DIR = path.join(REPO_ROOT, 'infra');
 const APP_MODULE = path.join(INFRA_DIR, 'lib/app.ts');
 
+let tsxLoader: Promise<unknown> | undefined;
+
 /** cdk.json's context (feature flags, fixed availability zones): in-process synth does not read it itself. */
 function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(path.join(INFRA_DIR, 'cdk.json'), 'utf8')) as { context?: object };
@@ -27,9 +29,9 @@ export class ToolkitStackDeployer implements StackDeployer {
 
   private async assembly(context: Record<string, unknown>) {
     // The app is loaded from infra's TypeScript sources, so deploys see the current code also when the
-    // CLI itself runs compiled (cli/dist): register tsx's loader for that one import.
-    const { register } = await import('tsx/esm/api');
-    register();
+    // CLI itself runs compiled (cli/dist): tsx's loader, registered once per process.
+    tsxLoader ??= import('tsx/esm/api').then(({ register }) => register());
+    await tsxLoader;
     // A runtime path keeps tsc from resolving infra's app (and aws-cdk-lib) when type-checking the CLI.
     const { createApp } = (await import(pathToFileURL(APP_MODULE).href)) as { createApp: CreateApp };
     const source = await this.toolkit.fromAssemblyBuilder(async (props) => {
