@@ -13,4 +13,6 @@ if (!existsSync(compiled)) {
   process.exit(1);
 }
 const { main } = await import(compiled.href);
-process.exitCode = await main(process.argv);
+// Exit as soon as the command is done: after a --timeout the abandoned toolkit deploy still holds
+// timers and sockets that would keep Node alive until CloudFormation finishes.
+process.exit(await main(process.argv));
