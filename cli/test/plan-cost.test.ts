@@ -58,6 +58,34 @@ describe('estimateCost on the test-sized fixture (eu-west-1, 730 h)', () => {
     // The S3 gateway endpoint is free: no line for it.
     assert.equal(report.lines.filter((l) => l.logicalId === 'S3Endpoint').length, 0);
   });
+
+  it('a domain costs nothing of its own: the ACM certificate and the alias record are in the free list', () => {
+    // AWS Certificate Manager pricing: public certificates are free. Route 53 pricing: alias queries to an ELB
+    // load balancer are free. The hosted zone is the user's and is not in the template.
+    const domain = estimateCost(
+      only('Domain', {
+        Certificate: {
+          Type: 'AWS::CertificateManager::Certificate',
+          Properties: { DomainName: 'a.example.net' },
+        },
+        AliasIpv4: { Type: 'AWS::Route53::RecordSet', Properties: { Name: 'a.example.net.', Type: 'A' } },
+        AliasIpv6: { Type: 'AWS::Route53::RecordSet', Properties: { Name: 'a.example.net.', Type: 'AAAA' } },
+      }),
+      PRICES,
+    );
+    assert.deepEqual(domain.lines, []);
+    assert.deepEqual(domain.notPriced, []);
+    assert.deepEqual(
+      domain.free.map((f) => [f.type, f.count]),
+      [
+        ['AWS::CertificateManager::Certificate', 1],
+        ['AWS::Route53::RecordSet', 2],
+      ],
+    );
+    const reasons = domain.free.map((f) => f.reason).join(' | ');
+    assert.match(reasons, /public ACM certificates are free/);
+    assert.match(reasons, /hosted zone is yours \(not created by Berth\)/);
+  });
 });
 
 describe('estimateCost on the prod-sized fixture', () => {
