@@ -65,6 +65,7 @@ const CASES: readonly { name: string; env: 'prod' | 'test'; from: string; to: st
   { name: 'instance type', env: 'prod', from: 'base', to: 'instanceType' },
   { name: 'alarm e-mail', env: 'prod', from: 'base', to: 'alarmEmail' },
   { name: 'VPC endpoints on', env: 'prod', from: 'base', to: 'vpcEndpoints' },
+  { name: 'VPC endpoints off', env: 'prod', from: 'vpcEndpoints', to: 'base' },
   { name: 'scaling bounds', env: 'prod', from: 'base', to: 'scalingBounds' },
 ];
 
