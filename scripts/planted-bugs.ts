@@ -1,7 +1,8 @@
 // The ten bugs of issue #15's table, planted one at a time: apply the patch, run the tests that import the patched
 // file (in every workspace), restore the file. A planted bug is CAUGHT when a test fails and MISSED when all pass.
 //   npx tsx scripts/planted-bugs.ts [number...]      e.g. `npx tsx scripts/planted-bugs.ts 2 9`
-// Exit 0 only when every chosen bug is caught. A patch whose search text is not found exactly once is reported
+// Exit 0 only when every chosen bug is caught. It edits the files in place: run it on a clean, green tree, and not
+// while something else reads the tree (a mutation run's sandbox copy, another test run). A patch whose search text is not found exactly once is reported
 // STALE (exit 1): the code moved; update `search` below to the new code that carries the same bug.
 // Bug 9 needs real PostgreSQL (PGlite has one connection, nothing runs in parallel): set DATABASE_URL, or rely on
 // the test helpers starting an embedded PostgreSQL once the service has one.
@@ -191,7 +192,12 @@ function plant(number: number, planted: PlantedBug): { outcome: Outcome; detail:
   }
   const started = Date.now();
   const restore = () => writeFileSync(file, original);
-  process.once('SIGINT', restore);
+  // spawnSync blocks: an interrupt is handled once the test run returns; restore and stop there.
+  const interrupted = () => {
+    restore();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   writeFileSync(file, patched);
   try {
     const failing: string[] = [];
@@ -217,7 +223,7 @@ function plant(number: number, planted: PlantedBug): { outcome: Outcome; detail:
     return { outcome: 'CAUGHT', detail: `failing: ${failing.slice(0, 3).join(' | ')}`, seconds };
   } finally {
     restore();
-    process.removeListener('SIGINT', restore);
+    process.removeListener('SIGINT', interrupted);
   }
 }
 
@@ -236,6 +242,7 @@ for (const number of numbers) {
   const planted = BUGS[number - 1]!;
   console.log(`bug ${number}: ${planted.file}: ${planted.bug}`);
   const { outcome, detail, seconds } = plant(number, planted);
+  console.log(`bug ${number}: ${outcome} (${seconds} s) ${detail}`);
   stale ||= outcome === 'STALE';
   missed ||= outcome === 'MISSED' || outcome === 'NO TESTS';
   rows.push(
