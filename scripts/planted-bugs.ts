@@ -146,10 +146,11 @@ const BUGS: readonly PlantedBug[] = [
   {
     file: 'service/src/config.ts',
     bug: "the CA bundle's path passed instead of its contents",
+    // Still reads the file (an unreadable path fails as before) but passes the path on instead of the PEM text.
     edits: [
       {
         search: "return { mode, ca: readFileSync(caFile, 'utf8') };",
-        replace: 'return { mode, ca: caFile };',
+        replace: "return { mode, ca: readFileSync(caFile, 'utf8') && caFile };",
       },
     ],
   },
