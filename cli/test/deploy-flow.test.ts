@@ -41,7 +41,7 @@ function givenHealthyRollout(stubs: ReturnType<typeof mockAws>['stubs']): void {
 }
 
 describe('berth deploy', () => {
-  it('deploys Global first, then the regional stacks in order with the digest, and records it after the smoke test', async () => {
+  it("deploys test's regional stacks in order with the digest (Global is prod's), and records it after the smoke test", async () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenHealthyRollout(stubs);
@@ -52,9 +52,9 @@ describe('berth deploy', () => {
     assert.deepEqual(result, { env: 'test', digest: GOOD, regions: [{ region: REGION, url: URL_TEST }] });
     assert.deepEqual(
       ctx.deployerFake.calls.map((c) => c.stacks),
-      [['Berth-Global'], REGIONAL],
+      [REGIONAL],
     );
-    assert.deepEqual(ctx.deployerFake.calls[1]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
+    assert.deepEqual(ctx.deployerFake.calls[0]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
     const put = stubs.ssm.commandCalls(PutParameterCommand);
     assert.equal(put.length, 1);
     assert.equal(put[0]!.args[0].input.Name, PARAMETERS.imageDigest('test'));
@@ -78,7 +78,7 @@ describe('berth deploy', () => {
     const result = await deployEnvironment(ctx, { ...request, imageTag: '3f9c2ab41d07' });
 
     assert.equal(result.digest, GOOD);
-    assert.deepEqual(ctx.deployerFake.calls[1]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
+    assert.deepEqual(ctx.deployerFake.calls[0]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
   });
 
   it('says which tag is missing when ECR does not have it', async () => {
@@ -119,7 +119,7 @@ describe('berth deploy', () => {
 
     const result = await deployEnvironment(ctx, { ...request, skipBuild: true });
     assert.equal(result.digest, GOOD);
-    assert.deepEqual(ctx.deployerFake.calls[1]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
+    assert.deepEqual(ctx.deployerFake.calls[0]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
 
     stubs.ssm
       .on(GetParameterCommand, { Name: PARAMETERS.imageDigest('test') })

@@ -21,14 +21,27 @@ const TEST_SERVICE = 'Berth-Test-eu-west-1-Service';
 
 function world({
   bootstrapped = true,
+  globalDeployed = true,
   preflight,
 }: {
   bootstrapped?: boolean;
+  /** Berth-Global exists (prod's deploy or an administrator created it). */
+  globalDeployed?: boolean;
   preflight?: DeployPreflight;
 } = {}) {
   const clock = new FakeClock();
   const model = new AwsModel(clock);
-  if (bootstrapped) model.bootstrap(REGION);
+  if (bootstrapped) {
+    model.bootstrap(REGION, 'test');
+    model.bootstrap(REGION, 'prod');
+  }
+  if (globalDeployed) {
+    model.stacks.set('Berth-Global', {
+      status: 'CREATE_COMPLETE',
+      outputs: { RepositoryUri: model.repositoryUri() },
+      terminationProtection: true,
+    });
+  }
   const deployer = new ModelDeployer(model);
   const docker = new ModelDocker(model);
   const progress = new RecordingProgress();
@@ -64,29 +77,54 @@ function world({
 }
 
 describe('lifecycle: first deploy in a fresh account', () => {
-  it('names the exact bootstrap command in one line, then deploys once bootstrapped', async () => {
-    // GIVEN an account CDK never bootstrapped and an empty registry
-    const w = world({ bootstrapped: false });
+  it("names the env's exact bootstrap commands, then Berth-Global's deploy, then deploys", async () => {
+    // GIVEN an account CDK never bootstrapped, without Berth-Global
+    const w = world({ bootstrapped: false, globalDeployed: false });
 
     // WHEN the user deploys test
     const first = await w.berth('deploy', 'test');
 
-    // THEN one line with the command to type, exit 1, nothing created
+    // THEN one line, then the two commands to type (test's qualifier and execution policy), exit 1
     assert.equal(first.code, 1);
     assert.equal(
       first.stderr,
-      `berth: CDK is not bootstrapped in aws://${ACCOUNT}/${REGION} (qualifier hnb659fds): ` +
-        `run \`npx cdk bootstrap aws://${ACCOUNT}/${REGION} --qualifier hnb659fds\` in infra/, then deploy again\n`,
+      `berth: CDK is not bootstrapped for test in aws://${ACCOUNT}/${REGION} (qualifier berthtest): ` +
+        'run these from the repository root with administrator credentials for that account, then deploy again\n' +
+        'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://infra/bootstrap/test-execution-policy.json\n' +
+        `npx cdk bootstrap aws://${ACCOUNT}/${REGION} --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ` +
+        '--template infra/bootstrap/test-bootstrap-template.yaml ' +
+        `--cloudformation-execution-policies arn:aws:iam::${ACCOUNT}:policy/berth-test-cfn-execution\n`,
     );
     assert.equal(w.model.stacks.size, 0);
 
-    // WHEN they bootstrap and deploy again
-    w.model.bootstrap(REGION);
+    // WHEN test is bootstrapped and deployed again
+    w.model.bootstrap(REGION, 'test');
     const second = await w.berth('deploy', 'test');
 
-    // THEN the image was built after an ECR login, shipped, smoke-tested and recorded
-    assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stdout, /^http:\/\/berth-test-\d+\.eu-west-1\.elb\.amazonaws\.com\n$/);
+    // THEN it does not create Berth-Global (prod's qualifier): it says in one line how to
+    assert.equal(second.code, 1);
+    assert.equal(
+      second.stderr,
+      `berth: Berth-Global (the image registry and CI roles) is not deployed in aws://${ACCOUNT}/${REGION}: ` +
+        'deploy it first with `berth deploy prod`, or as an administrator `cd infra && npx cdk deploy Berth-Global`\n',
+    );
+    assert.equal(w.model.stacks.size, 0);
+
+    // WHEN prod is bootstrapped and deployed (creating Berth-Global), then test by test's CI role
+    w.model.bootstrap(REGION, 'prod');
+    await w.release('prod', SHA_A);
+    assert.equal(w.model.stackStatus('Berth-Global'), 'CREATE_COMPLETE');
+    w.deployer.assumableQualifier = 'berthtest';
+    const deployedBefore = w.deployer.deployed.length;
+    const third = await w.berth('deploy', 'test');
+
+    // THEN test deploys only its own stacks, from the image already in ECR, smoke-tested and recorded
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout, /^http:\/\/berth-test-\d+\.eu-west-1\.elb\.amazonaws\.com\n$/);
+    assert.deepEqual(
+      w.deployer.deployed.slice(deployedBefore).map((d) => d.stacks),
+      [['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`)],
+    );
     const pushed = w.model.images.get(SHA_A);
     assert.ok(pushed, 'the commit tag is in ECR');
     assert.deepEqual(w.model.parameterValues(REGION, TEST_DIGEST_PARAM), [pushed]);
@@ -101,6 +139,16 @@ describe('lifecycle: first deploy in a fresh account', () => {
     const build = w.docker.commands.findIndex((c) => c.startsWith('docker buildx build'));
     assert.ok(login !== -1 && login < build, w.docker.commands.join('\n'));
     assert.match(w.docker.commands[build]!, /--platform linux\/amd64 --provenance=false --sbom=false /);
+  });
+
+  it("test's CI role could not deploy Berth-Global: the model refuses prod's roles to it", async () => {
+    // A guard on the model itself: were the deploy flow to deploy Global for test, this is what AWS says.
+    const w = world();
+    w.deployer.assumableQualifier = 'berthtest';
+    await assert.rejects(
+      w.deployer.deploy(['Berth-Global'], {}),
+      /not authorized to perform: sts:AssumeRole on resource: .*role\/cdk-berthprod-deploy-role-/,
+    );
   });
 
   it('keeps stdout to the JSON result with --json', async () => {
@@ -220,15 +268,15 @@ describe('lifecycle: rollback', () => {
   });
 
   it('records nothing when the rolled-back service does not settle before the --timeout', async () => {
-    // GIVEN A and B released; the old tasks keep draining for the 10 s deregistration delay
+    // GIVEN A and B released (test is blue/green with a 2-minute bake)
     const w = world();
     const a = await w.release('test', SHA_A);
     const b = await w.release('test', SHA_B);
 
-    // WHEN the rollback may take only 5 s
-    const result = await w.berth('rollback', 'test', '--timeout', '5s');
+    // WHEN the rollback may take only 1 minute
+    const result = await w.berth('rollback', 'test', '--timeout', '1m');
 
-    // THEN it fails without recording A: a draining target is not a settled rollout
+    // THEN it fails without recording A: a deployment still baking is not a settled rollout
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
@@ -276,7 +324,7 @@ describe('lifecycle: --timeout', () => {
     const { systemClock } = await import('../src/aws/wait-for-steady-state.js');
     const w = world();
     await w.release('test', SHA_A);
-    w.deployer.hangOn = 'Berth-Global';
+    w.deployer.hangOn = 'Berth-Test-eu-west-1-Network';
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
 
@@ -294,7 +342,7 @@ describe('lifecycle: --timeout', () => {
         },
         { env: 'test', skipBuild: true, timeoutMs: 50 },
       ),
-      /Berth-Global did not finish within the --timeout/,
+      /Berth-Test-eu-west-1-Network, .* did not finish within the --timeout/,
     );
 
     assert.equal(timers(), before);
@@ -324,7 +372,7 @@ describe('lifecycle: preflight hook', () => {
         firstCreate: ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`),
       },
     ]);
-    assert.equal(w.model.stacks.size, 0, 'nothing deployed');
+    assert.deepEqual(w.deployer.deployed, [], 'nothing deployed');
   });
 });
 

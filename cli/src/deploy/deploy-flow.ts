@@ -1,7 +1,8 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GLOBAL } from '../../../infra/config/environments.js';
+import { GLOBAL_STACK_ENV } from '../../../infra/lib/bootstrap.js';
 import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
-import { DEFAULT_BOOTSTRAP_QUALIFIER, requireBootstrap } from '../aws/bootstrap.js';
+import { requireBootstrap } from '../aws/bootstrap.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { diagnoseService, formatDiagnosis, revertService } from '../aws/diagnose.js';
 import {
@@ -52,7 +53,7 @@ function checkImageFlags(request: DeployRequest): void {
 }
 
 /**
- * `berth deploy`: Global, then Network → Data → Service → Monitoring per region, then watch the ECS
+ * `berth deploy`: Global (prod only: other environments read it), then Network → Data → Service → Monitoring per region, then watch the ECS
  * rollout, smoke-test the URL and record the digest. Any failure ends in one explanation.
  */
 export async function deployEnvironment(ctx: CommandContext, request: DeployRequest): Promise<DeployResult> {
@@ -66,9 +67,12 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   const identity = await checkCredentials(primary.sts, config.account);
   ctx.progress.step(`deploying ${config.name} as ${identity.arn}`);
 
-  const qualifier = DEFAULT_BOOTSTRAP_QUALIFIER;
-  for (const region of new Set([PRIMARY_REGION, ...targets.map((t) => t.region)])) {
-    await requireBootstrap(ctx.clients(region).ssm, { account: identity.account, region, qualifier });
+  // Berth-Global deploys through prod's bootstrap roles, which test's CI role cannot assume: any other
+  // environment only reads its outputs.
+  const deploysGlobal = config.name === GLOBAL_STACK_ENV;
+  const bootstrapRegions = [...(deploysGlobal ? [PRIMARY_REGION] : []), ...targets.map((t) => t.region)];
+  for (const region of new Set(bootstrapRegions)) {
+    await requireBootstrap(ctx.clients(region).ssm, { account: identity.account, region, env: config.name });
   }
 
   const problems = await findStackProblems(primary.cfn, [GLOBAL_STACK_NAME]);
@@ -81,6 +85,7 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   if (problems.length > 0) {
     throw new CliError('stacks need attention before deploying:', formatStackProblems(problems));
   }
+  if (!deploysGlobal) await requireGlobalStack(primary.cfn, identity.account);
   const timeoutMs = request.timeoutMs ?? defaultDeployTimeoutMs(config, firstCreate.length > 0);
   const deadline = started + timeoutMs;
   await ctx.preflight?.({ env: config.name, targets, firstCreate });
@@ -92,20 +97,22 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
     ctx.progress.step(`infrastructure-only deploy: keeping ${digest}`);
   }
 
-  const deployer = await ctx.deployer([config.name]);
-  ctx.progress.step(`deploying ${GLOBAL_STACK_NAME}`);
-  await deployStacks(
-    ctx,
-    deployer,
-    { cfn: primary.cfn, region: PRIMARY_REGION },
-    [GLOBAL_STACK_NAME],
-    {},
-    {
-      deadline,
-      timeoutMs,
-      env: config.name,
-    },
-  );
+  if (deploysGlobal) {
+    const deployer = await ctx.deployer([config.name]);
+    ctx.progress.step(`deploying ${GLOBAL_STACK_NAME}`);
+    await deployStacks(
+      ctx,
+      deployer,
+      { cfn: primary.cfn, region: PRIMARY_REGION },
+      [GLOBAL_STACK_NAME],
+      {},
+      {
+        deadline,
+        timeoutMs,
+        env: config.name,
+      },
+    );
+  }
 
   if (digest === undefined && request.imageTag !== undefined) {
     digest = await resolveTagToDigest(primary.ecr, GLOBAL.repositoryName, request.imageTag);
@@ -140,6 +147,17 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
     });
   }
   return { env: config.name, digest, regions };
+}
+
+/** An environment that does not own Berth-Global needs it deployed (its registry, its CI roles). */
+async function requireGlobalStack(cfn: CloudFormationClient, account: string): Promise<void> {
+  const status = (await describeStack(cfn, GLOBAL_STACK_NAME))?.StackStatus;
+  if (status === undefined || status === 'REVIEW_IN_PROGRESS') {
+    throw new CliError(
+      `${GLOBAL_STACK_NAME} (the image registry and CI roles) is not deployed in aws://${account}/${PRIMARY_REGION}: ` +
+        `deploy it first with \`berth deploy ${GLOBAL_STACK_ENV}\`, or as an administrator \`cd infra && npx cdk deploy ${GLOBAL_STACK_NAME}\``,
+    );
+  }
 }
 
 /** Stacks that do not exist yet; REVIEW_IN_PROGRESS is an interrupted first create, still to be created. */

@@ -31,6 +31,7 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENVIRONMENTS, type EnvName, GLOBAL } from '../../../infra/config/environments.js';
+import { GLOBAL_STACK_ENV, qualifierOf } from '../../../infra/lib/bootstrap.js';
 import { CONTAINER, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
 import type { StackDeployer } from '../../src/deploy/stack-deployer.js';
@@ -65,6 +66,9 @@ interface ModelService {
   alternate?: string;
   blueGreen: boolean;
   drainMs: number;
+  bakeMs: number;
+  /** During a blue/green bake: when it ends, and the blue revision that still runs until then. */
+  baking?: { until: number; blue: string };
 }
 
 /** AWS's error shape as the SDK surfaces it: `name` is the error code. */
@@ -95,9 +99,12 @@ export class AwsModel {
 
   constructor(readonly clock: FakeClock) {}
 
-  /** What `cdk bootstrap` leaves behind that deploys check (CDK Developer Guide, "Bootstrapping"). */
-  bootstrap(region: string, qualifier = 'hnb659fds'): void {
-    this.putParameter(region, `/cdk-bootstrap/${qualifier}/version`, '27', 'CDK bootstrap version');
+  /**
+   * What `cdk bootstrap --qualifier <env's>` leaves behind that deploys check (CDK Developer Guide,
+   * "Bootstrapping your environment": the `/cdk-bootstrap/<qualifier>/version` parameter).
+   */
+  bootstrap(region: string, env: EnvName): void {
+    this.putParameter(region, `/cdk-bootstrap/${qualifierOf(env)}/version`, '27', 'CDK bootstrap version');
   }
 
   stackStatus(name: string): string | undefined {
@@ -314,7 +321,8 @@ export class AwsModel {
       const service = this.services.get(`${input.cluster}/${name}`);
       // Unknown services come back as failures with reason MISSING (ECS API Reference, "DescribeServices").
       if (!service) return { services: [], failures: [{ arn: name, reason: 'MISSING' }] };
-      const running = service.deployments.reduce((n, d) => n + (d.runningCount ?? 0), 0);
+      const deployments = this.deploymentsOf(service);
+      const running = deployments.reduce((n, d) => n + (d.runningCount ?? 0), 0);
       return {
         services: [
           {
@@ -325,7 +333,7 @@ export class AwsModel {
             runningCount: running,
             pendingCount: 0,
             taskDefinition: service.taskDefinition,
-            deployments: service.deployments.map((d) => ({ ...d })),
+            deployments,
             loadBalancers: [
               {
                 targetGroupArn: service.live,
@@ -446,6 +454,7 @@ export class AwsModel {
     if (service.blueGreen && service.alternate && !initial) {
       this.targetGroups.set(service.alternate, newTargets);
       [service.live, service.alternate] = [service.alternate, service.live];
+      service.baking = { until: now + service.bakeMs, blue: service.taskDefinition };
     } else {
       this.targetGroups.get(oldGroup)!.push(...newTargets);
     }
@@ -461,6 +470,33 @@ export class AwsModel {
         failedTasks: 0,
         rolloutState: 'COMPLETED',
         rolloutStateReason: 'ECS deployment completed.',
+      },
+    ];
+  }
+
+  /**
+   * A blue/green deployment stays IN_PROGRESS through the bake time, "the duration when both blue and
+   * green service revisions are running simultaneously after the production traffic has shifted"
+   * (ECS Developer Guide, "Amazon ECS blue/green deployments"); only then does the blue revision stop.
+   */
+  private deploymentsOf(service: ModelService): Deployment[] {
+    const current = service.deployments.map((d) => ({ ...d }));
+    if (!service.baking || this.clock.now() >= service.baking.until) return current;
+    return [
+      ...current.map((d) => ({
+        ...d,
+        rolloutState: 'IN_PROGRESS' as const,
+        rolloutStateReason: 'ECS deployment in progress: bake time.',
+      })),
+      {
+        id: `ecs-svc/blue-${service.baking.blue}`,
+        status: 'ACTIVE',
+        taskDefinition: service.baking.blue,
+        desiredCount: service.desiredCount,
+        runningCount: service.desiredCount,
+        pendingCount: 0,
+        failedTasks: 0,
+        rolloutState: 'COMPLETED',
       },
     ];
   }
@@ -505,6 +541,11 @@ export class ModelDeployer implements StackDeployer {
   /** Stack whose next deploy fails with this CloudFormation reason. */
   failNext?: { stack: string; reason: string };
   readonly deployed: { stacks: readonly string[]; image?: unknown }[] = [];
+  /**
+   * The deploying credentials may assume only this qualifier's `cdk-<qualifier>-*` roles, as test's CI
+   * role (infra/lib/constructs/ci-access.ts); unset: an administrator, who may assume any.
+   */
+  assumableQualifier?: string;
 
   constructor(private readonly model: AwsModel) {}
 
@@ -516,10 +557,21 @@ export class ModelDeployer implements StackDeployer {
   private async deployStack(name: string, context: Record<string, unknown>): Promise<void> {
     const model = this.model;
     const region = GLOBAL.primaryRegion;
+    // Each stack's synthesizer carries its environment's qualifier; Berth-Global uses prod's (infra/lib/app.ts).
+    const owner = ENV_OF(name) ?? GLOBAL_STACK_ENV;
+    const qualifier = qualifierOf(owner);
     // toolkit-lib reads the bootstrap version before deploying (CDK Developer Guide, "Bootstrapping").
-    if (!model.parameters.has(`${region}|/cdk-bootstrap/hnb659fds/version`)) {
+    if (!model.parameters.has(`${region}|/cdk-bootstrap/${qualifier}/version`)) {
       throw new Error(
-        `${name}: SSM parameter /cdk-bootstrap/hnb659fds/version not found. Has the environment been bootstrapped? Please run 'cdk bootstrap'`,
+        `${name}: SSM parameter /cdk-bootstrap/${qualifier}/version not found. Has the environment been bootstrapped? Please run 'cdk bootstrap'`,
+      );
+    }
+    // The toolkit assumes the qualifier's deploy role (CDK Developer Guide, "Bootstrapping": roles
+    // `cdk-<qualifier>-deploy-role-<account>-<region>`); STS refuses a role the caller may not assume.
+    if (this.assumableQualifier !== undefined && this.assumableQualifier !== qualifier) {
+      throw new Error(
+        `${name}: AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: ` +
+          `arn:aws:iam::${model.account}:role/cdk-${qualifier}-deploy-role-${model.account}-${region}`,
       );
     }
     const existing = model.stacks.get(name);
@@ -590,6 +642,7 @@ export class ModelDeployer implements StackDeployer {
         ...(blueGreen ? { alternate: group('green') } : {}),
         blueGreen,
         drainMs: config.service.deregistrationDelaySeconds * 1000,
+        bakeMs: blueGreen ? config.service.deployment.bakeTimeMinutes * 60_000 : 0,
       };
       model.targetGroups.set(service.live, []);
       if (service.alternate) model.targetGroups.set(service.alternate, []);
