@@ -5,6 +5,7 @@ import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { IMAGE_CONTEXT_KEY, PARAMETERS, PLACEHOLDER_IMAGE, stackName } from '../../infra/lib/naming.js';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { CliError } from '../src/errors.js';
@@ -94,6 +95,23 @@ describe('berth deploy', () => {
       message:
         'image tag "nope" not found in ECR repository berth/service: push it first or pass --image-digest',
     });
+  });
+
+  it('names the config field and both accounts when the credentials are for another account', async () => {
+    const { clients, stubs } = mockAws();
+    stubs.sts.on(GetCallerIdentityCommand).resolves({
+      Account: '210987654321',
+      Arn: 'arn:aws:sts::210987654321:assumed-role/admin/me',
+    });
+    const ctx = fakeContext(clients);
+
+    await assert.rejects(deployEnvironment(ctx, { ...request, imageDigest: GOOD }), {
+      message:
+        'credentials are for account 210987654321 but test.account in infra/config/environments.ts is 123456789012: ' +
+        "if 210987654321 is where test should run, set test.account to '210987654321' " +
+        '(docs/deploy.md, "Your account and repository"); otherwise use credentials for 123456789012',
+    });
+    assert.equal(ctx.deployerFake.calls.length, 0);
   });
 
   it('refuses the placeholder image before any AWS call', async () => {

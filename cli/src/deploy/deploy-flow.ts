@@ -64,7 +64,7 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   const primary = ctx.clients(PRIMARY_REGION);
 
   ctx.progress.step(`checking AWS credentials`);
-  const identity = await checkCredentials(primary.sts, config.account);
+  const identity = await checkCredentials(primary.sts, config);
   ctx.progress.step(`deploying ${config.name} as ${identity.arn}`);
 
   // Berth-Global deploys through prod's bootstrap roles, which test's CI role cannot assume: any other

@@ -48,7 +48,7 @@ export async function rollbackEnvironment(
   const config = targets[0]!.config;
   const deadline = ctx.clock.now() + request.timeoutMs;
   const first = ctx.clients(targets[0]!.region);
-  await checkCredentials(first.sts, config.account);
+  await checkCredentials(first.sts, config);
 
   const firstOutputs = await readOutputs(first.cfn, Object.values(targets[0]!.stacks));
   const firstWhere = `the ${config.name} stacks in ${targets[0]!.region}`;
