@@ -17,6 +17,8 @@ export type DeployPreflight = (input: {
   readonly targets: readonly Target[];
   /** Stacks that do not exist yet (or only as REVIEW_IN_PROGRESS): this deploy creates them. */
   readonly firstCreate: readonly string[];
+  /** Change-safety finding ids the user accepts (`berth deploy --allow-change <id...>`). */
+  readonly allowChange: readonly string[];
 }) => Promise<void>;
 
 /** Everything a command touches outside its own logic; main wires the real ones, tests inject fakes. */
@@ -30,7 +32,7 @@ export interface CommandContext {
   readonly fetch: Fetch;
   readonly stdout: Writer;
   readonly repoRoot: string;
-  /** Extra deploy checks, e.g. `berth plan`'s change safety; none by default. */
+  /** Extra deploy checks: `berth plan`'s change safety in the real CLI (defaultContext); none in tests. */
   readonly preflight?: DeployPreflight;
 }
 

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { EnvName } from '../../infra/config/environments.js';
+import { COMPONENTS, GLOBAL_STACK_NAME, stackName } from '../../infra/lib/naming.js';
+import { changeSafetyPreflight } from '../src/commands/shared.js';
 import type { CommandContext, DeployPreflight } from '../src/context.js';
 import { CliError } from '../src/errors.js';
 import { main } from '../src/main.js';
@@ -23,7 +29,10 @@ function world({
   bootstrapped = true,
   globalDeployed = true,
   preflight,
+  changeSafety = false,
 }: {
+  /** The real deploy preflight (`berth plan`'s change safety) over the model and the deployer's app. */
+  changeSafety?: boolean;
   bootstrapped?: boolean;
   /** Berth-Global exists (prod's deploy or an administrator created it). */
   globalDeployed?: boolean;
@@ -45,6 +54,19 @@ function world({
   const deployer = new ModelDeployer(model);
   const docker = new ModelDocker(model);
   const progress = new RecordingProgress();
+  const repoRoot = mkdtempSync(join(tmpdir(), 'berth-scenario-'));
+  /** The environments the change-safety gate synthesized, in order (the fake checks its input). */
+  const synthesized: string[] = [];
+  const gate = changeSafetyPreflight({
+    repoRoot,
+    cfnFor: (region) => model.clientsFor(region).cfn,
+    synthesize: async (env) => {
+      synthesized.push(env);
+      const names = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName(env as EnvName, REGION, c))];
+      return names.map((name) => ({ stackName: name, region: REGION, template: deployer.templateOf(name) }));
+    },
+    progress,
+  });
 
   /** `berth <args>`: exit code, stdout and stderr as the user would see them. */
   async function berth(...args: string[]) {
@@ -58,8 +80,8 @@ function world({
       clock,
       fetch: model.fetch,
       stdout: { write: (s: string) => out.push(s) },
-      repoRoot: '/repo',
-      ...(preflight ? { preflight } : {}),
+      repoRoot,
+      ...(changeSafety ? { preflight: gate } : preflight ? { preflight } : {}),
     };
     const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
     return { code, stdout: out.join(''), stderr: err.join('') };
@@ -73,7 +95,7 @@ function world({
     return model.images.get(sha)!;
   }
 
-  return { clock, model, deployer, docker, berth, release, progress };
+  return { clock, model, deployer, docker, berth, release, progress, repoRoot, synthesized };
 }
 
 describe('lifecycle: first deploy in a fresh account', () => {
@@ -373,6 +395,53 @@ describe('lifecycle: preflight hook', () => {
       },
     ]);
     assert.deepEqual(w.deployer.deployed, [], 'nothing deployed');
+  });
+});
+
+describe('lifecycle: change safety', () => {
+  const DATA = 'Berth-Test-eu-west-1-Data';
+  const FINDING = `stateful-delete:${DATA}/Database`;
+  const withDatabase = {
+    Resources: { Database: { Type: 'AWS::RDS::DBInstance', Properties: { Engine: 'postgres' } } },
+  };
+  const recorded = (repoRoot: string) =>
+    JSON.parse(readFileSync(join(repoRoot, `.berth/deployed/test/${DATA}.template.json`), 'utf8')).template;
+
+  it('refuses a deploy that deletes the database in one line naming the finding, and deploys it with --allow-change', async () => {
+    // GIVEN test released with a database, its templates recorded
+    const w = world({ changeSafety: true });
+    w.deployer.app.set(DATA, withDatabase);
+    await w.release('test', SHA_A);
+    assert.deepEqual(recorded(w.repoRoot), withDatabase);
+
+    // WHEN the app no longer has the database and test is deployed
+    w.deployer.app.set(DATA, { Resources: {} });
+    w.docker.sha = SHA_B;
+    const deploysBefore = w.deployer.deployed.length;
+    const refused = await w.berth('deploy', 'test');
+
+    // THEN nothing is deployed, and the first line names the finding and the flag that accepts it
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.stderr.split('\n')[0],
+      'berth: refusing to deploy: 1 unsafe change(s) against the deployed stacks (berth plan shows them); ' +
+        `fix them, or accept each with --allow-change ${FINDING}`,
+    );
+    assert.equal(w.deployer.deployed.length, deploysBefore);
+    assert.deepEqual(w.model.stacks.get(DATA)!.template, withDatabase);
+    assert.deepEqual(w.synthesized, ['test', 'test']);
+
+    // WHEN the user accepts exactly that finding
+    const accepted = await w.berth('deploy', 'test', '--allow-change', FINDING);
+
+    // THEN the change is applied and recorded, and the acceptance is reported
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.deepEqual(w.model.stacks.get(DATA)!.template, { Resources: {} });
+    assert.deepEqual(recorded(w.repoRoot), { Resources: {} });
+    assert.ok(
+      w.progress.lines.includes(`accepted by --allow-change: ${FINDING}`),
+      w.progress.lines.join('\n'),
+    );
   });
 });
 

@@ -20,6 +20,7 @@ import type { CommandContext } from '../context.js';
 import { raceDeadline } from '../context.js';
 import { formatSeconds } from '../duration.js';
 import { CliError } from '../errors.js';
+import { recordDeployedTemplates } from '../plan/deployed-record.js';
 import { smokeTest } from '../smoke-test.js';
 import { PRIMARY_REGION, resolveTargets, type Target } from '../target.js';
 import { defaultDeployTimeoutMs } from './deploy-timeout.js';
@@ -35,6 +36,8 @@ export interface DeployRequest {
   readonly skipBuild: boolean;
   /** Default: from whether this deploy creates stacks or updates them (defaultDeployTimeoutMs). */
   readonly timeoutMs?: number;
+  /** Change-safety finding ids to accept (`--allow-change`). */
+  readonly allowChange?: readonly string[];
 }
 
 export interface DeployResult {
@@ -88,7 +91,7 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   if (!deploysGlobal) await requireGlobalStack(primary.cfn, identity.account);
   const timeoutMs = request.timeoutMs ?? defaultDeployTimeoutMs(config, firstCreate.length > 0);
   const deadline = started + timeoutMs;
-  await ctx.preflight?.({ env: config.name, targets, firstCreate });
+  await ctx.preflight?.({ env: config.name, targets, firstCreate, allowChange: request.allowChange ?? [] });
 
   // Read before deploying anything, so a missing record fails fast.
   let digest = request.imageDigest;
@@ -184,7 +187,11 @@ export async function deployStacks(
   limits: { deadline: number; timeoutMs: number; env: string; resume?: string },
 ): Promise<void> {
   const outcome = await raceDeadline(ctx.clock, deployer.deploy(stackNames, context), limits.deadline);
-  if (!outcome.timedOut) return;
+  if (!outcome.timedOut) {
+    // What CloudFormation now runs: the next offline `berth plan` and change check compare with it.
+    if (outcome.value.length > 0) recordDeployedTemplates(ctx.repoRoot, limits.env, outcome.value);
+    return;
+  }
   const lines = await stopOrExplain(where.cfn, where.region, stackNames);
   const resume =
     limits.resume ?? `berth deploy ${limits.env} --timeout ${Math.ceil((2 * limits.timeoutMs) / 60_000)}m`;

@@ -9,6 +9,7 @@ import {
   CancelUpdateStackCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
+  GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -35,6 +36,7 @@ import { GLOBAL_STACK_ENV, qualifierOf } from '../../../infra/lib/bootstrap.js';
 import { CONTAINER, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
 import type { StackDeployer } from '../../src/deploy/stack-deployer.js';
+import type { CfnTemplate, StackTemplate } from '../../src/plan/template.js';
 import type { FakeClock } from '../fixtures/aws.js';
 
 /** What a deployed image does once it runs, so scenarios can ship good and bad releases. */
@@ -44,6 +46,8 @@ interface ModelStack {
   status: string;
   outputs: Record<string, string>;
   terminationProtection: boolean;
+  /** The template CloudFormation last applied. */
+  template?: CfnTemplate;
 }
 
 interface ModelTarget {
@@ -199,6 +203,17 @@ export class AwsModel {
         throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
       }
       return { StackResources: [] };
+    });
+    cfn.on(GetTemplateCommand).callsFake((input: { StackName?: string; TemplateStage?: string }) => {
+      log('CloudFormation.GetTemplate');
+      const stack = this.stacks.get(input.StackName ?? '');
+      // TemplateBody is the template as submitted, a JSON string for a JSON template; an unknown stack
+      // is a ValidationError "does not exist" (CloudFormation API Reference, "GetTemplate").
+      if (!stack) throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
+      return {
+        TemplateBody: JSON.stringify(stack.template ?? {}),
+        StagesAvailable: ['Original', 'Processed'],
+      };
     });
     cfn.on(CancelUpdateStackCommand).callsFake((input: { StackName?: string }) => {
       log('CloudFormation.CancelUpdateStack');
@@ -546,12 +561,26 @@ export class ModelDeployer implements StackDeployer {
    * role (infra/lib/constructs/ci-access.ts); unset: an administrator, who may assume any.
    */
   assumableQualifier?: string;
+  /**
+   * The CDK app as synthesized: a stack's template by name (none: an empty template). A scenario
+   * edits it to change what the next deploy applies; the change-safety gate synthesizes from it too.
+   */
+  readonly app = new Map<string, CfnTemplate>();
 
   constructor(private readonly model: AwsModel) {}
 
-  async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<void> {
+  async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<StackTemplate[]> {
     this.deployed.push({ stacks: stackNames, image: context[IMAGE_CONTEXT_KEY] });
-    for (const name of stackNames) await this.deployStack(name, context);
+    const applied: StackTemplate[] = [];
+    for (const name of stackNames) {
+      await this.deployStack(name, context);
+      applied.push({ stackName: name, region: GLOBAL.primaryRegion, template: this.templateOf(name) });
+    }
+    return applied;
+  }
+
+  templateOf(stackName: string): CfnTemplate {
+    return this.app.get(stackName) ?? { Resources: {} };
   }
 
   private async deployStack(name: string, context: Record<string, unknown>): Promise<void> {
@@ -602,6 +631,7 @@ export class ModelDeployer implements StackDeployer {
     }
     if (name === GLOBAL_STACK_NAME) stack.outputs[OUTPUTS.repositoryUri] = model.repositoryUri();
     if (env && name.endsWith('-Service')) this.deployService(name, env, stack, create, context);
+    stack.template = this.templateOf(name);
     stack.status = create ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
   }
 
