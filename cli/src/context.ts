@@ -4,6 +4,7 @@ import type { ClientFactory } from './aws/clients.js';
 import type { Clock } from './aws/wait-for-steady-state.js';
 import type { RunCommand } from './deploy/image-build.js';
 import type { StackDeployer } from './deploy/stack-deployer.js';
+import type { StackTemplate } from './plan/template.js';
 import type { Fetch } from './smoke-test.js';
 import type { Target } from './target.js';
 import type { Progress, Writer } from './ui/progress.js';
@@ -32,6 +33,11 @@ export interface CommandContext {
   readonly fetch: Fetch;
   readonly stdout: Writer;
   readonly repoRoot: string;
+  /**
+   * Synthesizes an environment's stacks offline (plus Global), for the default --timeout estimate and
+   * the change check; the real one runs the CDK app in-process once per environment and command.
+   */
+  readonly synthesize: (env: string) => Promise<readonly StackTemplate[]>;
   /** Extra deploy checks: `berth plan`'s change safety in the real CLI (defaultContext); none in tests. */
   readonly preflight?: DeployPreflight;
 }

@@ -57,14 +57,16 @@ function world({
   const repoRoot = mkdtempSync(join(tmpdir(), 'berth-scenario-'));
   /** The environments the change-safety gate synthesized, in order (the fake checks its input). */
   const synthesized: string[] = [];
+  /** The CDK app synthesized offline: the deployer's app templates of the env's stacks and Global. */
+  const synthesize = async (env: string) => {
+    synthesized.push(env);
+    const names = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName(env as EnvName, REGION, c))];
+    return names.map((name) => ({ stackName: name, region: REGION, template: deployer.templateOf(name) }));
+  };
   const gate = changeSafetyPreflight({
     repoRoot,
     cfnFor: (region) => model.clientsFor(region).cfn,
-    synthesize: async (env) => {
-      synthesized.push(env);
-      const names = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName(env as EnvName, REGION, c))];
-      return names.map((name) => ({ stackName: name, region: REGION, template: deployer.templateOf(name) }));
-    },
+    synthesize,
     progress,
   });
 
@@ -81,6 +83,7 @@ function world({
       fetch: model.fetch,
       stdout: { write: (s: string) => out.push(s) },
       repoRoot,
+      synthesize,
       ...(changeSafety ? { preflight: gate } : preflight ? { preflight } : {}),
     };
     const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
@@ -341,6 +344,40 @@ describe('lifecycle: --timeout', () => {
     assert.ok(Date.now() - wallClock < 5_000, 'returned promptly');
   });
 
+  it("defaults to berth plan's estimate for the stacks it deploys: first create, then update", async () => {
+    // GIVEN test's app: NAT gateways, a single-AZ database, a load balancer (no ECS service template)
+    const w = world();
+    w.deployer.app.set('Berth-Test-eu-west-1-Network', {
+      Resources: { NatA: { Type: 'AWS::EC2::NatGateway' }, NatB: { Type: 'AWS::EC2::NatGateway' } },
+    });
+    w.deployer.app.set('Berth-Test-eu-west-1-Data', {
+      Resources: { Database: { Type: 'AWS::RDS::DBInstance', Properties: { MultiAZ: false } } },
+    });
+    w.deployer.app.set(TEST_SERVICE, {
+      Resources: { Alb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer' } },
+    });
+
+    // WHEN the first create hangs on the Data stack, without --timeout
+    w.deployer.hangOn = 'Berth-Test-eu-west-1-Data';
+    const created = await w.berth('deploy', 'test');
+
+    // THEN it gave up after the first-create estimate, by hand: 2 synths × 20 s + 4 stacks × 45 s change
+    // set + NAT 3 + RDS 12 + ALB 3 min = 21.67 → 22 min; × 1.5 = 33 → 35 min
+    assert.equal(created.code, 1);
+    assert.match(created.stderr, /did not finish within the --timeout \(35m00s\)/);
+
+    // WHEN, once created, an update hangs on the Service stack
+    w.model.stacks.get('Berth-Test-eu-west-1-Data')!.status = 'CREATE_COMPLETE';
+    await w.release('test', SHA_A);
+    w.docker.sha = SHA_B;
+    w.deployer.hangOn = TEST_SERVICE;
+    const updated = await w.berth('deploy', 'test');
+
+    // THEN the update estimate: 2 × 20 s + 4 × 45 s = 3.67 → 4 min; × 1.5 = 6 → 10 min
+    assert.equal(updated.code, 1);
+    assert.match(updated.stderr, /did not finish within the --timeout \(10m00s\)/);
+  });
+
   it('leaves no timer running once a timed-out deploy has returned', async () => {
     const { deployEnvironment } = await import('../src/deploy/deploy-flow.js');
     const { systemClock } = await import('../src/aws/wait-for-steady-state.js');
@@ -361,6 +398,7 @@ describe('lifecycle: --timeout', () => {
           fetch: w.model.fetch,
           stdout: { write: () => true },
           repoRoot: '/repo',
+          synthesize: async () => [],
         },
         { env: 'test', skipBuild: true, timeoutMs: 50 },
       ),
@@ -429,7 +467,7 @@ describe('lifecycle: change safety', () => {
     );
     assert.equal(w.deployer.deployed.length, deploysBefore);
     assert.deepEqual(w.model.stacks.get(DATA)!.template, withDatabase);
-    assert.deepEqual(w.synthesized, ['test', 'test']);
+    assert.deepEqual(new Set(w.synthesized), new Set(['test']));
 
     // WHEN the user accepts exactly that finding
     const accepted = await w.berth('deploy', 'test', '--allow-change', FINDING);

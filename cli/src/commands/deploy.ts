@@ -25,7 +25,7 @@ export function registerDeployCommand(program: Command, context: ContextProvider
       .option('--skip-build', 'without an image flag: keep the digest already deployed (infrastructure-only)')
       .option(
         '--timeout <duration>',
-        'give up after this long: cancel a running stack update and say what still runs (default: 60-90m for a first create, 30m plus the bake for an update)',
+        "give up after this long: cancel a running stack update and say what still runs (default: berth plan's estimate, 1.5 × rounded up to 5m)",
       )
       .option(
         `${ALLOW_CHANGE_FLAG} <id...>`,

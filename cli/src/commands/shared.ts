@@ -38,6 +38,12 @@ export type ContextProvider = () => CommandContext;
 
 export const defaultContext: ContextProvider = () => {
   const progress = new Progress(process.stderr);
+  // One synth per environment and command: the timeout estimate and the change check share it.
+  const synthesized = new Map<string, Promise<readonly StackTemplate[]>>();
+  const synthesize = (env: string) => {
+    if (!synthesized.has(env)) synthesized.set(env, synthesizeStacks([env as EnvName]));
+    return synthesized.get(env)!;
+  };
   return {
     clients: createAwsClients,
     deployer: async (environments) => {
@@ -50,10 +56,11 @@ export const defaultContext: ContextProvider = () => {
     fetch: (url, init) => fetch(url, init),
     stdout: process.stdout,
     repoRoot: REPO_ROOT,
+    synthesize,
     preflight: changeSafetyPreflight({
       repoRoot: REPO_ROOT,
       cfnFor: (r) => createAwsClients(r).cfn,
-      synthesize: (env) => synthesizeStacks([env as EnvName]),
+      synthesize,
       progress,
     }),
   };

@@ -21,6 +21,7 @@ import { raceDeadline } from '../context.js';
 import { formatSeconds } from '../duration.js';
 import { CliError } from '../errors.js';
 import { recordDeployedTemplates } from '../plan/deployed-record.js';
+import { stacksFor } from '../plan/synth.js';
 import { smokeTest } from '../smoke-test.js';
 import { PRIMARY_REGION, resolveTargets, type Target } from '../target.js';
 import { defaultDeployTimeoutMs } from './deploy-timeout.js';
@@ -89,7 +90,8 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
     throw new CliError('stacks need attention before deploying:', formatStackProblems(problems));
   }
   if (!deploysGlobal) await requireGlobalStack(primary.cfn, identity.account);
-  const timeoutMs = request.timeoutMs ?? defaultDeployTimeoutMs(config, firstCreate.length > 0);
+  const timeoutMs =
+    request.timeoutMs ?? (await estimatedTimeoutMs(ctx, targets, deploysGlobal, firstCreate.length > 0));
   const deadline = started + timeoutMs;
   await ctx.preflight?.({ env: config.name, targets, firstCreate, allowChange: request.allowChange ?? [] });
 
@@ -150,6 +152,27 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
     });
   }
   return { env: config.name, digest, regions };
+}
+
+/** The plan's estimate for exactly the stacks this deploy applies, region after region. */
+async function estimatedTimeoutMs(
+  ctx: CommandContext,
+  targets: readonly Target[],
+  deploysGlobal: boolean,
+  firstCreate: boolean,
+): Promise<number> {
+  const all = await ctx.synthesize(targets[0]!.env);
+  let total = 0;
+  for (const [i, target] of targets.entries()) {
+    const stacks = stacksFor(
+      all,
+      COMPONENTS.map((c) => target.stacks[c]),
+      deploysGlobal && i === 0,
+    );
+    total += defaultDeployTimeoutMs(stacks, firstCreate);
+  }
+  ctx.progress.step(`--timeout ${formatSeconds(total)} (berth plan's estimate; pass --timeout to change it)`);
+  return total;
 }
 
 /** An environment that does not own Berth-Global needs it deployed (its registry, its CI roles). */

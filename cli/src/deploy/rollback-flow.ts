@@ -5,15 +5,18 @@ import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { waitForSteadyState } from '../aws/wait-for-steady-state.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { stacksFor } from '../plan/synth.js';
 import { resolveTargets } from '../target.js';
 import { deployStacks, explain } from './deploy-flow.js';
+import { defaultRollbackTimeoutMs } from './deploy-timeout.js';
 
 export interface RollbackRequest {
   readonly env: string;
   readonly region?: string;
   /** Roll back to this digest instead of the release before the running one. */
   readonly to?: string;
-  readonly timeoutMs: number;
+  /** Default: the plan's rollback estimate for the first region's stacks (defaultRollbackTimeoutMs). */
+  readonly timeoutMs?: number;
 }
 
 export interface RollbackResult {
@@ -46,7 +49,7 @@ export async function rollbackEnvironment(
   if (request.to !== undefined) requireDigest(request.to);
   const targets = resolveTargets(request.env, request.region);
   const config = targets[0]!.config;
-  const deadline = ctx.clock.now() + request.timeoutMs;
+  const started = ctx.clock.now();
   const first = ctx.clients(targets[0]!.region);
   await checkCredentials(first.sts, config);
 
@@ -65,6 +68,12 @@ export async function rollbackEnvironment(
     );
   }
   ctx.progress.step(`rolling ${config.name} back from ${running ?? 'an unknown image'} to ${to}`);
+  const timeoutMs =
+    request.timeoutMs ??
+    defaultRollbackTimeoutMs(
+      stacksFor(await ctx.synthesize(config.name), Object.values(targets[0]!.stacks), false),
+    );
+  const deadline = started + timeoutMs;
 
   const deployer = await ctx.deployer([config.name]);
   for (const target of targets) {
@@ -78,7 +87,7 @@ export async function rollbackEnvironment(
         { [IMAGE_CONTEXT_KEY]: to },
         {
           deadline,
-          timeoutMs: request.timeoutMs,
+          timeoutMs,
           env: config.name,
           resume: `berth rollback ${config.name} --to ${to}`,
         },
