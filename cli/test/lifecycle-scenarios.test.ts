@@ -238,6 +238,30 @@ describe('lifecycle: blue/green', () => {
   });
 });
 
+describe('lifecycle: live production weights', () => {
+  it("renders each deploy's template with the weights ECS left on the production rule", async () => {
+    // GIVEN prod (blue/green): created with A, then B deployed (ECS moved all traffic to green)
+    const w = world();
+    await w.release('prod', SHA_A);
+    await w.release('prod', SHA_B);
+
+    // WHEN C is deployed, then rolled back
+    await w.release('prod', SHA_C);
+    const rollback = await w.berth('rollback', 'prod');
+    assert.equal(rollback.code, 0, rollback.stderr);
+
+    // THEN the first create passed none (no rule yet), each later synth the rule's weights then, blue first:
+    // B saw 100/0, C saw 0/100 (B's swap), the rollback 100/0 (C swapped back)
+    const serviceDeploys = w.deployer.deployed.filter((d) =>
+      d.stacks.includes('Berth-Prod-eu-west-1-Service'),
+    );
+    assert.deepEqual(
+      serviceDeploys.map((d) => d.weights),
+      [undefined, '100/0', '0/100', '100/0'],
+    );
+  });
+});
+
 describe('lifecycle: rollback', () => {
   it('after a failed smoke test goes back to the last good release, not the one before it', async () => {
     // GIVEN A and B released, then C whose API fails the smoke test (ECS itself is healthy)

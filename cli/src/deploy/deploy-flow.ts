@@ -1,7 +1,13 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GLOBAL } from '../../../infra/config/environments.js';
 import { GLOBAL_STACK_ENV } from '../../../infra/lib/bootstrap.js';
-import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
+import {
+  COMPONENTS,
+  GLOBAL_STACK_NAME,
+  IMAGE_CONTEXT_KEY,
+  OUTPUTS,
+  PRODUCTION_WEIGHTS_CONTEXT_KEY,
+} from '../../../infra/lib/naming.js';
 import { requireBootstrap } from '../aws/bootstrap.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { diagnoseService, formatDiagnosis, revertService } from '../aws/diagnose.js';
@@ -12,6 +18,7 @@ import {
   resolveTagToDigest,
   reuseDeployedDigest,
 } from '../aws/image-digest.js';
+import { readProductionWeights } from '../aws/production-weights.js';
 import { describeService, serviceTargetGroups } from '../aws/service-state.js';
 import { describeStack, readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { findStackProblems, formatStackProblems } from '../aws/stack-state.js';
@@ -234,21 +241,15 @@ async function deployRegion(
 ): Promise<string> {
   const aws = ctx.clients(target.region);
   const stacks = COMPONENTS.map((c) => target.stacks[c]);
+  const context = await deployContext(ctx, target, digest);
   const deployer = await ctx.deployer([target.env]);
   ctx.progress.step(`deploying ${stacks.join(', ')}`);
   try {
-    await deployStacks(
-      ctx,
-      deployer,
-      { cfn: aws.cfn, region: target.region },
-      stacks,
-      { [IMAGE_CONTEXT_KEY]: digest },
-      {
-        deadline,
-        timeoutMs,
-        env: target.env,
-      },
-    );
+    await deployStacks(ctx, deployer, { cfn: aws.cfn, region: target.region }, stacks, context, {
+      deadline,
+      timeoutMs,
+      env: target.env,
+    });
   } catch (error) {
     if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
@@ -311,6 +312,23 @@ async function deployRegion(
   await recordDeployedDigest(aws.ssm, target.env, digest);
   ctx.progress.step(`recorded ${digest} as the ${target.env} image`);
   return url;
+}
+
+/**
+ * The CDK context of a deploy of `digest`: the image, and the production rule's live weights when
+ * there is a rule (blue/green), so the template keeps traffic where ECS put it.
+ */
+export async function deployContext(
+  ctx: CommandContext,
+  target: Target,
+  digest: string,
+): Promise<Record<string, unknown>> {
+  const weights = await readProductionWeights(ctx.clients(target.region), target.stacks.Service);
+  if (weights !== undefined) ctx.progress.step(`production rule weights now ${weights} (kept)`);
+  return {
+    [IMAGE_CONTEXT_KEY]: digest,
+    ...(weights === undefined ? {} : { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: weights }),
+  };
 }
 
 /** Best effort: a diagnosis that itself fails must not hide the original error. */

@@ -1,4 +1,4 @@
-import { IMAGE_CONTEXT_KEY, OUTPUTS, PARAMETERS } from '../../../infra/lib/naming.js';
+import { OUTPUTS, PARAMETERS } from '../../../infra/lib/naming.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { recordDeployedDigest, releaseHistory, requireDigest, runningDigest } from '../aws/image-digest.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
@@ -7,7 +7,7 @@ import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { stacksFor } from '../plan/synth.js';
 import { resolveTargets } from '../target.js';
-import { deployStacks, explain } from './deploy-flow.js';
+import { deployContext, deployStacks, explain } from './deploy-flow.js';
 import { defaultRollbackTimeoutMs } from './deploy-timeout.js';
 
 export interface RollbackRequest {
@@ -78,13 +78,14 @@ export async function rollbackEnvironment(
   const deployer = await ctx.deployer([config.name]);
   for (const target of targets) {
     const aws = ctx.clients(target.region);
+    const context = await deployContext(ctx, target, to);
     try {
       await deployStacks(
         ctx,
         deployer,
         { cfn: aws.cfn, region: target.region },
         [target.stacks.Service],
-        { [IMAGE_CONTEXT_KEY]: to },
+        context,
         {
           deadline,
           timeoutMs,

@@ -22,7 +22,7 @@ import {
   ListTasksCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeRulesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   GetParameterCommand,
   GetParameterHistoryCommand,
@@ -33,7 +33,13 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENVIRONMENTS, type EnvName, GLOBAL } from '../../../infra/config/environments.js';
 import { GLOBAL_STACK_ENV, qualifierOf } from '../../../infra/lib/bootstrap.js';
-import { CONTAINER, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
+import {
+  CONTAINER,
+  GLOBAL_STACK_NAME,
+  IMAGE_CONTEXT_KEY,
+  OUTPUTS,
+  PRODUCTION_WEIGHTS_CONTEXT_KEY,
+} from '../../../infra/lib/naming.js';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
 import type { StackDeployer } from '../../src/deploy/stack-deployer.js';
 import type { CfnTemplate, StackTemplate } from '../../src/plan/template.js';
@@ -68,6 +74,8 @@ interface ModelService {
   /** Live (production) group first; the blue/green alternate second. */
   live: string;
   alternate?: string;
+  /** Blue/green: the production listener rule ECS shifts, forwarding to `blue` (the group the stack attached first) and `green`. */
+  productionRule?: { arn: string; blue: string; green: string };
   blueGreen: boolean;
   drainMs: number;
   bakeMs: number;
@@ -407,6 +415,43 @@ export class AwsModel {
 
     const elbv2 = mockClient(clients.elbv2);
     elbv2.onAnyCommand().callsFake(unmodelled('ELBv2'));
+    elbv2.on(DescribeRulesCommand).callsFake((input: { RuleArns?: string[] }) => {
+      log('ELBv2.DescribeRules');
+      const arn = input.RuleArns?.[0];
+      const service = [...this.services.values()].find((s) => s.productionRule?.arn === arn);
+      // An unknown ARN is RuleNotFound (ELBv2 API Reference, "DescribeRules").
+      if (!service?.productionRule || input.RuleArns?.length !== 1) {
+        throw awsError('RuleNotFound', `One or more rules not found`);
+      }
+      const { blue, green } = service.productionRule;
+      // A weighted forward lists its groups with weights in ForwardConfig.TargetGroups (ELBv2 API
+      // Reference, "Action", "ForwardActionConfig"). ECS shifts all production traffic to the new
+      // revision's group on each blue/green deploy (ECS Developer Guide, "Amazon ECS blue/green
+      // service deployments workflow"), so the live group carries 100 and the other 0.
+      const weight = (group: string) => (service.live === group ? 100 : 0);
+      return {
+        Rules: [
+          {
+            RuleArn: arn,
+            Priority: '1',
+            IsDefault: false,
+            Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
+            Actions: [
+              {
+                Type: 'forward',
+                Order: 1,
+                ForwardConfig: {
+                  TargetGroups: [
+                    { TargetGroupArn: blue, Weight: weight(blue) },
+                    { TargetGroupArn: green, Weight: weight(green) },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      };
+    });
     elbv2.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn?: string }) => {
       log('ELBv2.DescribeTargetHealth');
       const targets = this.targetGroups.get(input.TargetGroupArn ?? '');
@@ -555,7 +600,7 @@ export class ModelDeployer implements StackDeployer {
   hangOn?: string;
   /** Stack whose next deploy fails with this CloudFormation reason. */
   failNext?: { stack: string; reason: string };
-  readonly deployed: { stacks: readonly string[]; image?: unknown }[] = [];
+  readonly deployed: { stacks: readonly string[]; image?: unknown; weights?: unknown }[] = [];
   /**
    * The deploying credentials may assume only this qualifier's `cdk-<qualifier>-*` roles, as test's CI
    * role (infra/lib/constructs/ci-access.ts); unset: an administrator, who may assume any.
@@ -570,7 +615,11 @@ export class ModelDeployer implements StackDeployer {
   constructor(private readonly model: AwsModel) {}
 
   async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<StackTemplate[]> {
-    this.deployed.push({ stacks: stackNames, image: context[IMAGE_CONTEXT_KEY] });
+    this.deployed.push({
+      stacks: stackNames,
+      image: context[IMAGE_CONTEXT_KEY],
+      weights: context[PRODUCTION_WEIGHTS_CONTEXT_KEY],
+    });
     const applied: StackTemplate[] = [];
     for (const name of stackNames) {
       await this.deployStack(name, context);
@@ -674,6 +723,14 @@ export class ModelDeployer implements StackDeployer {
         drainMs: config.service.deregistrationDelaySeconds * 1000,
         bakeMs: blueGreen ? config.service.deployment.bakeTimeMinutes * 60_000 : 0,
       };
+      if (service.alternate) {
+        service.productionRule = {
+          arn: `arn:aws:elasticloadbalancing:eu-west-1:${model.account}:listener-rule/app/berth-${env}/${id}/prod/${id}`,
+          blue: service.live,
+          green: service.alternate,
+        };
+        stack.outputs[OUTPUTS.productionRuleArn] = service.productionRule.arn;
+      }
       model.targetGroups.set(service.live, []);
       if (service.alternate) model.targetGroups.set(service.alternate, []);
       model.services.set(`${service.cluster}/${service.name}`, service);
