@@ -2,6 +2,7 @@ import type { ClientFactory } from './aws/clients.js';
 import type { Clock } from './aws/wait-for-steady-state.js';
 import type { RunCommand } from './deploy/image-build.js';
 import type { StackDeployer } from './deploy/stack-deployer.js';
+import type { StackTemplate } from './plan/template.js';
 import type { Fetch } from './smoke-test.js';
 import type { Target } from './target.js';
 import type { Progress, Writer } from './ui/progress.js';
@@ -15,6 +16,8 @@ export type DeployPreflight = (input: {
   readonly targets: readonly Target[];
   /** Stacks that do not exist yet (or only as REVIEW_IN_PROGRESS): this deploy creates them. */
   readonly firstCreate: readonly string[];
+  /** Change-safety finding ids the user accepts (`berth deploy --allow-change <id...>`). */
+  readonly allowChange: readonly string[];
 }) => Promise<void>;
 
 /** Everything a command touches outside its own logic; main wires the real ones, tests inject fakes. */
@@ -28,7 +31,12 @@ export interface CommandContext {
   readonly fetch: Fetch;
   readonly stdout: Writer;
   readonly repoRoot: string;
-  /** Extra deploy checks, e.g. `berth plan`'s change safety; none by default. */
+  /**
+   * Synthesizes an environment's stacks offline (plus Global), for the default --timeout estimate and
+   * the change check; the real one runs the CDK app in-process once per environment and command.
+   */
+  readonly synthesize: (env: string) => Promise<readonly StackTemplate[]>;
+  /** Extra deploy checks: `berth plan`'s change safety in the real CLI (defaultContext); none in tests. */
   readonly preflight?: DeployPreflight;
 }
 

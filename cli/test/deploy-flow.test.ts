@@ -5,6 +5,7 @@ import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { IMAGE_CONTEXT_KEY, PARAMETERS, PLACEHOLDER_IMAGE, stackName } from '../../infra/lib/naming.js';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { CliError } from '../src/errors.js';
@@ -41,7 +42,7 @@ function givenHealthyRollout(stubs: ReturnType<typeof mockAws>['stubs']): void {
 }
 
 describe('berth deploy', () => {
-  it('deploys Global first, then the regional stacks in order with the digest, and records it after the smoke test', async () => {
+  it("deploys test's regional stacks in order with the digest (Global is prod's), and records it after the smoke test", async () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenHealthyRollout(stubs);
@@ -52,9 +53,9 @@ describe('berth deploy', () => {
     assert.deepEqual(result, { env: 'test', digest: GOOD, regions: [{ region: REGION, url: URL_TEST }] });
     assert.deepEqual(
       ctx.deployerFake.calls.map((c) => c.stacks),
-      [['Berth-Global'], REGIONAL],
+      [REGIONAL],
     );
-    assert.deepEqual(ctx.deployerFake.calls[1]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
+    assert.deepEqual(ctx.deployerFake.calls[0]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
     const put = stubs.ssm.commandCalls(PutParameterCommand);
     assert.equal(put.length, 1);
     assert.equal(put[0]!.args[0].input.Name, PARAMETERS.imageDigest('test'));
@@ -78,7 +79,7 @@ describe('berth deploy', () => {
     const result = await deployEnvironment(ctx, { ...request, imageTag: '3f9c2ab41d07' });
 
     assert.equal(result.digest, GOOD);
-    assert.deepEqual(ctx.deployerFake.calls[1]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
+    assert.deepEqual(ctx.deployerFake.calls[0]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
   });
 
   it('says which tag is missing when ECR does not have it', async () => {
@@ -94,6 +95,23 @@ describe('berth deploy', () => {
       message:
         'image tag "nope" not found in ECR repository berth/service: push it first or pass --image-digest',
     });
+  });
+
+  it('names the config field and both accounts when the credentials are for another account', async () => {
+    const { clients, stubs } = mockAws();
+    stubs.sts.on(GetCallerIdentityCommand).resolves({
+      Account: '210987654321',
+      Arn: 'arn:aws:sts::210987654321:assumed-role/admin/me',
+    });
+    const ctx = fakeContext(clients);
+
+    await assert.rejects(deployEnvironment(ctx, { ...request, imageDigest: GOOD }), {
+      message:
+        'credentials are for account 210987654321 but test.account in infra/config/environments.ts is 123456789012: ' +
+        "if 210987654321 is where test should run, set test.account to '210987654321' " +
+        '(docs/deploy.md, "Your account and repository"); otherwise use credentials for 123456789012',
+    });
+    assert.equal(ctx.deployerFake.calls.length, 0);
   });
 
   it('refuses the placeholder image before any AWS call', async () => {
@@ -119,7 +137,7 @@ describe('berth deploy', () => {
 
     const result = await deployEnvironment(ctx, { ...request, skipBuild: true });
     assert.equal(result.digest, GOOD);
-    assert.deepEqual(ctx.deployerFake.calls[1]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
+    assert.deepEqual(ctx.deployerFake.calls[0]?.context, { [IMAGE_CONTEXT_KEY]: GOOD });
 
     stubs.ssm
       .on(GetParameterCommand, { Name: PARAMETERS.imageDigest('test') })

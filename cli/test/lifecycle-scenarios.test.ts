@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { EnvName } from '../../infra/config/environments.js';
+import { COMPONENTS, GLOBAL_STACK_NAME, stackName } from '../../infra/lib/naming.js';
+import { changeSafetyPreflight } from '../src/commands/shared.js';
 import type { CommandContext, DeployPreflight } from '../src/context.js';
 import { CliError } from '../src/errors.js';
 import { main } from '../src/main.js';
@@ -21,17 +27,48 @@ const TEST_SERVICE = 'Berth-Test-eu-west-1-Service';
 
 function world({
   bootstrapped = true,
+  globalDeployed = true,
   preflight,
+  changeSafety = false,
 }: {
+  /** The real deploy preflight (`berth plan`'s change safety) over the model and the deployer's app. */
+  changeSafety?: boolean;
   bootstrapped?: boolean;
+  /** Berth-Global exists (prod's deploy or an administrator created it). */
+  globalDeployed?: boolean;
   preflight?: DeployPreflight;
 } = {}) {
   const clock = new FakeClock();
   const model = new AwsModel(clock);
-  if (bootstrapped) model.bootstrap(REGION);
+  if (bootstrapped) {
+    model.bootstrap(REGION, 'test');
+    model.bootstrap(REGION, 'prod');
+  }
+  if (globalDeployed) {
+    model.stacks.set('Berth-Global', {
+      status: 'CREATE_COMPLETE',
+      outputs: { RepositoryUri: model.repositoryUri() },
+      terminationProtection: true,
+    });
+  }
   const deployer = new ModelDeployer(model);
   const docker = new ModelDocker(model);
   const progress = new RecordingProgress();
+  const repoRoot = mkdtempSync(join(tmpdir(), 'berth-scenario-'));
+  /** The environments the change-safety gate synthesized, in order (the fake checks its input). */
+  const synthesized: string[] = [];
+  /** The CDK app synthesized offline: the deployer's app templates of the env's stacks and Global. */
+  const synthesize = async (env: string) => {
+    synthesized.push(env);
+    const names = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName(env as EnvName, REGION, c))];
+    return names.map((name) => ({ stackName: name, region: REGION, template: deployer.templateOf(name) }));
+  };
+  const gate = changeSafetyPreflight({
+    repoRoot,
+    cfnFor: (region) => model.clientsFor(region).cfn,
+    synthesize,
+    progress,
+  });
 
   /** `berth <args>`: exit code, stdout and stderr as the user would see them. */
   async function berth(...args: string[]) {
@@ -45,8 +82,9 @@ function world({
       clock,
       fetch: model.fetch,
       stdout: { write: (s: string) => out.push(s) },
-      repoRoot: '/repo',
-      ...(preflight ? { preflight } : {}),
+      repoRoot,
+      synthesize,
+      ...(changeSafety ? { preflight: gate } : preflight ? { preflight } : {}),
     };
     const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
     return { code, stdout: out.join(''), stderr: err.join('') };
@@ -60,33 +98,58 @@ function world({
     return model.images.get(sha)!;
   }
 
-  return { clock, model, deployer, docker, berth, release, progress };
+  return { clock, model, deployer, docker, berth, release, progress, repoRoot, synthesized };
 }
 
 describe('lifecycle: first deploy in a fresh account', () => {
-  it('names the exact bootstrap command in one line, then deploys once bootstrapped', async () => {
-    // GIVEN an account CDK never bootstrapped and an empty registry
-    const w = world({ bootstrapped: false });
+  it("names the env's exact bootstrap commands, then Berth-Global's deploy, then deploys", async () => {
+    // GIVEN an account CDK never bootstrapped, without Berth-Global
+    const w = world({ bootstrapped: false, globalDeployed: false });
 
     // WHEN the user deploys test
     const first = await w.berth('deploy', 'test');
 
-    // THEN one line with the command to type, exit 1, nothing created
+    // THEN one line, then the two commands to type (test's qualifier and execution policy), exit 1
     assert.equal(first.code, 1);
     assert.equal(
       first.stderr,
-      `berth: CDK is not bootstrapped in aws://${ACCOUNT}/${REGION} (qualifier hnb659fds): ` +
-        `run \`npx cdk bootstrap aws://${ACCOUNT}/${REGION} --qualifier hnb659fds\` in infra/, then deploy again\n`,
+      `berth: CDK is not bootstrapped for test in aws://${ACCOUNT}/${REGION} (qualifier berthtest): ` +
+        'run these from the repository root with administrator credentials for that account, then deploy again\n' +
+        'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://infra/bootstrap/test-execution-policy.json\n' +
+        `npx cdk bootstrap aws://${ACCOUNT}/${REGION} --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ` +
+        '--template infra/bootstrap/test-bootstrap-template.yaml ' +
+        `--cloudformation-execution-policies arn:aws:iam::${ACCOUNT}:policy/berth-test-cfn-execution\n`,
     );
     assert.equal(w.model.stacks.size, 0);
 
-    // WHEN they bootstrap and deploy again
-    w.model.bootstrap(REGION);
+    // WHEN test is bootstrapped and deployed again
+    w.model.bootstrap(REGION, 'test');
     const second = await w.berth('deploy', 'test');
 
-    // THEN the image was built after an ECR login, shipped, smoke-tested and recorded
-    assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stdout, /^http:\/\/berth-test-\d+\.eu-west-1\.elb\.amazonaws\.com\n$/);
+    // THEN it does not create Berth-Global (prod's qualifier): it says in one line how to
+    assert.equal(second.code, 1);
+    assert.equal(
+      second.stderr,
+      `berth: Berth-Global (the image registry and CI roles) is not deployed in aws://${ACCOUNT}/${REGION}: ` +
+        'deploy it first with `berth deploy prod`, or as an administrator `cd infra && npx cdk deploy Berth-Global`\n',
+    );
+    assert.equal(w.model.stacks.size, 0);
+
+    // WHEN prod is bootstrapped and deployed (creating Berth-Global), then test by test's CI role
+    w.model.bootstrap(REGION, 'prod');
+    await w.release('prod', SHA_A);
+    assert.equal(w.model.stackStatus('Berth-Global'), 'CREATE_COMPLETE');
+    w.deployer.assumableQualifier = 'berthtest';
+    const deployedBefore = w.deployer.deployed.length;
+    const third = await w.berth('deploy', 'test');
+
+    // THEN test deploys only its own stacks, from the image already in ECR, smoke-tested and recorded
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout, /^http:\/\/berth-test-\d+\.eu-west-1\.elb\.amazonaws\.com\n$/);
+    assert.deepEqual(
+      w.deployer.deployed.slice(deployedBefore).map((d) => d.stacks),
+      [['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`)],
+    );
     const pushed = w.model.images.get(SHA_A);
     assert.ok(pushed, 'the commit tag is in ECR');
     assert.deepEqual(w.model.parameterValues(REGION, TEST_DIGEST_PARAM), [pushed]);
@@ -101,6 +164,16 @@ describe('lifecycle: first deploy in a fresh account', () => {
     const build = w.docker.commands.findIndex((c) => c.startsWith('docker buildx build'));
     assert.ok(login !== -1 && login < build, w.docker.commands.join('\n'));
     assert.match(w.docker.commands[build]!, /--platform linux\/amd64 --provenance=false --sbom=false /);
+  });
+
+  it("test's CI role could not deploy Berth-Global: the model refuses prod's roles to it", async () => {
+    // A guard on the model itself: were the deploy flow to deploy Global for test, this is what AWS says.
+    const w = world();
+    w.deployer.assumableQualifier = 'berthtest';
+    await assert.rejects(
+      w.deployer.deploy(['Berth-Global'], {}),
+      /not authorized to perform: sts:AssumeRole on resource: .*role\/cdk-berthprod-deploy-role-/,
+    );
   });
 
   it('keeps stdout to the JSON result with --json', async () => {
@@ -165,6 +238,30 @@ describe('lifecycle: blue/green', () => {
   });
 });
 
+describe('lifecycle: live production weights', () => {
+  it("renders each deploy's template with the weights ECS left on the production rule", async () => {
+    // GIVEN prod (blue/green): created with A, then B deployed (ECS moved all traffic to green)
+    const w = world();
+    await w.release('prod', SHA_A);
+    await w.release('prod', SHA_B);
+
+    // WHEN C is deployed, then rolled back
+    await w.release('prod', SHA_C);
+    const rollback = await w.berth('rollback', 'prod');
+    assert.equal(rollback.code, 0, rollback.stderr);
+
+    // THEN the first create passed none (no rule yet), each later synth the rule's weights then, blue first:
+    // B saw 100/0, C saw 0/100 (B's swap), the rollback 100/0 (C swapped back)
+    const serviceDeploys = w.deployer.deployed.filter((d) =>
+      d.stacks.includes('Berth-Prod-eu-west-1-Service'),
+    );
+    assert.deepEqual(
+      serviceDeploys.map((d) => d.weights),
+      [undefined, '100/0', '0/100', '100/0'],
+    );
+  });
+});
+
 describe('lifecycle: rollback', () => {
   it('after a failed smoke test goes back to the last good release, not the one before it', async () => {
     // GIVEN A and B released, then C whose API fails the smoke test (ECS itself is healthy)
@@ -220,15 +317,15 @@ describe('lifecycle: rollback', () => {
   });
 
   it('records nothing when the rolled-back service does not settle before the --timeout', async () => {
-    // GIVEN A and B released; the old tasks keep draining for the 10 s deregistration delay
+    // GIVEN A and B released (test is blue/green with a 2-minute bake)
     const w = world();
     const a = await w.release('test', SHA_A);
     const b = await w.release('test', SHA_B);
 
-    // WHEN the rollback may take only 5 s
-    const result = await w.berth('rollback', 'test', '--timeout', '5s');
+    // WHEN the rollback may take only 1 minute
+    const result = await w.berth('rollback', 'test', '--timeout', '1m');
 
-    // THEN it fails without recording A: a draining target is not a settled rollout
+    // THEN it fails without recording A: a deployment still baking is not a settled rollout
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
@@ -271,12 +368,46 @@ describe('lifecycle: --timeout', () => {
     assert.ok(Date.now() - wallClock < 5_000, 'returned promptly');
   });
 
+  it("defaults to berth plan's estimate for the stacks it deploys: first create, then update", async () => {
+    // GIVEN test's app: NAT gateways, a single-AZ database, a load balancer (no ECS service template)
+    const w = world();
+    w.deployer.app.set('Berth-Test-eu-west-1-Network', {
+      Resources: { NatA: { Type: 'AWS::EC2::NatGateway' }, NatB: { Type: 'AWS::EC2::NatGateway' } },
+    });
+    w.deployer.app.set('Berth-Test-eu-west-1-Data', {
+      Resources: { Database: { Type: 'AWS::RDS::DBInstance', Properties: { MultiAZ: false } } },
+    });
+    w.deployer.app.set(TEST_SERVICE, {
+      Resources: { Alb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer' } },
+    });
+
+    // WHEN the first create hangs on the Data stack, without --timeout
+    w.deployer.hangOn = 'Berth-Test-eu-west-1-Data';
+    const created = await w.berth('deploy', 'test');
+
+    // THEN it gave up after the first-create estimate, by hand: 2 synths × 20 s + 4 stacks × 45 s change
+    // set + NAT 3 + RDS 12 + ALB 3 min = 21.67 → 22 min; × 1.5 = 33 → 35 min
+    assert.equal(created.code, 1);
+    assert.match(created.stderr, /did not finish within the --timeout \(35m00s\)/);
+
+    // WHEN, once created, an update hangs on the Service stack
+    w.model.stacks.get('Berth-Test-eu-west-1-Data')!.status = 'CREATE_COMPLETE';
+    await w.release('test', SHA_A);
+    w.docker.sha = SHA_B;
+    w.deployer.hangOn = TEST_SERVICE;
+    const updated = await w.berth('deploy', 'test');
+
+    // THEN the update estimate: 2 × 20 s + 4 × 45 s = 3.67 → 4 min; × 1.5 = 6 → 10 min
+    assert.equal(updated.code, 1);
+    assert.match(updated.stderr, /did not finish within the --timeout \(10m00s\)/);
+  });
+
   it('leaves no timer running once a timed-out deploy has returned', async () => {
     const { deployEnvironment } = await import('../src/deploy/deploy-flow.js');
     const { systemClock } = await import('../src/aws/wait-for-steady-state.js');
     const w = world();
     await w.release('test', SHA_A);
-    w.deployer.hangOn = 'Berth-Global';
+    w.deployer.hangOn = 'Berth-Test-eu-west-1-Network';
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
 
@@ -291,10 +422,11 @@ describe('lifecycle: --timeout', () => {
           fetch: w.model.fetch,
           stdout: { write: () => true },
           repoRoot: '/repo',
+          synthesize: async () => [],
         },
         { env: 'test', skipBuild: true, timeoutMs: 50 },
       ),
-      /Berth-Global did not finish within the --timeout/,
+      /Berth-Test-eu-west-1-Network, .* did not finish within the --timeout/,
     );
 
     assert.equal(timers(), before);
@@ -324,7 +456,54 @@ describe('lifecycle: preflight hook', () => {
         firstCreate: ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`),
       },
     ]);
-    assert.equal(w.model.stacks.size, 0, 'nothing deployed');
+    assert.deepEqual(w.deployer.deployed, [], 'nothing deployed');
+  });
+});
+
+describe('lifecycle: change safety', () => {
+  const DATA = 'Berth-Test-eu-west-1-Data';
+  const FINDING = `stateful-delete:${DATA}/Database`;
+  const withDatabase = {
+    Resources: { Database: { Type: 'AWS::RDS::DBInstance', Properties: { Engine: 'postgres' } } },
+  };
+  const recorded = (repoRoot: string) =>
+    JSON.parse(readFileSync(join(repoRoot, `.berth/deployed/test/${DATA}.template.json`), 'utf8')).template;
+
+  it('refuses a deploy that deletes the database in one line naming the finding, and deploys it with --allow-change', async () => {
+    // GIVEN test released with a database, its templates recorded
+    const w = world({ changeSafety: true });
+    w.deployer.app.set(DATA, withDatabase);
+    await w.release('test', SHA_A);
+    assert.deepEqual(recorded(w.repoRoot), withDatabase);
+
+    // WHEN the app no longer has the database and test is deployed
+    w.deployer.app.set(DATA, { Resources: {} });
+    w.docker.sha = SHA_B;
+    const deploysBefore = w.deployer.deployed.length;
+    const refused = await w.berth('deploy', 'test');
+
+    // THEN nothing is deployed, and the first line names the finding and the flag that accepts it
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.stderr.split('\n')[0],
+      'berth: refusing to deploy: 1 unsafe change(s) against the deployed stacks (berth plan shows them); ' +
+        `fix them, or accept each with --allow-change ${FINDING}`,
+    );
+    assert.equal(w.deployer.deployed.length, deploysBefore);
+    assert.deepEqual(w.model.stacks.get(DATA)!.template, withDatabase);
+    assert.deepEqual(new Set(w.synthesized), new Set(['test']));
+
+    // WHEN the user accepts exactly that finding
+    const accepted = await w.berth('deploy', 'test', '--allow-change', FINDING);
+
+    // THEN the change is applied and recorded, and the acceptance is reported
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.deepEqual(w.model.stacks.get(DATA)!.template, { Resources: {} });
+    assert.deepEqual(recorded(w.repoRoot), { Resources: {} });
+    assert.ok(
+      w.progress.lines.includes(`accepted by --allow-change: ${FINDING}`),
+      w.progress.lines.join('\n'),
+    );
   });
 });
 

@@ -217,4 +217,25 @@ describe('plan output', () => {
     );
     assert.deepEqual(configWarnings({ ...ENVIRONMENTS.prod, alarms: { email: 'oncall@example.org' } }), []);
   });
+
+  it("warns when test and prod share an account and a bootstrap qualifier (test's CI role could deploy prod)", () => {
+    const test = ENVIRONMENTS.test as { bootstrapQualifier: string; account: string };
+    const saved = { ...test };
+    const savedProdQualifier = ENVIRONMENTS.prod.bootstrapQualifier;
+    const quiet = { ...ENVIRONMENTS.prod, alarms: { email: 'oncall@example.org' } };
+    try {
+      test.account = ENVIRONMENTS.prod.account;
+      test.bootstrapQualifier = 'sharedq';
+      (ENVIRONMENTS.prod as { bootstrapQualifier: string }).bootstrapQualifier = 'sharedq';
+      assert.match(
+        configWarnings(quiet).join('\n'),
+        /test and prod share account .* bootstrap qualifier "sharedq"/,
+      );
+    } finally {
+      test.account = saved.account;
+      test.bootstrapQualifier = saved.bootstrapQualifier;
+      (ENVIRONMENTS.prod as { bootstrapQualifier: string }).bootstrapQualifier = savedProdQualifier;
+    }
+    assert.deepEqual(configWarnings(quiet), [], 'distinct qualifiers: no warning');
+  });
 });

@@ -1,8 +1,7 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { EnvName, Region } from '../../../infra/config/environments.js';
+import { bootstrapCommand, qualifierOf } from '../../../infra/lib/bootstrap.js';
 import { CliError } from '../errors.js';
-
-/** CDK's default bootstrap qualifier (AWS CDK Developer Guide, "Customize CDK bootstrapping", --qualifier). */
-export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
 
 /**
  * The parameter the bootstrap stack writes and every CDK deploy reads to check the bootstrap
@@ -10,26 +9,24 @@ export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
  */
 export const bootstrapVersionParameter = (qualifier: string) => `/cdk-bootstrap/${qualifier}/version`;
 
-/** The command that bootstraps one account/region, exactly as the user should type it. */
-export function bootstrapCommand(account: string, region: string, qualifier: string): string {
-  return `npx cdk bootstrap aws://${account}/${region} --qualifier ${qualifier}`;
-}
-
 /**
- * Refuses to deploy into an account/region CDK has not bootstrapped, with the command that fixes
- * it. Without this the toolkit fails halfway with an SSM error the user has to decode.
+ * Refuses to deploy `env` into an account/region CDK has not bootstrapped with the env's own qualifier
+ * (infra/lib/bootstrap.ts), with the exact commands that fix it. Without this the toolkit fails halfway
+ * with an SSM error the user has to decode.
  */
 export async function requireBootstrap(
   ssm: SSMClient,
-  where: { account: string; region: string; qualifier: string },
+  where: { account: string; region: Region; env: EnvName },
 ): Promise<void> {
+  const qualifier = qualifierOf(where.env);
   try {
-    await ssm.send(new GetParameterCommand({ Name: bootstrapVersionParameter(where.qualifier) }));
+    await ssm.send(new GetParameterCommand({ Name: bootstrapVersionParameter(qualifier) }));
   } catch (error) {
     if (error instanceof Error && error.name === 'ParameterNotFound') {
       throw new CliError(
-        `CDK is not bootstrapped in aws://${where.account}/${where.region} (qualifier ${where.qualifier}): ` +
-          `run \`${bootstrapCommand(where.account, where.region, where.qualifier)}\` in infra/, then deploy again`,
+        `CDK is not bootstrapped for ${where.env} in aws://${where.account}/${where.region} (qualifier ${qualifier}): ` +
+          'run these from the repository root with administrator credentials for that account, then deploy again',
+        bootstrapCommand(where.env, where.region),
       );
     }
     throw error;

@@ -11,11 +11,18 @@ export interface CallerIdentity {
   readonly arn: string;
 }
 
+/** The environment a command acts on: its name and the account infra/config/environments.ts gives it. */
+export interface ExpectedAccount {
+  readonly name: string;
+  readonly account: string;
+}
+
 /**
  * Asks STS who we are before anything else, so a missing login fails in one clear line instead of
- * deep inside a deploy. Also refuses to touch an account other than the configured one.
+ * deep inside a deploy. Also refuses to touch an account other than the configured one, saying which
+ * of the two to change.
  */
-export async function checkCredentials(sts: STSClient, expectedAccount?: string): Promise<CallerIdentity> {
+export async function checkCredentials(sts: STSClient, expected?: ExpectedAccount): Promise<CallerIdentity> {
   let identity: { Account?: string; Arn?: string };
   try {
     identity = await sts.send(new GetCallerIdentityCommand({}));
@@ -24,10 +31,12 @@ export async function checkCredentials(sts: STSClient, expectedAccount?: string)
     throw new CliError(`${CREDENTIALS_HINT} (${reason})`);
   }
   const account = identity.Account ?? '';
-  if (expectedAccount !== undefined && account !== expectedAccount) {
+  if (expected !== undefined && account !== expected.account) {
+    const field = `${expected.name}.account`;
     throw new CliError(
-      `credentials are for account ${account} but the environment lives in ${expectedAccount}: ` +
-        'switch AWS_PROFILE to that account',
+      `credentials are for account ${account} but ${field} in infra/config/environments.ts is ${expected.account}: ` +
+        `if ${account} is where ${expected.name} should run, set ${field} to '${account}' ` +
+        `(docs/deploy.md, "Your account and repository"); otherwise use credentials for ${expected.account}`,
     );
   }
   return { account, arn: identity.Arn ?? '' };

@@ -30,7 +30,7 @@ function allRegions(): Region[] {
 
 async function signedIn(ctx: AmiContext, target: Target) {
   const clients = ctx.clients(target.region);
-  await checkCredentials(clients.sts, target.config.account);
+  await checkCredentials(clients.sts, target.config);
   return clients;
 }
 

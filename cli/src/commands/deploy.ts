@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { deployEnvironment } from '../deploy/deploy-flow.js';
 import { parseDuration } from '../duration.js';
+import { ALLOW_CHANGE_FLAG } from '../plan/preflight.js';
 import { type ContextProvider, printJson, withRegion } from './shared.js';
 
 interface DeployFlags {
@@ -10,6 +11,7 @@ interface DeployFlags {
   timeout?: string;
   skipBuild?: boolean;
   json?: boolean;
+  allowChange?: string[];
 }
 
 export function registerDeployCommand(program: Command, context: ContextProvider): void {
@@ -23,7 +25,11 @@ export function registerDeployCommand(program: Command, context: ContextProvider
       .option('--skip-build', 'without an image flag: keep the digest already deployed (infrastructure-only)')
       .option(
         '--timeout <duration>',
-        'give up after this long: cancel a running stack update and say what still runs (default: 60-90m for a first create, 30m plus the bake for an update)',
+        "give up after this long: cancel a running stack update and say what still runs (default: berth plan's estimate, 1.5 × rounded up to 5m)",
+      )
+      .option(
+        `${ALLOW_CHANGE_FLAG} <id...>`,
+        'accept these change-safety findings by id (berth plan lists them; see docs/change-safety.md)',
       )
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (env: string, flags: DeployFlags) => {
@@ -36,6 +42,7 @@ export function registerDeployCommand(program: Command, context: ContextProvider
       ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
       skipBuild: flags.skipBuild ?? false,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(flags.allowChange ? { allowChange: flags.allowChange } : {}),
     });
     if (flags.json) printJson(ctx, result);
     else for (const r of result.regions) ctx.stdout.write(`${r.url}\n`);

@@ -20,7 +20,7 @@ export function registerLogsCommand(program: Command, context: ContextProvider):
     const target = resolveTarget(env, flags.region);
     const ctx = context();
     const aws = ctx.clients(target.region);
-    await checkCredentials(aws.sts, target.config.account);
+    await checkCredentials(aws.sts, target.config);
     const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
     const logGroupName = requireOutput(outputs, OUTPUTS.logGroupName, `the ${env} stacks`);
     const startTime = ctx.clock.now() - sinceMs;

@@ -138,7 +138,7 @@ export async function runPlan(
     const diffs: StackDiff[][] = [];
     for (const { target, stacks: own } of plans) {
       const aws = clients(target.region);
-      await checkCredentials(aws.sts, target.config.account);
+      await checkCredentials(aws.sts, target.config);
       diffs.push(await diffAgainstDeployed(aws.cfn, own));
     }
     if (options.json) {
@@ -168,7 +168,7 @@ async function changeSafety(
   let deployed: DeployedStacks;
   if (options.diff) {
     const aws = clients(target.region);
-    await checkCredentials(aws.sts, target.config.account);
+    await checkCredentials(aws.sts, target.config);
     deployed = await loadDeployedStacks(proposed, {
       repoRoot: options.repoRoot ?? REPO_ROOT,
       cfnFor: (region) => clients(region).cfn,

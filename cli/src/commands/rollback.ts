@@ -10,14 +10,14 @@ export function registerRollbackCommand(program: Command, context: ContextProvid
       .description('redeploy the image that ran before the current one and wait for steady state')
       .argument('<env>', 'environment name (test, prod)')
       .option('--to <digest>', 'roll back to this digest instead of the previous one')
-      .option('--timeout <duration>', 'give up after this long', '20m')
+      .option('--timeout <duration>', "give up after this long (default: berth plan's rollback estimate)")
       .option('--json', 'print the result as JSON on stdout'),
-  ).action(async (env: string, flags: { to?: string; region?: string; timeout: string; json?: boolean }) => {
-    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+  ).action(async (env: string, flags: { to?: string; region?: string; timeout?: string; json?: boolean }) => {
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
     const ctx = context();
     const result = await rollbackEnvironment(ctx, {
       env,
-      timeoutMs,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(flags.to ? { to: flags.to } : {}),
       ...(flags.region ? { region: flags.region } : {}),
     });

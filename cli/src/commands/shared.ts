@@ -1,27 +1,70 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { Command } from 'commander';
+import type { EnvName } from '../../../infra/config/environments.js';
 import { createAwsClients } from '../aws/clients.js';
 import { systemClock } from '../aws/wait-for-steady-state.js';
-import { type CommandContext, REPO_ROOT } from '../context.js';
+import { type CommandContext, type DeployPreflight, REPO_ROOT } from '../context.js';
 import { runCommand } from '../deploy/image-build.js';
 import { StderrIoHost } from '../deploy/toolkit-io-host.js';
+import { changeSafetyGate } from '../plan/preflight.js';
+import { synthesizeStacks } from '../plan/synth.js';
+import type { StackTemplate } from '../plan/template.js';
 import { Progress } from '../ui/progress.js';
+
+/**
+ * `berth plan`'s change safety as the deploy preflight: refuses unsafe changes against what
+ * CloudFormation runs unless each finding is named by `--allow-change`, and says which were accepted.
+ */
+export function changeSafetyPreflight(deps: {
+  readonly repoRoot: string;
+  readonly cfnFor: (region: string) => CloudFormationClient;
+  readonly synthesize: (env: string) => Promise<readonly StackTemplate[]>;
+  readonly progress: Progress;
+}): DeployPreflight {
+  return async (input) => {
+    const gate = changeSafetyGate({
+      allow: input.allowChange,
+      repoRoot: deps.repoRoot,
+      cfnFor: deps.cfnFor,
+      synthesize: deps.synthesize,
+      report: (line) => deps.progress.step(line),
+    });
+    await gate(input);
+  };
+}
 
 /** Builds the real context only when a command runs, so `--help` loads no SDK client or CDK. */
 export type ContextProvider = () => CommandContext;
 
-export const defaultContext: ContextProvider = () => ({
-  clients: createAwsClients,
-  deployer: async (environments) => {
-    const { ToolkitStackDeployer } = await import('../deploy/toolkit-deployer.js');
-    return new ToolkitStackDeployer(environments, new StderrIoHost(process.stderr));
-  },
-  run: runCommand,
-  progress: new Progress(process.stderr),
-  clock: systemClock,
-  fetch: (url, init) => fetch(url, init),
-  stdout: process.stdout,
-  repoRoot: REPO_ROOT,
-});
+export const defaultContext: ContextProvider = () => {
+  const progress = new Progress(process.stderr);
+  // One synth per environment and command: the timeout estimate and the change check share it.
+  const synthesized = new Map<string, Promise<readonly StackTemplate[]>>();
+  const synthesize = (env: string) => {
+    if (!synthesized.has(env)) synthesized.set(env, synthesizeStacks([env as EnvName]));
+    return synthesized.get(env)!;
+  };
+  return {
+    clients: createAwsClients,
+    deployer: async (environments) => {
+      const { ToolkitStackDeployer } = await import('../deploy/toolkit-deployer.js');
+      return new ToolkitStackDeployer(environments, new StderrIoHost(process.stderr));
+    },
+    run: runCommand,
+    progress,
+    clock: systemClock,
+    fetch: (url, init) => fetch(url, init),
+    stdout: process.stdout,
+    repoRoot: REPO_ROOT,
+    synthesize,
+    preflight: changeSafetyPreflight({
+      repoRoot: REPO_ROOT,
+      cfnFor: (r) => createAwsClients(r).cfn,
+      synthesize,
+      progress,
+    }),
+  };
+};
 
 export function printJson(ctx: CommandContext, value: unknown): void {
   ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -1,7 +1,14 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GLOBAL } from '../../../infra/config/environments.js';
-import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
-import { DEFAULT_BOOTSTRAP_QUALIFIER, requireBootstrap } from '../aws/bootstrap.js';
+import { GLOBAL_STACK_ENV } from '../../../infra/lib/bootstrap.js';
+import {
+  COMPONENTS,
+  GLOBAL_STACK_NAME,
+  IMAGE_CONTEXT_KEY,
+  OUTPUTS,
+  PRODUCTION_WEIGHTS_CONTEXT_KEY,
+} from '../../../infra/lib/naming.js';
+import { requireBootstrap } from '../aws/bootstrap.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { diagnoseService, formatDiagnosis, revertService } from '../aws/diagnose.js';
 import {
@@ -11,6 +18,7 @@ import {
   resolveTagToDigest,
   reuseDeployedDigest,
 } from '../aws/image-digest.js';
+import { readProductionWeights } from '../aws/production-weights.js';
 import { describeService, serviceTargetGroups } from '../aws/service-state.js';
 import { describeStack, readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { findStackProblems, formatStackProblems } from '../aws/stack-state.js';
@@ -19,6 +27,8 @@ import type { CommandContext } from '../context.js';
 import { raceDeadline } from '../context.js';
 import { formatSeconds } from '../duration.js';
 import { CliError } from '../errors.js';
+import { recordDeployedTemplates } from '../plan/deployed-record.js';
+import { stacksFor } from '../plan/synth.js';
 import { smokeTest } from '../smoke-test.js';
 import { PRIMARY_REGION, resolveTargets, type Target } from '../target.js';
 import { defaultDeployTimeoutMs } from './deploy-timeout.js';
@@ -34,6 +44,8 @@ export interface DeployRequest {
   readonly skipBuild: boolean;
   /** Default: from whether this deploy creates stacks or updates them (defaultDeployTimeoutMs). */
   readonly timeoutMs?: number;
+  /** Change-safety finding ids to accept (`--allow-change`). */
+  readonly allowChange?: readonly string[];
 }
 
 export interface DeployResult {
@@ -52,7 +64,7 @@ function checkImageFlags(request: DeployRequest): void {
 }
 
 /**
- * `berth deploy`: Global, then Network → Data → Service → Monitoring per region, then watch the ECS
+ * `berth deploy`: Global (prod only: other environments read it), then Network → Data → Service → Monitoring per region, then watch the ECS
  * rollout, smoke-test the URL and record the digest. Any failure ends in one explanation.
  */
 export async function deployEnvironment(ctx: CommandContext, request: DeployRequest): Promise<DeployResult> {
@@ -63,12 +75,15 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   const primary = ctx.clients(PRIMARY_REGION);
 
   ctx.progress.step(`checking AWS credentials`);
-  const identity = await checkCredentials(primary.sts, config.account);
+  const identity = await checkCredentials(primary.sts, config);
   ctx.progress.step(`deploying ${config.name} as ${identity.arn}`);
 
-  const qualifier = DEFAULT_BOOTSTRAP_QUALIFIER;
-  for (const region of new Set([PRIMARY_REGION, ...targets.map((t) => t.region)])) {
-    await requireBootstrap(ctx.clients(region).ssm, { account: identity.account, region, qualifier });
+  // Berth-Global deploys through prod's bootstrap roles, which test's CI role cannot assume: any other
+  // environment only reads its outputs.
+  const deploysGlobal = config.name === GLOBAL_STACK_ENV;
+  const bootstrapRegions = [...(deploysGlobal ? [PRIMARY_REGION] : []), ...targets.map((t) => t.region)];
+  for (const region of new Set(bootstrapRegions)) {
+    await requireBootstrap(ctx.clients(region).ssm, { account: identity.account, region, env: config.name });
   }
 
   const problems = await findStackProblems(primary.cfn, [GLOBAL_STACK_NAME]);
@@ -81,9 +96,11 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   if (problems.length > 0) {
     throw new CliError('stacks need attention before deploying:', formatStackProblems(problems));
   }
-  const timeoutMs = request.timeoutMs ?? defaultDeployTimeoutMs(config, firstCreate.length > 0);
+  if (!deploysGlobal) await requireGlobalStack(primary.cfn, identity.account);
+  const timeoutMs =
+    request.timeoutMs ?? (await estimatedTimeoutMs(ctx, targets, deploysGlobal, firstCreate.length > 0));
   const deadline = started + timeoutMs;
-  await ctx.preflight?.({ env: config.name, targets, firstCreate });
+  await ctx.preflight?.({ env: config.name, targets, firstCreate, allowChange: request.allowChange ?? [] });
 
   // Read before deploying anything, so a missing record fails fast.
   let digest = request.imageDigest;
@@ -92,20 +109,22 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
     ctx.progress.step(`infrastructure-only deploy: keeping ${digest}`);
   }
 
-  const deployer = await ctx.deployer([config.name]);
-  ctx.progress.step(`deploying ${GLOBAL_STACK_NAME}`);
-  await deployStacks(
-    ctx,
-    deployer,
-    { cfn: primary.cfn, region: PRIMARY_REGION },
-    [GLOBAL_STACK_NAME],
-    {},
-    {
-      deadline,
-      timeoutMs,
-      env: config.name,
-    },
-  );
+  if (deploysGlobal) {
+    const deployer = await ctx.deployer([config.name]);
+    ctx.progress.step(`deploying ${GLOBAL_STACK_NAME}`);
+    await deployStacks(
+      ctx,
+      deployer,
+      { cfn: primary.cfn, region: PRIMARY_REGION },
+      [GLOBAL_STACK_NAME],
+      {},
+      {
+        deadline,
+        timeoutMs,
+        env: config.name,
+      },
+    );
+  }
 
   if (digest === undefined && request.imageTag !== undefined) {
     digest = await resolveTagToDigest(primary.ecr, GLOBAL.repositoryName, request.imageTag);
@@ -142,6 +161,38 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   return { env: config.name, digest, regions };
 }
 
+/** The plan's estimate for exactly the stacks this deploy applies, region after region. */
+async function estimatedTimeoutMs(
+  ctx: CommandContext,
+  targets: readonly Target[],
+  deploysGlobal: boolean,
+  firstCreate: boolean,
+): Promise<number> {
+  const all = await ctx.synthesize(targets[0]!.env);
+  let total = 0;
+  for (const [i, target] of targets.entries()) {
+    const stacks = stacksFor(
+      all,
+      COMPONENTS.map((c) => target.stacks[c]),
+      deploysGlobal && i === 0,
+    );
+    total += defaultDeployTimeoutMs(stacks, firstCreate);
+  }
+  ctx.progress.step(`--timeout ${formatSeconds(total)} (berth plan's estimate; pass --timeout to change it)`);
+  return total;
+}
+
+/** An environment that does not own Berth-Global needs it deployed (its registry, its CI roles). */
+async function requireGlobalStack(cfn: CloudFormationClient, account: string): Promise<void> {
+  const status = (await describeStack(cfn, GLOBAL_STACK_NAME))?.StackStatus;
+  if (status === undefined || status === 'REVIEW_IN_PROGRESS') {
+    throw new CliError(
+      `${GLOBAL_STACK_NAME} (the image registry and CI roles) is not deployed in aws://${account}/${PRIMARY_REGION}: ` +
+        `deploy it first with \`berth deploy ${GLOBAL_STACK_ENV}\`, or as an administrator \`cd infra && npx cdk deploy ${GLOBAL_STACK_NAME}\``,
+    );
+  }
+}
+
 /** Stacks that do not exist yet; REVIEW_IN_PROGRESS is an interrupted first create, still to be created. */
 async function notCreatedYet(cfn: CloudFormationClient, stackNames: readonly string[]): Promise<string[]> {
   const missing: string[] = [];
@@ -166,7 +217,11 @@ export async function deployStacks(
   limits: { deadline: number; timeoutMs: number; env: string; resume?: string },
 ): Promise<void> {
   const outcome = await raceDeadline(ctx.clock, deployer.deploy(stackNames, context), limits.deadline);
-  if (!outcome.timedOut) return;
+  if (!outcome.timedOut) {
+    // What CloudFormation now runs: the next offline `berth plan` and change check compare with it.
+    if (outcome.value.length > 0) recordDeployedTemplates(ctx.repoRoot, limits.env, outcome.value);
+    return;
+  }
   const lines = await stopOrExplain(where.cfn, where.region, stackNames);
   const resume =
     limits.resume ?? `berth deploy ${limits.env} --timeout ${Math.ceil((2 * limits.timeoutMs) / 60_000)}m`;
@@ -186,21 +241,15 @@ async function deployRegion(
 ): Promise<string> {
   const aws = ctx.clients(target.region);
   const stacks = COMPONENTS.map((c) => target.stacks[c]);
+  const context = await deployContext(ctx, target, digest);
   const deployer = await ctx.deployer([target.env]);
   ctx.progress.step(`deploying ${stacks.join(', ')}`);
   try {
-    await deployStacks(
-      ctx,
-      deployer,
-      { cfn: aws.cfn, region: target.region },
-      stacks,
-      { [IMAGE_CONTEXT_KEY]: digest },
-      {
-        deadline,
-        timeoutMs,
-        env: target.env,
-      },
-    );
+    await deployStacks(ctx, deployer, { cfn: aws.cfn, region: target.region }, stacks, context, {
+      deadline,
+      timeoutMs,
+      env: target.env,
+    });
   } catch (error) {
     if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
@@ -263,6 +312,23 @@ async function deployRegion(
   await recordDeployedDigest(aws.ssm, target.env, digest);
   ctx.progress.step(`recorded ${digest} as the ${target.env} image`);
   return url;
+}
+
+/**
+ * The CDK context of a deploy of `digest`: the image, and the production rule's live weights when
+ * there is a rule (blue/green), so the template keeps traffic where ECS put it.
+ */
+export async function deployContext(
+  ctx: CommandContext,
+  target: Target,
+  digest: string,
+): Promise<Record<string, unknown>> {
+  const weights = await readProductionWeights(ctx.clients(target.region), target.stacks.Service);
+  if (weights !== undefined) ctx.progress.step(`production rule weights now ${weights} (kept)`);
+  return {
+    [IMAGE_CONTEXT_KEY]: digest,
+    ...(weights === undefined ? {} : { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: weights }),
+  };
 }
 
 /** Best effort: a diagnosis that itself fails must not hide the original error. */

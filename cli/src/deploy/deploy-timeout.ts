@@ -1,16 +1,17 @@
-import type { EnvironmentConfig } from '../../../infra/config/environments.js';
-
 /**
- * The default `--timeout` of `berth deploy` when none is given. A stopgap until the plan's
- * deploy-time estimate (cli/src/plan/deploy-time.ts) models first create vs update: replace the body
- * with that estimate plus a margin. A first create carries the RDS instance (Multi-AZ alone takes
- * 15–20 min) and the NAT gateways; an update is ECS-bound, plus the blue/green bake.
+ * The default `--timeout` of `berth deploy` and `berth rollback` when none is given: `berth plan`'s
+ * estimate for the stacks about to be deployed (cli/src/plan/stack-time.ts), 1.5 × rounded up to 5 min.
  */
-export function defaultDeployTimeoutMs(config: EnvironmentConfig, firstCreate: boolean): number {
-  const minutes = firstCreate
-    ? config.database.multiAz
-      ? 90
-      : 60
-    : 30 + config.service.deployment.bakeTimeMinutes;
-  return minutes * 60_000;
+import { estimateDeployTime } from '../plan/stack-time.js';
+import type { StackTemplate } from '../plan/template.js';
+
+/** `stacks`: one region's stacks in deploy order; a first create carries the slow resources (RDS, NAT). */
+export function defaultDeployTimeoutMs(stacks: readonly StackTemplate[], firstCreate: boolean): number {
+  const t = estimateDeployTime(stacks).suggestedTimeoutMinutes;
+  return (firstCreate ? t.firstCreate : t.update) * 60_000;
+}
+
+/** A rollback redeploys the Service stack with the previous digest: a full ECS deployment. */
+export function defaultRollbackTimeoutMs(stacks: readonly StackTemplate[]): number {
+  return estimateDeployTime(stacks).suggestedTimeoutMinutes.rollback * 60_000;
 }

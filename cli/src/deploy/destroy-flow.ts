@@ -26,7 +26,7 @@ export async function destroyEnvironment(ctx: CommandContext, request: DestroyRe
     throw new CliError('refusing to destroy prod: pass --yes-destroy-prod if you really mean it');
   }
   const deadline = ctx.clock.now() + request.timeoutMs;
-  await checkCredentials(ctx.clients(targets[0]!.region).sts, config.account);
+  await checkCredentials(ctx.clients(targets[0]!.region).sts, config);
   const deployer = await ctx.deployer([config.name]);
   const destroyed: string[] = [];
 

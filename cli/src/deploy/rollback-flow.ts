@@ -1,19 +1,22 @@
-import { IMAGE_CONTEXT_KEY, OUTPUTS, PARAMETERS } from '../../../infra/lib/naming.js';
+import { OUTPUTS, PARAMETERS } from '../../../infra/lib/naming.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { recordDeployedDigest, releaseHistory, requireDigest, runningDigest } from '../aws/image-digest.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { waitForSteadyState } from '../aws/wait-for-steady-state.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { stacksFor } from '../plan/synth.js';
 import { resolveTargets } from '../target.js';
-import { deployStacks, explain } from './deploy-flow.js';
+import { deployContext, deployStacks, explain } from './deploy-flow.js';
+import { defaultRollbackTimeoutMs } from './deploy-timeout.js';
 
 export interface RollbackRequest {
   readonly env: string;
   readonly region?: string;
   /** Roll back to this digest instead of the release before the running one. */
   readonly to?: string;
-  readonly timeoutMs: number;
+  /** Default: the plan's rollback estimate for the first region's stacks (defaultRollbackTimeoutMs). */
+  readonly timeoutMs?: number;
 }
 
 export interface RollbackResult {
@@ -46,9 +49,9 @@ export async function rollbackEnvironment(
   if (request.to !== undefined) requireDigest(request.to);
   const targets = resolveTargets(request.env, request.region);
   const config = targets[0]!.config;
-  const deadline = ctx.clock.now() + request.timeoutMs;
+  const started = ctx.clock.now();
   const first = ctx.clients(targets[0]!.region);
-  await checkCredentials(first.sts, config.account);
+  await checkCredentials(first.sts, config);
 
   const firstOutputs = await readOutputs(first.cfn, Object.values(targets[0]!.stacks));
   const firstWhere = `the ${config.name} stacks in ${targets[0]!.region}`;
@@ -65,20 +68,27 @@ export async function rollbackEnvironment(
     );
   }
   ctx.progress.step(`rolling ${config.name} back from ${running ?? 'an unknown image'} to ${to}`);
+  const timeoutMs =
+    request.timeoutMs ??
+    defaultRollbackTimeoutMs(
+      stacksFor(await ctx.synthesize(config.name), Object.values(targets[0]!.stacks), false),
+    );
+  const deadline = started + timeoutMs;
 
   const deployer = await ctx.deployer([config.name]);
   for (const target of targets) {
     const aws = ctx.clients(target.region);
+    const context = await deployContext(ctx, target, to);
     try {
       await deployStacks(
         ctx,
         deployer,
         { cfn: aws.cfn, region: target.region },
         [target.stacks.Service],
-        { [IMAGE_CONTEXT_KEY]: to },
+        context,
         {
           deadline,
-          timeoutMs: request.timeoutMs,
+          timeoutMs,
           env: config.name,
           resume: `berth rollback ${config.name} --to ${to}`,
         },

@@ -8,6 +8,8 @@ import {
   Toolkit,
 } from '@aws-cdk/toolkit-lib';
 import { CliError } from '../errors.js';
+import { readAssembly } from '../plan/synth.js';
+import type { StackTemplate } from '../plan/template.js';
 import { REPO_ROOT } from '../repo-root.js';
 import type { CreateApp, StackDeployer } from './stack-deployer.js';
 
@@ -85,7 +87,7 @@ export class ToolkitStackDeployer implements StackDeployer {
     }
   }
 
-  async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<void> {
+  async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<StackTemplate[]> {
     const assembly = await this.assembly(context);
     try {
       await this.requireKnown(assembly, stackNames);
@@ -94,6 +96,9 @@ export class ToolkitStackDeployer implements StackDeployer {
           stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH, patterns: [name] },
         });
       }
+      // The templates just applied, read from the same assembly before it is disposed.
+      const all = await readAssembly(assembly.cloudAssembly.directory);
+      return all.filter((s) => stackNames.includes(s.stackName));
     } finally {
       await assembly.dispose();
     }

@@ -46,7 +46,7 @@ export async function environmentStatus(
 ): Promise<EnvironmentStatus> {
   const target = resolveTarget(request.env, request.region);
   const aws = ctx.clients(target.region);
-  await checkCredentials(aws.sts, target.config.account);
+  await checkCredentials(aws.sts, target.config);
   const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
   const digest = await readDeployedDigest(aws.ssm, target.env);
   const alarms = await firingAlarms(aws.cloudwatch, alarmPrefix(target.env));

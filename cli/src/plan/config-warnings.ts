@@ -2,16 +2,15 @@
  * Config choices that deploy fine but leave an environment unsafe to run: `berth plan` prints them next
  * to the change-safety findings. Each check is one function from the environment's config to warnings.
  *
- * The alarm-subscriber check is infra's (#11 defect 10). Seam: the shared-account bootstrap check
- * (#10 item 11, `accountLayoutWarnings()` in infra/config/validate.ts on the access branch) joins as
- * `() => accountLayoutWarnings()` when that branch merges.
+ * Both checks are infra's: alarms without a subscriber (#11 defect 10), and test and prod sharing an
+ * account and a bootstrap qualifier (#10 item 11), which looks at the whole configuration, not one env.
  */
 import type { EnvironmentConfig } from '../../../infra/config/environments.js';
-import { alarmWarnings } from '../../../infra/config/validate.js';
+import { accountLayoutWarnings, alarmWarnings } from '../../../infra/config/validate.js';
 
 export type ConfigCheck = (config: EnvironmentConfig) => string[];
 
-export const CONFIG_CHECKS: readonly ConfigCheck[] = [alarmWarnings];
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [alarmWarnings, () => accountLayoutWarnings()];
 
 export function configWarnings(config: EnvironmentConfig): string[] {
   return CONFIG_CHECKS.flatMap((check) => check(config));

@@ -9,6 +9,7 @@ import {
   CancelUpdateStackCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
+  GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -21,7 +22,7 @@ import {
   ListTasksCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeRulesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   GetParameterCommand,
   GetParameterHistoryCommand,
@@ -31,9 +32,17 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENVIRONMENTS, type EnvName, GLOBAL } from '../../../infra/config/environments.js';
-import { CONTAINER, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, OUTPUTS } from '../../../infra/lib/naming.js';
+import { GLOBAL_STACK_ENV, qualifierOf } from '../../../infra/lib/bootstrap.js';
+import {
+  CONTAINER,
+  GLOBAL_STACK_NAME,
+  IMAGE_CONTEXT_KEY,
+  OUTPUTS,
+  PRODUCTION_WEIGHTS_CONTEXT_KEY,
+} from '../../../infra/lib/naming.js';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
 import type { StackDeployer } from '../../src/deploy/stack-deployer.js';
+import type { CfnTemplate, StackTemplate } from '../../src/plan/template.js';
 import type { FakeClock } from '../fixtures/aws.js';
 
 /** What a deployed image does once it runs, so scenarios can ship good and bad releases. */
@@ -43,6 +52,8 @@ interface ModelStack {
   status: string;
   outputs: Record<string, string>;
   terminationProtection: boolean;
+  /** The template CloudFormation last applied. */
+  template?: CfnTemplate;
 }
 
 interface ModelTarget {
@@ -63,8 +74,13 @@ interface ModelService {
   /** Live (production) group first; the blue/green alternate second. */
   live: string;
   alternate?: string;
+  /** Blue/green: the production listener rule ECS shifts, forwarding to `blue` (the group the stack attached first) and `green`. */
+  productionRule?: { arn: string; blue: string; green: string };
   blueGreen: boolean;
   drainMs: number;
+  bakeMs: number;
+  /** During a blue/green bake: when it ends, and the blue revision that still runs until then. */
+  baking?: { until: number; blue: string };
 }
 
 /** AWS's error shape as the SDK surfaces it: `name` is the error code. */
@@ -95,9 +111,12 @@ export class AwsModel {
 
   constructor(readonly clock: FakeClock) {}
 
-  /** What `cdk bootstrap` leaves behind that deploys check (CDK Developer Guide, "Bootstrapping"). */
-  bootstrap(region: string, qualifier = 'hnb659fds'): void {
-    this.putParameter(region, `/cdk-bootstrap/${qualifier}/version`, '27', 'CDK bootstrap version');
+  /**
+   * What `cdk bootstrap --qualifier <env's>` leaves behind that deploys check (CDK Developer Guide,
+   * "Bootstrapping your environment": the `/cdk-bootstrap/<qualifier>/version` parameter).
+   */
+  bootstrap(region: string, env: EnvName): void {
+    this.putParameter(region, `/cdk-bootstrap/${qualifierOf(env)}/version`, '27', 'CDK bootstrap version');
   }
 
   stackStatus(name: string): string | undefined {
@@ -192,6 +211,17 @@ export class AwsModel {
         throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
       }
       return { StackResources: [] };
+    });
+    cfn.on(GetTemplateCommand).callsFake((input: { StackName?: string; TemplateStage?: string }) => {
+      log('CloudFormation.GetTemplate');
+      const stack = this.stacks.get(input.StackName ?? '');
+      // TemplateBody is the template as submitted, a JSON string for a JSON template; an unknown stack
+      // is a ValidationError "does not exist" (CloudFormation API Reference, "GetTemplate").
+      if (!stack) throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
+      return {
+        TemplateBody: JSON.stringify(stack.template ?? {}),
+        StagesAvailable: ['Original', 'Processed'],
+      };
     });
     cfn.on(CancelUpdateStackCommand).callsFake((input: { StackName?: string }) => {
       log('CloudFormation.CancelUpdateStack');
@@ -314,7 +344,8 @@ export class AwsModel {
       const service = this.services.get(`${input.cluster}/${name}`);
       // Unknown services come back as failures with reason MISSING (ECS API Reference, "DescribeServices").
       if (!service) return { services: [], failures: [{ arn: name, reason: 'MISSING' }] };
-      const running = service.deployments.reduce((n, d) => n + (d.runningCount ?? 0), 0);
+      const deployments = this.deploymentsOf(service);
+      const running = deployments.reduce((n, d) => n + (d.runningCount ?? 0), 0);
       return {
         services: [
           {
@@ -325,7 +356,7 @@ export class AwsModel {
             runningCount: running,
             pendingCount: 0,
             taskDefinition: service.taskDefinition,
-            deployments: service.deployments.map((d) => ({ ...d })),
+            deployments,
             loadBalancers: [
               {
                 targetGroupArn: service.live,
@@ -384,6 +415,43 @@ export class AwsModel {
 
     const elbv2 = mockClient(clients.elbv2);
     elbv2.onAnyCommand().callsFake(unmodelled('ELBv2'));
+    elbv2.on(DescribeRulesCommand).callsFake((input: { RuleArns?: string[] }) => {
+      log('ELBv2.DescribeRules');
+      const arn = input.RuleArns?.[0];
+      const service = [...this.services.values()].find((s) => s.productionRule?.arn === arn);
+      // An unknown ARN is RuleNotFound (ELBv2 API Reference, "DescribeRules").
+      if (!service?.productionRule || input.RuleArns?.length !== 1) {
+        throw awsError('RuleNotFound', `One or more rules not found`);
+      }
+      const { blue, green } = service.productionRule;
+      // A weighted forward lists its groups with weights in ForwardConfig.TargetGroups (ELBv2 API
+      // Reference, "Action", "ForwardActionConfig"). ECS shifts all production traffic to the new
+      // revision's group on each blue/green deploy (ECS Developer Guide, "Amazon ECS blue/green
+      // service deployments workflow"), so the live group carries 100 and the other 0.
+      const weight = (group: string) => (service.live === group ? 100 : 0);
+      return {
+        Rules: [
+          {
+            RuleArn: arn,
+            Priority: '1',
+            IsDefault: false,
+            Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
+            Actions: [
+              {
+                Type: 'forward',
+                Order: 1,
+                ForwardConfig: {
+                  TargetGroups: [
+                    { TargetGroupArn: blue, Weight: weight(blue) },
+                    { TargetGroupArn: green, Weight: weight(green) },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      };
+    });
     elbv2.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn?: string }) => {
       log('ELBv2.DescribeTargetHealth');
       const targets = this.targetGroups.get(input.TargetGroupArn ?? '');
@@ -446,6 +514,7 @@ export class AwsModel {
     if (service.blueGreen && service.alternate && !initial) {
       this.targetGroups.set(service.alternate, newTargets);
       [service.live, service.alternate] = [service.alternate, service.live];
+      service.baking = { until: now + service.bakeMs, blue: service.taskDefinition };
     } else {
       this.targetGroups.get(oldGroup)!.push(...newTargets);
     }
@@ -461,6 +530,33 @@ export class AwsModel {
         failedTasks: 0,
         rolloutState: 'COMPLETED',
         rolloutStateReason: 'ECS deployment completed.',
+      },
+    ];
+  }
+
+  /**
+   * A blue/green deployment stays IN_PROGRESS through the bake time, "the duration when both blue and
+   * green service revisions are running simultaneously after the production traffic has shifted"
+   * (ECS Developer Guide, "Amazon ECS blue/green deployments"); only then does the blue revision stop.
+   */
+  private deploymentsOf(service: ModelService): Deployment[] {
+    const current = service.deployments.map((d) => ({ ...d }));
+    if (!service.baking || this.clock.now() >= service.baking.until) return current;
+    return [
+      ...current.map((d) => ({
+        ...d,
+        rolloutState: 'IN_PROGRESS' as const,
+        rolloutStateReason: 'ECS deployment in progress: bake time.',
+      })),
+      {
+        id: `ecs-svc/blue-${service.baking.blue}`,
+        status: 'ACTIVE',
+        taskDefinition: service.baking.blue,
+        desiredCount: service.desiredCount,
+        runningCount: service.desiredCount,
+        pendingCount: 0,
+        failedTasks: 0,
+        rolloutState: 'COMPLETED',
       },
     ];
   }
@@ -504,22 +600,56 @@ export class ModelDeployer implements StackDeployer {
   hangOn?: string;
   /** Stack whose next deploy fails with this CloudFormation reason. */
   failNext?: { stack: string; reason: string };
-  readonly deployed: { stacks: readonly string[]; image?: unknown }[] = [];
+  readonly deployed: { stacks: readonly string[]; image?: unknown; weights?: unknown }[] = [];
+  /**
+   * The deploying credentials may assume only this qualifier's `cdk-<qualifier>-*` roles, as test's CI
+   * role (infra/lib/constructs/ci-access.ts); unset: an administrator, who may assume any.
+   */
+  assumableQualifier?: string;
+  /**
+   * The CDK app as synthesized: a stack's template by name (none: an empty template). A scenario
+   * edits it to change what the next deploy applies; the change-safety gate synthesizes from it too.
+   */
+  readonly app = new Map<string, CfnTemplate>();
 
   constructor(private readonly model: AwsModel) {}
 
-  async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<void> {
-    this.deployed.push({ stacks: stackNames, image: context[IMAGE_CONTEXT_KEY] });
-    for (const name of stackNames) await this.deployStack(name, context);
+  async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<StackTemplate[]> {
+    this.deployed.push({
+      stacks: stackNames,
+      image: context[IMAGE_CONTEXT_KEY],
+      weights: context[PRODUCTION_WEIGHTS_CONTEXT_KEY],
+    });
+    const applied: StackTemplate[] = [];
+    for (const name of stackNames) {
+      await this.deployStack(name, context);
+      applied.push({ stackName: name, region: GLOBAL.primaryRegion, template: this.templateOf(name) });
+    }
+    return applied;
+  }
+
+  templateOf(stackName: string): CfnTemplate {
+    return this.app.get(stackName) ?? { Resources: {} };
   }
 
   private async deployStack(name: string, context: Record<string, unknown>): Promise<void> {
     const model = this.model;
     const region = GLOBAL.primaryRegion;
+    // Each stack's synthesizer carries its environment's qualifier; Berth-Global uses prod's (infra/lib/app.ts).
+    const owner = ENV_OF(name) ?? GLOBAL_STACK_ENV;
+    const qualifier = qualifierOf(owner);
     // toolkit-lib reads the bootstrap version before deploying (CDK Developer Guide, "Bootstrapping").
-    if (!model.parameters.has(`${region}|/cdk-bootstrap/hnb659fds/version`)) {
+    if (!model.parameters.has(`${region}|/cdk-bootstrap/${qualifier}/version`)) {
       throw new Error(
-        `${name}: SSM parameter /cdk-bootstrap/hnb659fds/version not found. Has the environment been bootstrapped? Please run 'cdk bootstrap'`,
+        `${name}: SSM parameter /cdk-bootstrap/${qualifier}/version not found. Has the environment been bootstrapped? Please run 'cdk bootstrap'`,
+      );
+    }
+    // The toolkit assumes the qualifier's deploy role (CDK Developer Guide, "Bootstrapping": roles
+    // `cdk-<qualifier>-deploy-role-<account>-<region>`); STS refuses a role the caller may not assume.
+    if (this.assumableQualifier !== undefined && this.assumableQualifier !== qualifier) {
+      throw new Error(
+        `${name}: AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: ` +
+          `arn:aws:iam::${model.account}:role/cdk-${qualifier}-deploy-role-${model.account}-${region}`,
       );
     }
     const existing = model.stacks.get(name);
@@ -550,6 +680,7 @@ export class ModelDeployer implements StackDeployer {
     }
     if (name === GLOBAL_STACK_NAME) stack.outputs[OUTPUTS.repositoryUri] = model.repositoryUri();
     if (env && name.endsWith('-Service')) this.deployService(name, env, stack, create, context);
+    stack.template = this.templateOf(name);
     stack.status = create ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
   }
 
@@ -590,7 +721,16 @@ export class ModelDeployer implements StackDeployer {
         ...(blueGreen ? { alternate: group('green') } : {}),
         blueGreen,
         drainMs: config.service.deregistrationDelaySeconds * 1000,
+        bakeMs: blueGreen ? config.service.deployment.bakeTimeMinutes * 60_000 : 0,
       };
+      if (service.alternate) {
+        service.productionRule = {
+          arn: `arn:aws:elasticloadbalancing:eu-west-1:${model.account}:listener-rule/app/berth-${env}/${id}/prod/${id}`,
+          blue: service.live,
+          green: service.alternate,
+        };
+        stack.outputs[OUTPUTS.productionRuleArn] = service.productionRule.arn;
+      }
       model.targetGroups.set(service.live, []);
       if (service.alternate) model.targetGroups.set(service.alternate, []);
       model.services.set(`${service.cluster}/${service.name}`, service);

@@ -140,6 +140,8 @@ export class CiAccess extends Construct {
             'logs:GetLogEvents',
             'logs:DescribeLogStreams',
             'elasticloadbalancing:DescribeTargetHealth',
+            // The production rule's live weights, which deploy and rollback render the template with.
+            'elasticloadbalancing:DescribeRules',
             'ec2:DescribeImages',
             'ec2:DescribeLaunchTemplateVersions',
             'autoscaling:DescribeAutoScalingGroups',
