@@ -4,10 +4,6 @@
  * (deployed: before, proposed: after) minus the standing ones of the unchanged environment; the standing
  * ones have their own test at the end.
  *
- * Cases that fail on today's templates because of a defect #11 lists (fixed on the infra branch) run as
- * `todo` naming that defect: they still run and print their findings, and are not counted as passes.
- * Remove an entry from INFRA_DEFECTS when the fix is merged; the case must then pass.
- *
  * Cost: one synth per config (~3–4 s idle); baselines and each variant are synthesized once and reused.
  */
 import assert from 'node:assert/strict';
@@ -79,9 +75,6 @@ const CASES: readonly { name: string; env: 'prod' | 'test'; from: string; to: st
   { name: 'scaling bounds', env: 'prod', from: 'base', to: 'scalingBounds' },
 ];
 
-/** Case → the #11 defect that makes it unsafe on today's templates (what the plan reports, verbatim). */
-const INFRA_DEFECTS: Record<string, string> = {};
-
 const synthesized = new Map<string, Promise<StackTemplate[]>>();
 function variant(env: 'prod' | 'test', name: string): Promise<StackTemplate[]> {
   const key = `${env}/${name}`;
@@ -113,8 +106,7 @@ describe('change safety: ordinary day-2 changes are safe over the running stacks
   });
 
   for (const c of CASES) {
-    const defect = INFRA_DEFECTS[c.name];
-    it(`${c.name} (${c.env}): the plan finds nothing`, defect ? { todo: defect } : {}, async () => {
+    it(`${c.name} (${c.env}): the plan finds nothing`, async () => {
       const from = await variant(c.env, c.from);
       const to = await variant(c.env, c.to);
       // The edit must change something, or the case proves nothing.
