@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environments.js';
 import { Cluster } from '../constructs/cluster.js';
 import type { Database } from '../constructs/database.js';
+import { WebAcl } from '../constructs/web-acl.js';
 import { WebService } from '../constructs/web-service.js';
 import { resolveImage } from '../image.js';
 import { IMAGE_CONTEXT_KEY, OUTPUTS, PRODUCTION_WEIGHTS_CONTEXT_KEY } from '../naming.js';
@@ -25,6 +26,8 @@ export class ServiceStack extends Stack {
   public readonly cluster: Cluster;
   public readonly web: WebService;
   public readonly databaseSecret: secretsmanager.ISecret;
+  /** Present when `waf.enabled`. */
+  public readonly webAcl?: WebAcl;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -79,6 +82,16 @@ export class ServiceStack extends Stack {
       certificateArn: config.domain?.certificateArn,
       productionWeights,
     });
+
+    if (config.waf.enabled) {
+      this.webAcl = new WebAcl(this, 'Waf', {
+        envName: config.name,
+        loadBalancerArn: this.web.loadBalancer.loadBalancerArn,
+        mode: config.waf.mode,
+        ratePerFiveMinutes: config.waf.ratePerFiveMinutes,
+        logRetentionDays: config.waf.logRetentionDays ?? config.logRetentionDays,
+      });
+    }
 
     new CfnOutput(this, OUTPUTS.serviceUrl, { value: this.web.url });
     new CfnOutput(this, OUTPUTS.repositoryUri, { value: repository.repositoryUri });
