@@ -23,7 +23,7 @@ const withStrategy =
   (strategy: EnvironmentConfig['service']['deployment']['strategy']): ConfigEdit =>
   (c) => ({ ...c, service: { ...c.service, deployment: { ...c.service.deployment, strategy } } });
 
-/** The prod variants; `base` is prod as configured: blue/green, 2 NAT, no HTTPS, no alarm e-mail. */
+/** The prod variants; `base` is prod as configured: blue/green, 2 NAT, no HTTPS, no alarm e-mail, WAF blocking. */
 const PROD: Record<string, ConfigEdit> = {
   base: (c) => c,
   https: (c) => ({ ...c, domain: { certificateArn: CERTIFICATE } }),
@@ -34,6 +34,8 @@ const PROD: Record<string, ConfigEdit> = {
   instanceType: (c) => ({ ...c, cluster: { ...c.cluster, instanceType: 't3.large' } }),
   alarmEmail: (c) => ({ ...c, alarms: { email: 'oncall@example.org' } }),
   vpcEndpoints: (c) => ({ ...c, network: { ...c.network, vpcEndpoints: true } }),
+  wafOff: (c) => ({ ...c, waf: { ...c.waf, enabled: false } }),
+  wafCount: (c) => ({ ...c, waf: { ...c.waf, enabled: true, mode: 'count' } }),
   scalingBounds: (c) => ({
     ...c,
     cluster: { ...c.cluster, minInstances: 3, maxInstances: 8 },
@@ -66,6 +68,9 @@ const CASES: readonly { name: string; env: 'prod' | 'test'; from: string; to: st
   { name: 'alarm e-mail', env: 'prod', from: 'base', to: 'alarmEmail' },
   { name: 'VPC endpoints on', env: 'prod', from: 'base', to: 'vpcEndpoints' },
   { name: 'scaling bounds', env: 'prod', from: 'base', to: 'scalingBounds' },
+  { name: 'WAF off', env: 'prod', from: 'base', to: 'wafOff' },
+  { name: 'WAF on', env: 'prod', from: 'wafOff', to: 'base' },
+  { name: 'WAF count → block', env: 'prod', from: 'wafCount', to: 'base' },
 ];
 
 /** Case → the #11 defect that makes it unsafe on today's templates (what the plan reports, verbatim). */

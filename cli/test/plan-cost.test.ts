@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { type CostReport, DEFAULT_USAGE, estimateCost } from '../src/plan/cost.js';
 import { PRICES_2026_11_21 as PRICES } from '../src/plan/prices.js';
 import type { StackTemplate } from '../src/plan/template.js';
+import { synthesizeWith } from './fixtures/plan/config-change.js';
 import { fixtureStacks } from './fixtures/plan/stacks.js';
 
 const cents = (n: number) => Math.round(n * 100) / 100;
@@ -295,5 +296,29 @@ describe('estimateCost never prices silently at zero', () => {
     const report = estimateCost(fixtureStacks(), PRICES, { ...DEFAULT_USAGE, natGbPerMonth: 100 });
     // 100 GB × 0.048 = 4.80
     assert.equal(monthlyOf(report, 'NAT data processing'), 4.8);
+  });
+});
+
+describe('the cost table of the real app', () => {
+  it("prices prod's WAF: web ACL 5.00, 4 rules 4.00, 10 M requests × 0.60 = 6.00; test has none", async () => {
+    const prod = estimateCost(await synthesizeWith('prod'), PRICES);
+    const waf = prod.lines.filter((l) => l.item.startsWith('WAF'));
+    assert.deepEqual(
+      waf.map((l) => [l.item, cents(l.monthly), l.kind]),
+      [
+        ['WAF web ACL', 5, 'floor'],
+        ['WAF rules (4, a rule group counts as one)', 4, 'floor'],
+        ['WAF requests inspected', 6, 'usage'],
+      ],
+    );
+    assert.deepEqual(
+      prod.notPriced.filter((n) => n.type.startsWith('AWS::WAFv2::')),
+      [],
+    );
+    const test = estimateCost(await synthesizeWith('test'), PRICES);
+    assert.deepEqual(
+      test.lines.filter((l) => l.item.startsWith('WAF')),
+      [],
+    );
   });
 });
