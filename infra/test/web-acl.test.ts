@@ -35,7 +35,7 @@ const rulesOf = (t: Template): Rule[] =>
 describe('WebAcl, block mode', () => {
   const t = webAcl();
 
-  test('a REGIONAL web ACL that allows by default, with CloudWatch metrics and sampled requests', () => {
+  test('a REGIONAL web ACL that allows by default, with CloudWatch metrics and no unredacted request samples', () => {
     t.resourceCountIs('AWS::WAFv2::WebACL', 1);
     t.hasResourceProperties('AWS::WAFv2::WebACL', {
       Name: 'berth-prod',
@@ -44,7 +44,7 @@ describe('WebAcl, block mode', () => {
       VisibilityConfig: {
         CloudWatchMetricsEnabled: true,
         MetricName: 'berth-prod',
-        SampledRequestsEnabled: true,
+        SampledRequestsEnabled: false,
       },
     });
   });
@@ -70,7 +70,7 @@ describe('WebAcl, block mode', () => {
       assert.deepEqual((rule as unknown as { VisibilityConfig: unknown }).VisibilityConfig, {
         CloudWatchMetricsEnabled: true,
         MetricName: rule.Name,
-        SampledRequestsEnabled: true,
+        SampledRequestsEnabled: false,
       });
     }
   });
