@@ -20,7 +20,7 @@ const withStrategy =
   (strategy: EnvironmentConfig['service']['deployment']['strategy']): ConfigEdit =>
   (c) => ({ ...c, service: { ...c.service, deployment: { ...c.service.deployment, strategy } } });
 
-/** The prod variants; `base` is prod as configured: blue/green, 2 NAT, no domain (HTTP only), no alarm e-mail. */
+/** The prod variants; `base` is prod as configured: blue/green, 2 NAT, no domain (HTTP only), no alarm e-mail, WAF blocking. */
 const PROD: Record<string, ConfigEdit> = {
   base: (c) => c,
   /** A domain whose certificate the stack creates (DNS validation in the zone). */
@@ -37,6 +37,8 @@ const PROD: Record<string, ConfigEdit> = {
   instanceType: (c) => ({ ...c, cluster: { ...c.cluster, instanceType: 't3.large' } }),
   alarmEmail: (c) => ({ ...c, alarms: { email: 'oncall@example.org' } }),
   vpcEndpoints: (c) => ({ ...c, network: { ...c.network, vpcEndpoints: true } }),
+  wafOff: (c) => ({ ...c, waf: { ...c.waf, enabled: false } }),
+  wafCount: (c) => ({ ...c, waf: { ...c.waf, enabled: true, mode: 'count' } }),
   scalingBounds: (c) => ({
     ...c,
     cluster: { ...c.cluster, minInstances: 3, maxInstances: 8 },
@@ -73,6 +75,9 @@ const CASES: readonly { name: string; env: 'prod' | 'test'; from: string; to: st
   { name: 'VPC endpoints on', env: 'prod', from: 'base', to: 'vpcEndpoints' },
   { name: 'VPC endpoints off', env: 'prod', from: 'vpcEndpoints', to: 'base' },
   { name: 'scaling bounds', env: 'prod', from: 'base', to: 'scalingBounds' },
+  { name: 'WAF off', env: 'prod', from: 'base', to: 'wafOff' },
+  { name: 'WAF on', env: 'prod', from: 'wafOff', to: 'base' },
+  { name: 'WAF count → block', env: 'prod', from: 'wafCount', to: 'base' },
 ];
 
 const synthesized = new Map<string, Promise<StackTemplate[]>>();

@@ -176,6 +176,42 @@ describe('estimateCost per resource type', () => {
     assert.equal(report.lines.find((l) => l.item.startsWith('ECR'))?.kind, 'usage');
   });
 
+  it('prices a WAF web ACL: $5 + 4 rules × $1 = 9.00 a month, and 10 M requests × $0.60 = 6.00', () => {
+    const rule = (name: string) => ({ Name: name });
+    const report = estimateCost(
+      only('waf', {
+        Acl: {
+          Type: 'AWS::WAFv2::WebACL',
+          Properties: {
+            Scope: 'REGIONAL',
+            Rules: [rule('IpReputation'), rule('Common'), rule('KnownBadInputs'), rule('RateLimit')],
+          },
+        },
+        Association: { Type: 'AWS::WAFv2::WebACLAssociation' },
+        Logging: { Type: 'AWS::WAFv2::LoggingConfiguration' },
+      }),
+      PRICES,
+    );
+    assert.equal(monthlyOf(report, 'WAF web ACL'), 5);
+    assert.equal(monthlyOf(report, 'WAF rules (4'), 4);
+    assert.equal(monthlyOf(report, 'WAF requests inspected'), 6);
+    assert.equal(report.lines.find((l) => l.item === 'WAF requests inspected')?.kind, 'usage');
+    assert.equal(cents(report.floorMonthly), 9);
+    assert.deepEqual(report.notPriced, []);
+    assert.deepEqual(
+      report.free.map((f) => f.type),
+      ['AWS::WAFv2::LoggingConfiguration', 'AWS::WAFv2::WebACLAssociation'],
+    );
+    // 25 million requests: 25 × 0.60 = 15.00
+    const busy = estimateCost(
+      only('waf', { Acl: { Type: 'AWS::WAFv2::WebACL', Properties: { Rules: [] } } }),
+      PRICES,
+      { ...DEFAULT_USAGE, wafMillionRequestsPerMonth: 25 },
+    );
+    assert.equal(monthlyOf(busy, 'WAF requests inspected'), 15);
+    assert.equal(monthlyOf(busy, 'WAF rules (0'), 0);
+  });
+
   it('bills metric-math and high-resolution alarms per metric', () => {
     const report = estimateCost(
       only('alarms', {
@@ -318,5 +354,29 @@ describe('estimateCost never prices silently at zero', () => {
     const report = estimateCost(fixtureStacks(), PRICES, { ...DEFAULT_USAGE, natGbPerMonth: 100 });
     // 100 GB × 0.048 = 4.80
     assert.equal(monthlyOf(report, 'NAT data processing'), 4.8);
+  });
+});
+
+describe('the cost table of the real app', () => {
+  it("prices prod's WAF: web ACL 5.00, 4 rules 4.00, 10 M requests × 0.60 = 6.00; test has none", async () => {
+    const prod = estimateCost(await synthesizeWith('prod'), PRICES);
+    const waf = prod.lines.filter((l) => l.item.startsWith('WAF'));
+    assert.deepEqual(
+      waf.map((l) => [l.item, cents(l.monthly), l.kind]),
+      [
+        ['WAF web ACL', 5, 'floor'],
+        ['WAF rules (4, a rule group counts as one)', 4, 'floor'],
+        ['WAF requests inspected', 6, 'usage'],
+      ],
+    );
+    assert.deepEqual(
+      prod.notPriced.filter((n) => n.type.startsWith('AWS::WAFv2::')),
+      [],
+    );
+    const test = estimateCost(await synthesizeWith('test'), PRICES);
+    assert.deepEqual(
+      test.lines.filter((l) => l.item.startsWith('WAF')),
+      [],
+    );
   });
 });

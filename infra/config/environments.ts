@@ -129,6 +129,23 @@ export interface DomainConfig {
   readonly certificateArn?: string;
 }
 
+/** Whether a WAF rule acts on what it matches, or only counts it (to try the rules on real traffic first). */
+export type WafMode = 'count' | 'block';
+
+export interface WafConfig {
+  /** A regional AWS WAF web ACL in front of the ALB (~$10/month + $0.60 per million requests, `berth plan`). */
+  readonly enabled: boolean;
+  /**
+   * `block`: matching requests get a 403. `count`: every rule only counts (CloudWatch metrics and the WAF
+   * log show what would have been blocked): turn it on this way, read the log, then switch to `block`.
+   */
+  readonly mode: WafMode;
+  /** Requests one client IP may send in any 5 minutes before the rate rule acts (AWS allows 10 to 2,000,000,000). */
+  readonly ratePerFiveMinutes: number;
+  /** Retention of the WAF request log (`aws-waf-logs-…`). @default - the environment's logRetentionDays */
+  readonly logRetentionDays?: number;
+}
+
 export interface EnvironmentConfig {
   readonly name: EnvName;
   /** The AWS account the environment deploys to: replace the placeholder with yours (docs/deploy.md, step 1). */
@@ -148,6 +165,8 @@ export interface EnvironmentConfig {
   readonly database: DatabaseConfig;
   /** A name with HTTPS for this environment. @default - plain HTTP on the load balancer's DNS name */
   readonly domain?: DomainConfig;
+  /** AWS WAF on the load balancer: managed rule groups and a per-IP rate limit. */
+  readonly waf: WafConfig;
   /** Who hears the alarms. Prod refuses to deploy with no subscriber unless the gap is waived with a reason. */
   readonly alarms?: AlarmsConfig;
   readonly logRetentionDays: number;
@@ -255,6 +274,8 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
       deletionProtection: false,
       backupRetentionDays: 1,
     },
+    // Off: test traffic is our own, and the web ACL's ~$10/month would be most of what WAF costs here.
+    waf: { enabled: false, mode: 'count', ratePerFiveMinutes: 2000 },
     logRetentionDays: 14,
   },
   prod: {
@@ -306,6 +327,7 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
     alarms: {
       waiveSubscriber: 'reference configuration with no on-call address yet; set alarms.email before go-live',
     },
+    waf: { enabled: true, mode: 'block', ratePerFiveMinutes: 2000 },
     logRetentionDays: 90,
   },
 };

@@ -128,6 +128,29 @@ function validateAlarms(cfg: EnvironmentConfig): void {
   }
 }
 
+/** Values CloudWatch Logs accepts as a retention (PutRetentionPolicy `retentionInDays`). */
+const WAF_LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+function validateWaf(cfg: EnvironmentConfig): void {
+  const at = (field: string) => `${cfg.name}.waf.${field}`;
+  const { enabled, mode, ratePerFiveMinutes, logRetentionDays } = cfg.waf;
+  check(typeof enabled === 'boolean', at('enabled'), enabled, 'true or false');
+  check(mode === 'count' || mode === 'block', at('mode'), mode, "'count' (try the rules) or 'block'");
+  // AWS WAF Developer Guide, "Rate-based rule high-level settings": the lowest rate limit allowed is 10;
+  // API Reference, RateBasedStatement `Limit`: valid range 10 to 2,000,000,000.
+  between(at('ratePerFiveMinutes'), ratePerFiveMinutes, 10, 2_000_000_000);
+  if (logRetentionDays !== undefined) {
+    check(
+      WAF_LOG_RETENTION_DAYS.includes(logRetentionDays),
+      at('logRetentionDays'),
+      logRetentionDays,
+      'a CloudWatch Logs retention such as 7, 14, 30, 90 or 365',
+    );
+  }
+}
+
 /**
  * Warnings `berth plan` shows loudly: alarms that page nobody. Empty when an address is configured.
  */
@@ -302,6 +325,7 @@ export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
   validateDomain(cfg);
   validateAlarms(cfg);
   validateCapacity(cfg);
+  validateWaf(cfg);
   check(
     [
       1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,

@@ -46,6 +46,8 @@ export const EXECUTION_SERVICES = [
   's3',
   'secretsmanager',
   'sns',
+  // The optional WAF web ACL, its association with the ALB and its logging configuration.
+  'wafv2',
 ] as const;
 
 interface Statement {

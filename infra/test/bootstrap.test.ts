@@ -72,6 +72,7 @@ describe('execution policies', () => {
       S3: 's3',
       SecretsManager: 'secretsmanager',
       SNS: 'sns',
+      WAFv2: 'wafv2',
     };
     const assembly = createApp().synth();
     const used = new Set<string>();

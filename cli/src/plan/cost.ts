@@ -66,6 +66,8 @@ export interface UsageAssumptions {
    * instance, task, container) × 20 metrics × one a minute × 43,800 minutes ≈ 4.4 million.
    */
   readonly containerInsightsObservationsMillions: number;
+  /** Millions of requests a month each WAF web ACL inspects (allowed and blocked alike are billed). */
+  readonly wafMillionRequestsPerMonth: number;
 }
 
 export const DEFAULT_USAGE: UsageAssumptions = {
@@ -77,6 +79,7 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   endpointGbPerMonth: 20,
   containerInsightsMetrics: 30,
   containerInsightsObservationsMillions: 5,
+  wafMillionRequestsPerMonth: 10,
 };
 
 export interface CostReport {
@@ -155,6 +158,8 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   // Load Balancing load balancer are free. The hosted zone (billed monthly) is the user's; Berth never creates it.
   'AWS::Route53::RecordSet':
     'alias queries to the load balancer are free; the hosted zone is yours (not created by Berth) and billed to you',
+  'AWS::WAFv2::WebACLAssociation': 'priced through the web ACL',
+  'AWS::WAFv2::LoggingConfiguration': 'log ingestion billed as CloudWatch Logs usage',
 };
 
 type Handler = (r: LocatedResource, p: RegionPrices, ctx: Context) => Array<CostLine | NotPricedLine>;
@@ -380,6 +385,34 @@ const cluster: Handler = (r, p, { usage }) => {
   return [notPriced(r, `Container Insights "${String(value)}": unknown setting, no price entered`)];
 };
 
+/** AWS WAF pricing: a monthly fee per web ACL and per rule (a rule group is one rule), and per request. */
+const webAcl: Handler = (r, p, { usage }) => {
+  const rules = prop(r, 'Rules') ?? [];
+  if (!Array.isArray(rules)) return [unresolved(r, 'Rules, for the rule count')];
+  const millions = usage.wafMillionRequestsPerMonth;
+  return [
+    line(r, 'WAF web ACL', 1, 'web ACL-month', p.wafWebAclMonth, 1),
+    line(
+      r,
+      `WAF rules (${rules.length}, a rule group counts as one)`,
+      rules.length,
+      'rule-month',
+      p.wafRuleMonth,
+      1,
+    ),
+    line(
+      r,
+      'WAF requests inspected',
+      millions,
+      'million requests',
+      p.wafRequestsPerMillion,
+      1,
+      'usage',
+      `${millions} million requests/month`,
+    ),
+  ];
+};
+
 const alarm: Handler = (r, p) => {
   const t = r.stack.template;
   const metrics = asArray(prop(r, 'Metrics')).map(asRecord);
@@ -411,6 +444,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   'AWS::EC2::VPCEndpoint': vpcEndpoint,
   'AWS::ECS::Cluster': cluster,
   'AWS::CloudWatch::Alarm': alarm,
+  'AWS::WAFv2::WebACL': webAcl,
   'AWS::EC2::NatGateway': (r, p, { table }) => [
     line(r, 'NAT gateway', 1, 'hour', p.natGatewayHour, table.hoursPerMonth),
   ],

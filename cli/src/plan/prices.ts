@@ -38,6 +38,12 @@ export interface RegionPrices {
   readonly s3StandardGbMonth: number;
   readonly secretMonth: number;
   readonly kmsKeyMonth: number;
+  /** AWS WAF web ACL, per month (prorated hourly). */
+  readonly wafWebAclMonth: number;
+  /** AWS WAF rule per web ACL, per month; a managed rule group counts as one rule. */
+  readonly wafRuleMonth: number;
+  /** AWS WAF requests inspected, per million. */
+  readonly wafRequestsPerMillion: number;
 }
 
 export interface PriceTable {
@@ -51,7 +57,9 @@ export const PRICES_2026_11_21: PriceTable = {
   date: '2026-11-21',
   source:
     'AWS public pricing pages (EC2, VPC, ELB, RDS for PostgreSQL, EBS, CloudWatch, ECR, S3, Secrets Manager, KMS), ' +
-    'retrieved 2026-11-21; entered by hand, on-demand, no free tier, no savings plans',
+    'retrieved 2026-11-21; AWS WAF (aws.amazon.com/waf/pricing: web ACL $5/month, rule $1/month, $0.60 per ' +
+    'million requests, the same in every region), entered 2026-11-30; entered by hand, on-demand, no free ' +
+    'tier, no savings plans',
   hoursPerMonth: 730,
   regions: {
     'us-east-1': {
@@ -102,6 +110,9 @@ export const PRICES_2026_11_21: PriceTable = {
       s3StandardGbMonth: 0.023,
       secretMonth: 0.4,
       kmsKeyMonth: 1,
+      wafWebAclMonth: 5,
+      wafRuleMonth: 1,
+      wafRequestsPerMillion: 0.6,
     },
     'eu-west-1': {
       natGatewayHour: 0.048,
@@ -151,6 +162,9 @@ export const PRICES_2026_11_21: PriceTable = {
       s3StandardGbMonth: 0.023,
       secretMonth: 0.4,
       kmsKeyMonth: 1,
+      wafWebAclMonth: 5,
+      wafRuleMonth: 1,
+      wafRequestsPerMillion: 0.6,
     },
     'eu-west-2': {
       natGatewayHour: 0.05,
@@ -200,6 +214,9 @@ export const PRICES_2026_11_21: PriceTable = {
       s3StandardGbMonth: 0.024,
       secretMonth: 0.4,
       kmsKeyMonth: 1,
+      wafWebAclMonth: 5,
+      wafRuleMonth: 1,
+      wafRequestsPerMillion: 0.6,
     },
   },
 };

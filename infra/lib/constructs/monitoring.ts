@@ -30,6 +30,8 @@ export interface MonitoringProps {
   readonly autoScalingGroupName: string;
   readonly capacityProviderName: string;
   readonly database: rds.IDatabaseInstance;
+  /** The WAF web ACL on the load balancer: its blocked and counted requests are graphed. @default - no WAF */
+  readonly webAclName?: string;
   /** Receives every alarm and recovery (the subscription must be confirmed). @default - no subscription */
   readonly alarmEmail?: string;
   /**
@@ -331,6 +333,24 @@ export class Monitoring extends Construct {
       graph('Database connections', [dbConnections]),
       graph('Database free storage (bytes)', [dbFreeStorage]),
     );
+    if (props.webAclName !== undefined) {
+      // AWS WAF Developer Guide, "AWS WAF metrics and dimensions": web ACL totals carry Rule=ALL.
+      const waf = (metricName: string, label: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/WAFV2',
+          metricName,
+          dimensionsMap: { WebACL: props.webAclName!, Region: Stack.of(this).region, Rule: 'ALL' },
+          statistic: cloudwatch.Stats.SUM,
+          period: minute,
+          label,
+        });
+      this.dashboard.addWidgets(
+        graph('WAF (blocked; counted in count mode)', [
+          waf('BlockedRequests', 'Blocked'),
+          waf('CountedRequests', 'Counted'),
+        ]),
+      );
+    }
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );

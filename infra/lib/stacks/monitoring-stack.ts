@@ -45,6 +45,7 @@ export class MonitoringStack extends Stack {
       capacityProviderName: cluster.capacityProvider.capacityProviderName,
       database: props.database.instance,
       alarmEmail: props.config.alarms?.email,
+      webAclName: props.service.webAcl?.webAclName,
     });
 
     new CfnOutput(this, OUTPUTS.dashboardUrl, {

@@ -7,6 +7,7 @@ import type { EnvironmentConfig } from '../../config/environments.js';
 import { Cluster } from '../constructs/cluster.js';
 import type { Database } from '../constructs/database.js';
 import { Domain } from '../constructs/domain.js';
+import { WebAcl } from '../constructs/web-acl.js';
 import { WebService } from '../constructs/web-service.js';
 import { resolveImage } from '../image.js';
 import { IMAGE_CONTEXT_KEY, OUTPUTS, PRODUCTION_WEIGHTS_CONTEXT_KEY } from '../naming.js';
@@ -26,6 +27,8 @@ export class ServiceStack extends Stack {
   public readonly cluster: Cluster;
   public readonly web: WebService;
   public readonly databaseSecret: secretsmanager.ISecret;
+  /** Present when `waf.enabled`. */
+  public readonly webAcl?: WebAcl;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -81,6 +84,16 @@ export class ServiceStack extends Stack {
       certificateArn: domain?.certificate.certificateArn,
       productionWeights,
     });
+
+    if (config.waf.enabled) {
+      this.webAcl = new WebAcl(this, 'Waf', {
+        envName: config.name,
+        loadBalancerArn: this.web.loadBalancer.loadBalancerArn,
+        mode: config.waf.mode,
+        ratePerFiveMinutes: config.waf.ratePerFiveMinutes,
+        logRetentionDays: config.waf.logRetentionDays ?? config.logRetentionDays,
+      });
+    }
 
     domain?.routeTo(this.web.loadBalancer);
 
