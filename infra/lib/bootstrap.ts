@@ -34,6 +34,8 @@ const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export const EXECUTION_SERVICES = [
   'application-autoscaling',
   'autoscaling',
+  // A domain's DNS-validated certificate and its alias record.
+  'acm',
   'cloudwatch',
   'ec2',
   'ecs',
@@ -43,6 +45,7 @@ export const EXECUTION_SERVICES = [
   'lambda',
   'logs',
   'rds',
+  'route53',
   's3',
   'secretsmanager',
   'sns',

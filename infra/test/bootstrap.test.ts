@@ -15,6 +15,7 @@ import {
 } from '../lib/bootstrap.js';
 import { bootstrapTemplate } from '../lib/bootstrap-template.js';
 import { GLOBAL_STACK_NAME } from '../lib/naming.js';
+import { withEnvironment } from './fixtures/platform.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const ACCOUNT = '123456789012';
@@ -56,11 +57,12 @@ describe('execution policies', () => {
     });
   }
 
-  test('allow every service whose resources the environment stacks create', () => {
+  test('allow every service whose resources the environment stacks create, every optional feature on', () => {
     // CloudFormation type namespace → IAM service prefix (AWS Service Authorization Reference).
     const prefix: Record<string, string> = {
       ApplicationAutoScaling: 'application-autoscaling',
       AutoScaling: 'autoscaling',
+      CertificateManager: 'acm',
       CloudWatch: 'cloudwatch',
       EC2: 'ec2',
       ECS: 'ecs',
@@ -69,12 +71,13 @@ describe('execution policies', () => {
       Lambda: 'lambda',
       Logs: 'logs',
       RDS: 'rds',
+      Route53: 'route53',
       S3: 's3',
       SecretsManager: 'secretsmanager',
       SNS: 'sns',
       WAFv2: 'wafv2',
     };
-    const assembly = createApp().synth();
+    const assembly = withEnvironment('prod', withEveryFeature, () => createApp().synth());
     const used = new Set<string>();
     for (const stack of assembly.stacks.filter((s) => s.stackName !== GLOBAL_STACK_NAME)) {
       for (const resource of Object.values(stack.template.Resources as Record<string, { Type: string }>)) {
@@ -342,3 +345,15 @@ describe("bootstrap templates: the deploy role changes only its environment's st
     assert.deepEqual(ours.Resources.CloudFormationExecutionRole, stock.Resources.CloudFormationExecutionRole);
   });
 });
+
+/** Prod with every optional resource on, so the execution policy is checked against all a config can create. */
+function withEveryFeature(config: EnvironmentConfig): EnvironmentConfig {
+  return {
+    ...config,
+    network: { ...config.network, vpcEndpoints: true },
+    domain: {
+      name: 'shop.berth-example.net',
+      hostedZone: { id: 'Z0123456789ABCDEFGHIJ', name: 'berth-example.net' },
+    },
+  };
+}
