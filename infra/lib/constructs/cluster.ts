@@ -1,8 +1,10 @@
-import { Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AmiSource, Architecture, EnvName } from '../../config/environments.js';
 import { PARAMETERS } from '../naming.js';
@@ -37,6 +39,20 @@ export interface ClusterProps {
    * @default 30
    */
   readonly rootVolumeGiB?: number;
+  /**
+   * ECS Exec (`berth exec`): sessions encrypted with a KMS key and logged to an encrypted log group kept this
+   * many days. The service must also turn `enableExecuteCommand` on (WebService `exec`).
+   * @default - no exec configuration, key or log group
+   */
+  readonly exec?: { readonly logRetentionDays: number };
+}
+
+/** What the task role needs to know about the cluster's ECS Exec setup. */
+export interface ExecSetup {
+  /** Encrypts the session data channel (and the log group). */
+  readonly key: kms.Key;
+  /** Receives every session's output. */
+  readonly logGroup: logs.LogGroup;
 }
 
 /**
@@ -51,6 +67,8 @@ export class Cluster extends Construct {
   public readonly instanceSecurityGroup: ec2.SecurityGroup;
   public readonly launchTemplate: ec2.LaunchTemplate;
   public readonly instanceRole: iam.Role;
+  /** Present when `exec` is set. */
+  public readonly exec?: ExecSetup;
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
@@ -89,9 +107,16 @@ export class Cluster extends Construct {
       );
     }
 
+    this.exec = props.exec ? createExecSetup(this, props.exec.logRetentionDays) : undefined;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+      executeCommandConfiguration: this.exec && {
+        kmsKey: this.exec.key,
+        // OVERRIDE sends session output to our group rather than the task's awslogs group.
+        logging: ecs.ExecuteCommandLogging.OVERRIDE,
+        logConfiguration: { cloudWatchLogGroup: this.exec.logGroup, cloudWatchEncryptionEnabled: true },
+      },
     });
 
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
@@ -196,4 +221,39 @@ export class Cluster extends Construct {
       },
     );
   }
+}
+
+/**
+ * The KMS key and log group of ECS Exec (AWS, "Monitor Amazon ECS containers with ECS Exec": "Logging and
+ * Auditing using ECS Exec" and "Encrypting ECS Exec data using your own KMS key"). Both are kept when exec is
+ * turned off or the stack destroyed: the log group is the audit trail, and the key is needed to read it.
+ */
+function createExecSetup(scope: Construct, logRetentionDays: number): ExecSetup {
+  const key = new kms.Key(scope, 'ExecKey', {
+    description: 'Encrypts ECS Exec sessions and their log group',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const stack = Stack.of(scope);
+  // CloudWatch Logs encrypts the group with the key only if the key policy lets the regional logs principal
+  // use it, limited to log groups of this account and region (CloudWatch Logs User Guide, "Encrypt log data in
+  // CloudWatch Logs using AWS Key Management Service", step 2). Naming the group itself would be a cycle.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+        },
+      },
+    }),
+  );
+  const logGroup = new logs.LogGroup(scope, 'ExecLogGroup', {
+    encryptionKey: key,
+    retention: logRetentionDays as logs.RetentionDays,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  return { key, logGroup };
 }

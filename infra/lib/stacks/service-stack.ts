@@ -58,6 +58,7 @@ export class ServiceStack extends Stack {
       maxInstances: config.cluster.maxInstances,
       targetCapacityPercent: config.cluster.targetCapacityPercent,
       rootVolumeGiB: config.cluster.rootVolumeGiB,
+      exec: config.exec.enabled ? { logRetentionDays: config.logRetentionDays } : undefined,
     });
     // The ingress rule is created in this stack (it references the Data stack's group), so Data never
     // depends on Service and the two can be deployed and destroyed in order.
@@ -78,6 +79,7 @@ export class ServiceStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       certificateArn: config.domain?.certificateArn,
       productionWeights,
+      exec: this.cluster.exec,
     });
 
     new CfnOutput(this, OUTPUTS.serviceUrl, { value: this.web.url });
