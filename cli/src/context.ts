@@ -6,6 +6,7 @@ import type { RunCommand } from './deploy/image-build.js';
 import type { StackDeployer } from './deploy/stack-deployer.js';
 import type { Fetch } from './smoke-test.js';
 import type { Target } from './target.js';
+import type { Terminal } from './terminal.js';
 import type { Progress, Writer } from './ui/progress.js';
 
 /**
@@ -30,6 +31,8 @@ export interface CommandContext {
   readonly fetch: Fetch;
   readonly stdout: Writer;
   readonly repoRoot: string;
+  /** Processes that take over the terminal (`berth exec`'s session-manager-plugin). @default systemTerminal */
+  readonly terminal?: Terminal;
   /** Extra deploy checks, e.g. `berth plan`'s change safety; none by default. */
   readonly preflight?: DeployPreflight;
 }

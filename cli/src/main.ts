@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAmiCommands } from './commands/ami.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerDestroyCommand } from './commands/destroy.js';
+import { registerExecCommand } from './commands/exec.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerRollbackCommand } from './commands/rollback.js';
@@ -25,6 +26,7 @@ export async function buildProgram(context: ContextProvider = defaultContext): P
   registerDeployCommand(program, context);
   registerStatusCommand(program, context);
   registerLogsCommand(program, context);
+  registerExecCommand(program, context);
   registerRollbackCommand(program, context);
   registerDestroyCommand(program, context);
   registerPlanCommand(program);

@@ -4,6 +4,7 @@ import { systemClock } from '../aws/wait-for-steady-state.js';
 import { type CommandContext, REPO_ROOT } from '../context.js';
 import { runCommand } from '../deploy/image-build.js';
 import { StderrIoHost } from '../deploy/toolkit-io-host.js';
+import { systemTerminal } from '../terminal.js';
 import { Progress } from '../ui/progress.js';
 
 /** Builds the real context only when a command runs, so `--help` loads no SDK client or CDK. */
@@ -21,6 +22,7 @@ export const defaultContext: ContextProvider = () => ({
   fetch: (url, init) => fetch(url, init),
   stdout: process.stdout,
   repoRoot: REPO_ROOT,
+  terminal: systemTerminal,
 });
 
 export function printJson(ctx: CommandContext, value: unknown): void {
