@@ -34,6 +34,8 @@ const PROD: Record<string, ConfigEdit> = {
   instanceType: (c) => ({ ...c, cluster: { ...c.cluster, instanceType: 't3.large' } }),
   alarmEmail: (c) => ({ ...c, alarms: { email: 'oncall@example.org' } }),
   vpcEndpoints: (c) => ({ ...c, network: { ...c.network, vpcEndpoints: true } }),
+  execOff: (c) => ({ ...c, exec: { enabled: false } }),
+  execOn: (c) => ({ ...c, exec: { enabled: true } }),
   scalingBounds: (c) => ({
     ...c,
     cluster: { ...c.cluster, minInstances: 3, maxInstances: 8 },
@@ -66,6 +68,8 @@ const CASES: readonly { name: string; env: 'prod' | 'test'; from: string; to: st
   { name: 'alarm e-mail', env: 'prod', from: 'base', to: 'alarmEmail' },
   { name: 'VPC endpoints on', env: 'prod', from: 'base', to: 'vpcEndpoints' },
   { name: 'scaling bounds', env: 'prod', from: 'base', to: 'scalingBounds' },
+  { name: 'exec on', env: 'prod', from: 'execOff', to: 'execOn' },
+  { name: 'exec off', env: 'prod', from: 'execOn', to: 'execOff' },
 ];
 
 /** Case → the #11 defect that makes it unsafe on today's templates (what the plan reports, verbatim). */
