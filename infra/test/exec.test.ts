@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENTS } from '../config/environments.js';
 import { stackName } from '../lib/naming.js';
@@ -151,5 +152,132 @@ describe('ECS Exec off', () => {
       [],
     );
     assert.deepEqual(taskRoleStatements(offJson), []);
+  });
+});
+
+// ---- the operator policy, evaluated by a real IAM policy evaluator (@cloud-copilot/iam-simulate, test-only) ----
+
+const ACCOUNT = '123456789012';
+const CLUSTER = 'Berth-Test-Cluster-Abc123';
+const CLUSTER_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/${CLUSTER}`;
+const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+/** Resolves the policy's intrinsics as CloudFormation would for this fixture's cluster and key. */
+function resolve(value: Json): Json {
+  if (Array.isArray(value)) return value.map(resolve);
+  if (value === null || typeof value !== 'object') return value;
+  if ('Ref' in value) {
+    const pseudo: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': 'eu-west-1',
+      'AWS::AccountId': ACCOUNT,
+    };
+    if (pseudo[value.Ref]) return pseudo[value.Ref];
+    assert.equal(onJson.Resources[value.Ref]?.Type, 'AWS::ECS::Cluster', `unexpected Ref ${value.Ref}`);
+    return CLUSTER;
+  }
+  if ('Fn::GetAtt' in value) {
+    const [id, attribute] = value['Fn::GetAtt'];
+    const type = onJson.Resources[id]?.Type;
+    assert.equal(attribute, 'Arn');
+    if (type === 'AWS::ECS::Cluster') return CLUSTER_ARN;
+    if (type === 'AWS::KMS::Key') return KEY_ARN;
+    throw new Error(`unexpected GetAtt ${id}`);
+  }
+  if ('Fn::Join' in value) return value['Fn::Join'][1].map(resolve).join(value['Fn::Join'][0]);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+}
+
+async function evaluate(
+  policy: Json,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+) {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: `arn:aws:iam::${ACCOUNT}:role/oncall`,
+        action,
+        resource: { resource, accountId: ACCOUNT },
+        contextVariables: context,
+      },
+      identityPolicies: [{ name: 'ExecOperatorPolicy', policy }],
+      // A KMS key answers to its key policy too: CDK's default delegates to IAM (the account root statement).
+      resourcePolicy: action.startsWith('kms:') ? keyPolicy() : undefined,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(`${action}: ${JSON.stringify(result.errors)}`);
+  return result.overallResult;
+}
+
+const keyPolicy = () => {
+  const [keyId] = logicalIdOf(onJson, 'AWS::KMS::Key');
+  return resolve(onJson.Resources[keyId!].Properties.KeyPolicy);
+};
+
+describe('ECS Exec operator policy', () => {
+  const policies = logicalIdOf(onJson, 'AWS::IAM::ManagedPolicy');
+  const task = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/${CLUSTER}/0f1e2d3c4b5a69788796a5b4c3d2e1f0`;
+  const inCluster = { 'ecs:cluster': CLUSTER_ARN };
+
+  test('exists only with exec on, and its ARN is an output', () => {
+    assert.equal(policies.length, 1);
+    assert.deepEqual(logicalIdOf(offJson, 'AWS::IAM::ManagedPolicy'), []);
+    assert.deepEqual(onJson.Outputs.ExecOperatorPolicyArn.Value, { Ref: policies[0] });
+  });
+
+  test('allows every call berth exec makes, in this environment', async () => {
+    const policy = resolve(onJson.Resources[policies[0]!].Properties.PolicyDocument);
+    const allowed: [string, string, Record<string, string>?][] = [
+      [
+        'cloudformation:DescribeStacks',
+        `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/Berth-Test-eu-west-1-Service/0a1b`,
+      ],
+      [
+        'cloudformation:DescribeStacks',
+        `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/Berth-Test-eu-west-1-Network/0a1b`,
+      ],
+      ['ecs:DescribeServices', `arn:aws:ecs:eu-west-1:${ACCOUNT}:service/${CLUSTER}/web`, inCluster],
+      ['ecs:ListTasks', '*', inCluster],
+      ['ecs:DescribeTasks', task, inCluster],
+      ['ecs:ExecuteCommand', task, { 'ecs:container-name': 'web' }],
+      ['ecs:ExecuteCommand', CLUSTER_ARN, { 'ecs:container-name': 'web' }],
+      ['kms:GenerateDataKey', KEY_ARN],
+    ];
+    for (const [action, resource, context] of allowed) {
+      assert.equal(await evaluate(policy, action, resource, context), 'Allowed', `${action} on ${resource}`);
+    }
+  });
+
+  test('denies another container, another cluster, another key and prod', async () => {
+    const policy = resolve(onJson.Resources[policies[0]!].Properties.PolicyDocument);
+    const otherTask = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/Berth-Prod-Cluster-Xyz/0f1e2d3c4b5a69788796a5b4c3d2e1f0`;
+    const denied: [string, string, Record<string, string>?][] = [
+      ['ecs:ExecuteCommand', task, { 'ecs:container-name': 'sidecar' }],
+      ['ecs:ExecuteCommand', otherTask, { 'ecs:container-name': 'web' }],
+      [
+        'ecs:DescribeTasks',
+        otherTask,
+        { 'ecs:cluster': `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/Berth-Prod-Cluster-Xyz` },
+      ],
+      ['kms:GenerateDataKey', `arn:aws:kms:eu-west-1:${ACCOUNT}:key/ffffffff-12ab-34cd-56ef-1234567890ab`],
+      ['kms:Decrypt', KEY_ARN],
+      [
+        'cloudformation:DescribeStacks',
+        `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/Berth-Prod-eu-west-1-Service/0a1b`,
+      ],
+      ['ssm:StartSession', task],
+    ];
+    for (const [action, resource, context] of denied) {
+      assert.equal(
+        await evaluate(policy, action, resource, context),
+        'ImplicitlyDenied',
+        `${action} on ${resource}`,
+      );
+    }
   });
 });

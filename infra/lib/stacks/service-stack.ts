@@ -91,6 +91,12 @@ export class ServiceStack extends Stack {
     if (this.web.productionRule) {
       new CfnOutput(this, OUTPUTS.productionRuleArn, { value: this.web.productionRule.listenerRuleArn });
     }
+    if (this.cluster.exec) {
+      // What operators attach to use `berth exec` here (docs/runbook-exec.md).
+      new CfnOutput(this, 'ExecOperatorPolicyArn', {
+        value: this.cluster.exec.operatorPolicy.managedPolicyArn,
+      });
+    }
     new CfnOutput(this, OUTPUTS.autoScalingGroupName, {
       value: this.cluster.autoScalingGroup.autoScalingGroupName,
     });
