@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ClientFactory } from './aws/clients.js';
 import type { Clock } from './aws/wait-for-steady-state.js';
 import type { RunCommand } from './deploy/image-build.js';
@@ -37,7 +35,7 @@ export interface CommandContext {
   readonly preflight?: DeployPreflight;
 }
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { REPO_ROOT } from './repo-root.js';
 
 /**
  * Settles with the work, or with `timedOut` when the deadline passes first. The timer is cancelled

@@ -1,18 +1,14 @@
 import { Command, CommanderError } from 'commander';
-import { registerAmiCommands } from './commands/ami.js';
-import { registerDeployCommand } from './commands/deploy.js';
-import { registerDestroyCommand } from './commands/destroy.js';
-import { registerExecCommand } from './commands/exec.js';
-import { registerLogsCommand } from './commands/logs.js';
-import { registerPlanCommand } from './commands/plan.js';
-import { registerRollbackCommand } from './commands/rollback.js';
-import { type ContextProvider, defaultContext } from './commands/shared.js';
-import { registerStatusCommand } from './commands/status.js';
+import type { ContextProvider } from './commands/shared.js';
 import { registerUpCommand } from './commands/up.js';
 import { CliError } from './errors.js';
 import type { Writer } from './ui/progress.js';
 
-export async function buildProgram(context: ContextProvider = defaultContext): Promise<Command> {
+/**
+ * The program with every command, or with `up` alone: `npm start` is `berth up`, and loading the other
+ * commands (the AWS SDK, the CDK toolkit: ~0.7 s) would be most of its start-up time.
+ */
+export async function buildProgram(context?: ContextProvider, only?: 'up'): Promise<Command> {
   const program = new Command('berth')
     .description('Run the service locally, deploy it to AWS, watch it, roll it back and tear it down.')
     .showSuggestionAfterError(false)
@@ -23,14 +19,27 @@ export async function buildProgram(context: ContextProvider = defaultContext): P
         write(`berth: ${text.replace(/^error: /, '').trim()} (see berth --help)\n`),
     });
   registerUpCommand(program);
-  registerDeployCommand(program, context);
-  registerStatusCommand(program, context);
-  registerLogsCommand(program, context);
-  registerExecCommand(program, context);
-  registerRollbackCommand(program, context);
-  registerDestroyCommand(program, context);
-  registerPlanCommand(program);
-  registerAmiCommands(program);
+  if (only === 'up') return program;
+  const [ami, deploy, destroy, exec, logs, plan, rollback, shared, status] = await Promise.all([
+    import('./commands/ami.js'),
+    import('./commands/deploy.js'),
+    import('./commands/destroy.js'),
+    import('./commands/exec.js'),
+    import('./commands/logs.js'),
+    import('./commands/plan.js'),
+    import('./commands/rollback.js'),
+    import('./commands/shared.js'),
+    import('./commands/status.js'),
+  ]);
+  const aws = context ?? shared.defaultContext;
+  deploy.registerDeployCommand(program, aws);
+  status.registerStatusCommand(program, aws);
+  logs.registerLogsCommand(program, aws);
+  exec.registerExecCommand(program, aws);
+  rollback.registerRollbackCommand(program, aws);
+  destroy.registerDestroyCommand(program, aws);
+  plan.registerPlanCommand(program);
+  ami.registerAmiCommands(program);
   return program;
 }
 
@@ -40,7 +49,7 @@ export async function main(
   context?: ContextProvider,
   stderr: Writer = process.stderr,
 ): Promise<number> {
-  const program = await buildProgram(context);
+  const program = await buildProgram(context, argv[2] === 'up' ? 'up' : undefined);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

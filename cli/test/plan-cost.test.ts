@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { EnvironmentConfig } from '../../infra/config/environments.js';
 import { type CostReport, DEFAULT_USAGE, estimateCost } from '../src/plan/cost.js';
 import { PRICES_2026_11_21 as PRICES } from '../src/plan/prices.js';
 import type { StackTemplate } from '../src/plan/template.js';
+import { synthesizeWith } from './fixtures/plan/config-change.js';
 import { fixtureStacks } from './fixtures/plan/stacks.js';
 
 const cents = (n: number) => Math.round(n * 100) / 100;
@@ -58,6 +60,34 @@ describe('estimateCost on the test-sized fixture (eu-west-1, 730 h)', () => {
     // The S3 gateway endpoint is free: no line for it.
     assert.equal(report.lines.filter((l) => l.logicalId === 'S3Endpoint').length, 0);
   });
+
+  it('a domain costs nothing of its own: the ACM certificate and the alias record are in the free list', () => {
+    // AWS Certificate Manager pricing: public certificates are free. Route 53 pricing: alias queries to an ELB
+    // load balancer are free. The hosted zone is the user's and is not in the template.
+    const domain = estimateCost(
+      only('Domain', {
+        Certificate: {
+          Type: 'AWS::CertificateManager::Certificate',
+          Properties: { DomainName: 'a.example.net' },
+        },
+        AliasIpv4: { Type: 'AWS::Route53::RecordSet', Properties: { Name: 'a.example.net.', Type: 'A' } },
+        AliasIpv6: { Type: 'AWS::Route53::RecordSet', Properties: { Name: 'a.example.net.', Type: 'AAAA' } },
+      }),
+      PRICES,
+    );
+    assert.deepEqual(domain.lines, []);
+    assert.deepEqual(domain.notPriced, []);
+    assert.deepEqual(
+      domain.free.map((f) => [f.type, f.count]),
+      [
+        ['AWS::CertificateManager::Certificate', 1],
+        ['AWS::Route53::RecordSet', 2],
+      ],
+    );
+    const reasons = domain.free.map((f) => f.reason).join(' | ');
+    assert.match(reasons, /public ACM certificates are free/);
+    assert.match(reasons, /hosted zone is yours \(not created by Berth\)/);
+  });
 });
 
 describe('estimateCost on the prod-sized fixture', () => {
@@ -88,6 +118,35 @@ describe('estimateCost on the prod-sized fixture', () => {
 
   it('floor: 7.30+70.08+0.40+49.64+5.08+9+66.576+5.28+18.396+7.30+0.20+3 = 242.25', () => {
     assert.equal(cents(report.floorMonthly), 242.25);
+  });
+});
+
+describe('estimateCost of turning VPC endpoints on in the real prod synth (one region, eu-west-1)', {
+  timeout: 120_000,
+}, () => {
+  // Pinned to one region so the expectation holds whatever prod's own region list becomes.
+  const oneRegion = (c: EnvironmentConfig): EnvironmentConfig => ({ ...c, regions: ['eu-west-1'] });
+  const estimate = async (vpcEndpoints: boolean) =>
+    estimateCost(
+      await synthesizeWith('prod', (c) => ({ ...oneRegion(c), network: { ...c.network, vpcEndpoints } })),
+      PRICES,
+    );
+
+  it('adds 11 interface endpoints × 2 AZ × 0.011 × 730 = 176.66 a month, plus 20 GB × 0.01 = 0.20 of data', async () => {
+    const off = await estimate(false);
+    const on = await estimate(true);
+    // ecr.api, ecr.dkr, ecs, ecs-agent, ecs-telemetry, logs, secretsmanager, ssm, ssmmessages, ec2messages,
+    // monitoring: each in both private subnets (AWS PrivateLink pricing: per endpoint per AZ-hour).
+    const endpoints = on.lines.filter((l) => l.item === 'Interface VPC endpoint (per AZ)');
+    assert.equal(endpoints.length, 11);
+    for (const endpoint of endpoints)
+      assert.equal(endpoint.quantity, 2, `${endpoint.logicalId} spans both AZs`);
+    assert.equal(monthlyOf(on, 'Interface VPC endpoint'), 176.66);
+    assert.equal(monthlyOf(on, 'Interface endpoint data processing'), 0.2);
+    // Nothing else moves: the S3 gateway endpoint and the endpoints' security group are free.
+    assert.equal(cents(on.floorMonthly - off.floorMonthly), 176.66);
+    assert.equal(cents(on.usageMonthly - off.usageMonthly), 0.2);
+    assert.deepEqual(on.notPriced, []);
   });
 });
 

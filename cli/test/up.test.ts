@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parsePort, parseReplicas } from '../src/commands/up.js';
-import { startReplica, waitForReady } from '../src/service-process.js';
+import { SERVICE_ENTRY, serviceCommand, startService, waitForReady } from '../src/service-process.js';
 
 const STUB = fileURLToPath(new URL('./fixtures/ready-server.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -18,28 +22,32 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('berth up', () => {
-  it('starts a replica with PORT and DATA_DIR, waits for /readyz, and stops it cleanly on SIGTERM', async (t) => {
+async function readyzStatus(port: number): Promise<number> {
+  return fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.status,
+    () => 0,
+  );
+}
+
+describe('startService and waitForReady', () => {
+  it('give the service PORT and DATA_DIR and wait until /readyz answers 200', async (t) => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'berth-up-'));
     t.after(() => rm(dataDir, { recursive: true, force: true }));
     const port = await freePort();
 
-    const child = startReplica({ port, dataDir, entry: STUB, stdio: 'ignore' });
+    const child = startService({ port, dataDir, command: [process.execPath, STUB], stdio: 'ignore' });
     t.after(() => child.kill('SIGKILL'));
     await waitForReady(`http://127.0.0.1:${port}/`, child, 15_000);
 
     const body = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { dataDir: string };
     assert.equal(body.dataDir, dataDir);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
   });
 
-  it('fails fast when the process exits before it is ready', async () => {
-    const child = startReplica({
+  it('fail fast when the process exits before it is ready', async () => {
+    const child = startService({
       port: 1,
       dataDir: '/tmp',
-      entry: '/nonexistent/server.ts',
+      command: [process.execPath, '/nonexistent/server.js'],
       stdio: 'ignore',
     });
     await assert.rejects(
@@ -48,6 +56,79 @@ describe('berth up', () => {
     );
   });
 
+  it('run the compiled service, and say how to build it when it is missing', async (t) => {
+    assert.deepEqual(serviceCommand(ROOT), [process.execPath, 'service/dist/server.js']);
+    const empty = await mkdtemp(path.join(tmpdir(), 'berth-unbuilt-'));
+    t.after(() => rm(empty, { recursive: true, force: true }));
+    assert.throws(() => serviceCommand(empty), {
+      message: 'the service is not built (service/dist/server.js is missing): run `npm run build`',
+    });
+  });
+});
+
+/** The real `berth up` (compiled bin, compiled service, embedded database), configured only by env vars. */
+describe('berth up, the real thing', {
+  skip: existsSync(path.join(ROOT, SERVICE_ENTRY)) ? false : 'the service is not built: run npm run build',
+  timeout: 120_000,
+}, () => {
+  let berth: ChildProcess;
+  let port: number;
+  let dataDir: string;
+  let output = '';
+  let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  before(async () => {
+    dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'berth-up-real-')), 'data');
+    port = await freePort();
+    berth = spawn(process.execPath, [BIN, 'up'], {
+      cwd: ROOT,
+      // PORT and DATA_DIR as the README documents them; no flags.
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        SHUTDOWN_DRAIN_SECONDS: '0',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+    };
+    berth.stdout?.on('data', collect);
+    berth.stderr?.on('data', collect);
+    exit = new Promise((resolve) => berth.once('exit', (code, signal) => resolve({ code, signal })));
+    const deadline = Date.now() + 90_000;
+    // berth up prints its line after it saw /readyz 200 itself.
+    while (!output.includes('berth is up') || (await readyzStatus(port)) !== 200) {
+      if (berth.exitCode !== null) throw new Error(`berth up exited ${berth.exitCode}: ${output}`);
+      if (Date.now() > deadline) throw new Error(`berth up was not ready on PORT ${port}: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
+  after(async () => {
+    berth?.kill('SIGKILL');
+    await rm(path.dirname(dataDir), { recursive: true, force: true });
+  });
+
+  it('listens on PORT and keeps the embedded database in DATA_DIR when no flag is given', async () => {
+    assert.match(
+      output,
+      new RegExp(`berth is up at http://127\\.0\\.0\\.1:${port}/ \\(data in ${dataDir}\\)`),
+    );
+    assert.ok((await readdir(dataDir)).length > 0, `expected database files in ${dataDir}`);
+  });
+
+  it('on SIGTERM, stops the service (port closed) and exits 0', async () => {
+    berth.kill('SIGTERM');
+    const { code, signal } = await exit;
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, output);
+    assert.equal(await readyzStatus(port), 0, 'the service still answers after berth up exited');
+  });
+});
+
+describe('berth up flag parsing', () => {
   it('rejects a port that is not one', () => {
     assert.throws(() => parsePort('80a'), {
       message: '--port "80a" is not a port: use a number from 1 to 65535',

@@ -104,9 +104,29 @@ export interface DatabaseConfig {
   readonly backupRetentionDays: number;
 }
 
+/** A public Route 53 hosted zone that already exists (Berth does not create or own it). */
+export interface HostedZoneConfig {
+  /** The zone's id as Route 53 prints it, without the `/hostedzone/` prefix: e.g. `Z0123456789ABCDEFGHIJ`. */
+  readonly id: string;
+  /** The zone's domain name, e.g. `example.org`; the service's `name` must be this or a name inside it. */
+  readonly name: string;
+}
+
+/**
+ * Serve the environment at a real name over HTTPS: an alias record in `hostedZone` points `name` at the load
+ * balancer, 443 serves with a modern TLS policy and 80 redirects to it. `ServiceUrl`, the URL `berth deploy`
+ * prints and smoke-tests, becomes `https://<name>`.
+ */
 export interface DomainConfig {
-  /** ACM certificate in the environment's region; enables 443 and the 80→443 redirect. */
-  readonly certificateArn: string;
+  /** The fully qualified name the service answers on, e.g. `shop.example.org` (lower case, no trailing dot). */
+  readonly name: string;
+  /** The existing public zone that holds `name`; it also holds the certificate's DNS validation record. */
+  readonly hostedZone: HostedZoneConfig;
+  /**
+   * An ACM certificate for `name` in the environment's region, when you manage certificates yourself.
+   * @default - the stack creates a public certificate for `name`, validated by DNS in `hostedZone`
+   */
+  readonly certificateArn?: string;
 }
 
 /**
@@ -140,6 +160,7 @@ export interface EnvironmentConfig {
   readonly cluster: ClusterConfig;
   readonly service: ServiceConfig;
   readonly database: DatabaseConfig;
+  /** A name with HTTPS for this environment. @default - plain HTTP on the load balancer's DNS name */
   readonly domain?: DomainConfig;
   /** Who hears the alarms. Prod refuses to deploy with no subscriber unless the gap is waived with a reason. */
   readonly alarms?: AlarmsConfig;

@@ -45,6 +45,59 @@ function between(field: string, value: number, min: number, max: number): void {
   );
 }
 
+/** Lower-case DNS labels of 1-63 letters, digits or inner hyphens, at least two of them, at most 253 characters. */
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Route 53 hosted zone ids are upper-case letters and digits starting with Z (e.g. Z0123456789ABCDEFGHIJ). */
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[\w-]+$/;
+
+function validateDomain(cfg: EnvironmentConfig): void {
+  const domain = cfg.domain;
+  if (domain === undefined) return;
+  const at = (field: string) => `${cfg.name}.domain.${field}`;
+  const zone = domain.hostedZone;
+  check(
+    DNS_NAME.test(domain.name),
+    at('name'),
+    domain.name,
+    'a lower-case domain name such as shop.example.org',
+  );
+  check(
+    HOSTED_ZONE_ID.test(zone.id),
+    at('hostedZone.id'),
+    zone.id,
+    'a Route 53 zone id such as Z0123456789ABCDEFGHIJ',
+  );
+  check(
+    DNS_NAME.test(zone.name),
+    at('hostedZone.name'),
+    zone.name,
+    "the zone's lower-case name such as example.org",
+  );
+  check(
+    domain.name === zone.name || domain.name.endsWith(`.${zone.name}`),
+    at('name'),
+    domain.name,
+    `${zone.name} or a name ending in .${zone.name} (the zone in domain.hostedZone.name)`,
+  );
+  // Each regional Service stack would create the same record: the second deploy fails on a record that exists.
+  check(
+    cfg.regions.length === 1,
+    at('name'),
+    domain.name,
+    `an environment in one region (it has ${cfg.regions.length}; one name cannot alias several load balancers yet)`,
+  );
+  if (domain.certificateArn !== undefined) {
+    const region = CERTIFICATE_ARN.exec(domain.certificateArn)?.[1];
+    check(
+      region !== undefined && region === cfg.regions[0],
+      at('certificateArn'),
+      domain.certificateArn,
+      `an ACM certificate ARN in ${cfg.regions[0]} (a load balancer only uses certificates of its own region), or no certificateArn to have one created`,
+    );
+  }
+}
+
 function validateAlarms(cfg: EnvironmentConfig): void {
   const at = (field: string) => `${cfg.name}.alarms.${field}`;
   const { email, waiveSubscriber } = cfg.alarms ?? {};
@@ -246,14 +299,7 @@ export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
     check(db.multiAz, at('database.multiAz'), db.multiAz, 'true in prod');
     check(db.deletionProtection, at('database.deletionProtection'), db.deletionProtection, 'true in prod');
   }
-  if (cfg.domain) {
-    check(
-      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(cfg.domain.certificateArn),
-      at('domain.certificateArn'),
-      cfg.domain.certificateArn,
-      'an ACM certificate ARN',
-    );
-  }
+  validateDomain(cfg);
   validateAlarms(cfg);
   validateCapacity(cfg);
   // A missing block would silently mean "off"; say which value to write instead.

@@ -88,7 +88,6 @@ const CASES: readonly Case[] = [
   { field: 'database.backupRetentionDays', value: 0 },
   { field: 'database.multiAz', value: false, env: 'prod' },
   { field: 'database.deletionProtection', value: false, env: 'prod' },
-  { field: 'domain.certificateArn', value: 'arn:aws:acm:eu-west-1:123:cert' },
   { field: 'alarms.email', value: 'nobody' },
   { field: 'alarms.waiveSubscriber', value: 'because', also: { 'alarms.email': undefined } },
   {

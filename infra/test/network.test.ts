@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AVAILABILITY_ZONES } from '../config/environments.js';
 import { Network, type NetworkProps } from '../lib/constructs/network.js';
-import { envStack, REGION } from './fixtures/platform.js';
+import { stackName } from '../lib/naming.js';
+import { envStack, REGION, synthesize, withEnvironment } from './fixtures/platform.js';
 
 function network(props: Partial<NetworkProps> = {}): Template {
   const stack = envStack();
@@ -92,6 +93,63 @@ describe('Network', () => {
       VpcEndpointType: 'Gateway',
       ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }),
     });
+  });
+
+  test('the interface endpoints share one security group that admits HTTPS from the VPC range only', () => {
+    const template = network({ vpcEndpoints: true });
+    const groups = template.findResources('AWS::EC2::SecurityGroup');
+    assert.equal(Object.keys(groups).length, 1, 'one group for all endpoints, not one each');
+    const [groupId, group] = Object.entries(groups)[0]!;
+    // The VPC's range as a literal (a CidrBlock token is what cdk-nag AwsSolutions-EC23 cannot validate);
+    // interface endpoints answer on 443 only (AWS PrivateLink guide, "Access an AWS service using an
+    // interface VPC endpoint").
+    assert.deepEqual(group.Properties.SecurityGroupIngress, [
+      {
+        CidrIp: '10.4.0.0/16',
+        Description: 'HTTPS from the VPC',
+        FromPort: 443,
+        IpProtocol: 'tcp',
+        ToPort: 443,
+      },
+    ]);
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    // No egress: an endpoint only answers.
+    for (const rule of group.Properties.SecurityGroupEgress ?? []) {
+      assert.notEqual(rule.CidrIp, '0.0.0.0/0');
+    }
+    const interfaces = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).filter(
+      (e) => e.Properties.VpcEndpointType === 'Interface',
+    );
+    assert.equal(interfaces.length, 11);
+    for (const endpoint of interfaces) {
+      assert.deepEqual(endpoint.Properties.SecurityGroupIds, [{ 'Fn::GetAtt': [groupId, 'GroupId'] }]);
+      assert.equal(endpoint.Properties.PrivateDnsEnabled, true);
+    }
+  });
+
+  test('the environment synthesizes with endpoints on, cdk-nag clean without an acknowledgement', () => {
+    const app = withEnvironment(
+      'prod',
+      (c) => ({ ...c, network: { ...c.network, vpcEndpoints: true } }),
+      () => synthesize({ environments: ['prod'] }),
+    );
+    assert.equal(app.synthError, null, String(app.synthError));
+    assert.deepEqual(
+      app.nagViolations.map((v) => `${v.rule} at ${v.path}`),
+      [],
+    );
+    const resources = Object.values(app.json(stackName('prod', REGION, 'Network')).Resources) as {
+      Type: string;
+      // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON
+      Properties: any;
+      Metadata?: Record<string, unknown>;
+    }[];
+    const groups = resources.filter((r) => r.Type === 'AWS::EC2::SecurityGroup');
+    assert.equal(groups.length, 1, "the network stack has one security group: the endpoints'");
+    const endpointGroup = groups[0]!;
+    // prod's VPC range (infra/config/environments.ts), and no suppression on the group.
+    assert.equal(endpointGroup.Properties.SecurityGroupIngress[0].CidrIp, '10.1.0.0/16');
+    assert.equal(endpointGroup.Metadata?.cdk_nag, undefined);
   });
 
   test('rejects a CIDR that is not a /16', () => {

@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import { REPO_ROOT } from '../repo-root.js';
 import { Progress, type Writer } from '../ui/progress.js';
 import { type CommandRunner, spawnRunner } from './build.js';
 
@@ -27,7 +27,7 @@ export interface AmiContext {
   readonly now: () => number;
 }
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { REPO_ROOT };
 
 export const defaultAmiContext = (): AmiContext => ({
   clients: (region) => {

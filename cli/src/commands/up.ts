@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { CliError } from '../errors.js';
-import { checkPrerequisites, startLocalParity } from '../local/index.js';
-import { startReplica, waitForReady } from '../service-process.js';
-import { resolveEnvironment } from '../target.js';
+import { startService, waitForReady } from '../service-process.js';
 
 export interface UpFlags {
   port: string;
+  host: string;
   dataDir: string;
   replicas?: string;
   env: string;
   databaseUrl?: string;
   containers?: boolean;
+  baseImage?: string;
 }
 
 export function parsePort(text: string): number {
@@ -24,17 +24,17 @@ export function parsePort(text: string): number {
 }
 
 /** Runs one service process in the foreground until it exits or the user stops it. */
-export async function runUp(flags: UpFlags, entry?: string): Promise<number> {
+export async function runUp(flags: UpFlags): Promise<number> {
   const port = parsePort(flags.port);
   const dataDir = path.resolve(process.cwd(), flags.dataDir);
-  const child = startReplica({ port, dataDir, ...(entry ? { entry } : {}) });
+  const child = startService({ port, host: flags.host, dataDir });
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 0)));
   // The child shares our terminal; forwarding lets it drain and exit cleanly instead of being orphaned.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   try {
-    const url = `http://127.0.0.1:${port}/`;
+    const url = `http://${flags.host === '0.0.0.0' ? '127.0.0.1' : flags.host}:${port}/`;
     await waitForReady(url, child);
     process.stdout.write(`berth is up at ${url} (data in ${dataDir}); Ctrl-C stops it\n`);
     return await exited;
@@ -61,26 +61,30 @@ export function parseReplicas(text: string): number {
  */
 export async function runParity(flags: UpFlags): Promise<number> {
   const replicas = parseReplicas(flags.replicas ?? '2');
+  // Loaded here, not at start-up: plain `berth up` (npm start) never needs HAProxy, podman or the infra config.
+  const { resolveEnvironment } = await import('../target.js');
+  const { checkPrerequisites, startLocalParity, buildServiceImage } = await import('../local/index.js');
   const config = resolveEnvironment(flags.env);
-  if (flags.containers) {
-    throw new CliError(
-      '--containers is not implemented yet: run without it (replicas run as node processes)',
-    );
+  if (flags.baseImage !== undefined && !flags.containers) {
+    throw new CliError('--base-image only applies with --containers: add --containers or drop --base-image');
   }
-  const missing = checkPrerequisites(
-    flags.databaseUrl === undefined ? {} : { databaseUrl: flags.databaseUrl },
-  );
+  const missing = checkPrerequisites({ containers: flags.containers === true });
   if (missing.length > 0) throw new CliError(missing.join(' '));
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const image = flags.containers
+    ? await buildServiceImage({ log, ...(flags.baseImage ? { baseImage: flags.baseImage } : {}) })
+    : undefined;
   const parity = await startLocalParity({
     env: config.name,
     replicas,
     port: parsePort(flags.port),
     log,
     ...(flags.databaseUrl === undefined ? {} : { databaseUrl: flags.databaseUrl }),
+    ...(image ? { containerImage: image } : {}),
   });
+  const what = image ? `${replicas} containers of ${image}` : `${replicas} replicas`;
   process.stdout.write(
-    `berth is up at ${parity.url} (${replicas} replicas behind HAProxy, ${config.name} settings); ` +
+    `berth is up at ${parity.url} (${what} behind HAProxy, ${config.name} settings); ` +
       'SIGHUP or `roll` + Enter rolls them, Ctrl-C stops\n',
   );
   let rolling = false;
@@ -114,14 +118,32 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('run the service locally: embedded database, or --replicas N behind HAProxy on PostgreSQL')
-    .option('--port <port>', 'port to listen on', '8080')
-    .option('--data-dir <dir>', 'where the embedded database keeps its files', './.data')
+    // Defaults come from the variables the README documents, so `PORT=3000 npm start` does what it says.
+    .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('8080'))
+    .addOption(
+      new Option('--host <address>', 'address to listen on (without --replicas)')
+        .env('HOST')
+        .default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--data-dir <dir>', 'where the embedded database keeps its files')
+        .env('DATA_DIR')
+        .default('./.data'),
+    )
     .option('--replicas <n>', 'production parity: N replicas on PostgreSQL behind HAProxy')
     .option('--env <env>', 'whose target group and deployment settings HAProxy mirrors', 'test')
     .option('--database-url <url>', 'with --replicas: use this PostgreSQL instead of a throwaway cluster')
-    .option('--containers', 'with --replicas: run the container image with podman (not implemented yet)')
+    .option('--containers', 'with --replicas: build the Dockerfile image and run it with podman')
+    .option(
+      '--base-image <image>',
+      "with --containers: Node base image to build on (the Dockerfile's NODE_IMAGE)",
+    )
     .action(async (flags: UpFlags) => {
-      const parity = flags.replicas !== undefined || flags.databaseUrl !== undefined || flags.containers;
+      const parity =
+        flags.replicas !== undefined ||
+        flags.databaseUrl !== undefined ||
+        flags.containers ||
+        flags.baseImage !== undefined;
       process.exitCode = parity ? await runParity(flags) : await runUp(flags);
     });
 }

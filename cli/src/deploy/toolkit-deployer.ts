@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import {
   type CachedCloudAssembly,
   type IIoHost,
@@ -8,10 +8,13 @@ import {
   Toolkit,
 } from '@aws-cdk/toolkit-lib';
 import { CliError } from '../errors.js';
+import { REPO_ROOT } from '../repo-root.js';
 import type { CreateApp, StackDeployer } from './stack-deployer.js';
 
-const INFRA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../infra');
+const INFRA_DIR = path.join(REPO_ROOT, 'infra');
 const APP_MODULE = path.join(INFRA_DIR, 'lib/app.ts');
+
+let tsxLoader: Promise<unknown> | undefined;
 
 /** cdk.json's context (feature flags, fixed availability zones): in-process synth does not read it itself. */
 function cdkJsonContext(): Record<string, unknown> {
@@ -36,6 +39,10 @@ export class ToolkitStackDeployer implements StackDeployer {
   }
 
   private async assembly(context: Record<string, unknown>) {
+    // The app is loaded from infra's TypeScript sources, so deploys see the current code also when the
+    // CLI itself runs compiled (cli/dist): tsx's loader, registered once per process.
+    tsxLoader ??= import('tsx/esm/api').then(({ register }) => register());
+    await tsxLoader;
     // A runtime path keeps tsc from resolving infra's app (and aws-cdk-lib) when type-checking the CLI.
     const { createApp } = (await import(pathToFileURL(APP_MODULE).href)) as { createApp: CreateApp };
     const source = await this.toolkit.fromAssemblyBuilder(async (props) => {

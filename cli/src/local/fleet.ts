@@ -32,6 +32,8 @@ export interface FleetOptions {
   readonly slots: number;
   readonly databaseUrl: string;
   readonly command?: readonly string[];
+  /** Run replicas as podman containers of this image. */
+  readonly containerImage?: string;
   readonly log: (line: string) => void;
   /** Like the ECS service scheduler: start a replacement when a serving replica dies. */
   readonly replaceCrashed: boolean;
@@ -90,6 +92,7 @@ export class Fleet {
       drainSeconds: this.opts.service.drainSeconds,
       ...(env ? { env } : {}),
       ...(this.opts.command ? { command: this.opts.command } : {}),
+      ...(this.opts.containerImage ? { containerImage: this.opts.containerImage } : {}),
       log: this.opts.log,
     });
     const member: Member = { replica, slot, phase: 'starting' };

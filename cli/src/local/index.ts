@@ -1,5 +1,6 @@
 /**
- * Production parity on one machine: N replicas of the service on real PostgreSQL behind HAProxy,
+ * Production parity on one machine: N replicas of the service (processes, or containers of the shipped
+ * image) on real PostgreSQL behind HAProxy,
  * configured like the ALB target group from the same environment config, with ECS-style rolling
  * replacement. `berth up --replicas N` is wired to startLocalParity.
  */
@@ -18,6 +19,7 @@ import { waitFor } from './wait.js';
 export type { ReplicaInfo } from './fleet.js';
 export { UnhealthyReplicaError } from './fleet.js';
 export { renderHaproxyConfig } from './haproxy-config.js';
+export { buildServiceImage, LOCAL_IMAGE } from './podman.js';
 export { createScratchDatabase, startThrowawayCluster } from './postgres.js';
 export { checkPrerequisites } from './prerequisites.js';
 export type { RollOptions, RollResult } from './rolling.js';
@@ -30,8 +32,8 @@ export interface LocalParityOptions {
   readonly databaseUrl?: string;
   /** Load balancer port on 127.0.0.1. @default 8080 */
   readonly port?: number;
-  /** Run the container image with podman instead of processes: not implemented yet. */
-  readonly containers?: boolean;
+  /** Run replicas as podman containers of this image (see buildServiceImage) instead of processes. */
+  readonly containerImage?: string;
   readonly log?: (line: string) => void;
   /** Version label of the first replicas (BERTH_VERSION). @default 'local-1' */
   readonly version?: string;
@@ -39,7 +41,7 @@ export interface LocalParityOptions {
   readonly service?: ServiceConfig;
   /** Start a replacement when a serving replica dies, as the ECS scheduler does. @default true */
   readonly replaceCrashed?: boolean;
-  /** Command that runs one replica. @default node --import tsx service/src/server.ts */
+  /** Command that runs one replica. @default node service/dist/server.js (serviceCommand) */
   readonly command?: readonly string[];
 }
 
@@ -70,15 +72,10 @@ const MAX_REPLICAS = 16;
 
 export async function startLocalParity(opts: LocalParityOptions): Promise<LocalParity> {
   const log = opts.log ?? (() => {});
-  if (opts.containers) {
-    throw new Error(
-      '--containers is not implemented yet: run without it (replicas run as node processes from source)',
-    );
-  }
   if (!Number.isInteger(opts.replicas) || opts.replicas < 1 || opts.replicas > MAX_REPLICAS) {
     throw new Error(`--replicas must be a whole number from 1 to ${MAX_REPLICAS}, got ${opts.replicas}`);
   }
-  const missing = checkPrerequisites(opts.databaseUrl === undefined ? {} : { databaseUrl: opts.databaseUrl });
+  const missing = checkPrerequisites({ containers: opts.containerImage !== undefined });
   if (missing.length > 0) throw new Error(missing.join('\n'));
   const service = opts.service ?? getEnvironment(opts.env).service;
 
@@ -112,6 +109,7 @@ export async function startLocalParity(opts: LocalParityOptions): Promise<LocalP
       log,
       replaceCrashed: opts.replaceCrashed ?? true,
       ...(opts.command ? { command: opts.command } : {}),
+      ...(opts.containerImage ? { containerImage: opts.containerImage } : {}),
     });
     cleanups.push(() => fleet.stopAll());
     const killOnExit = () => {

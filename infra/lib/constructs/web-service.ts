@@ -49,7 +49,10 @@ export interface WebServiceProps {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly service: ServiceConfig;
   readonly logRetentionDays: number;
-  /** ACM certificate in this region: serves 443 and redirects 80 to it. @default - plain HTTP on 80 */
+  /**
+   * ACM certificate in this region (an ARN or a token): serves 443 and redirects 80 to it. The `Domain` construct
+   * supplies it with the name that makes the URL pass TLS name checks. @default - plain HTTP on 80
+   */
   readonly certificateArn?: string;
   /**
    * Blue/green and canary: the weights the production rule carries right now. ECS moves them on every deploy,
@@ -174,6 +177,9 @@ export class WebService extends Construct {
           port: 443,
           protocol: elbv2.ApplicationProtocol.HTTPS,
           certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn!)],
+          // ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 and 1.2 only. AWS "Security policies for your Application
+          // Load Balancer" (docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html):
+          // without one, CloudFormation defaults to ELBSecurityPolicy-2016-08, which still accepts TLS 1.0.
           sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
           defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
           open: false,

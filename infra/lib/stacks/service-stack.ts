@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environments.js';
 import { Cluster } from '../constructs/cluster.js';
 import type { Database } from '../constructs/database.js';
+import { Domain } from '../constructs/domain.js';
 import { WebService } from '../constructs/web-service.js';
 import { resolveImage } from '../image.js';
 import { IMAGE_CONTEXT_KEY, OUTPUTS, PRODUCTION_WEIGHTS_CONTEXT_KEY } from '../naming.js';
@@ -65,6 +66,7 @@ export class ServiceStack extends Stack {
     props.database.allowFrom(this.cluster.instanceSecurityGroup);
     this.databaseSecret = props.database.secret;
 
+    const domain = config.domain ? new Domain(this, 'Domain', config.domain) : undefined;
     const repository = ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName);
     this.web = new WebService(this, 'Web', {
       envName: config.name,
@@ -77,12 +79,15 @@ export class ServiceStack extends Stack {
       databaseSecret: props.database.secret,
       service: config.service,
       logRetentionDays: config.logRetentionDays,
-      certificateArn: config.domain?.certificateArn,
+      certificateArn: domain?.certificate.certificateArn,
       productionWeights,
       exec: this.cluster.exec,
     });
 
-    new CfnOutput(this, OUTPUTS.serviceUrl, { value: this.web.url });
+    domain?.routeTo(this.web.loadBalancer);
+
+    // With a domain, the URL is the name the certificate covers: the load balancer's own DNS name fails TLS checks.
+    new CfnOutput(this, OUTPUTS.serviceUrl, { value: domain?.url ?? this.web.url });
     new CfnOutput(this, OUTPUTS.repositoryUri, { value: repository.repositoryUri });
     new CfnOutput(this, OUTPUTS.clusterName, { value: this.cluster.cluster.clusterName });
     new CfnOutput(this, OUTPUTS.serviceName, { value: this.web.service.serviceName });
