@@ -5,6 +5,7 @@ import type { StackDeployer } from './deploy/stack-deployer.js';
 import type { StackTemplate } from './plan/template.js';
 import type { Fetch } from './smoke-test.js';
 import type { Target } from './target.js';
+import type { Terminal } from './terminal.js';
 import type { Progress, Writer } from './ui/progress.js';
 
 /**
@@ -31,6 +32,8 @@ export interface CommandContext {
   readonly fetch: Fetch;
   readonly stdout: Writer;
   readonly repoRoot: string;
+  /** Processes that take over the terminal (`berth exec`'s session-manager-plugin). @default systemTerminal */
+  readonly terminal?: Terminal;
   /**
    * Synthesizes an environment's stacks offline (plus Global), for the default --timeout estimate and
    * the change check; the real one runs the CDK app in-process once per environment and command.

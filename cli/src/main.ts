@@ -20,10 +20,11 @@ export async function buildProgram(context?: ContextProvider, only?: 'up'): Prom
     });
   registerUpCommand(program);
   if (only === 'up') return program;
-  const [ami, deploy, destroy, logs, plan, rollback, shared, status] = await Promise.all([
+  const [ami, deploy, destroy, exec, logs, plan, rollback, shared, status] = await Promise.all([
     import('./commands/ami.js'),
     import('./commands/deploy.js'),
     import('./commands/destroy.js'),
+    import('./commands/exec.js'),
     import('./commands/logs.js'),
     import('./commands/plan.js'),
     import('./commands/rollback.js'),
@@ -34,6 +35,7 @@ export async function buildProgram(context?: ContextProvider, only?: 'up'): Prom
   deploy.registerDeployCommand(program, aws);
   status.registerStatusCommand(program, aws);
   logs.registerLogsCommand(program, aws);
+  exec.registerExecCommand(program, aws);
   rollback.registerRollbackCommand(program, aws);
   destroy.registerDestroyCommand(program, aws);
   plan.registerPlanCommand(program);

@@ -39,6 +39,8 @@ const PROD: Record<string, ConfigEdit> = {
   vpcEndpoints: (c) => ({ ...c, network: { ...c.network, vpcEndpoints: true } }),
   wafOff: (c) => ({ ...c, waf: { ...c.waf, enabled: false } }),
   wafCount: (c) => ({ ...c, waf: { ...c.waf, enabled: true, mode: 'count' } }),
+  execOff: (c) => ({ ...c, exec: { enabled: false } }),
+  execOn: (c) => ({ ...c, exec: { enabled: true } }),
   scalingBounds: (c) => ({
     ...c,
     cluster: { ...c.cluster, minInstances: 3, maxInstances: 8 },
@@ -78,6 +80,8 @@ const CASES: readonly { name: string; env: 'prod' | 'test'; from: string; to: st
   { name: 'WAF off', env: 'prod', from: 'base', to: 'wafOff' },
   { name: 'WAF on', env: 'prod', from: 'wafOff', to: 'base' },
   { name: 'WAF count → block', env: 'prod', from: 'wafCount', to: 'base' },
+  { name: 'exec on', env: 'prod', from: 'execOff', to: 'execOn' },
+  { name: 'exec off', env: 'prod', from: 'execOn', to: 'execOff' },
 ];
 
 const synthesized = new Map<string, Promise<StackTemplate[]>>();

@@ -146,6 +146,20 @@ export interface WafConfig {
   readonly logRetentionDays?: number;
 }
 
+/**
+ * ECS Exec: `berth exec <env>` opens a shell (or runs one command) in a running task through Session Manager,
+ * with no SSH and no open port (docs/runbook-exec.md). Every session is encrypted with a KMS key and its output
+ * logged to a CloudWatch log group; CloudTrail records each ExecuteCommand call.
+ */
+export interface ExecConfig {
+  /**
+   * On: the cluster gets the exec configuration (KMS key, encrypted log group), the service
+   * `enableExecuteCommand`, the task role the Session Manager channel permissions. Off: none of it exists.
+   * Turning it on or off reaches running tasks only after they are replaced (the next deploy).
+   */
+  readonly enabled: boolean;
+}
+
 export interface EnvironmentConfig {
   readonly name: EnvName;
   /** The AWS account the environment deploys to: replace the placeholder with yours (docs/deploy.md, step 1). */
@@ -170,6 +184,8 @@ export interface EnvironmentConfig {
   /** Who hears the alarms. Prod refuses to deploy with no subscriber unless the gap is waived with a reason. */
   readonly alarms?: AlarmsConfig;
   readonly logRetentionDays: number;
+  /** Shell access into running tasks (`berth exec`): on in test, off in prod until an incident needs it. */
+  readonly exec: ExecConfig;
 }
 
 export interface AlarmsConfig {
@@ -277,6 +293,7 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
     // Off: test traffic is our own, and the web ACL's ~$10/month would be most of what WAF costs here.
     waf: { enabled: false, mode: 'count', ratePerFiveMinutes: 2000 },
     logRetentionDays: 14,
+    exec: { enabled: true },
   },
   prod: {
     name: 'prod',
@@ -329,5 +346,7 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
     },
     waf: { enabled: true, mode: 'block', ratePerFiveMinutes: 2000 },
     logRetentionDays: 90,
+    // Off: turn it on for an incident (`prod.exec.enabled: true`, then `berth deploy prod`) and off after.
+    exec: { enabled: false },
   },
 };

@@ -326,6 +326,8 @@ export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
   validateAlarms(cfg);
   validateCapacity(cfg);
   validateWaf(cfg);
+  // A missing block would silently mean "off"; say which value to write instead.
+  check(typeof cfg.exec?.enabled === 'boolean', at('exec.enabled'), cfg.exec?.enabled, 'true or false');
   check(
     [
       1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,

@@ -109,6 +109,8 @@ const CASES: readonly Case[] = [
   { field: 'cluster.instanceType', value: 'z9.mega' },
   { field: 'service.memoryMiB', value: 4096, also: { 'cluster.instanceType': 't3.small' } },
   { field: 'logRetentionDays', value: 10 },
+  { field: 'exec.enabled', value: 'yes', env: 'prod' },
+  { field: 'exec.enabled', value: undefined },
 ];
 
 describe('config validation', () => {

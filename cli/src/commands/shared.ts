@@ -9,6 +9,7 @@ import { StderrIoHost } from '../deploy/toolkit-io-host.js';
 import { changeSafetyGate } from '../plan/preflight.js';
 import { synthesizeStacks } from '../plan/synth.js';
 import type { StackTemplate } from '../plan/template.js';
+import { systemTerminal } from '../terminal.js';
 import { Progress } from '../ui/progress.js';
 
 /**

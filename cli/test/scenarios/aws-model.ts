@@ -19,6 +19,8 @@ import {
   DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ExecuteCommandCommand,
   ListTasksCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -64,6 +66,24 @@ interface ModelTarget {
   goneAt?: number;
 }
 
+/** A task of a service; only the fields ECS Exec looks at. */
+interface ModelTask {
+  arn: string;
+  /** The Docker id of the `web` container, part of the Session Manager target. */
+  runtimeId: string;
+  /** Fixed when the task starts: the service's setting at that moment. */
+  enableExecuteCommand: boolean;
+}
+
+/** An ExecuteCommand call as ECS received it. */
+export interface ModelExecCall {
+  cluster?: string;
+  task?: string;
+  container?: string;
+  command?: string;
+  interactive?: boolean;
+}
+
 interface ModelService {
   env: EnvName;
   cluster: string;
@@ -81,12 +101,18 @@ interface ModelService {
   bakeMs: number;
   /** During a blue/green bake: when it ends, and the blue revision that still runs until then. */
   baking?: { until: number; blue: string };
+  /** The service's `enableExecuteCommand`, as the template set it. */
+  enableExecuteCommand: boolean;
+  /** RUNNING tasks; replaced on every deployment (stopped tasks are not modelled). */
+  tasks: ModelTask[];
 }
 
 /** AWS's error shape as the SDK surfaces it: `name` is the error code. */
 function awsError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name, $metadata: {} });
 }
+
+const taskId = (arn: string) => arn.split('/').at(-1) ?? arn;
 
 const unmodelled = (client: string) => (input: unknown) => {
   throw new Error(`AWS model: unmodelled ${client} call with ${JSON.stringify(input)}`);
@@ -102,6 +128,8 @@ export class AwsModel {
   readonly services = new Map<string, ModelService>();
   readonly taskDefinitions = new Map<string, { image: string }>();
   readonly targetGroups = new Map<string, ModelTarget[]>();
+  /** Every ECS ExecuteCommand, in order. */
+  readonly execCalls: ModelExecCall[] = [];
   /** Every AWS call, `Client.Command`, in order. */
   readonly calls: string[] = [];
   /** The password GetAuthorizationToken hands out; docker login must present it. */
@@ -143,6 +171,14 @@ export class AwsModel {
   /** The service of an env, as the Service stack created it. */
   service(env: EnvName): ModelService | undefined {
     return [...this.services.values()].find((s) => s.env === env);
+  }
+
+  /** A running task of a cluster, by ARN or id. */
+  findTask(cluster: string | undefined, ref: string): ModelTask | undefined {
+    return [...this.services.values()]
+      .filter((s) => s.cluster === cluster)
+      .flatMap((s) => s.tasks)
+      .find((t) => t.arn === ref || taskId(t.arn) === ref);
   }
 
   runningImage(env: EnvName): string | undefined {
@@ -356,6 +392,7 @@ export class AwsModel {
             runningCount: running,
             pendingCount: 0,
             taskDefinition: service.taskDefinition,
+            enableExecuteCommand: service.enableExecuteCommand,
             deployments,
             loadBalancers: [
               {
@@ -400,9 +437,87 @@ export class AwsModel {
           return { service: { serviceName: service.name } };
         },
       );
-    ecs.on(ListTasksCommand).callsFake(() => {
-      log('ECS.ListTasks');
-      return { taskArns: [] };
+    ecs
+      .on(ListTasksCommand)
+      .callsFake((input: { cluster?: string; serviceName?: string; desiredStatus?: string }) => {
+        log('ECS.ListTasks');
+        // desiredStatus defaults to RUNNING; serviceName filters to that service's tasks (ECS API Reference,
+        // "ListTasks"). Stopped tasks are not modelled, so a STOPPED listing is empty.
+        if ((input.desiredStatus ?? 'RUNNING') !== 'RUNNING') return { taskArns: [] };
+        const services = [...this.services.values()].filter(
+          (s) =>
+            s.cluster === input.cluster && (input.serviceName === undefined || s.name === input.serviceName),
+        );
+        return { taskArns: services.flatMap((s) => s.tasks.map((t) => t.arn)) };
+      });
+    ecs.on(DescribeTasksCommand).callsFake((input: { cluster?: string; tasks?: string[] }) => {
+      log('ECS.DescribeTasks');
+      // Tasks are named by ARN or id; unknown ones come back as failures with reason MISSING (ECS API
+      // Reference, "DescribeTasks"). A task launched with exec on runs the ExecuteCommandAgent managed agent
+      // in each container (ECS API Reference, "ManagedAgent"; ECS Developer Guide, "Monitor Amazon ECS
+      // containers with ECS Exec": exec applies to tasks started after it is turned on).
+      const found = (input.tasks ?? []).map((ref) => ({ ref, task: this.findTask(input.cluster, ref) }));
+      return {
+        tasks: found.flatMap(({ task }) =>
+          task
+            ? [
+                {
+                  taskArn: task.arn,
+                  clusterArn: `arn:aws:ecs:${region}:${this.account}:cluster/${input.cluster}`,
+                  lastStatus: 'RUNNING',
+                  desiredStatus: 'RUNNING',
+                  enableExecuteCommand: task.enableExecuteCommand,
+                  containers: [
+                    {
+                      name: CONTAINER.name,
+                      runtimeId: task.runtimeId,
+                      lastStatus: 'RUNNING',
+                      managedAgents: task.enableExecuteCommand
+                        ? [{ name: 'ExecuteCommandAgent', lastStatus: 'RUNNING' }]
+                        : [],
+                    },
+                  ],
+                },
+              ]
+            : [],
+        ),
+        failures: found.filter(({ task }) => !task).map(({ ref }) => ({ arn: ref, reason: 'MISSING' })),
+      };
+    });
+    ecs.on(ExecuteCommandCommand).callsFake((input: ModelExecCall) => {
+      log('ECS.ExecuteCommand');
+      this.execCalls.push({ ...input });
+      const task = this.findTask(input.cluster, input.task ?? '');
+      if (!task) throw awsError('InvalidParameterException', 'The specified task is not found.');
+      // Only interactive mode is supported; a task without the agent refuses the session (ECS API Reference,
+      // "ExecuteCommand": interactive, and errors InvalidParameterException / TargetNotConnectedException).
+      if (input.interactive !== true) {
+        throw awsError('InvalidParameterException', 'Interactive is the only mode supported currently.');
+      }
+      if (!task.enableExecuteCommand) {
+        throw awsError(
+          'InvalidParameterException',
+          'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running.',
+        );
+      }
+      if (input.container !== CONTAINER.name) {
+        throw awsError('InvalidParameterException', `The container ${input.container} is not found.`);
+      }
+      const sessionId = `ecs-execute-command-${this.nextId()}`;
+      // The session the Session Manager plugin opens: its id, the ssmmessages data channel URL and a token
+      // (ECS API Reference, "ExecuteCommand" → Session).
+      return {
+        clusterArn: `arn:aws:ecs:${region}:${this.account}:cluster/${input.cluster}`,
+        containerArn: `arn:aws:ecs:${region}:${this.account}:container/${input.cluster}/${taskId(task.arn)}/c1`,
+        containerName: CONTAINER.name,
+        interactive: true,
+        taskArn: task.arn,
+        session: {
+          sessionId,
+          streamUrl: `wss://ssmmessages.${region}.amazonaws.com/v1/data-channel/${sessionId}?role=publish_subscribe`,
+          tokenValue: `token-for-${sessionId}`,
+        },
+      };
     });
     ecs.on(DescribeClustersCommand).callsFake((input: { clusters?: string[] }) => {
       log('ECS.DescribeClusters');
@@ -519,6 +634,15 @@ export class AwsModel {
       this.targetGroups.get(oldGroup)!.push(...newTargets);
     }
     service.taskDefinition = taskDefinition;
+    // The new revision's tasks replace the old ones and take the service's exec setting as they start.
+    service.tasks = newTargets.map(() => {
+      const id = createHash('sha256').update(`task-${this.nextId()}`).digest('hex').slice(0, 32);
+      return {
+        arn: `arn:aws:ecs:eu-west-1:${this.account}:task/${service.cluster}/${id}`,
+        runtimeId: `${id}-${this.nextId()}`,
+        enableExecuteCommand: service.enableExecuteCommand,
+      };
+    });
     service.deployments = [
       {
         id: `ecs-svc/${this.nextId()}`,
@@ -722,6 +846,8 @@ export class ModelDeployer implements StackDeployer {
         blueGreen,
         drainMs: config.service.deregistrationDelaySeconds * 1000,
         bakeMs: blueGreen ? config.service.deployment.bakeTimeMinutes * 60_000 : 0,
+        enableExecuteCommand: config.exec.enabled,
+        tasks: [],
       };
       if (service.alternate) {
         service.productionRule = {
@@ -743,6 +869,8 @@ export class ModelDeployer implements StackDeployer {
         [OUTPUTS.logGroupName]: `${name}-Logs-${id}`,
       });
     }
+    // The template sets enableExecuteCommand from the config; running tasks keep theirs until replaced.
+    service.enableExecuteCommand = config.exec.enabled;
     const current = model.taskDefinitions.get(service.taskDefinition)?.image;
     // Same image, same template: CloudFormation changes nothing and ECS starts no deployment.
     if (current === image) return;

@@ -1,11 +1,13 @@
-import { Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { AmiSource, Architecture, EnvName } from '../../config/environments.js';
-import { PARAMETERS } from '../naming.js';
+import type { AmiSource, Architecture, EnvName, Region } from '../../config/environments.js';
+import { COMPONENTS, CONTAINER, PARAMETERS, stackName } from '../naming.js';
 
 export interface ClusterProps {
   readonly envName: EnvName;
@@ -37,6 +39,25 @@ export interface ClusterProps {
    * @default 30
    */
   readonly rootVolumeGiB?: number;
+  /**
+   * ECS Exec (`berth exec`): sessions encrypted with a KMS key and logged to an encrypted log group kept this
+   * many days. The service must also turn `enableExecuteCommand` on (WebService `exec`).
+   * @default - no exec configuration, key or log group
+   */
+  readonly exec?: { readonly logRetentionDays: number };
+}
+
+/** What the task role needs to know about the cluster's ECS Exec setup. */
+export interface ExecSetup {
+  /** Encrypts the session data channel (and the log group). */
+  readonly key: kms.Key;
+  /** Receives every session's output. */
+  readonly logGroup: logs.LogGroup;
+}
+
+/** ECS Exec's setup once the cluster exists: plus the policy operators attach to use `berth exec`. */
+export interface ClusterExec extends ExecSetup {
+  readonly operatorPolicy: iam.ManagedPolicy;
 }
 
 /**
@@ -51,6 +72,8 @@ export class Cluster extends Construct {
   public readonly instanceSecurityGroup: ec2.SecurityGroup;
   public readonly launchTemplate: ec2.LaunchTemplate;
   public readonly instanceRole: iam.Role;
+  /** Present when `exec` is set. */
+  public readonly exec?: ClusterExec;
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
@@ -89,10 +112,21 @@ export class Cluster extends Construct {
       );
     }
 
+    const exec = props.exec ? createExecSetup(this, props.exec.logRetentionDays) : undefined;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+      executeCommandConfiguration: exec && {
+        kmsKey: exec.key,
+        // OVERRIDE sends session output to our group rather than the task's awslogs group.
+        logging: ecs.ExecuteCommandLogging.OVERRIDE,
+        logConfiguration: { cloudWatchLogGroup: exec.logGroup, cloudWatchEncryptionEnabled: true },
+      },
     });
+    this.exec = exec && {
+      ...exec,
+      operatorPolicy: createExecOperatorPolicy(this, props.envName, this.cluster, exec.key),
+    };
 
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc: props.vpc,
@@ -196,4 +230,103 @@ export class Cluster extends Construct {
       },
     );
   }
+}
+
+/**
+ * The KMS key and log group of ECS Exec (AWS, "Monitor Amazon ECS containers with ECS Exec": "Logging and
+ * Auditing using ECS Exec" and "Encrypting ECS Exec data using your own KMS key"). Both are kept when exec is
+ * turned off or the stack destroyed: the log group is the audit trail, and the key is needed to read it.
+ */
+function createExecSetup(scope: Construct, logRetentionDays: number): ExecSetup {
+  const key = new kms.Key(scope, 'ExecKey', {
+    description: 'Encrypts ECS Exec sessions and their log group',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const stack = Stack.of(scope);
+  // CloudWatch Logs encrypts the group with the key only if the key policy lets the regional logs principal
+  // use it, limited to log groups of this account and region (CloudWatch Logs User Guide, "Encrypt log data in
+  // CloudWatch Logs using AWS Key Management Service", step 2). Naming the group itself would be a cycle.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+        },
+      },
+    }),
+  );
+  const logGroup = new logs.LogGroup(scope, 'ExecLogGroup', {
+    encryptionKey: key,
+    retention: logRetentionDays as logs.RetentionDays,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  return { key, logGroup };
+}
+
+/**
+ * What a human needs for `berth exec` in this environment and nothing more (attach it to an operator role or
+ * SSO permission set): ExecuteCommand on this cluster's tasks, `web` container only (ECS Developer Guide,
+ * "Monitor Amazon ECS containers with ECS Exec": "Using IAM policies to limit access to ECS Exec"), the reads
+ * that find a task, and kms:GenerateDataKey on the session key (same guide, "Encrypting ECS Exec data using
+ * your own KMS key"). ECS opens the Session Manager session itself: no ssm:StartSession is needed.
+ */
+function createExecOperatorPolicy(
+  scope: Construct,
+  envName: EnvName,
+  cluster: ecs.Cluster,
+  key: kms.IKey,
+): iam.ManagedPolicy {
+  const stack = Stack.of(scope);
+  const policy = new iam.ManagedPolicy(scope, 'ExecOperatorPolicy', {
+    description: "berth exec: a shell in the web container of this environment's tasks (ECS Exec)",
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['ecs:ExecuteCommand'],
+        resources: [
+          cluster.clusterArn,
+          `arn:${stack.partition}:ecs:${stack.region}:${stack.account}:task/${cluster.clusterName}/*`,
+        ],
+        conditions: { StringEquals: { 'ecs:container-name': CONTAINER.name } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeServices', 'ecs:ListTasks', 'ecs:DescribeTasks'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+      }),
+      new iam.PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [key.keyArn] }),
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStacks'],
+        // The CLI reads the outputs of the environment's stacks in this region (stack ids are unknown ahead).
+        resources: COMPONENTS.map(
+          (c) =>
+            `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${stackName(envName, stack.region as Region, c)}/*`,
+        ),
+      }),
+    ],
+  });
+  // cdk-nag names each wildcard resource; the finding ids render tokens as <LogicalId> and the partition as
+  // <AWS::Partition>. Task ids are unknown ahead, the ECS reads are limited by the ecs:cluster condition, and
+  // stack ids (the ARN's last part) are assigned by CloudFormation.
+  const clusterId = stack.getLogicalId(cluster.node.defaultChild as ecs.CfnCluster);
+  const wildcards = [
+    '*',
+    `arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:task/<${clusterId}>/*`,
+    ...COMPONENTS.map(
+      (c) =>
+        `arn:<AWS::Partition>:cloudformation:${stack.region}:${stack.account}:stack/${stackName(envName, stack.region as Region, c)}/*`,
+    ),
+  ];
+  Validations.of(policy).acknowledge(
+    ...wildcards.map((resource) => ({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+      reason:
+        "berth exec operators: this cluster's tasks (ids unknown ahead) in the web container only, ECS reads " +
+        "limited by the ecs:cluster condition, and this environment's own stacks (ids assigned by CloudFormation).",
+    })),
+  );
+  return policy;
 }

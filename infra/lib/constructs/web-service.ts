@@ -16,6 +16,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvName, ServiceConfig } from '../../config/environments.js';
 import { CONTAINER, PLACEHOLDER_IMAGE } from '../naming.js';
+import type { ExecSetup } from './cluster.js';
 import { targetGroupMetric } from './target-group-metric.js';
 
 /** Docker's ephemeral range: where bridge mode maps `hostPort: 0`, and the only range the ALB may reach. */
@@ -70,6 +71,12 @@ export interface WebServiceProps {
    * @default 90
    */
   readonly accessLogRetentionDays?: number;
+  /**
+   * ECS Exec: the cluster's session key and log group. Turns `enableExecuteCommand` on and grants the task role
+   * what the in-task Session Manager agent needs, nothing more.
+   * @default - exec off: no permission, no agent
+   */
+  readonly exec?: ExecSetup;
 }
 
 export class WebService extends Construct {
@@ -217,7 +224,7 @@ export class WebService extends Construct {
         behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
       },
       healthCheckGracePeriod: Duration.seconds(cfg.healthCheckGracePeriodSeconds),
-      // Shell access into production tasks is off; turn it on per incident with `aws ecs update-service`.
+      // Set below on the CloudFormation resource when exec is on (see grantExec).
       enableExecuteCommand: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       deploymentStrategy: {
@@ -234,6 +241,7 @@ export class WebService extends Construct {
             }
           : undefined,
     });
+    if (props.exec) this.grantExec(props.exec);
     // Placement must wait for the capacity provider, not race it on a first deploy.
     this.service.node.addDependency(props.capacityProvider);
     // The cluster's capacity-provider association is created by an aspect inside the cluster construct at
@@ -270,6 +278,47 @@ export class WebService extends Construct {
 
     Tags.of(this).add('berth:env', props.envName);
     this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+  }
+
+  /**
+   * ECS Exec on, with the task role statements AWS documents (ECS Developer Guide, "Task IAM role": "ECS Exec
+   * permissions", and "Monitor Amazon ECS containers with ECS Exec": "Logging and Auditing using ECS Exec",
+   * "Encrypting ECS Exec data using your own KMS key"). The L2's `enableExecuteCommand: true` would add its own,
+   * wider set (kms:GenerateDataKey for the task, kms:* in the key policy), so the flag is set on the resource.
+   */
+  private grantExec(exec: ExecSetup): void {
+    (this.service.node.defaultChild as ecs.CfnService).enableExecuteCommand = true;
+    const task = this.taskDefinition;
+    task.addToTaskRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+        ],
+        resources: ['*'],
+      }),
+    );
+    task.addToTaskRolePolicy(
+      new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [exec.key.keyArn] }),
+    );
+    task.addToTaskRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        resources: [`${exec.logGroup.logGroupArn}`],
+      }),
+    );
+    // With cloudWatchEncryptionEnabled the agent checks the group is encrypted before it sends anything.
+    task.addToTaskRolePolicy(
+      new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: ['*'] }),
+    );
+    Validations.of(task.taskRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ECS Exec: the ssmmessages channel actions and logs:DescribeLogGroups support only Resource "*" ' +
+        '(Service Authorization Reference); the key and the session log group are named exactly.',
+    });
   }
 
   private createTargetGroup(id: string, props: WebServiceProps): elbv2.ApplicationTargetGroup {

@@ -62,6 +62,7 @@ export class ServiceStack extends Stack {
       maxInstances: config.cluster.maxInstances,
       targetCapacityPercent: config.cluster.targetCapacityPercent,
       rootVolumeGiB: config.cluster.rootVolumeGiB,
+      exec: config.exec.enabled ? { logRetentionDays: config.logRetentionDays } : undefined,
     });
     // The ingress rule is created in this stack (it references the Data stack's group), so Data never
     // depends on Service and the two can be deployed and destroyed in order.
@@ -83,6 +84,7 @@ export class ServiceStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       certificateArn: domain?.certificate.certificateArn,
       productionWeights,
+      exec: this.cluster.exec,
     });
 
     if (config.waf.enabled) {
@@ -106,6 +108,12 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, OUTPUTS.targetGroupArn, { value: this.web.targetGroup.targetGroupArn });
     if (this.web.productionRule) {
       new CfnOutput(this, OUTPUTS.productionRuleArn, { value: this.web.productionRule.listenerRuleArn });
+    }
+    if (this.cluster.exec) {
+      // What operators attach to use `berth exec` here (docs/runbook-exec.md).
+      new CfnOutput(this, 'ExecOperatorPolicyArn', {
+        value: this.cluster.exec.operatorPolicy.managedPolicyArn,
+      });
     }
     new CfnOutput(this, OUTPUTS.autoScalingGroupName, {
       value: this.cluster.autoScalingGroup.autoScalingGroupName,

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { CONTAINER, OUTPUTS } from '../../../infra/lib/naming.js';
+import { checkCredentials } from '../aws/credentials.js';
+import { findExecTask, PLUGIN_INSTALL_URL, SESSION_MANAGER_PLUGIN, startExecSession } from '../aws/exec.js';
+import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
+import { CliError } from '../errors.js';
+import { resolveTarget } from '../target.js';
+import { systemTerminal } from '../terminal.js';
+import { type ContextProvider, withRegion } from './shared.js';
+
+/** What a session runs when no command follows `--`. */
+export const DEFAULT_EXEC_COMMAND = '/bin/sh';
+
+export function registerExecCommand(program: Command, context: ContextProvider): void {
+  withRegion(
+    program
+      .command('exec')
+      .description(
+        'open a shell, or run one command, in a running task through ECS Exec (no SSH, no open port)',
+      )
+      .argument('<env>', 'environment name (test, prod)')
+      .argument('[command...]', `command to run, after -- (default: ${DEFAULT_EXEC_COMMAND})`)
+      .option('--service <name>', "ECS service name (default: the environment's service)")
+      .option('--task <id>', 'task id or ARN (default: the first running task that accepts a session)'),
+  ).action(
+    async (env: string, command: string[], flags: { region?: string; service?: string; task?: string }) => {
+      const target = resolveTarget(env, flags.region);
+      const ctx = context();
+      const terminal = ctx.terminal ?? systemTerminal;
+      // Before any AWS call, so a missing plugin never leaves a session open on the task.
+      if (!terminal.has(SESSION_MANAGER_PLUGIN)) {
+        throw new CliError(
+          `${SESSION_MANAGER_PLUGIN} is not on PATH: install it (${PLUGIN_INSTALL_URL}), then run berth exec again`,
+        );
+      }
+      const aws = ctx.clients(target.region);
+      await checkCredentials(aws.sts, target.config);
+      const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
+      const where = `the ${env} stacks`;
+      const request = {
+        env,
+        cluster: requireOutput(outputs, OUTPUTS.clusterName, where),
+        service: flags.service ?? requireOutput(outputs, OUTPUTS.serviceName, where),
+        task: flags.task,
+        command: command.length > 0 ? command.join(' ') : DEFAULT_EXEC_COMMAND,
+        region: target.region,
+        profile: process.env.AWS_PROFILE,
+      };
+      const task = await findExecTask(aws.ecs, request);
+      const session = await startExecSession(aws.ecs, request, task);
+      ctx.progress.step(
+        `session in task ${session.taskArn.split('/').at(-1)}, container ${CONTAINER.name} (logged)`,
+      );
+      const code = await terminal.attach(SESSION_MANAGER_PLUGIN, session.args);
+      if (code !== 0) throw new CliError(`${SESSION_MANAGER_PLUGIN} exited with code ${code}`);
+    },
+  );
+}
