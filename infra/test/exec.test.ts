@@ -141,6 +141,33 @@ describe('ECS Exec on', () => {
   });
 });
 
+/** The web container's root filesystem flag and its writable mount points, from the task definition. */
+function webContainer(json: Json): { readonly: boolean; mounts: string[] } {
+  const [taskDefinition] = logicalIdOf(json, 'AWS::ECS::TaskDefinition').map((id) => json.Resources[id]);
+  const web = (taskDefinition.Properties.ContainerDefinitions as Json[]).find((c) => c.Name === 'web');
+  return {
+    readonly: web.ReadonlyRootFilesystem,
+    mounts: (web.MountPoints as Json[])
+      .filter((m) => m.ReadOnly === false)
+      .map((m) => m.ContainerPath)
+      .sort(),
+  };
+}
+
+describe('ECS Exec and the read-only root filesystem', () => {
+  test('on: the root stays read-only and the agent gets its three writable paths', () => {
+    // The exec agent writes its state, data and logs there (aws/containers-roadmap#1359).
+    assert.deepEqual(webContainer(onJson), {
+      readonly: true,
+      mounts: ['/managed-agents', '/tmp', '/var/lib/amazon/ssm', '/var/log/amazon/ssm'],
+    });
+  });
+
+  test('off: only /tmp is writable', () => {
+    assert.deepEqual(webContainer(offJson), { readonly: true, mounts: ['/tmp'] });
+  });
+});
+
 describe('ECS Exec off', () => {
   test('no exec flag, configuration, key, encrypted group or task role permission', () => {
     off.hasResourceProperties('AWS::ECS::Service', { EnableExecuteCommand: false });

@@ -35,6 +35,13 @@ export interface ProductionWeights {
   readonly alternate: number;
 }
 
+/** Where the ECS Exec agent writes inside the container: its binaries' state, its data and its logs. */
+const EXEC_AGENT_PATHS = [
+  ['exec-managed-agents', '/managed-agents'],
+  ['exec-ssm-data', '/var/lib/amazon/ssm'],
+  ['exec-ssm-logs', '/var/log/amazon/ssm'],
+] as const;
+
 export interface WebServiceProps {
   readonly envName: EnvName;
   readonly vpc: ec2.IVpc;
@@ -319,6 +326,13 @@ export class WebService extends Construct {
         'ECS Exec: the ssmmessages channel actions and logs:DescribeLogGroups support only Resource "*" ' +
         '(Service Authorization Reference); the key and the session log group are named exactly.',
     });
+    // The root filesystem stays read-only: the agent ECS bind-mounts for exec writes only under these paths
+    // (aws/containers-roadmap#1359, amazon-ecs-exec-checker#21: a read-only root otherwise stops the agent),
+    // so each gets a task-scoped writable volume, as /tmp does.
+    for (const [name, containerPath] of EXEC_AGENT_PATHS) {
+      task.addVolume({ name });
+      task.defaultContainer?.addMountPoints({ containerPath, sourceVolume: name, readOnly: false });
+    }
   }
 
   private createTargetGroup(id: string, props: WebServiceProps): elbv2.ApplicationTargetGroup {
