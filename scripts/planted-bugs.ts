@@ -34,7 +34,7 @@ const BUGS: readonly PlantedBug[] = [
     edits: [
       {
         search:
-          'const healthy = !options.targetGroupArn || (targets.healthy >= desired && targets.problems.length === 0);',
+          'const healthy = !live || (targets.healthy >= desired && targets.problems.length === 0);',
         replace: 'const healthy = true;',
       },
     ],
