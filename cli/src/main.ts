@@ -20,11 +20,12 @@ export async function buildProgram(context?: ContextProvider, only?: 'up'): Prom
     });
   registerUpCommand(program);
   if (only === 'up') return program;
-  const [ami, deploy, destroy, exec, logs, plan, rollback, shared, status] = await Promise.all([
+  const [ami, deploy, destroy, exec, image, logs, plan, rollback, shared, status] = await Promise.all([
     import('./commands/ami.js'),
     import('./commands/deploy.js'),
     import('./commands/destroy.js'),
     import('./commands/exec.js'),
+    import('./commands/image.js'),
     import('./commands/logs.js'),
     import('./commands/plan.js'),
     import('./commands/rollback.js'),
@@ -32,6 +33,7 @@ export async function buildProgram(context?: ContextProvider, only?: 'up'): Prom
     import('./commands/status.js'),
   ]);
   const aws = context ?? shared.defaultContext;
+  image.registerImageCommand(program, aws);
   deploy.registerDeployCommand(program, aws);
   status.registerStatusCommand(program, aws);
   logs.registerLogsCommand(program, aws);

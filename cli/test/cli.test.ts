@@ -61,7 +61,18 @@ describe('berth (spawned)', () => {
   it('lists every command in --help', async () => {
     const [help] = await runs;
     assert.equal(help.code, 0);
-    for (const command of ['up', 'deploy', 'status', 'logs', 'rollback', 'destroy']) {
+    for (const command of [
+      'up',
+      'image',
+      'deploy',
+      'status',
+      'logs',
+      'exec',
+      'rollback',
+      'destroy',
+      'plan',
+      'ami',
+    ]) {
       assert.match(help.stdout, new RegExp(`\\n  ${command} `), command);
     }
   });

@@ -210,6 +210,31 @@ describe('lifecycle: re-running a failed deploy of the same commit', () => {
   });
 });
 
+describe('lifecycle: CI builds with berth image', () => {
+  it('builds once for the cluster architecture, and a re-run of the job prints the same digest without building', async () => {
+    // GIVEN test runs A, and CI's build job for commit B
+    const w = world();
+    await w.release('test', SHA_A);
+    w.docker.sha = SHA_B;
+
+    // WHEN the build job runs, and is re-run (same commit)
+    const first = await w.berth('image', 'test', '--json');
+    const again = await w.berth('image', 'test', '--json');
+
+    // THEN one single-platform build, one digest, and it is the image ECR holds for B's tag
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(w.docker.builds, 2, 'A once, B once');
+    const b = w.model.images.get(SHA_B)!;
+    assert.deepEqual(JSON.parse(first.stdout), { digest: b });
+    assert.deepEqual(JSON.parse(again.stdout), { digest: b });
+    assert.ok(
+      w.docker.commands.some((c) => c.includes('--platform linux/amd64') && c.includes('--provenance=false')),
+      w.docker.commands.join('\n'),
+    );
+  });
+});
+
 describe('lifecycle: blue/green', () => {
   it('waits on the live target group ECS reports, deploy after deploy, as the groups swap', async () => {
     // GIVEN prod (blue/green) created with A

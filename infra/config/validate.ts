@@ -344,6 +344,22 @@ const GITHUB_PROVIDER_ARN =
   /^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider\/token\.actions\.githubusercontent\.com$/;
 
 /** Returns the account-wide config unchanged, or throws a ConfigError naming the first bad field. */
+/**
+ * The image is built once, for test's cluster, and promoted to prod by digest: a single-platform image only
+ * runs where the architecture matches, so every environment must share test's.
+ */
+export function validatePromotion(environments: Record<EnvName, EnvironmentConfig> = ENVIRONMENTS): void {
+  const built = environments.test.cluster.architecture;
+  for (const config of Object.values(environments)) {
+    check(
+      config.cluster.architecture === built,
+      `${config.name}.cluster.architecture`,
+      config.cluster.architecture,
+      `${built}, as test.cluster.architecture: the image built for test is promoted by digest (change both together)`,
+    );
+  }
+}
+
 export function validateGlobal(global: GlobalConfig = GLOBAL): GlobalConfig {
   check(/^\d{12}$/.test(global.account), 'global.account', global.account, 'a 12-digit AWS account id');
   check(

@@ -9,7 +9,12 @@ import {
   REGIONS,
   type Region,
 } from '../config/environments.js';
-import { accountLayoutWarnings, getEnvironment, validateGlobal } from '../config/validate.js';
+import {
+  accountLayoutWarnings,
+  getEnvironment,
+  validateGlobal,
+  validatePromotion,
+} from '../config/validate.js';
 import { globalQualifier } from './bootstrap.js';
 import { type Component, GLOBAL_STACK_NAME, stackName } from './naming.js';
 import { DataStack } from './stacks/data-stack.js';
@@ -62,6 +67,7 @@ function tag(scope: IConstruct, env: EnvName | 'global', component: string): voi
 export function createApp(props: CreateAppProps = {}): App {
   const environments = props.environments ?? ENV_NAMES;
   validateGlobal(GLOBAL);
+  validatePromotion();
   const configs = environments.map((name) => getEnvironment(name));
   const accounts = new Set([GLOBAL.account, ...configs.map((c) => c.account)]);
   const app = new App({

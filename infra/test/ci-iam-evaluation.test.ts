@@ -274,7 +274,12 @@ const describeRow = (r: Request & { outcome: Outcome }) =>
 // ---- what each CI role runs ----
 
 /** The `berth` commands each deploy role runs in .github/workflows (deliver.yml, ami.yml). */
-const DEPLOY_COMMANDS = ['commands/deploy.ts', 'commands/rollback.ts', 'commands/ami.ts'];
+const DEPLOY_COMMANDS = [
+  'commands/image.ts',
+  'commands/deploy.ts',
+  'commands/rollback.ts',
+  'commands/ami.ts',
+];
 
 /**
  * `docker login` + `docker buildx build --push` (the build job, and `berth deploy` without an image

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ENV_NAMES, ENVIRONMENTS, type EnvironmentConfig, type EnvName } from '../config/environments.js';
 import { INSTANCE_SIZES, peakTasksDuringDeployment, tasksPerInstance } from '../config/instance-capacity.js';
-import { alarmWarnings, ConfigError, getEnvironment, validateEnvironment } from '../config/validate.js';
+import {
+  alarmWarnings,
+  ConfigError,
+  getEnvironment,
+  validateEnvironment,
+  validatePromotion,
+} from '../config/validate.js';
 
 /** A deep copy of a shipped environment with one dotted path replaced (or several, for relational rules). */
 function withChanges(env: EnvName, changes: Record<string, unknown>): EnvironmentConfig {
@@ -198,3 +204,25 @@ describe('alarm subscribers', () => {
     );
   });
 });
+
+describe('promotion by digest', () => {
+  test('accepts the shipped environments (one architecture)', () => {
+    assert.doesNotThrow(() => validatePromotion());
+  });
+
+  test('refuses prod on another architecture than the image test builds, naming the field', () => {
+    const environments = { ...ENVIRONMENTS, prod: withArchitecture(ENVIRONMENTS.prod, 'arm64') };
+    assert.throws(
+      () => validatePromotion(environments),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        error.message.includes('prod.cluster.architecture') &&
+        error.message.includes('"arm64"') &&
+        error.message.includes('x86_64, as test.cluster.architecture'),
+    );
+  });
+});
+
+function withArchitecture(config: EnvironmentConfig, architecture: 'x86_64' | 'arm64'): EnvironmentConfig {
+  return { ...config, cluster: { ...config.cluster, architecture } };
+}

@@ -1,5 +1,5 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { GLOBAL } from '../../../infra/config/environments.js';
+import { type EnvironmentConfig, GLOBAL } from '../../../infra/config/environments.js';
 import { GLOBAL_STACK_ENV } from '../../../infra/lib/bootstrap.js';
 import {
   COMPONENTS,
@@ -9,6 +9,7 @@ import {
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
 } from '../../../infra/lib/naming.js';
 import { requireBootstrap } from '../aws/bootstrap.js';
+import type { AwsClients } from '../aws/clients.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { diagnoseService, formatDiagnosis, revertService } from '../aws/diagnose.js';
 import {
@@ -35,6 +36,35 @@ import { defaultDeployTimeoutMs } from './deploy-timeout.js';
 import { ensureImage } from './image-build.js';
 import type { StackDeployer } from './stack-deployer.js';
 import { stopOrExplain } from './stack-timeout.js';
+
+/**
+ * This commit's image in the shared registry, built once for the environment's architecture and pushed, or
+ * resolved when the commit's tag already exists (tags are immutable): what `berth deploy` ships when given no
+ * image, and what `berth image` (CI's build job) prints.
+ */
+export async function imageForCommit(
+  ctx: CommandContext,
+  config: EnvironmentConfig,
+  primary: AwsClients,
+): Promise<string> {
+  const outputs = await readOutputs(primary.cfn, [GLOBAL_STACK_NAME]);
+  const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, GLOBAL_STACK_NAME);
+  ctx.progress.step(`looking for this commit's image in ${repositoryUri}`);
+  const image = await ensureImage({
+    repoRoot: ctx.repoRoot,
+    repositoryUri,
+    repositoryName: GLOBAL.repositoryName,
+    architecture: config.cluster.architecture,
+    run: ctx.run,
+    ecr: primary.ecr,
+  });
+  ctx.progress.step(
+    image.built
+      ? `built for ${config.cluster.architecture} and pushed ${repositoryUri}:${image.tag} as ${image.digest}`
+      : `${repositoryUri}:${image.tag} already exists as ${image.digest}: not rebuilding`,
+  );
+  return image.digest;
+}
 
 export interface DeployRequest {
   readonly env: string;
@@ -130,25 +160,7 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
     digest = await resolveTagToDigest(primary.ecr, GLOBAL.repositoryName, request.imageTag);
     ctx.progress.step(`tag ${request.imageTag} is ${digest}`);
   }
-  if (digest === undefined) {
-    const outputs = await readOutputs(primary.cfn, [GLOBAL_STACK_NAME]);
-    const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, GLOBAL_STACK_NAME);
-    ctx.progress.step(`looking for this commit's image in ${repositoryUri}`);
-    const image = await ensureImage({
-      repoRoot: ctx.repoRoot,
-      repositoryUri,
-      repositoryName: GLOBAL.repositoryName,
-      architecture: config.cluster.architecture,
-      run: ctx.run,
-      ecr: primary.ecr,
-    });
-    digest = image.digest;
-    ctx.progress.step(
-      image.built
-        ? `built for ${config.cluster.architecture} and pushed ${repositoryUri}:${image.tag} as ${digest}`
-        : `${repositoryUri}:${image.tag} already exists as ${digest}: not rebuilding`,
-    );
-  }
+  digest ??= await imageForCommit(ctx, config, primary);
   requireDigest(digest);
 
   const regions: DeployResult['regions'] = [];
