@@ -33,6 +33,7 @@ const PROD: Record<string, ConfigEdit> = {
   secondRegion: (c) => ({ ...c, regions: ['eu-west-1', 'eu-west-2'] }),
   instanceType: (c) => ({ ...c, cluster: { ...c.cluster, instanceType: 't3.large' } }),
   alarmEmail: (c) => ({ ...c, alarms: { email: 'oncall@example.org' } }),
+  tracing: (c) => ({ ...c, tracing: { enabled: true, sampleRatio: 0.2 } }),
   vpcEndpoints: (c) => ({ ...c, network: { ...c.network, vpcEndpoints: true } }),
   scalingBounds: (c) => ({
     ...c,
@@ -64,6 +65,8 @@ const CASES: readonly { name: string; env: 'prod' | 'test'; from: string; to: st
   { name: 'a second region', env: 'prod', from: 'base', to: 'secondRegion' },
   { name: 'instance type', env: 'prod', from: 'base', to: 'instanceType' },
   { name: 'alarm e-mail', env: 'prod', from: 'base', to: 'alarmEmail' },
+  { name: 'tracing on', env: 'prod', from: 'base', to: 'tracing' },
+  { name: 'tracing off', env: 'prod', from: 'tracing', to: 'base' },
   { name: 'VPC endpoints on', env: 'prod', from: 'base', to: 'vpcEndpoints' },
   { name: 'scaling bounds', env: 'prod', from: 'base', to: 'scalingBounds' },
 ];

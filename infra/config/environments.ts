@@ -127,9 +127,21 @@ export interface EnvironmentConfig {
   readonly service: ServiceConfig;
   readonly database: DatabaseConfig;
   readonly domain?: DomainConfig;
+  /** Request tracing: the service's OpenTelemetry spans go through an ADOT collector sidecar to AWS X-Ray. */
+  readonly tracing: TracingConfig;
   /** Who hears the alarms. Prod refuses to deploy with no subscriber unless the gap is waived with a reason. */
   readonly alarms?: AlarmsConfig;
   readonly logRetentionDays: number;
+}
+
+export interface TracingConfig {
+  /** Adds the collector sidecar and the X-Ray write permissions, and turns the service's tracing on (TRACING=otlp). */
+  readonly enabled: boolean;
+  /**
+   * Share of new traces recorded, 0..1 (TRACING_SAMPLE_RATIO). Requests arriving with a sampled W3C traceparent
+   * are always recorded. X-Ray charges per trace recorded (`berth plan` prices it).
+   */
+  readonly sampleRatio: number;
 }
 
 export interface AlarmsConfig {
@@ -234,6 +246,8 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
       deletionProtection: false,
       backupRetentionDays: 1,
     },
+    // Every request traced: test traffic is small, and a whole trace is what a failing test run needs.
+    tracing: { enabled: true, sampleRatio: 1 },
     logRetentionDays: 14,
   },
   prod: {
@@ -285,6 +299,8 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
     alarms: {
       waiveSubscriber: 'reference configuration with no on-call address yet; set alarms.email before go-live',
     },
+    // Off until wanted; when on, 5% of new traces keeps X-Ray within cents a day at reference traffic.
+    tracing: { enabled: false, sampleRatio: 0.05 },
     logRetentionDays: 90,
   },
 };

@@ -76,6 +76,7 @@ export class ServiceStack extends Stack {
       databaseSecret: props.database.secret,
       service: config.service,
       logRetentionDays: config.logRetentionDays,
+      tracing: config.tracing,
       certificateArn: config.domain?.certificateArn,
       productionWeights,
     });
