@@ -66,7 +66,8 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
         ignorePaths: (route) => UNTRACED_PATHS.has(route.url),
       }),
       // Statement text only, never the bound values: those carry cart contents.
-      new PgInstrumentation({ enhancedDatabaseReporting: false }),
+      // Only queries inside a traced request: the periodic database check and migrations would each start a trace.
+      new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true }),
     ],
   });
 

@@ -38,6 +38,10 @@ export interface RegionPrices {
   readonly s3StandardGbMonth: number;
   readonly secretMonth: number;
   readonly kmsKeyMonth: number;
+  /** AWS X-Ray, per million traces recorded (AWS X-Ray pricing page, entered 2026-11-30; the first 100,000 a month are free, not deducted). */
+  readonly xrayTracesRecordedPerMillion: number;
+  /** AWS X-Ray, per million traces retrieved or scanned (the first 1,000,000 a month are free). */
+  readonly xrayTracesRetrievedPerMillion: number;
 }
 
 export interface PriceTable {
@@ -102,6 +106,8 @@ export const PRICES_2026_11_21: PriceTable = {
       s3StandardGbMonth: 0.023,
       secretMonth: 0.4,
       kmsKeyMonth: 1,
+      xrayTracesRecordedPerMillion: 5,
+      xrayTracesRetrievedPerMillion: 0.5,
     },
     'eu-west-1': {
       natGatewayHour: 0.048,
@@ -151,6 +157,8 @@ export const PRICES_2026_11_21: PriceTable = {
       s3StandardGbMonth: 0.023,
       secretMonth: 0.4,
       kmsKeyMonth: 1,
+      xrayTracesRecordedPerMillion: 5,
+      xrayTracesRetrievedPerMillion: 0.5,
     },
     'eu-west-2': {
       natGatewayHour: 0.05,
@@ -200,6 +208,8 @@ export const PRICES_2026_11_21: PriceTable = {
       s3StandardGbMonth: 0.024,
       secretMonth: 0.4,
       kmsKeyMonth: 1,
+      xrayTracesRecordedPerMillion: 5,
+      xrayTracesRetrievedPerMillion: 0.5,
     },
   },
 };
