@@ -281,7 +281,7 @@ describe('X-Ray, when the task definition carries the ADOT collector', () => {
     const usage = { ...DEFAULT_USAGE, requestsMillions: 30, xrayRetrievedMillions: 3 };
     const report = estimateCost(
       only('TaskDefinition', {
-        Task: taskDefinition('public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3', '0.2'),
+        Task: taskDefinition('public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2', '0.2'),
       }),
       PRICES,
       usage,

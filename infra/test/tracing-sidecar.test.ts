@@ -29,7 +29,7 @@ describe('tracing sidecar', () => {
   test('on: an ADOT collector beside the app, pinned, not essential, configured for OTLP/HTTP → X-Ray', () => {
     const collector = containers(on).find((c) => c.Name === 'otel-collector');
     assert.ok(collector);
-    assert.equal(collector.Image, 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3');
+    assert.equal(collector.Image, 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2');
     assert.equal(collector.Essential, false);
     assert.equal(collector.ReadonlyRootFilesystem, true);
     assert.equal(collector.PortMappings, undefined, 'no port opened on the host');

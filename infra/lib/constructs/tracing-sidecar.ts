@@ -4,10 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 
 /**
- * AWS Distro for OpenTelemetry collector, pinned (Amazon ECR Public Gallery, aws-observability/aws-otel-collector).
- * Check the release notes before moving the tag.
+ * AWS Distro for OpenTelemetry collector, pinned to a published release (ADOT Collector v0.43.2 release notes:
+ * "docker pull public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2"). Read the release notes before moving it.
  */
-export const COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3';
+export const COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2';
 /** Name of the sidecar container, and so the host name the app reaches it by through the container link. */
 export const COLLECTOR_NAME = 'otel-collector';
 /** OTLP/HTTP, the protocol the service's exporter speaks (OpenTelemetry spec, "OTLP/HTTP" default port 4318). */
@@ -16,8 +16,9 @@ export const COLLECTOR_OTLP_HTTP_PORT = 4318;
 /**
  * Traces only: OTLP/HTTP in, X-Ray out. The built-in /etc/ecs/ecs-default-config.yaml also runs a metrics
  * pipeline to CloudWatch (EMF), which would need CloudWatch Logs permissions the task does not otherwise have.
- * Passed through AOT_CONFIG_CONTENT (AWS Distro for OpenTelemetry docs, "Setting up the ADOT Collector on
- * Amazon ECS": "custom configuration ... via the AOT_CONFIG_CONTENT environment variable").
+ * Passed whole through the AOT_CONFIG_CONTENT environment variable, which the ADOT collector image reads in place
+ * of a config file (AWS Distro for OpenTelemetry docs, "Setting up the ADOT Collector on Amazon ECS"; not verified
+ * against a running collector here: no Docker on this machine).
  */
 const COLLECTOR_CONFIG = `receivers:
   otlp:
@@ -55,9 +56,9 @@ export const XRAY_WRITE_ACTIONS = [
  *
  * Bridge network mode gives each container its own network namespace, so `localhost` in the app is not the
  * collector: in bridge mode containers of a task reach each other through `links` (Amazon ECS Developer
- * Guide, "Task definition parameters", links: "allows containers to communicate with each other without the
- * need for port mappings. This parameter is only supported if the network mode of a task definition is
- * bridge"). The link makes the name `otel-collector` resolve in the app container; no host port is opened.
+ * Guide, "Task definition parameters" / ContainerDefinition links: "allows containers to communicate with each
+ * other without the need for port mappings. This parameter is only supported if the network mode of a task
+ * definition is bridge"). The link makes the name `otel-collector` resolve in the app container; no host port is opened.
  *
  * Not essential: spans are diagnostics. If the collector stops, ECS keeps the task serving; the app's batch
  * exporter drops the spans it cannot send and requests never wait on it.
