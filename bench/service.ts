@@ -3,10 +3,16 @@
 // Embedded PostgreSQL by default; with DATABASE_URL set, the service uses that PostgreSQL database instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Request, type Result } from 'autocannon';
-import { freePort, type RunningServer, startServer } from '../service/test/support/server-process.js';
+import {
+  freePort,
+  type RunningServer,
+  type StartServerOptions,
+  startServer,
+} from '../service/test/support/server-process.js';
 
 const SKUS = ['BERTH-MUG', 'BERTH-TEE', 'BERTH-CAP', 'BERTH-STICKERS'];
 /** Per-line limit of the service (service/src/schemas/limits.ts); adds beyond it are refused with 409. */
@@ -235,12 +241,81 @@ async function main() {
         `LOG_LEVEL=warn, Node ${process.version}`,
       databaseUrl ? 'DATABASE_URL' : 'embedded',
     );
+    await compareTracing(service, readCart!, database, { ...common }, duration, warmup);
   } finally {
     await service?.stop();
     if (baseline) {
       baseline.child.kill('SIGTERM');
       await once(baseline.child, 'exit');
     }
+  }
+}
+
+/**
+ * Tracing on vs off, one after the other on the same cart read: a second service with TRACING=otlp, every trace
+ * sampled, exporting over OTLP/HTTP to a sink in this process that accepts and discards (so the figure includes
+ * span creation, batching and serialization, not a collector's speed).
+ */
+async function compareTracing(
+  untraced: RunningServer,
+  readCart: string,
+  database: StartServerOptions['database'],
+  common: { connections: number; pipelining: number },
+  duration: number,
+  warmup: number,
+) {
+  let exportedBytes = 0;
+  const sink = createServer((request, response) => {
+    request.on('data', (chunk: Buffer) => {
+      exportedBytes += chunk.length;
+    });
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  sink.listen(0, '127.0.0.1');
+  await once(sink, 'listening');
+  const { port } = sink.address() as { port: number };
+  const traced = await startServer({
+    database,
+    env: {
+      TRACING: 'otlp',
+      TRACING_SAMPLE_RATIO: '1',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    },
+  });
+  try {
+    const [tracedCart] = await createCarts(traced.url, 1);
+    await postJson(`${traced.url}/api/carts/${tracedCart}/items`, { sku: 'BERTH-MUG', quantity: 2 });
+    await postJson(`${traced.url}/api/carts/${tracedCart}/items`, { sku: 'BERTH-TEE', quantity: 1 });
+    const read = (url: string, cart: string) => ({ ...common, url: `${url}/api/carts/${cart}` });
+    const off = await measure('tracing off', read(untraced.url, readCart), duration, warmup);
+    const on = await measure('tracing on (all sampled)', read(traced.url, tracedCart!), duration, warmup);
+    const offAgain = await measure('tracing off (after)', read(untraced.url, readCart), duration, warmup);
+    const offRps = (off.result.requests.average + offAgain.result.requests.average) / 2;
+    const ratio = on.result.requests.average / offRps;
+    console.table(
+      [off, on, offAgain].map(({ scenario, result }) => ({
+        scenario,
+        'req/s': Math.round(result.requests.average),
+        'p99 ms': result.latency.p99,
+        'non-2xx': result.non2xx,
+      })),
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'tracing',
+        offRps: Math.round(offRps),
+        onRps: Math.round(on.result.requests.average),
+        onOffRatio: round(ratio),
+        exportedKiB: Math.round(exportedBytes / 1024),
+      }),
+    );
+    if (exportedBytes === 0) {
+      console.error('The traced service exported nothing: the tracing figure measures nothing.');
+      process.exitCode = 1;
+    }
+  } finally {
+    await traced.stop();
+    sink.close();
   }
 }
 

@@ -33,8 +33,7 @@ const BUGS: readonly PlantedBug[] = [
     bug: 'target health ignored: steady as soon as ECS settles',
     edits: [
       {
-        search:
-          'const healthy = !live || (targets.healthy >= desired && targets.problems.length === 0);',
+        search: 'const healthy = !live || (targets.healthy >= desired && targets.problems.length === 0);',
         replace: 'const healthy = true;',
       },
     ],

@@ -380,3 +380,41 @@ describe('the cost table of the real app', () => {
     );
   });
 });
+
+describe('X-Ray, when the task definition carries the ADOT collector', () => {
+  const taskDefinition = (image: string, ratio: string) => ({
+    Type: 'AWS::ECS::TaskDefinition',
+    Properties: {
+      ContainerDefinitions: [
+        {
+          Name: 'web',
+          Image: 'repo@sha256:abc',
+          Environment: [{ Name: 'TRACING_SAMPLE_RATIO', Value: ratio }],
+        },
+        { Name: 'otel-collector', Image: image },
+      ],
+    },
+  });
+
+  it('recorded = requests × sample ratio at $5 per million; retrieved/scanned at $0.50 per million', () => {
+    const usage = { ...DEFAULT_USAGE, requestsMillions: 30, xrayRetrievedMillions: 3 };
+    const report = estimateCost(
+      only('TaskDefinition', {
+        Task: taskDefinition('public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2', '0.2'),
+      }),
+      PRICES,
+      usage,
+    );
+    // 30 million × 0.2 = 6 million traces × $5 = $30; 3 million × $0.50 = $1.50
+    assert.equal(monthlyOf(report, 'X-Ray traces recorded'), 30);
+    assert.equal(monthlyOf(report, 'X-Ray traces retrieved or scanned'), 1.5);
+    const recorded = report.lines.find((l) => l.item === 'X-Ray traces recorded');
+    assert.equal(recorded?.kind, 'usage');
+    assert.match(recorded?.assumption ?? '', /30 million requests\/month × sample ratio 0\.2/);
+  });
+
+  it('no collector, no X-Ray line', () => {
+    const report = estimateCost(only('TaskDefinition', { Task: taskDefinition('nginx:1', '0.2') }), PRICES);
+    assert.equal(monthlyOf(report, 'X-Ray'), 0);
+  });
+});

@@ -181,11 +181,23 @@ export interface EnvironmentConfig {
   readonly domain?: DomainConfig;
   /** AWS WAF on the load balancer: managed rule groups and a per-IP rate limit. */
   readonly waf: WafConfig;
+  /** Request tracing: the service's OpenTelemetry spans go through an ADOT collector sidecar to AWS X-Ray. */
+  readonly tracing: TracingConfig;
   /** Who hears the alarms. Prod refuses to deploy with no subscriber unless the gap is waived with a reason. */
   readonly alarms?: AlarmsConfig;
   readonly logRetentionDays: number;
   /** Shell access into running tasks (`berth exec`): on in test, off in prod until an incident needs it. */
   readonly exec: ExecConfig;
+}
+
+export interface TracingConfig {
+  /** Adds the collector sidecar and the X-Ray write permissions, and turns the service's tracing on (TRACING=otlp). */
+  readonly enabled: boolean;
+  /**
+   * Share of new traces recorded, 0..1 (TRACING_SAMPLE_RATIO). Requests arriving with a sampled W3C traceparent
+   * are always recorded. X-Ray charges per trace recorded (`berth plan` prices it).
+   */
+  readonly sampleRatio: number;
 }
 
 export interface AlarmsConfig {
@@ -292,6 +304,8 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
     },
     // Off: test traffic is our own, and the web ACL's ~$10/month would be most of what WAF costs here.
     waf: { enabled: false, mode: 'count', ratePerFiveMinutes: 2000 },
+    // Every request traced: test traffic is small, and a whole trace is what a failing test run needs.
+    tracing: { enabled: true, sampleRatio: 1 },
     logRetentionDays: 14,
     exec: { enabled: true },
   },
@@ -345,6 +359,8 @@ export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
       waiveSubscriber: 'reference configuration with no on-call address yet; set alarms.email before go-live',
     },
     waf: { enabled: true, mode: 'block', ratePerFiveMinutes: 2000 },
+    // Off until wanted; when on, 5% of new traces keeps X-Ray within cents a day at reference traffic.
+    tracing: { enabled: false, sampleRatio: 0.05 },
     logRetentionDays: 90,
     // Off: turn it on for an incident (`prod.exec.enabled: true`, then `berth deploy prod`) and off after.
     exec: { enabled: false },

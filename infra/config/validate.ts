@@ -192,6 +192,12 @@ function validateCapacity(cfg: EnvironmentConfig): void {
 /** Returns the config unchanged, or throws a ConfigError naming the first bad field. */
 export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
   const at = (field: string) => `${cfg.name}.${field}`;
+  check(
+    Number.isFinite(cfg.tracing.sampleRatio) && cfg.tracing.sampleRatio >= 0 && cfg.tracing.sampleRatio <= 1,
+    at('tracing.sampleRatio'),
+    cfg.tracing.sampleRatio,
+    'a share of traces from 0 to 1, e.g. 0.05',
+  );
   check(/^\d{12}$/.test(cfg.account), at('account'), cfg.account, 'a 12-digit AWS account id');
   check(
     /^[a-z0-9]{1,10}$/.test(cfg.bootstrapQualifier),

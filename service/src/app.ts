@@ -23,6 +23,10 @@ export interface AppConfig
 export interface AppOptions extends Pick<DatabasePluginOptions, 'checkIntervalMs' | 'migrationRetry'> {
   /** Directory of the storefront files; defaults to service/public. */
   publicDir?: string;
+  /** Adds fields to every log line (tracing.ts passes the active trace and span ids); none when tracing is off. */
+  logMixin?: () => object;
+  /** Where log lines go instead of stdout (tests read them back). */
+  logStream?: { write(line: string): void };
 }
 
 /**
@@ -31,7 +35,7 @@ export interface AppOptions extends Pick<DatabasePluginOptions, 'checkIntervalMs
  */
 export async function buildApp(config: AppConfig, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, mixin: options.logMixin, stream: options.logStream },
     genReqId: requestIdFor,
     bodyLimit: BODY_LIMIT_BYTES,
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,

@@ -35,6 +35,19 @@ export interface EmbeddedDatabaseConfig {
 
 export type DatabaseConfig = PostgresDatabaseConfig | EmbeddedDatabaseConfig;
 
+export const TRACING_MODES = ['off', 'console', 'otlp'] as const;
+export type TracingMode = (typeof TRACING_MODES)[number];
+
+/** Request tracing (OpenTelemetry); with mode `off` no tracing code is loaded at all. */
+export interface TracingConfig {
+  /** TRACING: `console` prints finished spans to stdout, `otlp` sends them to an OTLP/HTTP collector. */
+  mode: TracingMode;
+  /** TRACING_SAMPLE_RATIO: share of new traces recorded (0..1); a request carrying a traceparent follows its caller's decision. */
+  sampleRatio: number;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL; spans go to <endpoint>/v1/traces. */
+  otlpEndpoint: string;
+}
+
 export interface ServiceConfig {
   host: string;
   port: number;
@@ -44,6 +57,7 @@ export interface ServiceConfig {
   /** Connections each process keeps to PostgreSQL (DATABASE_POOL_SIZE). */
   databasePoolSize: number;
   database: DatabaseConfig;
+  tracing: TracingConfig;
 }
 
 /**
@@ -67,7 +81,24 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', { min: 1, max: 4000, fallback: 65 }),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', { min: 1, max: 500, fallback: DEFAULT_POOL_SIZE }),
     database: parseDatabase(env, cwd),
+    tracing: parseTracing(env),
   };
+}
+
+function parseTracing(env: Env): TracingConfig {
+  const ratioText = nonEmpty(env, 'TRACING_SAMPLE_RATIO');
+  const sampleRatio = ratioText === undefined ? 1 : Number(ratioText);
+  if (!Number.isFinite(sampleRatio) || sampleRatio < 0 || sampleRatio > 1) {
+    throw new ConfigError(`TRACING_SAMPLE_RATIO must be a number from 0 to 1, got "${ratioText}"`);
+  }
+  // The OTLP/HTTP default port (OpenTelemetry spec, "OTLP Exporter Configuration").
+  const otlpEndpoint = nonEmpty(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') ?? 'http://localhost:4318';
+  if (!/^https?:\/\/[^/]/.test(otlpEndpoint)) {
+    throw new ConfigError(
+      `OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL, got "${otlpEndpoint}"`,
+    );
+  }
+  return { mode: oneOf(env, 'TRACING', TRACING_MODES, 'off'), sampleRatio, otlpEndpoint };
 }
 
 function parseDatabase(env: Env, cwd: string): DatabaseConfig {

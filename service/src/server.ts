@@ -31,6 +31,11 @@ enableCompileCache();
 
 const config = loadConfig();
 
+// Before pg (loaded by the embedded cluster too) and Fastify are imported, so the instrumentation can hook them.
+// When tracing is off no OpenTelemetry module is loaded at all.
+const tracing =
+  config.tracing.mode === 'off' ? undefined : (await import('./tracing.js')).startTracing(config.tracing);
+
 // The embedded cluster starts in its own process while this one loads the app's modules.
 const embeddedStarting =
   config.database.kind === 'embedded'
@@ -60,7 +65,7 @@ if (config.database.kind === 'embedded') {
   database = config.database;
 }
 
-const app = await buildApp({ ...config, database });
+const app = await buildApp({ ...config, database }, { logMixin: tracing?.logMixin });
 await app.listen({ host: config.host, port: config.port });
 
 let stopping = false;
@@ -91,6 +96,7 @@ async function shutDown(signal: string): Promise<void> {
   try {
     await app.close();
     await embedded?.stop();
+    await tracing?.shutdown();
     app.log.info('shut down cleanly');
     process.exit(0);
   } catch (error) {

@@ -27,7 +27,34 @@ describe('parseConfig', () => {
       keepAliveTimeoutSeconds: 65,
       databasePoolSize: 10,
       database: { kind: 'embedded', dataDir: '/srv/.data' },
+      tracing: { mode: 'off', sampleRatio: 1, otlpEndpoint: 'http://localhost:4318' },
     });
+  });
+
+  test('tracing: TRACING, TRACING_SAMPLE_RATIO and OTEL_EXPORTER_OTLP_ENDPOINT; bad values are named', () => {
+    assert.deepEqual(
+      parseConfig(
+        { TRACING: 'otlp', TRACING_SAMPLE_RATIO: '0.05', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318' },
+        '/srv',
+      ).tracing,
+      { mode: 'otlp', sampleRatio: 0.05, otlpEndpoint: 'http://otel:4318' },
+    );
+    assert.throws(
+      () => parseConfig({ TRACING: 'xray' }),
+      /TRACING must be one of off, console, otlp, got "xray"/,
+    );
+    assert.throws(
+      () => parseConfig({ TRACING_SAMPLE_RATIO: '1.5' }),
+      /TRACING_SAMPLE_RATIO must be a number from 0 to 1/,
+    );
+    assert.throws(
+      () => parseConfig({ TRACING_SAMPLE_RATIO: 'half' }),
+      /TRACING_SAMPLE_RATIO must be a number from 0 to 1/,
+    );
+    assert.throws(
+      () => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel:4318' }),
+      /OTEL_EXPORTER_OTLP_ENDPOINT must be an http/,
+    );
   });
 
   test('reads every variable', () => {

@@ -68,6 +68,10 @@ export interface UsageAssumptions {
   readonly containerInsightsObservationsMillions: number;
   /** Millions of requests a month each WAF web ACL inspects (allowed and blocked alike are billed). */
   readonly wafMillionRequestsPerMonth: number;
+  /** Millions of requests a month reaching the service (≈ 4 a second around the clock for 10). */
+  readonly requestsMillions: number;
+  /** Millions of X-Ray traces retrieved or scanned a month (consoles, queries) when tracing is on. */
+  readonly xrayRetrievedMillions: number;
 }
 
 export const DEFAULT_USAGE: UsageAssumptions = {
@@ -80,6 +84,8 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   containerInsightsMetrics: 30,
   containerInsightsObservationsMillions: 5,
   wafMillionRequestsPerMonth: 10,
+  requestsMillions: 10,
+  xrayRetrievedMillions: 1,
 };
 
 export interface CostReport {
@@ -530,7 +536,60 @@ function regionalUsage(
       ),
     );
   }
+  out.push(...xrayUsage(inRegion, region, p, u));
   return out;
+}
+
+/** The ADOT collector image tracing-sidecar.ts adds; its presence means spans go to X-Ray. */
+const COLLECTOR_IMAGE = /aws-otel-collector/;
+
+/**
+ * X-Ray bills per trace recorded and per trace retrieved or scanned (AWS X-Ray pricing page). Traces recorded
+ * = requests × the app's TRACING_SAMPLE_RATIO. The free tier (100,000 recorded, 1,000,000 retrieved or scanned
+ * a month) is not deducted, like every other line here.
+ */
+function xrayUsage(
+  inRegion: readonly LocatedResource[],
+  region: string,
+  p: RegionPrices,
+  u: UsageAssumptions,
+): CostLine[] {
+  for (const r of inRegion) {
+    if (r.resource.Type !== 'AWS::ECS::TaskDefinition') continue;
+    const containers = (prop(r, 'ContainerDefinitions') ?? []) as {
+      Image?: unknown;
+      Environment?: { Name?: unknown; Value?: unknown }[];
+    }[];
+    if (!containers.some((c) => typeof c.Image === 'string' && COLLECTOR_IMAGE.test(c.Image))) continue;
+    const ratioText = containers
+      .flatMap((c) => c.Environment ?? [])
+      .find((e) => e.Name === 'TRACING_SAMPLE_RATIO')?.Value;
+    const ratio = Number(ratioText ?? 1);
+    const recorded = u.requestsMillions * ratio;
+    return [
+      line(
+        r,
+        'X-Ray traces recorded',
+        recorded,
+        'million traces',
+        p.xrayTracesRecordedPerMillion,
+        1,
+        'usage',
+        `${u.requestsMillions} million requests/month × sample ratio ${ratio} in ${region} (first 100,000 free, not deducted)`,
+      ),
+      line(
+        r,
+        'X-Ray traces retrieved or scanned',
+        u.xrayRetrievedMillions,
+        'million traces',
+        p.xrayTracesRetrievedPerMillion,
+        1,
+        'usage',
+        `${u.xrayRetrievedMillions} million traces/month retrieved or scanned in ${region} (first million free, not deducted)`,
+      ),
+    ];
+  }
+  return [];
 }
 
 function isLine(x: CostLine | NotPricedLine): x is CostLine {

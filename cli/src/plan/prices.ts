@@ -44,6 +44,10 @@ export interface RegionPrices {
   readonly wafRuleMonth: number;
   /** AWS WAF requests inspected, per million. */
   readonly wafRequestsPerMillion: number;
+  /** AWS X-Ray, per million traces recorded (AWS X-Ray pricing page, entered 2026-11-30; the first 100,000 a month are free, not deducted). */
+  readonly xrayTracesRecordedPerMillion: number;
+  /** AWS X-Ray, per million traces retrieved or scanned (the first 1,000,000 a month are free). */
+  readonly xrayTracesRetrievedPerMillion: number;
 }
 
 export interface PriceTable {
@@ -113,6 +117,8 @@ export const PRICES_2026_11_21: PriceTable = {
       wafWebAclMonth: 5,
       wafRuleMonth: 1,
       wafRequestsPerMillion: 0.6,
+      xrayTracesRecordedPerMillion: 5,
+      xrayTracesRetrievedPerMillion: 0.5,
     },
     'eu-west-1': {
       natGatewayHour: 0.048,
@@ -165,6 +171,8 @@ export const PRICES_2026_11_21: PriceTable = {
       wafWebAclMonth: 5,
       wafRuleMonth: 1,
       wafRequestsPerMillion: 0.6,
+      xrayTracesRecordedPerMillion: 5,
+      xrayTracesRetrievedPerMillion: 0.5,
     },
     'eu-west-2': {
       natGatewayHour: 0.05,
@@ -217,6 +225,8 @@ export const PRICES_2026_11_21: PriceTable = {
       wafWebAclMonth: 5,
       wafRuleMonth: 1,
       wafRequestsPerMillion: 0.6,
+      xrayTracesRecordedPerMillion: 5,
+      xrayTracesRetrievedPerMillion: 0.5,
     },
   },
 };

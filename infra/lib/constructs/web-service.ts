@@ -14,10 +14,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { EnvName, ServiceConfig } from '../../config/environments.js';
+import type { EnvName, ServiceConfig, TracingConfig } from '../../config/environments.js';
 import { CONTAINER, PLACEHOLDER_IMAGE } from '../naming.js';
 import type { ExecSetup } from './cluster.js';
 import { targetGroupMetric } from './target-group-metric.js';
+import { addTracingSidecar } from './tracing-sidecar.js';
 
 /** Docker's ephemeral range: where bridge mode maps `hostPort: 0`, and the only range the ALB may reach. */
 export const EPHEMERAL_PORTS = { from: 32768, to: 65535 } as const;
@@ -56,6 +57,8 @@ export interface WebServiceProps {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly service: ServiceConfig;
   readonly logRetentionDays: number;
+  /** The ADOT collector sidecar and X-Ray permissions (tracing-sidecar.ts). @default - tracing off */
+  readonly tracing?: TracingConfig;
   /**
    * ACM certificate in this region (an ARN or a token): serves 443 and redirects 80 to it. The `Domain` construct
    * supplies it with the name that makes the URL pass TLS name checks. @default - plain HTTP on 80
@@ -413,6 +416,12 @@ export class WebService extends Construct {
       },
     });
     container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    if (props.tracing?.enabled) {
+      addTracingSidecar(taskDefinition, container, {
+        sampleRatio: props.tracing.sampleRatio,
+        logGroup: this.logGroup,
+      });
+    }
 
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions::AwsSolutions-ECS2',

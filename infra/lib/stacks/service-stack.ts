@@ -82,6 +82,7 @@ export class ServiceStack extends Stack {
       databaseSecret: props.database.secret,
       service: config.service,
       logRetentionDays: config.logRetentionDays,
+      tracing: config.tracing,
       certificateArn: domain?.certificate.certificateArn,
       productionWeights,
       exec: this.cluster.exec,

@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { startTracing } from '../src/tracing.js';
+
+// Tracing starts before Fastify and pg are loaded (as in server.ts), so both are imported dynamically below.
+const exporter = new InMemorySpanExporter();
+const tracing = startTracing(
+  { mode: 'console', sampleRatio: 1, otlpEndpoint: 'http://collector.invalid:4318' },
+  { exporter },
+);
+after(() => tracing.shutdown());
+const { readyUrl, spawnServer } = await import('./helpers/spawn-server.js');
+
+/** The SpanKind values of the OpenTelemetry API (SERVER = 1, CLIENT = 2). */
+const SERVER = 1;
+const CLIENT = 2;
+
+/** The app's log lines, parsed. */
+const logLines: Record<string, unknown>[] = [];
+const { freshPostgresDatabase } = await import('./helpers/postgres.js');
+const { buildApp } = await import('../src/app.js');
+const app = await buildApp(
+  { logLevel: 'info', keepAliveTimeoutSeconds: 65, database: await freshPostgresDatabase({ after }) },
+  { logMixin: tracing.logMixin, logStream: { write: (line) => logLines.push(JSON.parse(line)) } },
+);
+after(() => app.close());
+await app.database.migrated;
+// inject() never opens a socket, so the HTTP instrumentation would see nothing: listen for real.
+const base = await app.listen({ host: '127.0.0.1', port: 0 });
+
+function spansOf(traceId: string): ReadableSpan[] {
+  return exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId);
+}
+
+async function waitForSpans(predicate: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!predicate() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('tracing on (in-memory exporter)', () => {
+  test('a cart request produces HTTP, route and SQL spans under one trace id', async () => {
+    exporter.reset();
+    const response = await fetch(`${base}/api/carts`, { method: 'POST' });
+    assert.equal(response.status, 201);
+    await waitForSpans(() => exporter.getFinishedSpans().some((span) => span.kind === SERVER));
+
+    const server = exporter.getFinishedSpans().find((span) => span.kind === SERVER);
+    assert.ok(server, 'an HTTP server span');
+    assert.equal(server.attributes['http.request.method'] ?? server.attributes['http.method'], 'POST');
+    const traceId = server.spanContext().traceId;
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+
+    const spans = spansOf(traceId);
+    // @fastify/otel names the handler span after the plugin and tags it with the route template.
+    const route = spans.find(
+      (span) => span.name.startsWith('handler - ') && span.attributes['http.route'] === '/api/carts',
+    );
+    assert.ok(route, `a Fastify route span, got: ${spans.map((span) => span.name).join(', ')}`);
+    const sql = spans.filter((span) => span.kind === CLIENT && span.name.startsWith('pg.query'));
+    assert.ok(sql.length > 0, `a PostgreSQL span, got: ${spans.map((span) => span.name).join(', ')}`);
+    assert.match(
+      JSON.stringify(sql[0]?.attributes),
+      /insert into carts/i,
+      JSON.stringify(sql[0]?.attributes),
+    );
+    // Every span of the request belongs to the one trace: none started a trace of its own.
+    assert.equal(
+      exporter.getFinishedSpans().filter((span) => span.parentSpanContext === undefined).length,
+      1,
+    );
+
+    const completed = logLines.find((line) => line.msg === 'request completed' && line.trace_id === traceId);
+    assert.ok(completed, `a log line with trace_id ${traceId}, got: ${JSON.stringify(logLines)}`);
+    assert.match(String(completed.span_id), /^[0-9a-f]{16}$/);
+  });
+
+  test('an incoming W3C traceparent is continued: same trace id, parent is the caller span', async () => {
+    exporter.reset();
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpan = '00f067aa0ba902b7';
+    const response = await fetch(`${base}/api/products`, {
+      headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` },
+    });
+    assert.equal(response.status, 200);
+    await waitForSpans(() => spansOf(callerTrace).some((span) => span.kind === SERVER));
+    const server = spansOf(callerTrace).find((span) => span.kind === SERVER);
+    assert.ok(server, 'the server span joins the caller trace');
+    assert.equal(server.parentSpanContext?.spanId, callerSpan);
+    assert.equal(
+      exporter.getFinishedSpans().filter((span) => span.spanContext().traceId !== callerTrace).length,
+      0,
+      'no span outside the caller trace',
+    );
+  });
+
+  test('probes are not traced', async () => {
+    exporter.reset();
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(
+      exporter.getFinishedSpans().map((span) => span.name),
+      [],
+    );
+  });
+});
+
+describe('the real server', () => {
+  test('TRACING=console: the request log line carries the trace id of the incoming traceparent', async (t) => {
+    const server = spawnServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TRACING: 'console',
+      SHUTDOWN_DRAIN_SECONDS: '0',
+      DATA_DIR: await dataDir(t),
+    });
+    t.after(async () => {
+      server.child.kill('SIGTERM'); // the server then stops its embedded PostgreSQL before the directory goes
+      await server.exited;
+    });
+    const url = await readyUrl(server, 60_000);
+    const callerTrace = '0af7651916cd43dd8448eb211c80319c';
+    const response = await fetch(`${url}/api/products`, {
+      headers: { traceparent: `00-${callerTrace}-b7ad6b7169203331-01` },
+    });
+    assert.equal(response.status, 200);
+    const jsonLines = () =>
+      server
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{"'))
+        .flatMap((line) => {
+          // A log line the console exporter's output interleaved with is skipped, not a failure.
+          try {
+            return [JSON.parse(line)];
+          } catch {
+            return [];
+          }
+        });
+    const completedProducts = () => {
+      const incoming = jsonLines().find((line) => line.req?.url === '/api/products');
+      return jsonLines().find((line) => line.reqId === incoming?.reqId && line.msg === 'request completed');
+    };
+    await waitFor(
+      () => completedProducts() !== undefined && server.output().includes(`traceId: '${callerTrace}'`),
+    );
+    const incoming = jsonLines().find((line) => line.req?.url === '/api/products');
+    assert.equal(incoming?.trace_id, callerTrace, server.output());
+    assert.equal(completedProducts()?.trace_id, callerTrace, server.output());
+    assert.ok(server.output().includes(`traceId: '${callerTrace}'`), 'the console exporter printed the span');
+  });
+
+  test('TRACING unset: no OpenTelemetry module is loaded and log lines carry no trace id', async (t) => {
+    const server = spawnServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: await dataDir(t),
+      SHUTDOWN_DRAIN_SECONDS: '0',
+      NODE_OPTIONS: `--import ${new URL('./support/list-loaded-modules.mjs', import.meta.url).href}`,
+    });
+    t.after(async () => {
+      server.child.kill('SIGTERM'); // the server then stops its embedded PostgreSQL before the directory goes
+      await server.exited;
+    });
+    const url = await readyUrl(server, 60_000);
+    assert.equal((await fetch(`${url}/api/products`)).status, 200);
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const loaded = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('loaded: '));
+    assert.ok(
+      loaded.some((line) => line.includes('/fastify/')),
+      'the module list is complete',
+    );
+    assert.deepEqual(
+      loaded.filter((line) => /@opentelemetry|@fastify\/otel|\/tracing\.(ts|js)/.test(line)),
+      [],
+    );
+    assert.doesNotMatch(server.output(), /trace_id/);
+  });
+});
+
+async function dataDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const { clusterDirectory } = await import('./helpers/postgres.js');
+  return clusterDirectory(t);
+}
+
+async function waitFor(predicate: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!predicate() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
