@@ -57,6 +57,7 @@ export const defaultContext: ContextProvider = () => {
     fetch: (url, init) => fetch(url, init),
     stdout: process.stdout,
     repoRoot: REPO_ROOT,
+    terminal: systemTerminal,
     synthesize,
     preflight: changeSafetyPreflight({
       repoRoot: REPO_ROOT,
