@@ -83,8 +83,10 @@ const BUGS: readonly PlantedBug[] = [
     bug: 'service no longer depends on the capacity provider',
     edits: [
       {
-        search: 'this.service.node.addDependency(props.capacityProvider);',
-        replace: '// planted bug: no dependency on the capacity provider',
+        // The association resource is what CloudFormation must delete after the service; the cluster
+        // dependency is what orders them (web-service.ts).
+        search: 'this.service.node.addDependency(props.cluster);',
+        replace: '// planted bug: no dependency on the cluster and its capacity-provider association',
       },
     ],
   },
@@ -99,46 +101,17 @@ const BUGS: readonly PlantedBug[] = [
     edits: [{ search: "graph('Targets', [healthy, unhealthy])", replace: "graph('Targets', [unhealthy])" }],
   },
   {
-    file: 'service/src/repositories/kysely-cart-repository.ts',
-    bug: 'addItem as an unlocked read-modify-write (lost updates)',
+    file: 'service/src/repositories/pg-cart-repository.ts',
+    bug: 'addItem as a read-modify-write of the quantity the statement read before it waited (lost updates)',
     edits: [
       {
-        search: [
-          '      await lockOpenCart(trx, cartId);',
-          '      await requireProduct(trx, sku);',
-          '      const line = await trx',
-          "        .insertInto('cart_lines')",
-          '        .values({ cart_id: cartId, sku, quantity })',
-          '        .onConflict((oc) =>',
-          '          oc',
-          "            .columns(['cart_id', 'sku'])",
-          '            .doUpdateSet({ quantity: sql`cart_lines.quantity + excluded.quantity` })',
-          "            .where(sql<number>`cart_lines.quantity + excluded.quantity`, '<=', MAX_QUANTITY),",
-          '        )',
-          "        .returning('quantity')",
-          '        .executeTakeFirst();',
-          "      // No row back: the conflict update's guard refused, the line stays as it was.",
-          '      if (line === undefined) throw quantityLimit(sku, MAX_QUANTITY);',
-        ].join('\n'),
-        replace: [
-          "      const cart = await trx.selectFrom('carts').select('status').where('id', '=', cartId).executeTakeFirst();",
-          '      if (cart === undefined) throw cartNotFound(cartId);',
-          "      if (cart.status !== 'open') throw cartCheckedOut(cartId);",
-          '      await requireProduct(trx, sku);',
-          '      const existing = await trx',
-          "        .selectFrom('cart_lines')",
-          "        .select('quantity')",
-          "        .where('cart_id', '=', cartId)",
-          "        .where('sku', '=', sku)",
-          '        .executeTakeFirst();',
-          '      const total = (existing?.quantity ?? 0) + quantity;',
-          '      if (total > MAX_QUANTITY) throw quantityLimit(sku, MAX_QUANTITY);',
-          '      await trx',
-          "        .insertInto('cart_lines')",
-          '        .values({ cart_id: cartId, sku, quantity: total })',
-          "        .onConflict((oc) => oc.columns(['cart_id', 'sku']).doUpdateSet({ quantity: total }))",
-          '        .execute();',
-        ].join('\n'),
+        search: '  `quantity = cart_lines.quantity + excluded.quantity',
+        replace:
+          '  `quantity = (select q.quantity from cart_lines q where q.cart_id = excluded.cart_id and q.sku = excluded.sku) + excluded.quantity',
+      },
+      {
+        search: 'select id, status from carts where id = $1::uuid for update\n      ), product',
+        replace: 'select id, status from carts where id = $1::uuid\n      ), product',
       },
     ],
   },
