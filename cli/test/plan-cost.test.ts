@@ -206,7 +206,7 @@ describe('estimateCost per resource type', () => {
     const busy = estimateCost(
       only('waf', { Acl: { Type: 'AWS::WAFv2::WebACL', Properties: { Rules: [] } } }),
       PRICES,
-      { ...DEFAULT_USAGE, wafMillionRequestsPerMonth: 25 },
+      { ...DEFAULT_USAGE, requestsMillions: 25 },
     );
     assert.equal(monthlyOf(busy, 'WAF requests inspected'), 15);
     assert.equal(monthlyOf(busy, 'WAF rules (0'), 0);

@@ -66,8 +66,6 @@ export interface UsageAssumptions {
    * instance, task, container) × 20 metrics × one a minute × 43,800 minutes ≈ 4.4 million.
    */
   readonly containerInsightsObservationsMillions: number;
-  /** Millions of requests a month each WAF web ACL inspects (allowed and blocked alike are billed). */
-  readonly wafMillionRequestsPerMonth: number;
   /** Millions of requests a month reaching the service (≈ 4 a second around the clock for 10). */
   readonly requestsMillions: number;
   /** Millions of X-Ray traces retrieved or scanned a month (consoles, queries) when tracing is on. */
@@ -83,7 +81,6 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   endpointGbPerMonth: 20,
   containerInsightsMetrics: 30,
   containerInsightsObservationsMillions: 5,
-  wafMillionRequestsPerMonth: 10,
   requestsMillions: 10,
   xrayRetrievedMillions: 1,
 };
@@ -395,7 +392,8 @@ const cluster: Handler = (r, p, { usage }) => {
 const webAcl: Handler = (r, p, { usage }) => {
   const rules = prop(r, 'Rules') ?? [];
   if (!Array.isArray(rules)) return [unresolved(r, 'Rules, for the rule count')];
-  const millions = usage.wafMillionRequestsPerMonth;
+  // Every request reaching the load balancer is inspected (allowed and blocked alike are billed).
+  const millions = usage.requestsMillions;
   return [
     line(r, 'WAF web ACL', 1, 'web ACL-month', p.wafWebAclMonth, 1),
     line(
