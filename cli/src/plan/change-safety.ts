@@ -9,7 +9,7 @@
  */
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { physicalName, resolveText } from './physical-names.js';
-import type { CfnResource, StackTemplate } from './template.js';
+import { type CfnResource, canonical, type StackTemplate } from './template.js';
 
 export type FindingKind =
   /** A stateful resource gets a new physical resource: new, empty, or a new address. */
@@ -155,15 +155,6 @@ function statefulFindings(change: StackChange): ChangeFinding[] {
     });
   }
   return findings;
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** Logical ids a value points at with Ref or Fn::GetAtt, anywhere inside it. */

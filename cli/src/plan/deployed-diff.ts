@@ -5,7 +5,7 @@
  */
 import { type CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { parse } from 'yaml';
-import type { CfnResource, CfnTemplate, StackTemplate } from './template.js';
+import { type CfnResource, type CfnTemplate, canonical, type StackTemplate } from './template.js';
 
 export const OFFLINE_DIFF_NOTE =
   'diff against deployed stacks: not run (offline); `berth plan <env> --diff` compares with AWS credentials';
@@ -70,15 +70,6 @@ export function compareTemplates(
 /** Type and properties decide an update; metadata (CDK paths) does not. */
 function sameResource(a: CfnResource, b: CfnResource): boolean {
   return a.Type === b.Type && canonical(a.Properties ?? {}) === canonical(b.Properties ?? {});
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function renderStackDiffs(diffs: readonly StackDiff[]): string {

@@ -160,3 +160,13 @@ export function asArray(value: unknown): unknown[] {
 export function asRecord(value: unknown): Record<string, unknown> {
   return isObject(value) ? value : {};
 }
+
+/** JSON with object keys sorted: two values are the same template content exactly when these are equal. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
