@@ -49,6 +49,7 @@ function world() {
   const clock = new FakeClock();
   const model = new AwsModel(clock);
   model.bootstrap(REGION, 'test');
+  model.createGlobal();
   const deployer = new ModelDeployer(model);
   const docker = new ModelDocker(model);
   const terminal = new FakeTerminal();
@@ -75,7 +76,8 @@ function world() {
   }
 
   async function deployTest() {
-    const result = await berth('deploy', 'test');
+    // An explicit --timeout: the default is an estimate from a synth, which this world refuses (see synthesize).
+    const result = await berth('deploy', 'test', '--timeout', '30m');
     assert.equal(result.code, 0, result.stderr);
     const cluster = model.stacks.get(SERVICE_STACK)!.outputs.ClusterName!;
     const service = model.service('test')!;
@@ -199,7 +201,7 @@ describe('berth exec', () => {
     const w = world();
     const { cluster, service } = await w.deployTest();
     setTestExec(true);
-    const redeploy = await w.berth('deploy', 'test');
+    const redeploy = await w.berth('deploy', 'test', '--timeout', '30m');
     assert.equal(redeploy.code, 0, redeploy.stderr);
     assert.equal(service.enableExecuteCommand, true);
 

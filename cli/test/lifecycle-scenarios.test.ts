@@ -44,13 +44,7 @@ function world({
     model.bootstrap(REGION, 'test');
     model.bootstrap(REGION, 'prod');
   }
-  if (globalDeployed) {
-    model.stacks.set('Berth-Global', {
-      status: 'CREATE_COMPLETE',
-      outputs: { RepositoryUri: model.repositoryUri() },
-      terminationProtection: true,
-    });
-  }
+  if (globalDeployed) model.createGlobal();
   const deployer = new ModelDeployer(model);
   const docker = new ModelDocker(model);
   const progress = new RecordingProgress();

@@ -14,7 +14,13 @@ import { REGION, synthesize, withEnvironment } from './fixtures/platform.js';
 // GIVEN test with exec on (retention 14 days) and prod with exec off, named explicitly whatever the defaults.
 const app = withEnvironment(
   'test',
-  (c) => ({ ...c, logRetentionDays: 14, exec: { enabled: true } }),
+  // Tracing off: its X-Ray statements would share the task role with exec's.
+  (c) => ({
+    ...c,
+    logRetentionDays: 14,
+    exec: { enabled: true },
+    tracing: { enabled: false, sampleRatio: 1 },
+  }),
   () =>
     withEnvironment(
       'prod',

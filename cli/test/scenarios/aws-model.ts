@@ -143,6 +143,15 @@ export class AwsModel {
    * What `cdk bootstrap --qualifier <env's>` leaves behind that deploys check (CDK Developer Guide,
    * "Bootstrapping your environment": the `/cdk-bootstrap/<qualifier>/version` parameter).
    */
+  /** Berth-Global as prod's deploy (or an administrator) leaves it: the shared registry, termination-protected. */
+  createGlobal(): void {
+    this.stacks.set('Berth-Global', {
+      status: 'CREATE_COMPLETE',
+      outputs: { RepositoryUri: this.repositoryUri() },
+      terminationProtection: true,
+    });
+  }
+
   bootstrap(region: string, env: EnvName): void {
     this.putParameter(region, `/cdk-bootstrap/${qualifierOf(env)}/version`, '27', 'CDK bootstrap version');
   }
