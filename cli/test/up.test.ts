@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -78,7 +78,10 @@ describe('berth up, the real thing', {
   let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   before(async () => {
-    dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'berth-up-real-')), 'data');
+    const parent = await mkdtemp(path.join(tmpdir(), 'berth-up-real-'));
+    // As root the embedded PostgreSQL runs as `postgres`, which must be able to enter the parent (mkdtemp: 0700).
+    await chmod(parent, 0o755);
+    dataDir = path.join(parent, 'data');
     port = await freePort();
     berth = spawn(process.execPath, [BIN, 'up'], {
       cwd: ROOT,
