@@ -12,12 +12,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../cli/src/local/free-port.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const READY_BOUND_MS = 60_000;
@@ -30,14 +30,6 @@ const { values: args } = parseArgs({
 });
 const WARM_RUNS = Number(args['warm-runs']);
 if (!Number.isInteger(WARM_RUNS) || WARM_RUNS < 1) throw new Error('--warm-runs must be a whole number ≥ 1');
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Ctrl-C to the whole process group (npm, the CLI, the service), then wait until the group leader exits. */
 async function stop(child: ChildProcess): Promise<void> {

@@ -2,25 +2,17 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parsePort, parseReplicas } from '../src/commands/up.js';
+import { freePort } from '../src/local/free-port.js';
 import { SERVICE_ENTRY, serviceCommand, startService, waitForReady } from '../src/service-process.js';
 
 const STUB = fileURLToPath(new URL('./fixtures/ready-server.mjs', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function readyzStatus(port: number): Promise<number> {
   return fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
