@@ -12,7 +12,13 @@ import { INSTANCE_SIZES, peakTasksDuringDeployment, tasksPerInstance } from './i
 
 /** A configuration mistake, worded so the reader knows which field to change and to what. */
 export class ConfigError extends Error {
-  constructor(field: string, value: unknown, expected: string) {
+  constructor(
+    /** The field's path in the resolved config, e.g. `prod.service.minTasks`. */
+    readonly field: string,
+    readonly value: unknown,
+    /** What would be accepted, worded as the fix. */
+    readonly expected: string,
+  ) {
     super(`config ${field} = ${JSON.stringify(value)}: expected ${expected}`);
     this.name = 'ConfigError';
   }
@@ -372,7 +378,19 @@ export function validateGlobal(global: GlobalConfig = GLOBAL): GlobalConfig {
     /^[\w.-]+\/[\w.-]+$/.test(global.githubRepository),
     'global.githubRepository',
     global.githubRepository,
-    'owner/name of your GitHub repository, e.g. berth-dev/berth',
+    'owner/name of your GitHub repository, e.g. acme/shop',
+  );
+  check(
+    /^[\w.-]+$/.test(global.githubProdEnvironment),
+    'global.githubProdEnvironment',
+    global.githubProdEnvironment,
+    'the name of a GitHub environment, e.g. prod',
+  );
+  check(
+    (REGIONS as readonly string[]).includes(global.primaryRegion),
+    'global.primaryRegion',
+    global.primaryRegion,
+    `one of ${REGIONS.join(', ')}`,
   );
   if (global.githubOidcProviderArn !== undefined) {
     const match = GITHUB_PROVIDER_ARN.exec(global.githubOidcProviderArn);

@@ -17,6 +17,47 @@ export function stackName(env: EnvName, region: Region, component: Component): s
 /** Account-wide resources (CI's OIDC provider and roles, the shared image registry) live in one stack. */
 export const GLOBAL_STACK_NAME = 'Berth-Global';
 
+/** The names one app's resources get: its stacks, SSM parameters and image repositories. */
+export interface AppNames {
+  /** The config's `app`, e.g. `shop`. */
+  readonly app: string;
+  /** `Shop-Test-eu-west-1-Network`: app, env, region and component readable at a glance in the console. */
+  stackName(env: EnvName, region: Region, component: Component): string;
+  /** `Shop-Test-`: every stack of one environment starts with it (IAM and bootstrap policies scope by it). */
+  envStackPrefix(env: EnvName): string;
+  /** `Shop-Global`: account-wide resources (CI's OIDC provider and roles, the shared image registry). */
+  readonly globalStackName: string;
+  /** SSM parameters: the single source of truth for what runs where. */
+  readonly parameters: {
+    /** `/shop/test/image-digest`: the image digest (`sha256:…`) deployed to an environment; written by `berth deploy`. */
+    imageDigest(env: EnvName): string;
+    /** The AMI id our Packer pipeline published for an environment and architecture; read by the Cluster. */
+    ami(env: EnvName, arch: 'x86_64' | 'arm64'): string;
+    /** `/shop/test/ami/`: where an environment's AMI parameters live (one per architecture). */
+    amiPrefix(env: EnvName): string;
+  };
+  /** `shop/web`: a service's image repository, shared by every environment (a digest is promoted, not rebuilt). */
+  repositoryName(service: string): string;
+}
+
+/** The names of `app`'s resources; `app` is validated by the config loader (lower-case, starts with a letter). */
+export function appNames(app: string): AppNames {
+  const prefix = title(app);
+  const amiPrefix = (env: EnvName) => `/${app}/${env}/ami/`;
+  return {
+    app,
+    stackName: (env, region, component) => `${prefix}-${title(env)}-${region}-${component}`,
+    envStackPrefix: (env) => `${prefix}-${title(env)}-`,
+    globalStackName: `${prefix}-Global`,
+    parameters: {
+      imageDigest: (env) => `/${app}/${env}/image-digest`,
+      ami: (env, arch) => `${amiPrefix(env)}${arch}`,
+      amiPrefix,
+    },
+    repositoryName: (service) => `${app}/${service}`,
+  };
+}
+
 /** CloudFormation output keys the CLI and the smoke test read. */
 export const OUTPUTS = {
   serviceUrl: 'ServiceUrl',
