@@ -222,11 +222,8 @@ export interface EnvironmentDefinition {
   readonly waf?: WafDefinition;
   /** Request tracing to AWS X-Ray through an OpenTelemetry collector sidecar. */
   readonly tracing?: TracingDefinition;
-  /**
-   * Shell access into running tasks with `berth exec` (Session Manager, KMS-encrypted and logged).
-   * @default - on in test, off in prod
-   */
-  readonly exec?: { readonly enabled?: boolean };
+  /** Shell access into running tasks with `berth exec` (Session Manager, KMS-encrypted and logged). */
+  readonly exec?: ExecDefinition;
   /** Who hears the alarms. Prod needs an address, or a waiver with a reason. */
   readonly alarms?: AlarmsDefinition;
   /**
@@ -299,6 +296,11 @@ export interface TracingDefinition {
   readonly enabled?: boolean;
   /** Share of new traces recorded, 0 to 1. @default - test 1, prod 0.05 */
   readonly sampleRatio?: number;
+}
+
+export interface ExecDefinition {
+  /** Turning it on or off reaches running tasks at the next deploy. @default - test true, prod false */
+  readonly enabled?: boolean;
 }
 
 export interface AlarmsDefinition {
