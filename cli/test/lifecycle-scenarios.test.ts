@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { EnvName } from '../../infra/config/environments.js';
-import { COMPONENTS, GLOBAL_STACK_NAME, stackName } from '../../infra/lib/naming.js';
+import { COMPONENTS } from '../../infra/lib/naming.js';
 import { changeSafetyPreflight } from '../src/commands/shared.js';
 import type { CommandContext, DeployPreflight } from '../src/context.js';
 import { CliError } from '../src/errors.js';
 import { main } from '../src/main.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
+import { CART, GLOBAL_STACK_NAME, stackName } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
 
 // Lifecycle scenarios: the real commands (through `main`, as a user types them) run in sequence
@@ -59,6 +60,7 @@ function world({
   };
   const gate = changeSafetyPreflight({
     repoRoot,
+    globalStackName: GLOBAL_STACK_NAME,
     cfnFor: (region) => model.clientsFor(region).cfn,
     synthesize,
     progress,
@@ -69,6 +71,7 @@ function world({
     const out: string[] = [];
     const err: string[] = [];
     const ctx: CommandContext = {
+      config: CART,
       clients: (region) => model.clientsFor(region),
       deployer: async () => deployer,
       run: docker.run,
@@ -433,6 +436,7 @@ describe('lifecycle: --timeout', () => {
     await assert.rejects(
       deployEnvironment(
         {
+          config: CART,
           clients: (region) => w.model.clientsFor(region),
           deployer: async () => w.deployer,
           run: w.docker.run,

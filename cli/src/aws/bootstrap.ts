@@ -1,6 +1,6 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { EnvName, Region } from '../../../infra/config/environments.js';
-import { bootstrapCommand, qualifierOf } from '../../../infra/lib/bootstrap.js';
+import { type BootstrapConfig, bootstrapCommand, qualifierOf } from '../../../infra/lib/bootstrap.js';
 import { CliError } from '../errors.js';
 
 /**
@@ -17,8 +17,9 @@ export const bootstrapVersionParameter = (qualifier: string) => `/cdk-bootstrap/
 export async function requireBootstrap(
   ssm: SSMClient,
   where: { account: string; region: Region; env: EnvName },
+  config: BootstrapConfig,
 ): Promise<void> {
-  const qualifier = qualifierOf(where.env);
+  const qualifier = qualifierOf(config, where.env);
   try {
     await ssm.send(new GetParameterCommand({ Name: bootstrapVersionParameter(qualifier) }));
   } catch (error) {
@@ -26,7 +27,7 @@ export async function requireBootstrap(
       throw new CliError(
         `CDK is not bootstrapped for ${where.env} in aws://${where.account}/${where.region} (qualifier ${qualifier}): ` +
           'run these from the repository root with administrator credentials for that account, then deploy again',
-        bootstrapCommand(where.env, where.region),
+        bootstrapCommand(config, where.env, where.region),
       );
     }
     throw error;

@@ -1,3 +1,4 @@
+import type { ResolvedConfig } from '../../../infra/config/resolve.js';
 import type { StackTemplate } from '../plan/template.js';
 
 /**
@@ -16,7 +17,8 @@ export interface StackDeployer {
 }
 
 /** infra/lib/app.ts's factory, typed here so the CLI does not load aws-cdk-lib until it deploys. */
-export type CreateApp = (props?: {
+export type CreateApp = (props: {
+  config: ResolvedConfig;
   outdir?: string;
   context?: Record<string, unknown>;
   environments?: string[];

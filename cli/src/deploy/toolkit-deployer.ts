@@ -7,6 +7,7 @@ import {
   StackSelectionStrategy,
   Toolkit,
 } from '@aws-cdk/toolkit-lib';
+import type { ResolvedConfig } from '../../../infra/config/resolve.js';
 import { CliError } from '../errors.js';
 import { readAssembly } from '../plan/synth.js';
 import type { StackTemplate } from '../plan/template.js';
@@ -34,6 +35,7 @@ export class ToolkitStackDeployer implements StackDeployer {
 
   /** `ioHost` receives every toolkit message; berth passes one that writes to stderr (StderrIoHost). */
   constructor(
+    private readonly config: ResolvedConfig,
     private readonly environments?: string[],
     ioHost?: IIoHost,
   ) {
@@ -49,6 +51,7 @@ export class ToolkitStackDeployer implements StackDeployer {
     const { createApp } = (await import(pathToFileURL(APP_MODULE).href)) as { createApp: CreateApp };
     const source = await this.toolkit.fromAssemblyBuilder(async (props) => {
       const app = createApp({
+        config: this.config,
         outdir: props.outdir,
         context: { ...cdkJsonContext(), ...props.context, ...context },
         ...(this.environments ? { environments: this.environments } : {}),
