@@ -1,5 +1,4 @@
-import { type LoadedConfig, loadConfig } from '../../infra/config/load.js';
-import { ConfigFileError } from '../../infra/config/shape.js';
+import { ConfigFileError, type LoadedConfig, loadConfig } from '@berth/infra';
 import { CliError } from './errors.js';
 
 /** What the global options say about the config: `berth --config <path> …`. */

@@ -1,4 +1,4 @@
-import type { LoadedConfig } from '../../infra/config/load.js';
+import type { EnvName, LoadedConfig } from '@berth/infra';
 import type { ClientFactory } from './aws/clients.js';
 import type { Clock } from './aws/wait-for-steady-state.js';
 import type { RunCommand } from './deploy/image-build.js';
@@ -27,7 +27,7 @@ export interface CommandContext {
   /** `berth.config.ts`, loaded once for the command (`--config`, or the nearest above the working directory). */
   readonly config: LoadedConfig;
   readonly clients: ClientFactory;
-  readonly deployer: (environments: string[]) => Promise<StackDeployer>;
+  readonly deployer: (environments: EnvName[]) => Promise<StackDeployer>;
   /** Runs git and docker (image build, registry login). */
   readonly run: RunCommand;
   readonly progress: Progress;

@@ -1,8 +1,14 @@
-import type { EnvironmentConfig, EnvName, Region } from '../../infra/config/environments.js';
-import { ENV_NAMES } from '../../infra/config/environments.js';
-import type { ResolvedConfig } from '../../infra/config/resolve.js';
-import { isEnvName } from '../../infra/config/validate.js';
-import { type AppNames, COMPONENTS, type Component } from '../../infra/lib/naming.js';
+import {
+  type AppNames,
+  COMPONENTS,
+  type Component,
+  ENV_NAMES,
+  type EnvironmentConfig,
+  type EnvName,
+  isEnvName,
+  type Region,
+  type ResolvedConfig,
+} from '@berth/infra';
 import { CliError } from './errors.js';
 
 /** One environment in one region: everything a command needs to find its resources. */

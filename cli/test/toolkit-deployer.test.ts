@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COMPONENTS, IMAGE_CONTEXT_KEY } from '../../infra/lib/naming.js';
+import { COMPONENTS, IMAGE_CONTEXT_KEY } from '@berth/infra';
 import { ToolkitStackDeployer } from '../src/deploy/toolkit-deployer.js';
 import { StderrIoHost } from '../src/deploy/toolkit-io-host.js';
 import { digest } from './fixtures/aws.js';
@@ -11,7 +11,7 @@ import { CART, GLOBAL_STACK_NAME, stackName } from './fixtures/cart-config.js';
 describe('ToolkitStackDeployer (offline)', () => {
   const deployer = new ToolkitStackDeployer(CART, ['test']);
 
-  it('synthesizes infra/lib/app.ts in-process with every stack the CLI deploys, by name', async () => {
+  it('synthesizes the app from @berth/infra/app in-process with every stack the CLI deploys, by name', async () => {
     const names = await deployer.synthesizedStackNames({ [IMAGE_CONTEXT_KEY]: digest('a') });
     const expected = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName('test', 'eu-west-1', c))];
     for (const name of expected) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);

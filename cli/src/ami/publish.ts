@@ -1,7 +1,6 @@
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture, EnvName } from '../../../infra/config/environments.js';
-import type { AppNames } from '../../../infra/lib/naming.js';
+import type { AppNames, Architecture, EnvName } from '@berth/infra';
 import { awsErrorName, CliError } from '../errors.js';
 
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;

@@ -1,7 +1,6 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterHistoryCommand, type ParameterHistory, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture, EnvName } from '../../../infra/config/environments.js';
-import type { AppNames } from '../../../infra/lib/naming.js';
+import type { AppNames, Architecture, EnvName } from '@berth/infra';
 import { awsErrorName, CliError } from '../errors.js';
 import { type Published, publishAmi } from './publish.js';
 

@@ -1,6 +1,5 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { EnvName, Region } from '../../../infra/config/environments.js';
-import { type BootstrapConfig, bootstrapCommand, qualifierOf } from '../../../infra/lib/bootstrap.js';
+import { type BootstrapConfig, bootstrapCommand, type EnvName, qualifierOf, type Region } from '@berth/infra';
 import { CliError } from '../errors.js';
 
 /**

@@ -6,8 +6,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { EnvName } from '../../../infra/config/environments.js';
-import { type AppNames, CONTAINER, PLACEHOLDER_IMAGE } from '../../../infra/lib/naming.js';
+import { type AppNames, CONTAINER, type EnvName, PLACEHOLDER_IMAGE } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { describeService, type ServiceRef } from './service-state.js';
 

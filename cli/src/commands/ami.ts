@@ -1,8 +1,12 @@
 import { join } from 'node:path';
+import {
+  type Architecture,
+  type EnvironmentConfig,
+  OUTPUTS,
+  type Region,
+  type ResolvedConfig,
+} from '@berth/infra';
 import type { Command } from 'commander';
-import type { Architecture, EnvironmentConfig, Region } from '../../../infra/config/environments.js';
-import type { ResolvedConfig } from '../../../infra/config/resolve.js';
-import { OUTPUTS } from '../../../infra/lib/naming.js';
 import { parseArchitecture, parseArchitectures } from '../ami/architecture.js';
 import { awsRecommendedAmi } from '../ami/aws-recommended.js';
 import { buildAmis } from '../ami/build.js';

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
+import { ENV_NAMES, type EnvName, type LoadedConfig, type ResolvedConfig } from '@berth/infra';
 import type { Command } from 'commander';
-import { ENV_NAMES, type EnvName } from '../../../infra/config/environments.js';
-import type { LoadedConfig } from '../../../infra/config/load.js';
-import type { ResolvedConfig } from '../../../infra/config/resolve.js';
 import { type ClientFactory, createAwsClients } from '../aws/clients.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { loadProjectConfig } from '../config.js';

@@ -1,4 +1,4 @@
-import { OUTPUTS } from '../../../infra/lib/naming.js';
+import { OUTPUTS } from '@berth/infra';
 import { checkCredentials } from '../aws/credentials.js';
 import {
   digestRecord,

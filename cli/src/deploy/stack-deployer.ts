@@ -1,4 +1,3 @@
-import type { ResolvedConfig } from '../../../infra/config/resolve.js';
 import type { StackTemplate } from '../plan/template.js';
 
 /**
@@ -15,11 +14,3 @@ export interface StackDeployer {
   /** Destroys the stacks one after another in the given order. */
   destroy(stackNames: readonly string[]): Promise<void>;
 }
-
-/** infra/lib/app.ts's factory, typed here so the CLI does not load aws-cdk-lib until it deploys. */
-export type CreateApp = (props: {
-  config: ResolvedConfig;
-  outdir?: string;
-  context?: Record<string, unknown>;
-  environments?: string[];
-}) => { synth(): unknown };

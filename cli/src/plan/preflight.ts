@@ -3,6 +3,7 @@
  * `berth plan` prints, and a refusal unless every finding is named by an override.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+
 import { CliError } from '../errors.js';
 import {
   assessChangeSafety,
