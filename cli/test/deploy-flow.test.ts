@@ -109,7 +109,7 @@ describe('berth deploy', () => {
     await assert.rejects(deployEnvironment(ctx, { ...request, imageDigest: GOOD }), {
       message:
         'credentials are for account 210987654321 but environments.test.account in berth.config.ts is 123456789012: ' +
-        "if 210987654321 is where test should run, set test.account to '210987654321' " +
+        "if 210987654321 is where test should run, set environments.test.account to '210987654321' " +
         '(docs/deploy.md, "Your account and repository"); otherwise use credentials for 123456789012',
     });
     assert.equal(ctx.deployerFake.calls.length, 0);
@@ -287,7 +287,8 @@ describe('berth deploy', () => {
     await assert.rejects(
       deployEnvironment(fakeContext(clients), { ...request, env: 'test', region: 'us-east-1' }),
       {
-        message: 'region "us-east-1" is not configured for test: use one of eu-west-1',
+        message:
+          'region "us-east-1" is not configured for test: use one of eu-west-1 (environments.test.regions in berth.config.ts)',
       },
     );
   });

@@ -127,7 +127,7 @@ describe('lifecycle: first deploy in a fresh account', () => {
     assert.equal(
       second.stderr,
       `berth: Berth-Global (the image registry and CI roles) is not deployed in aws://${ACCOUNT}/${REGION}: ` +
-        'deploy it first with `berth deploy prod`, or as an administrator `cd infra && npx cdk deploy Berth-Global`\n',
+        'deploy it first with `berth deploy prod`\n',
     );
     assert.equal(w.model.stacks.size, 0);
 
