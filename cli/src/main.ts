@@ -11,6 +11,10 @@ import type { Writer } from './ui/progress.js';
 export async function buildProgram(context?: ContextProvider, only?: 'up'): Promise<Command> {
   const program = new Command('berth')
     .description('Run the service locally, deploy it to AWS, watch it, roll it back and tear it down.')
+    .option(
+      '--config <path>',
+      'the berth.config.ts to use (default: the nearest one in the working directory or above it)',
+    )
     .showSuggestionAfterError(false)
     .exitOverride()
     // Commander's errors become the same one-line shape as ours; subcommands inherit this.

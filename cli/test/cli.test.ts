@@ -148,7 +148,7 @@ describe('berth (in process)', () => {
     const region = await berthInProcess('status', 'test', '--region', 'us-east-1');
     assert.equal(
       region.stderr,
-      'berth: region "us-east-1" is not configured for test: use one of eu-west-1\n',
+      'berth: region "us-east-1" is not configured for test: use one of eu-west-1 (environments.test.regions in berth.config.ts)\n',
     );
   });
 });
