@@ -1,8 +1,17 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { ContextProvider } from './commands/shared.js';
 import { registerUpCommand } from './commands/up.js';
 import { CliError } from './errors.js';
+import { PACKAGE_DIR } from './package-dir.js';
 import type { Writer } from './ui/progress.js';
+
+/** @berth/cli's version, from its package.json: what `berth --version` prints. */
+function cliVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
 
 /**
  * The program with every command, or with `up` alone: `npm start` is `berth up`, and loading the other
@@ -11,6 +20,9 @@ import type { Writer } from './ui/progress.js';
 export async function buildProgram(context?: ContextProvider, only?: 'up'): Promise<Command> {
   const program = new Command('berth')
     .description('Run the service locally, deploy it to AWS, watch it, roll it back and tear it down.')
+    .version(cliVersion(), '-V, --version', "print Berth's version")
+    // Program options only before a command: `berth ami build --version <v>` is the AMI's version.
+    .enablePositionalOptions()
     .showSuggestionAfterError(false)
     .exitOverride()
     // Commander's errors become the same one-line shape as ours; subcommands inherit this.
