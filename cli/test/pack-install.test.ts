@@ -14,7 +14,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -57,10 +57,16 @@ interface Run {
 }
 
 /** Runs a command in `cwd` and resolves with its exit code and output (a non-zero exit is a result, not an error). */
-async function run(cwd: string, command: string, args: readonly string[]): Promise<Run> {
+async function run(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Run> {
   try {
     const { stdout, stderr } = await exec(command, args, {
       cwd,
+      env,
       maxBuffer: 32 * 1024 * 1024,
       timeout: 600_000,
     });
@@ -80,6 +86,17 @@ async function run(cwd: string, command: string, args: readonly string[]): Promi
  * `--`: the rest (e.g. `--version`) is berth's, not npx's.
  */
 const berth = (repo: string, ...args: string[]) => run(repo, 'npx', ['--no', '--', 'berth', ...args]);
+
+/** No AWS credentials anywhere (HOME too), so AWS commands stop at their credential check; npm keeps its cache. */
+const WITHOUT_AWS: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: '/nonexistent',
+  npm_config_cache: path.join(homedir(), '.npm'),
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_CONFIG_FILE: '/nonexistent/config',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+  AWS_REGION: 'eu-west-1',
+};
 
 /** Every file under `dir`, relative to it. */
 function filesUnder(dir: string): string[] {
@@ -217,6 +234,23 @@ describe('Berth packed and installed as dev dependencies of repositories that ar
     assert.equal(plan.code, 0, plan.stderr);
     assert.match(plan.stdout, /Berth-Test-eu-west-1-Service/);
     assert.match(plan.stdout, /first create +~\d+ min/);
+  });
+
+  it('runs the AWS commands from the install up to their credential check, one line each', async () => {
+    const repo = repos['static-site']!;
+    for (const args of [
+      ['status', 'test'],
+      ['logs', 'test'],
+      ['rollback', 'test'],
+    ]) {
+      const result = await run(repo, 'npx', ['--no', '--', 'berth', ...args], WITHOUT_AWS);
+      assert.equal(result.code, 1, args.join(' '));
+      assert.match(
+        result.stderr,
+        /^berth: no usable AWS credentials: set AWS_PROFILE [^\n]*\n$/,
+        args.join(' '),
+      );
+    }
   });
 
   // The next steps of #13, once `berth init` (item 3) and the config loader (item 1) are on main:
