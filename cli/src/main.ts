@@ -20,9 +20,6 @@ function cliVersion(): string {
 export async function buildProgram(context?: ContextProvider, only?: 'up'): Promise<Command> {
   const program = new Command('berth')
     .description('Run the service locally, deploy it to AWS, watch it, roll it back and tear it down.')
-    .version(cliVersion(), '-V, --version', "print Berth's version")
-    // Program options only before a command: `berth ami build --version <v>` is the AMI's version.
-    .enablePositionalOptions()
     .showSuggestionAfterError(false)
     .exitOverride()
     // Commander's errors become the same one-line shape as ours; subcommands inherit this.
@@ -30,6 +27,7 @@ export async function buildProgram(context?: ContextProvider, only?: 'up'): Prom
       outputError: (text, write) =>
         write(`berth: ${text.replace(/^error: /, '').trim()} (see berth --help)\n`),
     });
+  program.addHelpText('after', "\nberth --version (or -V) prints Berth's version.");
   registerUpCommand(program);
   if (only === 'up') return program;
   const [ami, deploy, destroy, exec, image, logs, plan, rollback, shared, status] = await Promise.all([
@@ -63,6 +61,12 @@ export async function main(
   context?: ContextProvider,
   stderr: Writer = process.stderr,
 ): Promise<number> {
+  // Answered before commander: a program-level --version option would also take `berth ami build --version <v>`
+  // (commander reads program options after a command's name too).
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${cliVersion()}\n`);
+    return 0;
+  }
   const program = await buildProgram(context, argv[2] === 'up' ? 'up' : undefined);
   try {
     await program.parseAsync(argv);
