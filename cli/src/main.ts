@@ -1,8 +1,17 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { ContextProvider } from './commands/shared.js';
 import { registerUpCommand } from './commands/up.js';
 import { CliError } from './errors.js';
+import { PACKAGE_DIR } from './package-dir.js';
 import type { Writer } from './ui/progress.js';
+
+/** @berth/cli's version, from its package.json: what `berth --version` prints. */
+function cliVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
 
 /**
  * The program with every command, or with `up` alone: `npm start` is `berth up`, and loading the other
@@ -22,6 +31,7 @@ export async function buildProgram(context?: ContextProvider, only?: 'up'): Prom
       outputError: (text, write) =>
         write(`berth: ${text.replace(/^error: /, '').trim()} (see berth --help)\n`),
     });
+  program.addHelpText('after', "\nberth --version (or -V) prints Berth's version.");
   registerUpCommand(program);
   if (only === 'up') return program;
   const [ami, deploy, destroy, exec, image, logs, plan, rollback, shared, status] = await Promise.all([
@@ -55,6 +65,12 @@ export async function main(
   context?: ContextProvider,
   stderr: Writer = process.stderr,
 ): Promise<number> {
+  // Answered before commander: a program-level --version option would also take `berth ami build --version <v>`
+  // (commander reads program options after a command's name too).
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${cliVersion()}\n`);
+    return 0;
+  }
   const program = await buildProgram(context, argv[2] === 'up' ? 'up' : undefined);
   try {
     await program.parseAsync(argv);
