@@ -2,9 +2,7 @@
  * The reference cart service's own Berth config: what a user writes at the root of their repository.
  * Everything not stated here is Berth's default for the environment (docs/config-reference.md).
  */
-// A user's file imports it from '@berth/cli' (which re-exports it); in Berth's own repository the CLI
-// package's entry is not there yet, so the cart takes it from the package that defines it.
-import { defineConfig } from '@berth/infra';
+import { defineConfig } from '@berth/cli';
 
 /** Placeholder: set your account id here before the first deploy (docs/deploy.md, step 1). */
 const ACCOUNT = '123456789012';

@@ -1,9 +1,25 @@
-// @berth/cli's library entry, for a user's berth.config.ts (the CLI itself is the `berth` bin): the config
-// types, from @berth/infra's light entry so importing them never loads the CDK.
+// @berth/cli's library entry, for a user's berth.config.ts (the CLI itself is the `berth` bin): defineConfig and
+// the config types, from @berth/infra's light entry so importing them never loads the CDK.
 export type {
-  EnvironmentConfig,
+  AlarmsDefinition,
+  BerthConfig,
+  BuildConfig,
+  ClusterDefinition,
+  DatabaseDefinition,
+  DeploymentDefinition,
+  EnvironmentDefinition,
   EnvName,
-  GlobalConfig,
+  ExecDefinition,
+  GithubConfig,
+  GlobalAccountConfig,
+  HealthCheckDefinition,
+  NetworkDefinition,
   Region,
-  ServiceConfig,
+  RouteDefinition,
+  ScalingDefinition,
+  ServiceDefinition,
+  ServiceSizing,
+  TracingDefinition,
+  WafDefinition,
 } from '@berth/infra';
+export { defineConfig } from '@berth/infra';
