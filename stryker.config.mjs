@@ -20,13 +20,31 @@ export const MODULES = {
 /** The issue's goal: at least this share of mutants killed in each module. */
 export const GOAL_PERCENT = 80;
 
+/**
+ * `BERTH_MUTATION_TESTS`: a space-separated subset of the module's test files, run in the order given, for a module
+ * whose whole-app suites make a full run take hours on a loaded machine (infra: every whole-app synth covers every
+ * construct, so each surviving mutant reruns all of them). Fewer tests can only kill fewer mutants: the score is a
+ * lower bound. Its reports go to `reports/mutation/<module>-subset/`, apart from the full run's incremental file.
+ */
+function testFilesFor(module) {
+  const reaching = testsReaching(ROOT, module.workspace, `${module.dir}/`);
+  const subset = (process.env.BERTH_MUTATION_TESTS ?? '').split(/\s+/).filter(Boolean);
+  for (const file of subset) {
+    if (!reaching.includes(file)) {
+      throw new Error(`BERTH_MUTATION_TESTS: ${file} is not one of the test files that import ${module.dir}`);
+    }
+  }
+  return subset.length > 0 ? { files: subset, suffix: '-subset' } : { files: reaching, suffix: '' };
+}
+
 /** @returns {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export function configFor(name) {
   const module = MODULES[name];
   if (module === undefined) {
     throw new Error(`unknown mutation module "${name}": use one of ${Object.keys(MODULES).join(', ')}`);
   }
-  const reports = `reports/mutation/${name}`;
+  const tests = testFilesFor(module);
+  const reports = `reports/mutation/${name}${tests.suffix}`;
   return {
     packageManager: 'npm',
     mutate: [`${module.dir}/**/*.ts`],
@@ -35,7 +53,7 @@ export function configFor(name) {
       // Only the workspace's test files that import the module run (a short dry run); Stryker's per-test coverage
       // then picks, for each mutant, the files that reach it. Tests that reach the code only through a child
       // process (the CLI binary, the real server) are left out: Stryker cannot see their coverage.
-      testFiles: testsReaching(ROOT, module.workspace, `${module.dir}/`),
+      testFiles: tests.files,
       // Each test file runs on its own, as `node --test` would run it: TypeScript through tsx, TAP on stdout,
       // from its workspace folder (workspace-cwd.mjs) because some tests resolve paths from the working directory.
       // --conditions=@berth/source: @berth/infra resolves to its TypeScript sources, as in the workspaces' tests.
@@ -61,6 +79,8 @@ export function configFor(name) {
       'reports',
       'bench',
       'docs',
+      // infra/test/bootstrap.test.ts checks that the deploy guide shows exactly the bootstrap commands.
+      '!docs/deploy.md',
       'ami/manifest.json',
       '**/cdk.out',
       '**/.data',
