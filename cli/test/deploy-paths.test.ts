@@ -301,10 +301,45 @@ describe('berth deploy: what it ships and says', () => {
     // THEN by hand: 2 synths x 20 s + 5 stacks x 45 s change set + NAT 3 + Multi-AZ RDS 20 + ALB 3 min
     // = 30.42 -> 31 min; x 1.5 = 46.5 -> 50 min (without Berth-Global's 45 s: 30 min -> 45 min)
     assert.match(error.message, /did not finish within the --timeout \(50m00s\)/);
+    // A create cannot be cancelled: the line names the wait for it (the later stacks do not exist yet).
+    assert.equal(
+      error.detail,
+      'Berth-Prod-eu-west-1-Network: CREATE_IN_PROGRESS cannot be cancelled and continues in CloudFormation ' +
+        '(`aws cloudformation wait stack-create-complete --region eu-west-1 --stack-name Berth-Prod-eu-west-1-Network`)',
+    );
     assert.ok(
       w.progress.lines.includes("--timeout 50m00s (berth plan's estimate; pass --timeout to change it)"),
       w.progress.lines.join('\n'),
     );
     assert.deepEqual(w.synthesized, ['prod']);
+  });
+
+  it('checks Berth-Global too before deploying, and stops when it needs attention', async () => {
+    const w = modelWorld();
+    w.model.stacks.get('Berth-Global')!.status = 'UPDATE_ROLLBACK_FAILED';
+
+    const error = await caught(
+      deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES }),
+    );
+
+    assert.equal(error.message, 'stacks need attention before deploying:');
+    assert.match(error.detail ?? '', /Berth-Global is UPDATE_ROLLBACK_FAILED: /);
+    assert.deepEqual(w.deployer.deployed, []);
+  });
+
+  it("keeps the production rule's live weights on a blue/green redeploy, and says so", async () => {
+    const w = modelWorld();
+    w.docker.sha = SHA_A;
+    await deployEnvironment(w.ctx, { env: 'prod', skipBuild: false, timeoutMs: TEN_MINUTES });
+    w.docker.sha = SHA_B;
+
+    await deployEnvironment(w.ctx, { env: 'prod', skipBuild: false, timeoutMs: TEN_MINUTES });
+
+    // After the first create ECS serves everything from the group the stack attached first (blue).
+    assert.ok(
+      w.progress.lines.includes('production rule weights now 100/0 (kept)'),
+      w.progress.lines.join('\n'),
+    );
+    assert.equal(w.deployer.deployed.at(-1)?.weights, '100/0');
   });
 });

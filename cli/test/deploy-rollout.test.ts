@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeServicesCommand, ListTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -208,5 +212,25 @@ describe('berth deploy: the ECS rollout', () => {
       /did not finish within the --timeout \(5m00s\); .*`berth deploy test --timeout 10m`/,
     );
     assert.equal(error.detail, undefined);
+  });
+
+  it('records no deployed templates when the toolkit applied none, and names the missing outputs', async () => {
+    // GIVEN stacks that deploy but publish no outputs (the Service stack of another app version)
+    const { clients, stubs } = mockAws();
+    stubs.cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => ({
+      Stacks: [
+        { StackName: input.StackName, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [] },
+      ],
+    }));
+    const repoRoot = mkdtempSync(join(tmpdir(), 'berth-norecord-'));
+    const ctx = fakeContext(clients, { repoRoot });
+
+    const error = await caught(deployEnvironment(ctx, { ...request, timeoutMs: 30 * 60_000 }));
+
+    assert.equal(
+      error.message,
+      'output ClusterName not found in the test stacks in eu-west-1: deploy the environment first (berth deploy <env>)',
+    );
+    assert.deepEqual(readdirSync(repoRoot), [], 'nothing recorded for an empty apply');
   });
 });

@@ -53,13 +53,6 @@ describe('ToolkitStackDeployer: deploy and destroy (Toolkit calls recorded)', ()
       { stacks: { strategy: 'pattern-must-match', patterns: [SERVICE] } },
     ]);
   });
-
-  it('synthesizes every environment when none is named', async () => {
-    const names = await new ToolkitStackDeployer().synthesizedStackNames({
-      [IMAGE_CONTEXT_KEY]: digest('a'),
-    });
-    assert.ok(names.includes(NETWORK) && names.includes('Berth-Prod-eu-west-1-Network'), names.join(', '));
-  });
 });
 
 describe('StderrIoHost', () => {

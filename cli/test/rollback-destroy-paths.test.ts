@@ -119,6 +119,14 @@ describe('berth rollback: paths', () => {
     assert.match(error.detail ?? '', /^Service events \(newest first\):/);
     assert.deepEqual(w.model.parameterValues('eu-west-1', '/berth/test/image-digest'), [a, b, c]);
   });
+  it('says to deploy first when the environment has no stacks to roll back', async () => {
+    const w = modelWorld();
+    const error = await caught(rollbackEnvironment(w.ctx, { env: 'test', timeoutMs: TEN_MINUTES }));
+    assert.equal(
+      error.message,
+      'output ClusterName not found in the test stacks in eu-west-1: deploy the environment first (berth deploy <env>)',
+    );
+  });
 });
 
 describe('berth destroy: paths', () => {
