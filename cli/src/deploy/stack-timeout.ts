@@ -22,7 +22,14 @@ export async function stopOrExplain(
           `(\`aws cloudformation wait stack-rollback-complete --region ${region} --stack-name ${stackName}\`)`,
       );
     } else if (status?.endsWith('_IN_PROGRESS') && status !== 'REVIEW_IN_PROGRESS') {
-      const waiter = status.startsWith('CREATE') ? 'stack-create-complete' : 'stack-update-complete';
+      // The waiter whose success state ends this operation: stack-update-complete treats the
+      // UPDATE_ROLLBACK_COMPLETE a rollback ends in as a failure (AWS CLI Command Reference,
+      // "wait stack-update-complete" / "wait stack-rollback-complete").
+      const waiter = status.startsWith('CREATE')
+        ? 'stack-create-complete'
+        : status.startsWith('UPDATE_ROLLBACK')
+          ? 'stack-rollback-complete'
+          : 'stack-update-complete';
       lines.push(
         `${stackName}: ${status} cannot be cancelled and continues in CloudFormation ` +
           `(\`aws cloudformation wait ${waiter} --region ${region} --stack-name ${stackName}\`)`,

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Toolkit } from '@aws-cdk/toolkit-lib';
+import { IMAGE_CONTEXT_KEY } from '../../infra/lib/naming.js';
+import { ToolkitStackDeployer } from '../src/deploy/toolkit-deployer.js';
+import { StderrIoHost } from '../src/deploy/toolkit-io-host.js';
+import { digest } from './fixtures/aws.js';
+
+// ToolkitStackDeployer's deploy and destroy past the name check. Toolkit.deploy/destroy are the calls
+// that reach AWS, so only they are replaced (and record their input); synth of infra's app is real.
+// toolkit-lib's documented stack selection: "pattern-must-match" fails when a pattern matches no stack
+// (@aws-cdk/toolkit-lib, StackSelectionStrategy).
+
+const NETWORK = 'Berth-Test-eu-west-1-Network';
+const SERVICE = 'Berth-Test-eu-west-1-Service';
+const MONITORING = 'Berth-Test-eu-west-1-Monitoring';
+
+type Selection = { stacks: { strategy: string; patterns?: string[] } };
+
+describe('ToolkitStackDeployer: deploy and destroy (Toolkit calls recorded)', () => {
+  it('deploys each named stack on its own, in the given order, with the context, and returns exactly their templates', async (t) => {
+    const selected: Selection[] = [];
+    t.mock.method(Toolkit.prototype, 'deploy', async (_assembly: unknown, options: Selection) => {
+      selected.push(options);
+    });
+    const deployer = new ToolkitStackDeployer(['test']);
+
+    const templates = await deployer.deploy([SERVICE, NETWORK], { [IMAGE_CONTEXT_KEY]: digest('b') });
+
+    assert.deepEqual(selected, [
+      { stacks: { strategy: 'pattern-must-match', patterns: [SERVICE] } },
+      { stacks: { strategy: 'pattern-must-match', patterns: [NETWORK] } },
+    ]);
+    assert.deepEqual(templates.map((s) => s.stackName).sort(), [NETWORK, SERVICE]);
+    // The context reached the app: the Service template pulls the digest it was given.
+    const service = templates.find((s) => s.stackName === SERVICE)!;
+    assert.ok(
+      JSON.stringify(service.template).includes(`@${digest('b')}`),
+      'the image digest is in the template',
+    );
+  });
+
+  it('destroys each named stack on its own, in the given order', async (t) => {
+    const selected: Selection[] = [];
+    t.mock.method(Toolkit.prototype, 'destroy', async (_assembly: unknown, options: Selection) => {
+      selected.push(options);
+    });
+
+    await new ToolkitStackDeployer(['test']).destroy([MONITORING, SERVICE]);
+
+    assert.deepEqual(selected, [
+      { stacks: { strategy: 'pattern-must-match', patterns: [MONITORING] } },
+      { stacks: { strategy: 'pattern-must-match', patterns: [SERVICE] } },
+    ]);
+  });
+});
+
+describe('StderrIoHost', () => {
+  const base = { time: new Date(), action: 'deploy' as const, data: undefined };
+
+  it('passes debug and trace on when asked to', async () => {
+    const lines: string[] = [];
+    const host = new StderrIoHost({ write: (s: string) => lines.push(s) }, true);
+    await host.notify({ ...base, level: 'debug', message: 'assembly at /tmp/cdk.out' });
+    await host.notify({ ...base, level: 'trace', message: 'trace line' });
+    assert.deepEqual(lines, ['assembly at /tmp/cdk.out\n', 'trace line\n']);
+  });
+
+  it('takes its default from BERTH_DEBUG', async (t) => {
+    const lines: string[] = [];
+    t.after(() => {
+      delete process.env.BERTH_DEBUG;
+    });
+    delete process.env.BERTH_DEBUG;
+    await new StderrIoHost({ write: (s: string) => lines.push(s) }).notify({
+      ...base,
+      level: 'debug',
+      message: 'off',
+    });
+    process.env.BERTH_DEBUG = '1';
+    await new StderrIoHost({ write: (s: string) => lines.push(s) }).notify({
+      ...base,
+      level: 'debug',
+      message: 'on',
+    });
+    assert.deepEqual(lines, ['on\n']);
+  });
+});

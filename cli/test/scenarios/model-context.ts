@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EnvName } from '../../../infra/config/environments.js';
+import { COMPONENTS, GLOBAL_STACK_NAME, stackName } from '../../../infra/lib/naming.js';
+import type { CommandContext } from '../../src/context.js';
+import { RecordingProgress } from '../../src/ui/progress.js';
+import { FakeClock } from '../fixtures/aws.js';
+import { AwsModel, ModelDeployer, ModelDocker } from './aws-model.js';
+
+export const MODEL_REGION = 'eu-west-1';
+
+/**
+ * One account as the AWS model holds it (both environments bootstrapped, Berth-Global deployed), and a
+ * CommandContext over it, for calling the deploy, rollback and destroy flows in-process (where the
+ * mutation run can see which code they reach). `synthesize` answers with the deployer's app templates.
+ */
+export function modelWorld({ globalDeployed = true }: { globalDeployed?: boolean } = {}) {
+  const clock = new FakeClock();
+  const model = new AwsModel(clock);
+  model.bootstrap(MODEL_REGION, 'test');
+  model.bootstrap(MODEL_REGION, 'prod');
+  if (globalDeployed) model.createGlobal();
+  const deployer = new ModelDeployer(model);
+  const docker = new ModelDocker(model);
+  const progress = new RecordingProgress();
+  const repoRoot = mkdtempSync(join(tmpdir(), 'berth-flow-'));
+  const synthesized: string[] = [];
+  const ctx: CommandContext = {
+    clients: (region) => model.clientsFor(region),
+    deployer: async () => deployer,
+    run: docker.run,
+    progress,
+    clock,
+    fetch: model.fetch,
+    stdout: { write: () => true },
+    repoRoot,
+    synthesize: async (env: string) => {
+      synthesized.push(env);
+      const names = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName(env as EnvName, MODEL_REGION, c))];
+      return names.map((name) => ({
+        stackName: name,
+        region: MODEL_REGION,
+        template: deployer.templateOf(name),
+      }));
+    },
+  };
+  return { clock, model, deployer, docker, progress, repoRoot, synthesized, ctx };
+}
+
+/** `expected` appear in `lines` in this order (other lines may come between them). */
+export function inOrder(lines: readonly string[], expected: readonly string[]): boolean {
+  let at = 0;
+  for (const line of lines) if (line === expected[at]) at += 1;
+  return at === expected.length;
+}
