@@ -204,7 +204,7 @@ describe('ensureImage: build failures', () => {
         {
           argv:
             'docker buildx build --platform linux/amd64 --provenance=false --sbom=false ' +
-            `--tag ${REPO}:${SHA} --metadata-file ${metadataFile} --push .`,
+            `--tag ${REPO}:${SHA} --metadata-file ${metadataFile} --file Dockerfile --push .`,
           cwd: '/repo',
         },
       ],

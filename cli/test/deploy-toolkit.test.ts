@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Toolkit } from '@aws-cdk/toolkit-lib';
-import { IMAGE_CONTEXT_KEY } from '../../infra/lib/naming.js';
+import { IMAGE_CONTEXT_KEY } from '@berth/infra';
 import { ToolkitStackDeployer } from '../src/deploy/toolkit-deployer.js';
 import { StderrIoHost } from '../src/deploy/toolkit-io-host.js';
 import { digest } from './fixtures/aws.js';
+import { CART } from './fixtures/cart-config.js';
 
 // ToolkitStackDeployer's deploy and destroy past the name check. Toolkit.deploy/destroy are the calls
 // that reach AWS, so only they are replaced (and record their input); synth of infra's app is real.
@@ -23,7 +24,7 @@ describe('ToolkitStackDeployer: deploy and destroy (Toolkit calls recorded)', ()
     t.mock.method(Toolkit.prototype, 'deploy', async (_assembly: unknown, options: Selection) => {
       selected.push(options);
     });
-    const deployer = new ToolkitStackDeployer(['test']);
+    const deployer = new ToolkitStackDeployer(CART, ['test']);
 
     const templates = await deployer.deploy([SERVICE, NETWORK], { [IMAGE_CONTEXT_KEY]: digest('b') });
 
@@ -46,7 +47,7 @@ describe('ToolkitStackDeployer: deploy and destroy (Toolkit calls recorded)', ()
       selected.push(options);
     });
 
-    await new ToolkitStackDeployer(['test']).destroy([MONITORING, SERVICE]);
+    await new ToolkitStackDeployer(CART, ['test']).destroy([MONITORING, SERVICE]);
 
     assert.deepEqual(selected, [
       { stacks: { strategy: 'pattern-must-match', patterns: [MONITORING] } },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeClustersCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { OUTPUTS } from '../../infra/lib/naming.js';
+import { OUTPUTS } from '@berth/infra';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { destroyEnvironment } from '../src/deploy/destroy-flow.js';
 import { rollbackEnvironment } from '../src/deploy/rollback-flow.js';

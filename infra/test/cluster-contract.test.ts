@@ -11,6 +11,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { Cluster, type ClusterProps } from '../lib/constructs/cluster.js';
+import { NAMES } from './fixtures/cart-config.js';
 import { envStack, plainVpc } from './fixtures/platform.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON
@@ -20,6 +21,7 @@ function cluster(props: Partial<ClusterProps> = {}) {
   const stack = envStack();
   const construct = new Cluster(stack, 'Cluster', {
     envName: 'test',
+    names: NAMES,
     vpc: plainVpc(stack),
     instanceType: 't3.small',
     minInstances: 1,

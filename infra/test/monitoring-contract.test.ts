@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENVIRONMENTS } from '../config/environments.js';
 import { Monitoring, type MonitoringProps } from '../lib/constructs/monitoring.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { addWebService, createWebFixture, synthesize } from './support/web-fixture.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON

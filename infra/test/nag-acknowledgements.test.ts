@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Validations } from 'aws-cdk-lib';
-import { createApp } from '../lib/app.js';
+import { createCartApp } from './fixtures/platform.js';
 
 interface Acknowledgement {
   readonly path: string;
@@ -19,7 +19,7 @@ interface Acknowledgement {
 }
 
 // GIVEN the whole platform (both environments: exec, tracing and blue/green in test; Multi-AZ, WAF in prod)
-const app = createApp({ outdir: mkdtempSync(join(tmpdir(), 'berth-acks-')) });
+const app = createCartApp({ outdir: mkdtempSync(join(tmpdir(), 'berth-acks-')) });
 app.synth();
 
 const acknowledgements: Acknowledgement[] = app.node.findAll().flatMap((construct) =>

@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EnvName } from '../../../infra/config/environments.js';
-import { COMPONENTS, GLOBAL_STACK_NAME, stackName } from '../../../infra/lib/naming.js';
+import { COMPONENTS, type EnvName } from '@berth/infra';
 import type { CommandContext } from '../../src/context.js';
 import { RecordingProgress } from '../../src/ui/progress.js';
 import { FakeClock } from '../fixtures/aws.js';
+import { CART, GLOBAL_STACK_NAME, stackName } from '../fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './aws-model.js';
 
 export const MODEL_REGION = 'eu-west-1';
@@ -27,6 +27,7 @@ export function modelWorld({ globalDeployed = true }: { globalDeployed?: boolean
   const repoRoot = mkdtempSync(join(tmpdir(), 'berth-flow-'));
   const synthesized: string[] = [];
   const ctx: CommandContext = {
+    config: CART,
     clients: (region) => model.clientsFor(region),
     deployer: async () => deployer,
     run: docker.run,
