@@ -15,7 +15,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { OUTPUTS, RELEASE_CONTAINER, releaseLogStreamName } from '../../../infra/lib/naming.js';
+import { OUTPUTS, RELEASE_CONTAINER, releaseLogStreamName } from '@berth/infra';
 import { formatSeconds } from '../duration.js';
 import { CliError } from '../errors.js';
 import type { Clock } from './wait-for-steady-state.js';
