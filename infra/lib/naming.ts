@@ -79,10 +79,27 @@ export const OUTPUTS = {
   deployRoleArn: 'DeployRoleArn',
   /** Blue/green and canary only: the listener rule whose weights ECS shifts (read before each deploy). */
   productionRuleArn: 'ProductionRuleArn',
+  /**
+   * Present only when the service has a release command: the one-off task `berth deploy` runs with the new
+   * image before the rollout. Its task definition (revision the stack last deployed), where it runs
+   * (capacity provider, private subnets joined with commas, its security group) and where its logs go.
+   */
+  releaseTaskDefinitionArn: 'ReleaseTaskDefinitionArn',
+  releaseCapacityProviderName: 'ReleaseCapacityProviderName',
+  releaseSubnetIds: 'ReleaseSubnetIds',
+  releaseSecurityGroupId: 'ReleaseSecurityGroupId',
+  releaseLogGroupName: 'ReleaseLogGroupName',
 } as const;
 
 /** The application container of every task definition, and the awslogs stream prefix of its logs. */
 export const CONTAINER = { name: 'web', logStreamPrefix: 'web' } as const;
+
+/** The release task's container (the service's image running its release command) and its log stream prefix. */
+export const RELEASE_CONTAINER = { name: 'release', logStreamPrefix: 'release' } as const;
+
+/** Stream of the release task's logs: `<prefix>/<container name>/<task id>`, as for the service's tasks. */
+export const releaseLogStreamName = (taskId: string) =>
+  `${RELEASE_CONTAINER.logStreamPrefix}/${RELEASE_CONTAINER.name}/${taskId}`;
 
 /**
  * The stream a task's logs land in: awslogs names it `<prefix>/<container name>/<task id>`

@@ -217,10 +217,40 @@ function requestsFor(action: string, env: EnvName): Request[] {
         { action, resource: parameterArn(PARAMETERS.imageDigest(env)) },
         { action, resource: parameterArn(PARAMETERS.ami(env, 'x86_64')) },
       ];
-    case 'ecs':
-      return name === 'UpdateService'
-        ? [{ action, resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/berth-${env}/web`, context: tagged }]
-        : [{ action, resource: '*' }];
+    case 'ecs': {
+      // Names as CloudFormation generates them from the env's Service stack.
+      const Env = env === 'test' ? 'Test' : 'Prod';
+      const cluster = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/Berth-${Env}-${REGION}-Service-ClusterC2E21B66-AbCdEf`;
+      switch (name) {
+        case 'UpdateService':
+          return [
+            {
+              action,
+              resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/berth-${env}/web`,
+              context: tagged,
+            },
+          ];
+        case 'RegisterTaskDefinition':
+          return [{ action, resource: '*', context: { 'aws:RequestTag/Environment': env } }];
+        case 'RunTask':
+          return [
+            {
+              action,
+              resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/Berth${Env}${REGION.replaceAll('-', '')}ServiceReleaseTaskDefinitionA1B2C3D4:7`,
+              context: { 'ecs:cluster': cluster },
+            },
+          ];
+        case 'StopTask':
+          return [
+            {
+              action,
+              resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster.split('/').at(-1)}/0123456789abcdef0123456789abcdef`,
+            },
+          ];
+        default:
+          return [{ action, resource: '*' }];
+      }
+    }
     case 'autoscaling':
       return /InstanceRefresh$/.test(name) && !name.startsWith('Describe')
         ? [

@@ -21,6 +21,7 @@ import {
   reuseDeployedDigest,
 } from '../aws/image-digest.js';
 import { readProductionWeights } from '../aws/production-weights.js';
+import { releaseTaskFromOutputs, runReleaseTask } from '../aws/release-task.js';
 import { describeService, serviceTargetGroups } from '../aws/service-state.js';
 import { describeStack, readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { findStackProblems, formatStackProblems } from '../aws/stack-state.js';
@@ -268,6 +269,7 @@ async function deployRegion(
   const aws = ctx.clients(target.region);
   const stacks = COMPONENTS.map((c) => target.stacks[c]);
   const context = await deployContext(ctx, target, digest);
+  await releaseBeforeRollout(ctx, target, digest, deadline);
   const deployer = await ctx.deployer([target.env]);
   ctx.progress.step(`deploying ${stacks.join(', ')}`);
   try {
@@ -338,6 +340,21 @@ async function deployRegion(
   await recordDeployedDigest(aws.ssm, digestRecord(ctx.config.names, target.env), digest);
   ctx.progress.step(`recorded ${digest} as the ${target.env} image`);
   return url;
+}
+
+/**
+ * When the deployed Service stack has a release task (its output), runs the release command with the new
+ * image before any stack is updated: a failure throws, so no task is replaced. Without one (today's stacks,
+ * or a first create), nothing happens.
+ */
+async function releaseBeforeRollout(ctx: CommandContext, target: Target, digest: string, deadline: number) {
+  const aws = ctx.clients(target.region);
+  const outputs = await readOutputs(aws.cfn, [target.stacks.Service]);
+  const release = releaseTaskFromOutputs(outputs, target.stacks.Service);
+  if (release === undefined) return;
+  const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, target.stacks.Service);
+  const run = { image: `${repositoryUri}@${digest}`, deadline, clock: ctx.clock, progress: ctx.progress };
+  await runReleaseTask(aws, release, run);
 }
 
 /**

@@ -16,12 +16,19 @@ import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import {
   type Deployment,
+  DeregisterTaskDefinitionCommand,
   DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ExecuteCommandCommand,
   ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  RunTaskCommand,
+  type RunTaskCommandInput,
+  StopTaskCommand,
+  type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeRulesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -40,6 +47,8 @@ import {
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
   qualifierOf,
+  RELEASE_CONTAINER,
+  releaseLogStreamName,
 } from '@berth/infra';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
@@ -49,7 +58,38 @@ import type { FakeClock } from '../fixtures/aws.js';
 import { CART, ENVIRONMENTS, GLOBAL, GLOBAL_STACK_NAME } from '../fixtures/cart-config.js';
 
 /** What a deployed image does once it runs, so scenarios can ship good and bad releases. */
-export type ImageBehaviour = 'healthy' | 'crashes' | 'breaks-api';
+export type ImageBehaviour = 'healthy' | 'crashes' | 'breaks-api' | 'fails-release';
+
+/** What the release command of each behaviour writes before it exits (the service's JSON log lines). */
+const RELEASE_OUTPUT: Record<ImageBehaviour, { exitCode: number; lines: string[] }> = {
+  healthy: { exitCode: 0, lines: ['{"level":30,"msg":"release: applied 1 migrations"}'] },
+  crashes: { exitCode: 0, lines: ['{"level":30,"msg":"release: the schema is up to date"}'] },
+  'breaks-api': { exitCode: 0, lines: ['{"level":30,"msg":"release: the schema is up to date"}'] },
+  'fails-release': {
+    exitCode: 1,
+    lines: [
+      '{"level":30,"msg":"migrations: connecting"}',
+      '{"level":50,"msg":"release failed: database migration 0004-orders-index failed: column \\"placed_at\\" does not exist"}',
+    ],
+  },
+};
+
+/** A one-off task started with RunTask (the release task); service tasks are ModelTask. */
+export interface ModelRunTask {
+  arn: string;
+  cluster: string;
+  taskDefinition: string;
+  input: RunTaskCommandInput;
+  startedAt: number;
+  /** Clock time at which it reaches STOPPED on its own (its command exits). */
+  exitsAt: number;
+  exitCode?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+  /** Set by StopTask. */
+  stoppedAt?: number;
+  logLines: string[];
+}
 
 interface ModelStack {
   status: string;
@@ -127,7 +167,20 @@ export class AwsModel {
   readonly images = new Map<string, string>();
   readonly behaviours = new Map<string, ImageBehaviour>();
   readonly services = new Map<string, ModelService>();
-  readonly taskDefinitions = new Map<string, { image: string }>();
+  /**
+   * Task definitions by ARN. `definition` holds the full definition of those registered with one (the
+   * release task's); the service's revisions only carry their image.
+   */
+  readonly taskDefinitions = new Map<
+    string,
+    { image: string; definition?: TaskDefinition; inactive?: boolean }
+  >();
+  /** Tasks started with RunTask, in order. */
+  readonly runTasks: ModelRunTask[] = [];
+  /** RunTask answers with this placement failure instead of a task (ECS API Reference, "RunTask": failures). */
+  runTaskFailure?: { reason: string; detail?: string };
+  /** How long a release command runs before it exits. */
+  releaseDurationMs = 20_000;
   readonly targetGroups = new Map<string, ModelTarget[]>();
   /** Every ECS ExecuteCommand, in order. */
   readonly execCalls: ModelExecCall[] = [];
@@ -425,16 +478,82 @@ export class AwsModel {
         failures: [],
       };
     });
-    ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition?: string }) => {
-      log('ECS.DescribeTaskDefinition');
-      const td = this.taskDefinitions.get(input.taskDefinition ?? '');
-      if (!td) throw awsError('ClientException', 'Unable to describe task definition.');
-      return {
-        taskDefinition: {
-          taskDefinitionArn: input.taskDefinition,
-          containerDefinitions: [{ name: CONTAINER.name, image: td.image }],
-        },
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .callsFake((input: { taskDefinition?: string; include?: string[] }) => {
+        log('ECS.DescribeTaskDefinition');
+        const td = this.taskDefinitions.get(input.taskDefinition ?? '');
+        if (!td) throw awsError('ClientException', 'Unable to describe task definition.');
+        if (td.definition) {
+          // Tags come back only when asked for with include: ["TAGS"] (ECS API Reference, "DescribeTaskDefinition").
+          const env = td.definition.family?.includes('Prod') ? 'prod' : 'test';
+          return {
+            taskDefinition: { ...td.definition, status: td.inactive ? 'INACTIVE' : 'ACTIVE' },
+            ...(input.include?.includes('TAGS') ? { tags: [{ key: 'Environment', value: env }] } : {}),
+          };
+        }
+        return {
+          taskDefinition: {
+            taskDefinitionArn: input.taskDefinition,
+            containerDefinitions: [{ name: CONTAINER.name, image: td.image }],
+          },
+        };
+      });
+    ecs.on(RegisterTaskDefinitionCommand).callsFake((input: RegisterTaskDefinitionCommandInput) => {
+      log('ECS.RegisterTaskDefinition');
+      // family and containerDefinitions are required, each container with a name and an image; each
+      // registration of a family is its next revision, family:1 first (ECS API Reference,
+      // "RegisterTaskDefinition"; ECS Developer Guide, "Updating a task definition").
+      const containers = input.containerDefinitions ?? [];
+      if (!input.family || containers.length === 0 || containers.some((c) => !c.name || !c.image)) {
+        throw awsError('ClientException', 'family and containerDefinitions (name, image) are required.');
+      }
+      const revision =
+        [...this.taskDefinitions.values()].filter((td) => td.definition?.family === input.family).length + 1;
+      const arn = `arn:aws:ecs:${region}:${this.account}:task-definition/${input.family}:${revision}`;
+      const definition: TaskDefinition = {
+        taskDefinitionArn: arn,
+        family: input.family,
+        revision,
+        taskRoleArn: input.taskRoleArn,
+        executionRoleArn: input.executionRoleArn,
+        networkMode: input.networkMode,
+        containerDefinitions: containers,
+        requiresCompatibilities: input.requiresCompatibilities,
       };
+      const release = containers.find((c) => c.name === RELEASE_CONTAINER.name) ?? containers[0]!;
+      this.taskDefinitions.set(arn, { image: release.image!, definition });
+      return { taskDefinition: { ...definition, status: 'ACTIVE' }, tags: input.tags };
+    });
+    ecs.on(DeregisterTaskDefinitionCommand).callsFake((input: { taskDefinition?: string }) => {
+      log('ECS.DeregisterTaskDefinition');
+      // The revision becomes INACTIVE: no new task may use it, tasks already started are unaffected
+      // (ECS API Reference, "DeregisterTaskDefinition").
+      const td = this.taskDefinitions.get(input.taskDefinition ?? '');
+      if (!td?.definition) throw awsError('ClientException', 'The specified task definition does not exist.');
+      td.inactive = true;
+      return { taskDefinition: { ...td.definition, status: 'INACTIVE' } };
+    });
+    ecs.on(RunTaskCommand).callsFake((input: RunTaskCommandInput) => {
+      log('ECS.RunTask');
+      return this.runTask(region, input);
+    });
+    ecs.on(StopTaskCommand).callsFake((input: { cluster?: string; task?: string; reason?: string }) => {
+      log('ECS.StopTask');
+      const task = this.runTasks.find((t) => t.cluster === input.cluster && t.arn === input.task);
+      // An unknown task is InvalidParameterException; the task is sent SIGTERM and stops, with stop code
+      // UserInitiated and the reason given (ECS API Reference, "StopTask"; "Task": stopCode).
+      if (!task) throw awsError('InvalidParameterException', 'The referenced task was not found.');
+      if (this.runTaskStatus(task) !== 'STOPPED') {
+        Object.assign(task, {
+          stoppedAt: this.clock.now(),
+          stopCode: 'UserInitiated',
+          stoppedReason: input.reason ?? 'Task stopped by user',
+          // Docker reports a process ended by SIGTERM as 128 + 15.
+          exitCode: 143,
+        });
+      }
+      return { task: this.describeRunTask(region, task) };
     });
     ecs
       .on(UpdateServiceCommand)
@@ -471,6 +590,12 @@ export class AwsModel {
       // Reference, "DescribeTasks"). A task launched with exec on runs the ExecuteCommandAgent managed agent
       // in each container (ECS API Reference, "ManagedAgent"; ECS Developer Guide, "Monitor Amazon ECS
       // containers with ECS Exec": exec applies to tasks started after it is turned on).
+      const oneOff = (input.tasks ?? []).flatMap((ref) =>
+        this.runTasks.filter((t) => t.cluster === input.cluster && (t.arn === ref || taskId(t.arn) === ref)),
+      );
+      if (oneOff.length > 0) {
+        return { tasks: oneOff.map((task) => this.describeRunTask(region, task)), failures: [] };
+      }
       const found = (input.tasks ?? []).map((ref) => ({ ref, task: this.findTask(input.cluster, ref) }));
       return {
         tasks: found.flatMap(({ task }) =>
@@ -608,9 +733,39 @@ export class AwsModel {
 
     const logs = mockClient(clients.logs);
     logs.onAnyCommand().callsFake(unmodelled('CloudWatchLogs'));
-    logs.on(GetLogEventsCommand).callsFake(() => {
-      throw awsError('ResourceNotFoundException', 'The specified log stream does not exist.');
-    });
+    logs
+      .on(GetLogEventsCommand)
+      .callsFake(
+        (input: {
+          logGroupName?: string;
+          logStreamName?: string;
+          limit?: number;
+          startFromHead?: boolean;
+        }) => {
+          log('CloudWatchLogs.GetLogEvents');
+          // Only the release tasks' streams are modelled. startFromHead defaults to false: the newest `limit`
+          // events, oldest first within the page (CloudWatch Logs API Reference, "GetLogEvents").
+          const task = this.runTasks.find(
+            (t) =>
+              releaseLogStreamName(taskId(t.arn)) === input.logStreamName &&
+              this.stacks.get(this.stackOfCluster(t.cluster))?.outputs[OUTPUTS.releaseLogGroupName] ===
+                input.logGroupName,
+          );
+          if (!task || this.runTaskStatus(task) === 'PROVISIONING') {
+            throw awsError('ResourceNotFoundException', 'The specified log stream does not exist.');
+          }
+          const lines = task.logLines;
+          const limit = input.limit ?? 10_000;
+          const page = input.startFromHead ? lines.slice(0, limit) : lines.slice(-limit);
+          return {
+            events: page.map((message, i) => ({
+              timestamp: task.startedAt + i,
+              message,
+              ingestionTime: task.startedAt + i,
+            })),
+          };
+        },
+      );
     const cloudwatch = mockClient(clients.cloudwatch);
     cloudwatch.onAnyCommand().callsFake(unmodelled('CloudWatch'));
     cloudwatch.on(DescribeAlarmsCommand).callsFake(() => ({ MetricAlarms: [] }));
@@ -619,6 +774,103 @@ export class AwsModel {
 
     this.clients.set(region, clients);
     return clients;
+  }
+
+  /** The Service stack whose cluster this is. */
+  stackOfCluster(cluster: string): string {
+    return [...this.stacks].find(([, stack]) => stack.outputs[OUTPUTS.clusterName] === cluster)?.[0] ?? '';
+  }
+
+  /**
+   * RunTask as the ECS API Reference ("RunTask") describes it: the cluster must exist (ClusterNotFoundException);
+   * the task definition must exist and be ACTIVE (ClientException); launchType and capacityProviderStrategy
+   * exclude each other; an awsvpc task definition needs networkConfiguration with subnets
+   * (InvalidParameterException). A task that cannot be placed comes back in `failures`, not as an error.
+   * The task then runs its command: CannotPullContainerError if the registry has no such image (stopCode
+   * TaskFailedToStart, no exit code), else the image's release behaviour, exiting after releaseDurationMs.
+   */
+  private runTask(region: string, input: RunTaskCommandInput) {
+    const stackName = this.stackOfCluster(input.cluster ?? '');
+    if (!stackName) throw awsError('ClusterNotFoundException', 'Cluster not found.');
+    const td = this.taskDefinitions.get(input.taskDefinition ?? '');
+    if (!td?.definition) throw awsError('ClientException', 'TaskDefinition not found.');
+    if (td.inactive) throw awsError('ClientException', 'TaskDefinition is inactive');
+    if (input.launchType && input.capacityProviderStrategy) {
+      throw awsError(
+        'InvalidParameterException',
+        'launchType and capacityProviderStrategy cannot both be specified.',
+      );
+    }
+    const expectedProvider = this.stacks.get(stackName)?.outputs[OUTPUTS.releaseCapacityProviderName];
+    const provider = input.capacityProviderStrategy?.[0]?.capacityProvider;
+    if (input.capacityProviderStrategy && provider !== expectedProvider) {
+      throw awsError(
+        'InvalidParameterException',
+        `The specified capacity provider ${provider} is not in the cluster.`,
+      );
+    }
+    const vpc = input.networkConfiguration?.awsvpcConfiguration;
+    if (td.definition.networkMode === 'awsvpc' && (!vpc || (vpc.subnets ?? []).length === 0)) {
+      throw awsError(
+        'InvalidParameterException',
+        "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+      );
+    }
+    if (this.runTaskFailure) return { tasks: [], failures: [{ ...this.runTaskFailure }] };
+    const id = createHash('sha256').update(`run-${this.nextId()}`).digest('hex').slice(0, 32);
+    const now = this.clock.now();
+    const digest = td.image.split('@')[1] ?? '';
+    const pulled = [...this.images.values()].includes(digest);
+    const outcome = RELEASE_OUTPUT[this.behaviours.get(digest) ?? 'healthy'];
+    const task: ModelRunTask = {
+      arn: `arn:aws:ecs:${region}:${this.account}:task/${input.cluster}/${id}`,
+      cluster: input.cluster!,
+      taskDefinition: input.taskDefinition!,
+      input,
+      startedAt: now,
+      exitsAt: now + (pulled ? this.releaseDurationMs : 5_000),
+      ...(pulled
+        ? {
+            exitCode: outcome.exitCode,
+            stopCode: 'EssentialContainerExited',
+            stoppedReason: 'Essential container in task exited',
+          }
+        : {
+            stopCode: 'TaskFailedToStart',
+            stoppedReason: `CannotPullContainerError: pull image manifest has been retried 5 time(s): ${td.image} not found`,
+          }),
+      logLines: pulled ? outcome.lines : [],
+    };
+    this.runTasks.push(task);
+    return { tasks: [this.describeRunTask(region, task)], failures: [] };
+  }
+
+  /** PROVISIONING for the first seconds, RUNNING until its command exits (or StopTask), then STOPPED (ECS Developer Guide, "Amazon ECS task lifecycle"). */
+  runTaskStatus(task: ModelRunTask): 'PROVISIONING' | 'RUNNING' | 'STOPPED' {
+    const now = this.clock.now();
+    if (task.stoppedAt !== undefined || now >= task.exitsAt) return 'STOPPED';
+    return now < task.startedAt + 2_000 ? 'PROVISIONING' : 'RUNNING';
+  }
+
+  private describeRunTask(region: string, task: ModelRunTask) {
+    const status = this.runTaskStatus(task);
+    const stopped = status === 'STOPPED';
+    return {
+      taskArn: task.arn,
+      clusterArn: `arn:aws:ecs:${region}:${this.account}:cluster/${task.cluster}`,
+      taskDefinitionArn: task.taskDefinition,
+      lastStatus: status,
+      desiredStatus: stopped || task.stoppedAt !== undefined ? 'STOPPED' : 'RUNNING',
+      startedBy: task.input.startedBy,
+      ...(stopped ? { stopCode: task.stopCode, stoppedReason: task.stoppedReason } : {}),
+      containers: [
+        {
+          name: RELEASE_CONTAINER.name,
+          lastStatus: status === 'PROVISIONING' ? 'PENDING' : status,
+          ...(stopped && task.exitCode !== undefined ? { exitCode: task.exitCode } : {}),
+        },
+      ],
+    };
   }
 
   /**
@@ -741,6 +993,11 @@ export class ModelDeployer implements StackDeployer {
   failNext?: { stack: string; reason: string };
   readonly deployed: { stacks: readonly string[]; image?: unknown; weights?: unknown }[] = [];
   /**
+   * The Service stack has a release task (infra/lib/constructs/release-task.ts) and outputs it, as a
+   * service with a release command will; unset, the stacks are today's, without one.
+   */
+  withReleaseTask = false;
+  /**
    * The deploying credentials may assume only this qualifier's `cdk-<qualifier>-*` roles, as test's CI
    * role (infra/lib/constructs/ci-access.ts); unset: an administrator, who may assume any.
    */
@@ -754,6 +1011,8 @@ export class ModelDeployer implements StackDeployer {
   constructor(private readonly model: AwsModel) {}
 
   async deploy(stackNames: readonly string[], context: Record<string, unknown>): Promise<StackTemplate[]> {
+    // In the call log too, so a scenario can tell what ran before the stacks were touched.
+    this.model.calls.push(`CDK.deploy ${stackNames.join(' ')}`);
     this.deployed.push({
       stacks: stackNames,
       image: context[IMAGE_CONTEXT_KEY],
@@ -886,6 +1145,7 @@ export class ModelDeployer implements StackDeployer {
     }
     // The template sets enableExecuteCommand from the config; running tasks keep theirs until replaced.
     service.enableExecuteCommand = config.exec.enabled;
+    if (this.withReleaseTask) this.deployReleaseTask(env, stack, service, image);
     const current = model.taskDefinitions.get(service.taskDefinition)?.image;
     // Same image, same template: CloudFormation changes nothing and ECS starts no deployment.
     if (current === image) return;
@@ -900,6 +1160,48 @@ export class ModelDeployer implements StackDeployer {
     const arn = `arn:aws:ecs:eu-west-1:${model.account}:task-definition/Berth${env}Web:${model.nextId()}`;
     model.taskDefinitions.set(arn, { image });
     model.settle(service, arn, initial);
+  }
+
+  /**
+   * The release task definition as CloudFormation keeps it: a new revision whenever the image changes
+   * (AWS::ECS::TaskDefinition: an update replaces it), and the stack's release outputs.
+   */
+  private deployReleaseTask(env: EnvName, stack: ModelStack, service: ModelService, image: string): void {
+    const model = this.model;
+    const current = stack.outputs[OUTPUTS.releaseTaskDefinitionArn];
+    if (current !== undefined && model.taskDefinitions.get(current)?.image === image) return;
+    const family = `Berth${env === 'prod' ? 'Prod' : 'Test'}ServiceReleaseTaskDefinition`;
+    const revision =
+      [...model.taskDefinitions.values()].filter((td) => td.definition?.family === family).length + 1;
+    const arn = `arn:aws:ecs:eu-west-1:${model.account}:task-definition/${family}:${revision}`;
+    model.taskDefinitions.set(arn, {
+      image,
+      definition: {
+        taskDefinitionArn: arn,
+        family,
+        revision,
+        networkMode: 'awsvpc',
+        taskRoleArn: `arn:aws:iam::${model.account}:role/Berth-${env}-ReleaseTaskRole`,
+        executionRoleArn: `arn:aws:iam::${model.account}:role/Berth-${env}-ReleaseExecutionRole`,
+        requiresCompatibilities: ['EC2'],
+        containerDefinitions: [
+          {
+            name: RELEASE_CONTAINER.name,
+            image,
+            command: ['node', 'dist/migrate-command.js'],
+            essential: true,
+          },
+        ],
+      },
+    });
+    Object.assign(stack.outputs, {
+      [OUTPUTS.releaseTaskDefinitionArn]: arn,
+      [OUTPUTS.releaseCapacityProviderName]: `${service.cluster}-CapacityProvider`,
+      [OUTPUTS.releaseSubnetIds]: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002',
+      [OUTPUTS.releaseSecurityGroupId]: 'sg-0release0000000001',
+      [OUTPUTS.releaseLogGroupName]: stack.outputs[OUTPUTS.logGroupName],
+      [OUTPUTS.repositoryUri]: model.repositoryUri(),
+    });
   }
 
   async destroy(stackNames: readonly string[]): Promise<void> {

@@ -152,6 +152,53 @@ export class CiAccess extends Construct {
           resources: ['*'],
         }),
       );
+      // The release step of `berth deploy` (cli/src/aws/release-task.ts): a revision of the env's release task
+      // definition with the new image, run once in the env's cluster, stopped at the timeout, then deregistered.
+      // Families and clusters are named after the env's stacks (BerthTest…, Berth-Test-…); the copy keeps the
+      // definition's Environment tag, which ECS needs ecs:TagResource for (ECS Developer Guide, "Grant
+      // permission to tag resources on creation").
+      const ownCluster = `arn:${partition}:ecs:*:${account}:cluster/Berth-${title(env)}-*`;
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:RegisterTaskDefinition'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:RequestTag/Environment': env } },
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:TagResource'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'RunTask'] },
+          },
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:RunTask'],
+          resources: [`arn:${partition}:ecs:*:${account}:task-definition/Berth${title(env)}*:*`],
+          conditions: { ArnLike: { 'ecs:cluster': ownCluster } },
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:StopTask'],
+          resources: [`arn:${partition}:ecs:*:${account}:task/Berth-${title(env)}-*/*`],
+        }),
+      );
+      // DeregisterTaskDefinition supports no resource-level permissions (Service Authorization Reference, ECS).
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['ecs:DeregisterTaskDefinition'], resources: ['*'] }),
+      );
+      // RunTask hands the release task its task and execution roles, the env's stack-named roles, to ECS only.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [`arn:${partition}:iam::${account}:role/Berth-${title(env)}-*`],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+      );
       role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
       // Stack reads for status, outputs and failure diagnosis: the env's own stacks and Berth-Global's outputs.
       const ownStacks = `arn:${partition}:cloudformation:*:${account}:stack/${props.names.envStackPrefix(env)}*/*`;
@@ -205,6 +252,19 @@ export class CiAccess extends Construct {
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:service/*]`,
           reason:
             'Service names are generated; the Environment tag condition confines the role to its own env.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:task-definition/Berth${title(env)}*:*]`,
+          reason:
+            "The env's generated task definition families, any revision; RunTask only in the env's clusters.",
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:task/Berth-${title(env)}-*/*]`,
+          reason: "Tasks of the env's generated clusters: the release task a timed-out deploy stops.",
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/Berth-${title(env)}-*]`,
+          reason: "The env's stack-named task roles, passed to ECS tasks only (iam:PassedToService).",
         },
       );
       return role;

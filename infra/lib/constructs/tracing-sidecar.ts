@@ -83,11 +83,18 @@ export function addTracingSidecar(
     readonlyRootFilesystem: true,
     stopTimeout: Duration.seconds(10),
   });
-  app.addLink(collector);
+  // awsvpc: the task's containers share one network namespace, so the collector is on localhost (Amazon ECS
+  // Developer Guide, "Amazon ECS task networking options for EC2": awsvpc "containers that belong to the same
+  // task can communicate over the localhost interface"); links exist only in bridge mode.
+  const bridge = taskDefinition.networkMode === ecs.NetworkMode.BRIDGE;
+  if (bridge) app.addLink(collector);
   // Started first, so the app's first spans find it listening.
   app.addContainerDependencies({ container: collector, condition: ecs.ContainerDependencyCondition.START });
   app.addEnvironment('TRACING', 'otlp');
-  app.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', `http://${COLLECTOR_NAME}:${COLLECTOR_OTLP_HTTP_PORT}`);
+  app.addEnvironment(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    `http://${bridge ? COLLECTOR_NAME : 'localhost'}:${COLLECTOR_OTLP_HTTP_PORT}`,
+  );
   app.addEnvironment('TRACING_SAMPLE_RATIO', String(options.sampleRatio));
 
   taskDefinition.addToTaskRolePolicy(

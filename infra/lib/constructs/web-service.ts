@@ -2,7 +2,7 @@
  * The public face of Berth: an internet-facing ALB in front of an ECS service on EC2 (bridge mode,
  * dynamic host ports), with rolling, blue/green or canary deployments that roll back on alarms.
  */
-import { Duration, RemovalPolicy, Size, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,20 +10,18 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvName, ServiceConfig, TracingConfig } from '../../config/environments.js';
 import { CONTAINER, PLACEHOLDER_IMAGE } from '../naming.js';
 import type { ExecSetup } from './cluster.js';
+import { createServiceLogGroup, createServiceTask, validateLogRetention } from './service-task.js';
 import { targetGroupMetric } from './target-group-metric.js';
-import { addTracingSidecar } from './tracing-sidecar.js';
 
 /** Docker's ephemeral range: where bridge mode maps `hostPort: 0`, and the only range the ALB may reach. */
 export const EPHEMERAL_PORTS = { from: 32768, to: 65535 } as const;
-/** The image ships the RDS CA bundle here, so `verify-full` needs no download at start-up. */
-export const RDS_CA_BUNDLE = '/etc/ssl/certs/rds-global-bundle.pem';
 const MAX_STOP_TIMEOUT_SECONDS = 30;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -201,11 +199,7 @@ export class WebService extends Construct {
         })
       : http;
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetentionDays as logs.RetentionDays,
-      // Keeps the reason a first deploy failed even after CloudFormation rolls the stack back.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.logGroup = createServiceLogGroup(this, props.logRetentionDays);
 
     this.taskDefinition = this.createTaskDefinition(props);
     const strategy = cfg.deployment.strategy;
@@ -366,80 +360,43 @@ export class WebService extends Construct {
 
   private createTaskDefinition(props: WebServiceProps): ecs.Ec2TaskDefinition {
     const cfg = props.service;
-    const taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', {
-      networkMode: ecs.NetworkMode.BRIDGE,
-      // The root filesystem is read-only; this Docker-managed scratch volume is the writable /tmp.
-      volumes: [{ name: 'tmp' }],
-    });
-    const secret = (field: string) => ecs.Secret.fromSecretsManager(props.databaseSecret, field);
     const port = cfg.containerPort;
-    const container = taskDefinition.addContainer(CONTAINER.name, {
+    return createServiceTask(this, 'TaskDefinition', {
+      networkMode: ecs.NetworkMode.BRIDGE,
       containerName: CONTAINER.name,
-      image: ecs.ContainerImage.fromEcrRepository(props.repository, props.image),
+      streamPrefix: CONTAINER.logStreamPrefix,
+      repository: props.repository,
+      image: props.image,
       cpu: cfg.cpu,
-      memoryReservationMiB: cfg.memoryMiB,
-      memoryLimitMiB: cfg.memoryMiB,
-      portMappings: [{ containerPort: port, hostPort: 0, protocol: ecs.Protocol.TCP }],
-      logging: ecs.LogDrivers.awsLogs({
-        logGroup: this.logGroup,
-        streamPrefix: CONTAINER.logStreamPrefix,
-        // A CloudWatch Logs hiccup must not block the event loop; the buffer absorbs bursts.
-        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
-        maxBufferSize: Size.mebibytes(25),
-      }),
-      secrets: {
-        PGHOST: secret('host'),
-        PGPORT: secret('port'),
-        PGUSER: secret('username'),
-        PGPASSWORD: secret('password'),
-        PGDATABASE: secret('dbname'),
-      },
+      memoryMiB: cfg.memoryMiB,
+      logGroup: this.logGroup,
+      stopTimeout: Duration.seconds(cfg.stopTimeoutSeconds),
+      databaseSecret: props.databaseSecret,
       environment: {
-        PGSSLMODE: 'verify-full',
-        PGSSLROOTCERT: RDS_CA_BUNDLE,
         PORT: String(port),
         SHUTDOWN_DRAIN_SECONDS: String(cfg.drainSeconds),
         LOG_LEVEL: 'info',
       },
-      readonlyRootFilesystem: true,
-      user: '1000',
-      // Lets the non-root user bind port 80 inside its own network namespace, with no capabilities.
-      systemControls: [{ namespace: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
-      stopTimeout: Duration.seconds(cfg.stopTimeoutSeconds),
-      healthCheck: {
-        // The image has node but no curl.
-        command: [
-          'CMD',
-          'node',
-          '-e',
-          `fetch('http://127.0.0.1:${port}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-        ],
-        interval: Duration.seconds(10),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(Math.min(300, Math.max(10, cfg.healthCheckGracePeriodSeconds))),
+      tracing: props.tracing?.enabled ? { sampleRatio: props.tracing.sampleRatio } : undefined,
+      container: {
+        portMappings: [{ containerPort: port, hostPort: 0, protocol: ecs.Protocol.TCP }],
+        // Lets the non-root user bind port 80 inside its own network namespace, with no capabilities.
+        systemControls: [{ namespace: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+        healthCheck: {
+          // The image has node but no curl.
+          command: [
+            'CMD',
+            'node',
+            '-e',
+            `fetch('http://127.0.0.1:${port}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+          ],
+          interval: Duration.seconds(10),
+          timeout: Duration.seconds(5),
+          retries: 3,
+          startPeriod: Duration.seconds(Math.min(300, Math.max(10, cfg.healthCheckGracePeriodSeconds))),
+        },
       },
-    });
-    container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
-    if (props.tracing?.enabled) {
-      addTracingSidecar(taskDefinition, container, {
-        sampleRatio: props.tracing.sampleRatio,
-        logGroup: this.logGroup,
-      });
-    }
-
-    Validations.of(taskDefinition).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-ECS2',
-      reason:
-        'Only non-secret settings are plain environment variables; credentials come from Secrets Manager.',
-    });
-    // GetAuthorizationToken has no resource-level permissions; image pulls are scoped to the repository.
-    Validations.of(taskDefinition).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken supports only Resource "*"; layer pulls are scoped to the repository.',
-    });
-    return taskDefinition;
+    }).taskDefinition;
   }
 
   /**
@@ -657,12 +614,5 @@ export function validateWebServiceProps(props: WebServiceProps): void {
   if (d.strategy === 'canary' && (d.canaryPercent < 0.1 || d.canaryPercent > 100)) {
     throw new Error(`service.deployment.canaryPercent (${d.canaryPercent}) must be from 0.1 to 100`);
   }
-  if (
-    props.logRetentionDays !== undefined &&
-    !Object.values(logs.RetentionDays).includes(props.logRetentionDays as logs.RetentionDays)
-  ) {
-    throw new Error(
-      `logRetentionDays (${props.logRetentionDays}) is not a CloudWatch Logs retention such as 14 or 90`,
-    );
-  }
+  if (props.logRetentionDays !== undefined) validateLogRetention(props.logRetentionDays);
 }

@@ -68,4 +68,34 @@ export const MIGRATIONS: readonly Migration[] = [
       alter table carts add constraint carts_line_count_check
         check (line_count between 0 and ${MAX_LINES_PER_CART});`,
   },
+  {
+    // When a cart last changed, for the worker that deletes abandoned carts (src/worker.ts). Triggers keep it,
+    // so no statement of the API has to remember to: any update of the cart row, and any line added, changed
+    // or removed. The carts trigger leaves an explicitly written value alone; the lines trigger skips a cart
+    // this transaction already touched (now() is the transaction's start), so a change that also updates the
+    // cart row writes it once. Existing carts count as touched at the upgrade: none expires the moment it ships.
+    name: '0003-cart-touched-at',
+    sql: `
+      alter table carts add column touched_at timestamptz not null default now();
+      create function berth_cart_touched() returns trigger language plpgsql as $$
+      begin
+        if new.touched_at is not distinct from old.touched_at then
+          new.touched_at := now();
+        end if;
+        return new;
+      end $$;
+      create trigger carts_touched before update on carts
+        for each row execute function berth_cart_touched();
+      create function berth_cart_line_touched() returns trigger language plpgsql as $$
+      declare
+        changed_cart uuid := case when tg_op = 'DELETE' then old.cart_id else new.cart_id end;
+      begin
+        update carts set touched_at = now() where id = changed_cart and touched_at < now();
+        return null;
+      end $$;
+      create trigger cart_lines_touch_cart after insert or update or delete on cart_lines
+        for each row execute function berth_cart_line_touched();
+      -- The expiry pass reads only open carts, oldest first.
+      create index carts_open_touched_at on carts (touched_at) where status = 'open';`,
+  },
 ];
