@@ -7,6 +7,7 @@ import type { CommandContext } from '../src/context.js';
 import { main } from '../src/main.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
+import { CART } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
 
 // The release step of `berth deploy` (issue #13): the real command, through `main`, against the AWS model,
@@ -34,6 +35,7 @@ function world({ releaseTask }: { releaseTask: boolean }) {
     const out: string[] = [];
     const err: string[] = [];
     const ctx: CommandContext = {
+      config: CART,
       clients: (region) => model.clientsFor(region),
       deployer: async () => deployer,
       run: docker.run,

@@ -39,6 +39,11 @@ export interface AppNames {
   readonly ciRolePrefix: string;
   /** `shop-test-cfn-execution`: the policy an environment's CDK bootstrap gives CloudFormation. */
   executionPolicyName(env: EnvName): string;
+  /**
+   * `ShopTest`: how the ECS task definition families CDK generates in an environment's stacks begin (the
+   * construct path without its separators, e.g. `ShopTesteuwest1ServiceWebTaskDef…`).
+   */
+  taskFamilyPrefix(env: EnvName): string;
   /** `shop/web`: a service's image repository, shared by every environment (a digest is promoted, not rebuilt). */
   repositoryName(service: string): string;
 }
@@ -52,6 +57,7 @@ export function appNames(app: string): AppNames {
     stackName: (env, region, component) => `${prefix}-${title(env)}-${region}-${component}`,
     stackPrefix: `${prefix}-`,
     envStackPrefix: (env) => `${prefix}-${title(env)}-`,
+    taskFamilyPrefix: (env) => `${prefix}${title(env)}`.replace(/[^A-Za-z0-9]/g, ''),
     globalStackName: `${prefix}-Global`,
     parameters: {
       imageDigest: (env) => `/${app}/${env}/image-digest`,

@@ -157,7 +157,7 @@ export class CiAccess extends Construct {
       // Families and clusters are named after the env's stacks (BerthTest…, Berth-Test-…); the copy keeps the
       // definition's Environment tag, which ECS needs ecs:TagResource for (ECS Developer Guide, "Grant
       // permission to tag resources on creation").
-      const ownCluster = `arn:${partition}:ecs:*:${account}:cluster/Berth-${title(env)}-*`;
+      const ownCluster = `arn:${partition}:ecs:*:${account}:cluster/${props.names.envStackPrefix(env)}*`;
       role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['ecs:RegisterTaskDefinition'],
@@ -177,14 +177,16 @@ export class CiAccess extends Construct {
       role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['ecs:RunTask'],
-          resources: [`arn:${partition}:ecs:*:${account}:task-definition/Berth${title(env)}*:*`],
+          resources: [
+            `arn:${partition}:ecs:*:${account}:task-definition/${props.names.taskFamilyPrefix(env)}*:*`,
+          ],
           conditions: { ArnLike: { 'ecs:cluster': ownCluster } },
         }),
       );
       role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['ecs:StopTask'],
-          resources: [`arn:${partition}:ecs:*:${account}:task/Berth-${title(env)}-*/*`],
+          resources: [`arn:${partition}:ecs:*:${account}:task/${props.names.envStackPrefix(env)}*/*`],
         }),
       );
       // DeregisterTaskDefinition supports no resource-level permissions (Service Authorization Reference, ECS).
@@ -195,7 +197,7 @@ export class CiAccess extends Construct {
       role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['iam:PassRole'],
-          resources: [`arn:${partition}:iam::${account}:role/Berth-${title(env)}-*`],
+          resources: [`arn:${partition}:iam::${account}:role/${props.names.envStackPrefix(env)}*`],
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         }),
       );
@@ -254,16 +256,16 @@ export class CiAccess extends Construct {
             'Service names are generated; the Environment tag condition confines the role to its own env.',
         },
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:task-definition/Berth${title(env)}*:*]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:task-definition/${props.names.taskFamilyPrefix(env)}*:*]`,
           reason:
             "The env's generated task definition families, any revision; RunTask only in the env's clusters.",
         },
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:task/Berth-${title(env)}-*/*]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:*:${acct}:task/${props.names.envStackPrefix(env)}*/*]`,
           reason: "Tasks of the env's generated clusters: the release task a timed-out deploy stops.",
         },
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/Berth-${title(env)}-*]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:role/${props.names.envStackPrefix(env)}*]`,
           reason: "The env's stack-named task roles, passed to ECS tasks only (iam:PassedToService).",
         },
       );
