@@ -1,9 +1,10 @@
 /**
- * The database plugin (src/plugins/database.ts) on a small app of its own: the API says "starting" until the
+ * Start-up and the database (src/plugins/database.ts) on a small app of its own: the API says "starting" until the
  * migrations are applied, the background check and the berth_database_reachable gauge follow the database,
  * retries and failures are logged and told apart, and closing ends everything. The unreachable cases need no
  * PostgreSQL (a closed port, a server that never answers); the others use the test helpers' PostgreSQL 18.
- * (Named api-* so Stryker, which runs covering test files in name order, reaches this file early.)
+ * (Named api-plugin-startup so Stryker, which runs covering test files in name order, reaches it before the
+ * full-app suites but after the faster api-plugin-errors and api-plugin-runtime.)
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
