@@ -293,16 +293,12 @@ describe('runningDigest', () => {
     stubs.ecs
       .on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(3) })
       .resolves({ taskDefinition: { containerDefinitions: [{ name: 'web', image: `${repo}:v1.2.3` }] } });
-    stubs.ecs
-      .on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(4) })
-      .resolves({
-        taskDefinition: { containerDefinitions: [{ name: 'worker', image: `${repo}@${digest('8')}` }] },
-      });
-    stubs.ecs
-      .on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(5) })
-      .resolves({
-        taskDefinition: { containerDefinitions: [{ name: 'web', image: `${repo}@sha256:short` }] },
-      });
+    stubs.ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(4) }).resolves({
+      taskDefinition: { containerDefinitions: [{ name: 'worker', image: `${repo}@${digest('8')}` }] },
+    });
+    stubs.ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(5) }).resolves({
+      taskDefinition: { containerDefinitions: [{ name: 'web', image: `${repo}@sha256:short` }] },
+    });
 
     assert.equal(await runningDigest(clients.ecs, REF), undefined);
     assert.equal(await runningDigest(clients.ecs, REF), undefined);

@@ -352,7 +352,8 @@ describe('readProductionWeights', () => {
   });
 
   it('is undefined without the rule or the group output (rolling, or before the first create)', async () => {
-    for (const outputs of [{ TargetGroupArn: BLUE }, { ProductionRuleArn: RULE }, {}]) {
+    const partial: Record<string, string>[] = [{ TargetGroupArn: BLUE }, { ProductionRuleArn: RULE }, {}];
+    for (const outputs of partial) {
       const { clients, stubs } = mockAws();
       givenOutputs(stubs, outputs);
       assert.equal(await readProductionWeights(clients, STACK), undefined);
