@@ -89,9 +89,13 @@ describe('diagnoseService: stopped tasks', () => {
         { cluster: CLUSTER, serviceName: SERVICE, desiredStatus: 'STOPPED', maxResults: 3 },
         true,
       )
-      .resolves({ taskArns: [taskArn('aaaa1111'), taskArn('bbbb2222')] });
+      .resolves({ taskArns: [taskArn('aaaa1111'), taskArn('bbbb2222'), taskArn('cccc3333')] });
     stubs.ecs
-      .on(DescribeTasksCommand, { cluster: CLUSTER, tasks: [taskArn('aaaa1111'), taskArn('bbbb2222')] })
+      .on(
+        DescribeTasksCommand,
+        { cluster: CLUSTER, tasks: [taskArn('aaaa1111'), taskArn('bbbb2222'), taskArn('cccc3333')] },
+        true,
+      )
       .resolves({
         tasks: [
           {
@@ -108,9 +112,10 @@ describe('diagnoseService: stopped tasks', () => {
             ],
           },
           { taskArn: taskArn('bbbb2222'), stoppedAt: at(20), containers: [{ exitCode: 1 }] },
+          { taskArn: taskArn('cccc3333'), stoppedAt: at(15), containers: [] },
         ],
       });
-    for (const id of ['aaaa1111', 'bbbb2222']) {
+    for (const id of ['aaaa1111', 'bbbb2222', 'cccc3333']) {
       stubs.logs
         .on(
           GetLogEventsCommand,
@@ -128,6 +133,12 @@ describe('diagnoseService: stopped tasks', () => {
         stoppedReason: 'unknown',
         containers: ['? exit 1'],
         logLines: ['last words of bbbb2222', ''],
+      },
+      {
+        taskId: 'cccc3333',
+        stoppedReason: 'unknown',
+        containers: [],
+        logLines: ['last words of cccc3333', ''],
       },
       {
         taskId: 'aaaa1111',

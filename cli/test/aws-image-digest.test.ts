@@ -200,9 +200,10 @@ describe('releaseHistory', () => {
       )
       .resolves({
         Parameters: [
+          // Out of order on purpose: the result is ordered by LastModifiedDate, not by position.
+          version(digest('2'), 3, 'deploy'),
           version(digest('1'), 1, 'deploy'),
           version(digest('2'), 2, 'deploy'),
-          version(digest('2'), 3, 'deploy'),
         ],
         NextToken: 'token-2',
       });
@@ -214,9 +215,9 @@ describe('releaseHistory', () => {
       )
       .resolves({
         Parameters: [
+          version(digest('3'), 6, 'deploy'),
           version(digest('1'), 4, 'rollback'),
           version('not-a-digest', 5, 'deploy'),
-          version(digest('3'), 6, 'deploy'),
           { Name: '/berth/prod/image-digest', LastModifiedDate: new Date(Date.UTC(2026, 10, 30, 20, 7)) },
         ],
       });
