@@ -199,6 +199,30 @@ describe('diagnoseService: stopped tasks', () => {
   });
 });
 
+describe('diagnoseService: fields AWS leaves out', () => {
+  it('no events, no described tasks, no log events, a task without ARN: empty lists, never made-up entries', async () => {
+    const { clients, stubs } = mockAws();
+    stubs.ecs
+      .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
+      .resolves(service([deployment()], { events: undefined }));
+    stubs.ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn('gggg7777')] });
+    stubs.ecs
+      .on(DescribeTasksCommand)
+      .resolvesOnce({})
+      .resolves({ tasks: [{ stoppedReason: 'Task stopped by user' }] });
+    stubs.logs.on(GetLogEventsCommand).resolves({});
+
+    assert.deepEqual(await diagnoseService(clients, { ...REF, logGroupName: LOG_GROUP }), {
+      events: [],
+      stoppedTasks: [],
+      targetProblems: [],
+    });
+    assert.deepEqual((await diagnoseService(clients, { ...REF, logGroupName: LOG_GROUP })).stoppedTasks, [
+      { taskId: '', stoppedReason: 'Task stopped by user', containers: [], logLines: [] },
+    ]);
+  });
+});
+
 describe('diagnoseService: target health', () => {
   it('lists the problems of the given target group only', async () => {
     const { clients, stubs } = mockAws();

@@ -183,6 +183,17 @@ describe('waitForSteadyState: failure and time', () => {
   });
 });
 
+describe('waitForSteadyState: no primary deployment', () => {
+  it('never counts as steady and times out saying so', async () => {
+    const { result } = await waitThrough(
+      [service([deployment({ status: 'ACTIVE', taskDefinition: OLD })], { loadBalancers: [] })],
+      healthyTargets(0),
+      { deadlineMs: 9_000, pollMs: 3_000 },
+    );
+    assert.deepEqual(result, { outcome: 'timeout', taskDefinition: '', lastState: 'no primary deployment' });
+  });
+});
+
 describe('systemClock', () => {
   it('tells the time and sleeps for real, and an aborted sleep ends at once without throwing', async () => {
     const before = Date.now();
