@@ -27,7 +27,7 @@ async function appThrowing(t: TestContext) {
     status500: withProps('pool internals: client 7 checked out', { statusCode: 500 }),
     status502: withProps('upstream 10.0.0.7 said no', { statusCode: 502 }),
     refused: withProps('connect ECONNREFUSED 10.0.3.17:5432', { code: 'ECONNREFUSED' }),
-    notFound: withProps('Widget w-9 is gone', { statusCode: 404 }),
+    notFound: withProps('Widget w-9.2 is gone', { statusCode: 404 }),
     teapot: withProps("I'm a teapot!", { statusCode: 418 }),
     badRequest: withProps('Header x-foo is malformed?', { statusCode: 400 }),
     status499: withProps('Client closed the request', { statusCode: 499 }),
@@ -110,7 +110,7 @@ describe('errors plugin: what leaves the service', () => {
 
   it('other 4xx errors keep their status and message (made a sentence), and are not logged as failures', async (t) => {
     const cases: [string, number, string, string][] = [
-      ['notFound', 404, 'client_error', 'Widget w-9 is gone.'],
+      ['notFound', 404, 'client_error', 'Widget w-9.2 is gone.'],
       ['teapot', 418, 'client_error', "I'm a teapot!"],
       ['badRequest', 400, 'invalid_request', 'Header x-foo is malformed?'],
       ['status499', 499, 'client_error', 'Client closed the request.'],

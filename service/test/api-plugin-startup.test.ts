@@ -173,6 +173,26 @@ describe('database plugin: an unreachable database', () => {
   });
 });
 
+describe('database plugin: what it needs', () => {
+  for (const missing of ['lifecycle', 'metrics']) {
+    it(`refuses to start without the ${missing} plugin, naming it (fastify-plugin dependencies)`, async (t) => {
+      const app = Fastify();
+      t.after(() => app.close());
+      if (missing !== 'lifecycle') await app.register(lifecycle);
+      if (missing !== 'metrics') await app.register(metrics);
+      app.register(database, { database: databaseAt(await closedPort()), checkIntervalMs: 60_000 });
+      await assert.rejects(
+        async () => {
+          await app.ready();
+        },
+        {
+          message: `The dependency '${missing}' of plugin 'database' is not registered`,
+        },
+      );
+    });
+  }
+});
+
 describe('database plugin: a reachable database (PostgreSQL 18)', () => {
   it('applies the migrations, marks the app ready and reachable, serves the API, and logs "database ready"', async (t) => {
     const config = await freshPostgresDatabase(t);
@@ -183,6 +203,7 @@ describe('database plugin: a reachable database (PostgreSQL 18)', () => {
     assert.equal(app.lifecycle.phase, 'ready');
     assert.equal(app.database.reachability, 'reachable');
     assert.equal(await gauge(), 1);
+    assert.equal(app.database.pool.options.max, 3, 'the pool size asked for');
     assert.deepEqual((await app.inject('/api/products')).json(), { served: true });
     const ready = logs.filter((l) => l.msg === 'database ready');
     assert.equal(ready.length, 1);
