@@ -133,7 +133,9 @@ describe('metrics plugin', () => {
 
   it('records latency in seconds in the documented buckets, 5 ms to 5 s', async (t) => {
     const app = await metricsApp(t);
+    const started = performance.now();
     await app.inject({ method: 'POST', url: '/api/carts' });
+    const wallSeconds = (performance.now() - started) / 1000;
 
     const text = (await app.inject('/metrics')).body;
     assert.match(
@@ -157,9 +159,9 @@ describe('metrics plugin', () => {
       '5',
       '+Inf',
     ]);
-    // An in-process request takes well under a second: the sum is seconds, not milliseconds.
+    // Seconds, not milliseconds: the recorded time is within the wall time the request took.
     const sum = Number(/^http_request_duration_seconds_sum\{method="POST",[^}]*\} (\S+)$/m.exec(text)?.[1]);
-    assert.ok(sum > 0 && sum < 1, `sum ${sum} s`);
+    assert.ok(sum > 0 && sum <= wallSeconds, `sum ${sum} s, request took ${wallSeconds} s`);
     assert.match(
       text,
       /^http_request_duration_seconds_count\{method="POST",route="\/api\/carts",status_code="201"\} 1$/m,
