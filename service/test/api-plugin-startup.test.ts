@@ -273,13 +273,22 @@ describe('database plugin: a reachable database (PostgreSQL 18)', () => {
     assert.deepEqual((await app.inject('/api/products')).json(), STARTING);
   });
 
-  it('closing ends the pool', async (t) => {
+  it('closing ends the pool and stops the background checks', async (t) => {
     const config = await freshPostgresDatabase(t);
-    const { app, close } = await appOn(t, config, { checkIntervalMs: 60_000 });
+    const { app, close } = await appOn(t, config, { checkIntervalMs: 10 });
     await app.database.migrated;
+    const pool = app.database.pool;
+    let checksAfterClose = 0;
 
     await close();
+    const query = pool.query.bind(pool);
+    pool.query = ((...args: Parameters<typeof query>) => {
+      checksAfterClose++;
+      return query(...args);
+    }) as typeof pool.query;
+    await new Promise((resolve) => setTimeout(resolve, 200));
 
-    assert.equal((app.database.pool as unknown as { ended: boolean }).ended, true);
+    assert.equal((pool as unknown as { ended: boolean }).ended, true);
+    assert.equal(checksAfterClose, 0, 'no check runs on a closed app');
   });
 });
