@@ -13,6 +13,7 @@ import {
 import {
   DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
+  type DescribeClustersCommandOutput,
   DescribeServicesCommand,
   UpdateCapacityProviderCommand,
   UpdateServiceCommand,
@@ -275,16 +276,21 @@ describe('releaseClusterCapacity', () => {
     assert.equal(stubs.autoscaling.calls().length, 0);
   });
 
-  it('a cluster that is already gone (DescribeClusters answers no cluster and a MISSING failure) has nothing to release', async () => {
-    const { clients, stubs } = mockAws();
-    // ECS API Reference, "DescribeClusters": unknown clusters come back under `failures`, not as an error.
-    stubs.ecs
-      .on(DescribeClustersCommand, { clusters: [CLUSTER] })
-      .resolves({ clusters: [], failures: [{ arn: CLUSTER, reason: 'MISSING' }] });
+  // ECS API Reference, "DescribeClusters": unknown clusters come back under `failures`, not as an error; the SDK
+  // types leave the `clusters` list optional, so both an empty and an absent list are handled.
+  const gone: [string, Omit<DescribeClustersCommandOutput, '$metadata'>][] = [
+    ['an empty clusters list', { clusters: [], failures: [{ arn: CLUSTER, reason: 'MISSING' }] }],
+    ['no clusters list', { failures: [{ arn: CLUSTER, reason: 'MISSING' }] }],
+  ];
+  for (const [shape, answer] of gone) {
+    it(`a cluster that is already gone (${shape} and a MISSING failure) has nothing to release`, async () => {
+      const { clients, stubs } = mockAws();
+      stubs.ecs.on(DescribeClustersCommand, { clusters: [CLUSTER] }).resolves(answer);
 
-    assert.deepEqual(await releaseClusterCapacity(clients, CLUSTER, new RecordingProgress()), []);
-    assert.equal(stubs.autoscaling.calls().length, 0);
-  });
+      assert.deepEqual(await releaseClusterCapacity(clients, CLUSTER, new RecordingProgress()), []);
+      assert.equal(stubs.autoscaling.calls().length, 0);
+    });
+  }
 
   it('skips a capacity provider without an auto scaling group (e.g. ECS Managed Instances)', async () => {
     const { clients, stubs } = mockAws();
@@ -297,28 +303,30 @@ describe('releaseClusterCapacity', () => {
     assert.equal(stubs.autoscaling.calls().length, 0);
   });
 
-  it('a group deleted out of band: nothing to unprotect, and AWS refusing to scale it fails the release', async () => {
-    const { clients, stubs } = mockAws();
-    givenCluster(stubs, [PROVIDER]);
-    stubs.ecs.on(DescribeCapacityProvidersCommand, { capacityProviders: [PROVIDER] }).resolves({
-      capacityProviders: [
-        { name: PROVIDER, autoScalingGroupProvider: { autoScalingGroupArn: groupArn(GROUP) } },
-      ],
-    });
-    // DescribeAutoScalingGroups lists only groups that exist; UpdateAutoScalingGroup on a missing one is a
-    // ValidationError (Amazon EC2 Auto Scaling API Reference, "UpdateAutoScalingGroup", Errors).
-    stubs.autoscaling
-      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GROUP] })
-      .resolves({ AutoScalingGroups: [] });
-    stubs.autoscaling
-      .on(UpdateAutoScalingGroupCommand, { AutoScalingGroupName: GROUP })
-      .rejects(Object.assign(new Error('AutoScalingGroup name not found'), { name: 'ValidationError' }));
+  for (const listed of [{ AutoScalingGroups: [] }, {}]) {
+    it(`a group deleted out of band (${JSON.stringify(listed)}): nothing to unprotect, and AWS refusing to scale it fails the release`, async () => {
+      const { clients, stubs } = mockAws();
+      givenCluster(stubs, [PROVIDER]);
+      stubs.ecs.on(DescribeCapacityProvidersCommand, { capacityProviders: [PROVIDER] }).resolves({
+        capacityProviders: [
+          { name: PROVIDER, autoScalingGroupProvider: { autoScalingGroupArn: groupArn(GROUP) } },
+        ],
+      });
+      // DescribeAutoScalingGroups lists only groups that exist; UpdateAutoScalingGroup on a missing one is a
+      // ValidationError (Amazon EC2 Auto Scaling API Reference, "UpdateAutoScalingGroup", Errors).
+      stubs.autoscaling
+        .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GROUP] })
+        .resolves(listed);
+      stubs.autoscaling
+        .on(UpdateAutoScalingGroupCommand, { AutoScalingGroupName: GROUP })
+        .rejects(Object.assign(new Error('AutoScalingGroup name not found'), { name: 'ValidationError' }));
 
-    await assert.rejects(releaseClusterCapacity(clients, CLUSTER, new RecordingProgress()), {
-      name: 'ValidationError',
+      await assert.rejects(releaseClusterCapacity(clients, CLUSTER, new RecordingProgress()), {
+        name: 'ValidationError',
+      });
+      assert.equal(stubs.autoscaling.commandCalls(SetInstanceProtectionCommand).length, 0);
     });
-    assert.equal(stubs.autoscaling.commandCalls(SetInstanceProtectionCommand).length, 0);
-  });
+  }
 
   for (const [label, providers] of [
     ['only FARGATE providers', ['FARGATE', 'FARGATE_SPOT']],
