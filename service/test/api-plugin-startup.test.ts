@@ -273,7 +273,7 @@ describe('database plugin: a reachable database (PostgreSQL 18)', () => {
     assert.deepEqual((await app.inject('/api/products')).json(), STARTING);
   });
 
-  it('closing ends the pool and stops the background checks', async (t) => {
+  it('closing ends the pool and the pipelined read connections, and stops the background checks', async (t) => {
     const config = await freshPostgresDatabase(t);
     const { app, close } = await appOn(t, config, { checkIntervalMs: 10 });
     await app.database.migrated;
@@ -290,5 +290,7 @@ describe('database plugin: a reachable database (PostgreSQL 18)', () => {
 
     assert.equal((pool as unknown as { ended: boolean }).ended, true);
     assert.equal(checksAfterClose, 0, 'no check runs on a closed app');
+    // The reads' pipelined connections are closed too: nothing is left connected to the database.
+    await assert.rejects(app.products.list(), { message: 'Client was closed and is not queryable' });
   });
 });
