@@ -26,6 +26,8 @@ async function appThrowing(t: TestContext) {
     internal: new Error('relation "carts" does not exist at /srv/app/dist/repositories/pg.js:42'),
     status500: withProps('pool internals: client 7 checked out', { statusCode: 500 }),
     status502: withProps('upstream 10.0.0.7 said no', { statusCode: 502 }),
+    // An error is never a success or a redirect: a status below 400 on an error is a bug, so a 500.
+    status302: withProps('redirect to http://10.0.0.7/internal', { statusCode: 302 }),
     refused: withProps('connect ECONNREFUSED 10.0.3.17:5432', { code: 'ECONNREFUSED' }),
     notFound: withProps('Widget w-9.2 is gone', { statusCode: 404 }),
     teapot: withProps("I'm a teapot!", { statusCode: 418 }),
@@ -85,8 +87,8 @@ describe('errors plugin: what leaves the service', () => {
     assert.match(logged[0]?.err?.message ?? '', /relation "carts" does not exist/);
   });
 
-  it('an error that carries status 500 or 502 still leaks nothing', async (t) => {
-    for (const name of ['status500', 'status502']) {
+  it('an error that carries status 500, 502 or 302 is a 500 that leaks nothing', async (t) => {
+    for (const name of ['status500', 'status502', 'status302']) {
       const { response, body, logs } = await get(t, name);
       assert.equal(response.statusCode, 500, name);
       assert.deepEqual(body, {
