@@ -1,14 +1,16 @@
 import { Command, CommanderError } from 'commander';
+import { registerInitCommand } from './commands/init.js';
 import type { ContextProvider } from './commands/shared.js';
 import { registerUpCommand } from './commands/up.js';
 import { CliError } from './errors.js';
 import type { Writer } from './ui/progress.js';
 
 /**
- * The program with every command, or with `up` alone: `npm start` is `berth up`, and loading the other
- * commands (the AWS SDK, the CDK toolkit: ~0.7 s) would be most of its start-up time.
+ * The program with every command, or with the local ones alone (`up`, `init`): `npm start` is `berth up`,
+ * and loading the other commands (the AWS SDK, the CDK toolkit: ~0.7 s) would be most of its start-up
+ * time; `init` runs where no berth.config.ts exists yet, so it loads nothing that reads one.
  */
-export async function buildProgram(context?: ContextProvider, only?: 'up'): Promise<Command> {
+export async function buildProgram(context?: ContextProvider, only?: 'local'): Promise<Command> {
   const program = new Command('berth')
     .description('Run the service locally, deploy it to AWS, watch it, roll it back and tear it down.')
     .showSuggestionAfterError(false)
@@ -19,7 +21,8 @@ export async function buildProgram(context?: ContextProvider, only?: 'up'): Prom
         write(`berth: ${text.replace(/^error: /, '').trim()} (see berth --help)\n`),
     });
   registerUpCommand(program);
-  if (only === 'up') return program;
+  registerInitCommand(program);
+  if (only === 'local') return program;
   const [ami, deploy, destroy, exec, image, logs, plan, rollback, shared, status] = await Promise.all([
     import('./commands/ami.js'),
     import('./commands/deploy.js'),
@@ -51,7 +54,8 @@ export async function main(
   context?: ContextProvider,
   stderr: Writer = process.stderr,
 ): Promise<number> {
-  const program = await buildProgram(context, argv[2] === 'up' ? 'up' : undefined);
+  const local = argv[2] === 'up' || argv[2] === 'init';
+  const program = await buildProgram(context, local ? 'local' : undefined);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
