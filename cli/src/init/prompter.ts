@@ -16,15 +16,20 @@ export interface Prompter {
 export function readlinePrompter(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Prompter {
   const rl: Interface = createInterface({ input, output });
   // Input that ends mid-dialogue (Ctrl-D, a closed pipe) leaves a question unanswered: say so, once.
+  const ended = () =>
+    new CliError('input ended before every question was answered: run again, or use --yes and flags');
+  let isClosed = false;
   const closed = new Promise<never>((_, reject) =>
-    rl.once('close', () =>
-      reject(
-        new CliError('input ended before every question was answered: run again, or use --yes and flags'),
-      ),
-    ),
+    rl.once('close', () => {
+      isClosed = true;
+      reject(ended());
+    }),
   );
   closed.catch(() => {});
-  const line = async (question: string) => (await Promise.race([rl.question(question), closed])).trim();
+  const line = async (question: string) => {
+    if (isClosed) throw ended();
+    return (await Promise.race([rl.question(question), closed])).trim();
+  };
   return {
     async ask(question, check, fallback) {
       const prompt = fallback === undefined ? `${question}: ` : `${question} [${fallback}]: `;
