@@ -43,6 +43,7 @@ describe('berth init (command line)', { timeout: 60_000 }, () => {
       '--region',
       '--port',
       '--health-path',
+      '--alarm-email',
       '--dockerfile',
       '--yes',
       '--force',
@@ -85,7 +86,7 @@ describe('berth init (command line)', { timeout: 60_000 }, () => {
       ],
       [
         ['--app', 'My App'],
-        '--app "My App" is not an app name: use lower-case letters, digits and single hyphens, starting with a letter, at most 30 characters',
+        '--app "My App" is not an app name: use lower-case letters, digits and single hyphens, starting with a letter, at most 20 characters',
       ],
       [
         ['--repository', 'acme'],
@@ -180,6 +181,7 @@ describe('the generated berth.config.ts', { timeout: 60_000 }, () => {
       account: '111111111111',
       prodAccount: '222222222222',
       region: 'eu-west-2',
+      alarmEmail: 'oncall@quotes.example',
     });
     const stand = path.join(root, 'node_modules', '@berth', 'cli');
     mkdirSync(stand, { recursive: true });
@@ -201,7 +203,6 @@ describe('the generated berth.config.ts', { timeout: 60_000 }, () => {
     assert.deepEqual(JSON.parse(load.stdout), {
       app: 'quotes-api',
       github: { repository: 'acme/quotes-api' },
-      global: { account: '222222222222', region: 'eu-west-2' },
       services: {
         web: {
           type: 'web',
@@ -212,7 +213,7 @@ describe('the generated berth.config.ts', { timeout: 60_000 }, () => {
       },
       environments: {
         test: { account: '111111111111', regions: ['eu-west-2'] },
-        prod: { account: '222222222222', regions: ['eu-west-2'] },
+        prod: { account: '222222222222', regions: ['eu-west-2'], alarms: { email: 'oncall@quotes.example' } },
       },
     });
   });

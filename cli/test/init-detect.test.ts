@@ -187,10 +187,10 @@ describe('appNameFrom', () => {
     assert.equal(appNameFrom('2024-Shop--Front'), 'shop-front');
   });
 
-  it('stays within 30 characters without a trailing hyphen, and gives nothing when nothing is left', () => {
-    assert.equal(appNameFrom('a-very-long-repository-name-for-a-service'), 'a-very-long-repository-name-fo');
-    assert.equal(appNameFrom('abcdefghijklmnopqrstuvwxyz-abcd'), 'abcdefghijklmnopqrstuvwxyz-abc');
-    assert.equal(appNameFrom('abcdefghijklmnopqrstuvwxyzabc-d'), 'abcdefghijklmnopqrstuvwxyzabc');
+  it('stays within 20 characters without a trailing hyphen, and gives nothing when nothing is left', () => {
+    assert.equal(appNameFrom('a-long-repository-name-for-a-service'), 'a-long-repository-na');
+    assert.equal(appNameFrom('abcdefghijklmnopqrs-tu'), 'abcdefghijklmnopqrs');
+    assert.equal(appNameFrom('abcdefghijklmnopqr-tu'), 'abcdefghijklmnopqr-t');
     assert.equal(appNameFrom('123'), undefined);
     assert.equal(appNameFrom('---'), undefined);
   });

@@ -82,12 +82,13 @@ export interface InitRun {
 
 /**
  * Runs `berth init` in-process in `root`. With `answers`, it is interactive: each answer is typed when the
- * dialogue shows its question (checked in order), as a person at a terminal would.
+ * dialogue shows its question (checked in order), as a person at a terminal would; an entry without an
+ * answer only expects the text (an error line before a question is asked again).
  */
 export async function init(
   root: string,
   flags: InitFlags,
-  answers?: readonly (readonly [question: string, answer: string])[],
+  answers?: readonly (readonly [question: string, answer?: string])[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<InitRun> {
   let stdout = '';
@@ -99,11 +100,13 @@ export async function init(
   output.on('data', (chunk: Buffer) => {
     dialogue += chunk.toString();
     const next = pending[0];
+    // A question nobody expected: end the input, so init fails saying so instead of waiting forever.
+    if (!next) input.end();
     const at = next ? dialogue.indexOf(next[0], seen) : -1;
     if (next && at >= 0) {
       seen = at + next[0].length;
       pending.shift();
-      input.write(`${next[1]}\n`);
+      if (next[1] !== undefined) input.write(`${next[1]}\n`);
     }
   });
   const io: InitIo = {

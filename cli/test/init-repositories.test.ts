@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { init, PYTHON_SERVICE, read, repository, STATIC_SITE } from './init-fixtures.js';
 
 const PYTHON_CONFIG = `// Berth: how this repository runs on AWS. Written by \`berth init\`; yours to edit.
-// Reference for every field and its default per environment: docs/config.md in Berth (or hover a field in your editor).
+// Reference for every field and its default per environment: docs/config-reference.md in Berth (or hover a field in your editor).
 import { defineConfig } from '@berth/cli';
 
 export default defineConfig({
@@ -13,26 +13,29 @@ export default defineConfig({
   app: 'quotes-api',
   // The CI roles trust only this repository's workflows (GitHub OIDC, no access keys).
   github: { repository: 'acme/quotes-api' }, // git remote origin
-  // The account-wide stack (CI roles, image registry) deploys with prod.
-  global: { account: '222222222222', region: 'eu-west-2' },
   services: {
     web: {
       type: 'web', // behind the environment's load balancer
       build: { dockerfile: 'Dockerfile', context: '.' },
       port: 8000, // EXPOSE in Dockerfile
       healthCheck: { path: '/healthz' }, // route found in app.py
-      // cpu, memoryMiB, environment, secrets, database, scaling: see the reference above.
+      // cpu, memoryMiB, scaling, deployment: defaulted per environment, see the reference above.
     },
   },
   environments: {
     test: { account: '111111111111', regions: ['eu-west-2'] },
-    prod: { account: '222222222222', regions: ['eu-west-2'] },
+    // prod's account also holds the account-wide stack: CI roles and the image registry.
+    prod: {
+      account: '222222222222',
+      regions: ['eu-west-2'],
+      alarms: { email: 'oncall@quotes.example' }, // who is told when prod's alarms fire
+    },
   },
 });
 `;
 
 const STATIC_CONFIG = `// Berth: how this repository runs on AWS. Written by \`berth init\`; yours to edit.
-// Reference for every field and its default per environment: docs/config.md in Berth (or hover a field in your editor).
+// Reference for every field and its default per environment: docs/config-reference.md in Berth (or hover a field in your editor).
 import { defineConfig } from '@berth/cli';
 
 export default defineConfig({
@@ -40,20 +43,24 @@ export default defineConfig({
   app: 'docs-site',
   // The CI roles trust only this repository's workflows (GitHub OIDC, no access keys).
   github: { repository: 'your-org/your-repository' }, // PLACEHOLDER: set your GitHub owner/name before deploying (no GitHub remote origin found)
-  // The account-wide stack (CI roles, image registry) deploys with prod.
-  global: { account: '123456789012', region: 'eu-west-1' }, // PLACEHOLDER: set your AWS account id before deploying
   services: {
     web: {
       type: 'web', // behind the environment's load balancer
       build: { dockerfile: 'Dockerfile', context: '.' },
       port: 80, // EXPOSE in Dockerfile
       healthCheck: { path: '/' }, // no health route found: the load balancer expects 200 from /
-      // cpu, memoryMiB, environment, secrets, database, scaling: see the reference above.
+      // cpu, memoryMiB, scaling, deployment: defaulted per environment, see the reference above.
     },
   },
   environments: {
     test: { account: '123456789012', regions: ['eu-west-1'] }, // PLACEHOLDER: set your AWS account id before deploying
-    prod: { account: '123456789012', regions: ['eu-west-1'] }, // PLACEHOLDER: set your AWS account id before deploying
+    // prod's account also holds the account-wide stack: CI roles and the image registry.
+    prod: {
+      account: '123456789012', // PLACEHOLDER: set your AWS account id before deploying
+      regions: ['eu-west-1'],
+      // PLACEHOLDER: replace the waiver with alarms: { email: '<on-call address>' } before going live.
+      alarms: { waiveSubscriber: 'no on-call address yet (written by berth init)' },
+    },
   },
 });
 `;
@@ -68,6 +75,7 @@ describe('berth init --yes in a Python service', { timeout: 60_000 }, () => {
       account: '111111111111',
       prodAccount: '222222222222',
       region: 'eu-west-2',
+      alarmEmail: 'oncall@quotes.example',
     });
     assert.equal(read(root, 'berth.config.ts'), PYTHON_CONFIG);
     for (const file of WORKFLOWS) assert.ok(existsSync(path.join(root, file)), file);
@@ -133,6 +141,10 @@ describe('berth init --yes in a static site behind nginx', { timeout: 60_000 }, 
     assert.match(stdout, /^PLACEHOLDER in berth\.config\.ts: set your AWS account id before deploying$/m);
     assert.match(
       stdout,
+      /^PLACEHOLDER in berth\.config\.ts: replace the waiver with alarms: \{ email: '<on-call address>' \} before going live$/m,
+    );
+    assert.match(
+      stdout,
       /^ {2}health check \/: no health route found: the load balancer expects 200 from \/$/m,
     );
   });
@@ -181,6 +193,7 @@ describe('berth init never overwrites a file unasked', { timeout: 60_000 }, () =
     const { stdout, dialogue } = await init(root, { account: '111111111111', repository: 'acme/docs' }, [
       ['AWS region [eu-west-1]: ', ''],
       ['AWS account id for prod [111111111111]: ', ''],
+      ['E-mail for prod alarms (empty: none yet): ', ''],
       ['berth.config.ts exists: overwrite it? [y/N]: ', 'n'],
       ['.github/workflows/berth-ci.yml exists: overwrite it? [y/N]: ', 'y'],
     ]);
@@ -203,14 +216,17 @@ describe('berth init asks what it cannot detect', { timeout: 60_000 }, () => {
       {},
       [
         ['has no EXPOSE. Port your server listens on: ', '80800'],
-        ['"80800" is not a port: use the number from 1 to 65535 your server listens on', ''],
+        ['"80800" is not a port: use the number from 1 to 65535 your server listens on'],
         ['Port your server listens on: ', '8000'],
         ['GitHub repository (owner/name): ', 'acme/side-project'],
         ['AWS region [eu-central-1]: ', 'eu-west-3'],
         ['AWS account id for test: ', '1111'],
-        ['"1111" is not an AWS account id', ''],
+        ['"1111" is not an AWS account id'],
         ['AWS account id for test: ', '333333333333'],
         ['AWS account id for prod [333333333333]: ', '444444444444'],
+        ['E-mail for prod alarms (empty: none yet): ', 'on call'],
+        ['"on call" is not an e-mail address: e.g. oncall@example.org'],
+        ['E-mail for prod alarms (empty: none yet): ', 'pager@side.example'],
       ],
       { AWS_DEFAULT_REGION: 'eu-central-1' },
     );
@@ -218,8 +234,10 @@ describe('berth init asks what it cannot detect', { timeout: 60_000 }, () => {
     assert.match(config, /^ {2}app: 'side-project',$/m);
     assert.match(config, /^ {2}github: \{ repository: 'acme\/side-project' \},$/m);
     assert.match(config, /^ {4}test: \{ account: '333333333333', regions: \['eu-west-3'\] \},$/m);
-    assert.match(config, /^ {4}prod: \{ account: '444444444444', regions: \['eu-west-3'\] \},$/m);
-    assert.match(config, /^ {2}global: \{ account: '444444444444', region: 'eu-west-3' \},$/m);
+    assert.match(
+      config,
+      /^ {4}prod: \{\n {6}account: '444444444444',\n {6}regions: \['eu-west-3'\],\n {6}alarms: \{ email: 'pager@side\.example' \},/m,
+    );
     assert.match(config, /^ {6}port: 8000,$/m);
     assert.match(dialogue, /^Dockerfile has no EXPOSE\. Port/m);
   });
@@ -237,9 +255,10 @@ describe('berth init asks what it cannot detect', { timeout: 60_000 }, () => {
     );
     const { stdout } = await init(root, { account: '111111111111', region: 'eu-west-1' }, [
       ['  1. api/Dockerfile\n  2. web/Dockerfile\nWhich one (number) [1]: ', '3'],
-      ['answer 1 to 2', ''],
+      ['answer 1 to 2'],
       ['Which one (number) [1]: ', '1'],
       ['AWS account id for prod [111111111111]: ', ''],
+      ['E-mail for prod alarms (empty: none yet): ', ''],
     ]);
     const config = read(root, 'berth.config.ts');
     assert.match(config, /build: \{ dockerfile: 'api\/Dockerfile', context: 'api' \},/);

@@ -17,6 +17,7 @@ export function registerInitCommand(program: Command): void {
       '--health-path <path>',
       "the path the load balancer probes (default: the Dockerfile's HEALTHCHECK, a /healthz-like route in the code, else /)",
     )
+    .option('--alarm-email <address>', "who is told when prod's alarms fire (default: a marked waiver)")
     .option('--dockerfile <path>', 'the Dockerfile of the web service (default: the one at the root)')
     .option('--yes', 'ask nothing (CI): defaults, and marked placeholders for accounts not given')
     .option('--force', 'overwrite berth.config.ts and the workflows if they exist')

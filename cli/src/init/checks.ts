@@ -40,3 +40,9 @@ export const checkAppName: Check = (v) =>
 
 export const checkRepository: Check = (v) =>
   GITHUB_REPOSITORY.test(v) ? undefined : `"${v}" is not a GitHub repository: use owner/name, e.g. acme/shop`;
+
+/** The shape the config accepts for alarms.email; an empty answer means "none yet". */
+export const checkEmail: Check = (v) =>
+  /^[^@\s'"]+@[^@\s'"]+\.[^@\s'"]+$/.test(v)
+    ? undefined
+    : `"${v}" is not an e-mail address: e.g. oncall@example.org`;

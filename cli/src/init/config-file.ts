@@ -11,20 +11,25 @@ export interface InitPlan {
   readonly context: string;
   readonly port: Sourced<number>;
   readonly healthPath: Sourced<string>;
+  /** Who hears prod's alarms; a placeholder becomes a marked waiver (prod without either is refused). */
+  readonly alarmEmail: Sourced<string>;
 }
 
 export interface Sourced<T> {
   readonly value: T;
   /** Why this value: "EXPOSE in Dockerfile", "--port", or a PLACEHOLDER warning. */
   readonly source: string;
-  /** Found in the repository (a comment in the config says where). */
+  /** Found in the repository or defaulted by init (a comment in the config says where from). */
   readonly detected?: boolean;
   /** Not known: a marked stand-in the user must replace before deploying. */
   readonly placeholder?: boolean;
 }
 
 /** Where every field and its per-environment default is documented (generated from the types). */
-export const CONFIG_REFERENCE = 'docs/config.md in Berth (or hover a field in your editor)';
+export const CONFIG_REFERENCE = 'docs/config-reference.md in Berth (or hover a field in your editor)';
+
+/** The waiver a config without an on-call address carries: the config refuses prod with neither. */
+export const ALARM_WAIVER = 'no on-call address yet (written by berth init)';
 
 /** A TypeScript string literal (values are validated before, this only keeps the file well-formed). */
 const str = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -38,6 +43,9 @@ const note = (s: Sourced<unknown>) =>
  */
 export function renderConfigFile(plan: InitPlan): string {
   const regions = `regions: [${str(plan.region)}]`;
+  const alarms = plan.alarmEmail.placeholder
+    ? `      // PLACEHOLDER: ${plan.alarmEmail.source}.\n      alarms: { waiveSubscriber: ${str(ALARM_WAIVER)} },`
+    : `      alarms: { email: ${str(plan.alarmEmail.value)} }, // who is told when prod's alarms fire`;
   return `// Berth: how this repository runs on AWS. Written by \`berth init\`; yours to edit.
 // Reference for every field and its default per environment: ${CONFIG_REFERENCE}.
 import { defineConfig } from '@berth/cli';
@@ -47,20 +55,23 @@ export default defineConfig({
   app: ${str(plan.app)},
   // The CI roles trust only this repository's workflows (GitHub OIDC, no access keys).
   github: { repository: ${str(plan.repository.value)} },${note(plan.repository)}
-  // The account-wide stack (CI roles, image registry) deploys with prod.
-  global: { account: ${str(plan.prodAccount.value)}, region: ${str(plan.region)} },${note(plan.prodAccount)}
   services: {
     web: {
       type: 'web', // behind the environment's load balancer
       build: { dockerfile: ${str(plan.dockerfile)}, context: ${str(plan.context)} },
       port: ${plan.port.value},${note(plan.port)}
       healthCheck: { path: ${str(plan.healthPath.value)} },${note(plan.healthPath)}
-      // cpu, memoryMiB, environment, secrets, database, scaling: see the reference above.
+      // cpu, memoryMiB, scaling, deployment: defaulted per environment, see the reference above.
     },
   },
   environments: {
     test: { account: ${str(plan.testAccount.value)}, ${regions} },${note(plan.testAccount)}
-    prod: { account: ${str(plan.prodAccount.value)}, ${regions} },${note(plan.prodAccount)}
+    // prod's account also holds the account-wide stack: CI roles and the image registry.
+    prod: {
+      account: ${str(plan.prodAccount.value)},${note(plan.prodAccount)}
+      ${regions},
+${alarms}
+    },
   },
 });
 `;

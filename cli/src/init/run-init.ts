@@ -8,6 +8,7 @@ import {
   type Check,
   checkAccount,
   checkAppName,
+  checkEmail,
   checkHealthPath,
   checkPort,
   checkRegion,
@@ -30,6 +31,7 @@ export interface InitFlags {
   region?: string;
   port?: string;
   healthPath?: string;
+  alarmEmail?: string;
   dockerfile?: string;
   yes?: boolean;
   force?: boolean;
@@ -63,6 +65,7 @@ const FLAG_CHECKS: [keyof InitFlags, string, Check][] = [
   ['region', '--region', checkRegion],
   ['port', '--port', checkPort],
   ['healthPath', '--health-path', checkHealthPath],
+  ['alarmEmail', '--alarm-email', checkEmail],
 ];
 
 function checkFlags(flags: InitFlags): void {
@@ -212,6 +215,13 @@ async function decide(root: string, flags: InitFlags, io: InitIo, prompter: Prom
           ...(testAccount.placeholder ? {} : { source: 'same account as test', detected: true }),
         });
 
+  const alarmEmail: Sourced<string> = fromFlag(flags.alarmEmail, '--alarm-email') ??
+    (await askAlarmEmail(prompter)) ?? {
+      value: '',
+      source: "replace the waiver with alarms: { email: '<on-call address>' } before going live",
+      placeholder: true,
+    };
+
   const plan: InitPlan = {
     app,
     repository,
@@ -222,6 +232,7 @@ async function decide(root: string, flags: InitFlags, io: InitIo, prompter: Prom
     context,
     port,
     healthPath,
+    alarmEmail,
   };
   return { plan, note };
 }
@@ -246,6 +257,15 @@ async function askPort(
   if (!prompter) failFlag('--port <port> (the port your server listens on)', why);
   const answer = await prompter.ask(`${why}. Port your server listens on`, checkPort);
   return { value: Number(answer), source: 'answered' };
+}
+
+/** Prod needs an on-call address or a waiver; an empty answer leaves the marked waiver. */
+async function askAlarmEmail(prompter: Prompter | undefined): Promise<Sourced<string> | undefined> {
+  if (!prompter) return undefined;
+  const answer = await prompter.ask('E-mail for prod alarms (empty: none yet)', (a) =>
+    a === '' ? undefined : checkEmail(a),
+  );
+  return answer === '' ? undefined : { value: answer, source: 'answered' };
 }
 
 function nextSteps(root: string, version: string): string {
@@ -300,7 +320,7 @@ export async function runInit(flags: InitFlags, io: InitIo): Promise<void> {
     out.write(`  health check ${plan.healthPath.value}: ${plan.healthPath.source}\n`);
     out.write(`  app ${plan.app}, repository ${plan.repository.value}, region ${plan.region}\n`);
     for (const [file, outcome] of outcomes) out.write(`${outcome} ${file}\n`);
-    for (const value of [plan.repository, plan.testAccount]) {
+    for (const value of [plan.repository, plan.testAccount, plan.alarmEmail]) {
       if (value.placeholder) out.write(`PLACEHOLDER in ${CONFIG_FILE}: ${value.source}\n`);
     }
     out.write(nextSteps(root, version));
