@@ -38,7 +38,9 @@ export function configFor(name) {
       testFiles: testsReaching(ROOT, module.workspace, `${module.dir}/`),
       // Each test file runs on its own, as `node --test` would run it: TypeScript through tsx, TAP on stdout,
       // from its workspace folder (workspace-cwd.mjs) because some tests resolve paths from the working directory.
+      // --conditions=@berth/source: @berth/infra resolves to its TypeScript sources, as in the workspaces' tests.
       nodeArgs: [
+        '--conditions=@berth/source',
         '-r',
         '{{hookFile}}',
         '--import',
@@ -54,7 +56,7 @@ export function configFor(name) {
     // Only mutants in changed code or with changed tests run again; the file is kept per module (CI caches it).
     incremental: true,
     incrementalFile: `${reports}/incremental.json`,
-    // The sandbox copies the repository (the CLI imports infra/ by relative path) but not what tests never read.
+    // The sandbox copies the repository (the CLI's tests import infra's sources) but not what tests never read.
     ignorePatterns: [
       'reports',
       'bench',

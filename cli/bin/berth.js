@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 
 // The SDK's multi-line notice about future Node requirements would bury the CLI's one-line errors.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const compiled = new URL('../dist/cli/src/main.js', import.meta.url);
+const compiled = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(compiled)) {
   process.stderr.write(
     'berth: the CLI is not built (cli/dist is missing): run `npm run build` at the repository root\n',

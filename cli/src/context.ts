@@ -1,3 +1,4 @@
+import type { EnvName } from '@berth/infra';
 import type { ClientFactory } from './aws/clients.js';
 import type { Clock } from './aws/wait-for-steady-state.js';
 import type { RunCommand } from './deploy/image-build.js';
@@ -24,7 +25,7 @@ export type DeployPreflight = (input: {
 /** Everything a command touches outside its own logic; main wires the real ones, tests inject fakes. */
 export interface CommandContext {
   readonly clients: ClientFactory;
-  readonly deployer: (environments: string[]) => Promise<StackDeployer>;
+  readonly deployer: (environments: EnvName[]) => Promise<StackDeployer>;
   /** Runs git and docker (image build, registry login). */
   readonly run: RunCommand;
   readonly progress: Progress;

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The repository root: the nearest directory above this module whose package.json declares workspaces.
- * Searched rather than counted in `../` steps because the same module runs from cli/src (tests, tsx) and
- * from cli/dist/cli/src (the compiled CLI), which sit at different depths.
+ * Searched rather than counted in `../` steps, so the answer does not depend on where this module runs from
+ * (cli/src in tests, cli/dist compiled).
  */
 export function findRepoRoot(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = path.dirname(dir)) {

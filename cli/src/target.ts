@@ -1,7 +1,14 @@
-import type { EnvironmentConfig, EnvName, Region } from '../../infra/config/environments.js';
-import { ENV_NAMES, GLOBAL } from '../../infra/config/environments.js';
-import { ConfigError, getEnvironment, isEnvName } from '../../infra/config/validate.js';
-import { COMPONENTS, type Component, stackName } from '../../infra/lib/naming.js';
+import type { EnvironmentConfig, EnvName, Region } from '@berth/infra';
+import {
+  COMPONENTS,
+  type Component,
+  ConfigError,
+  ENV_NAMES,
+  GLOBAL,
+  getEnvironment,
+  isEnvName,
+  stackName,
+} from '@berth/infra';
 import { CliError } from './errors.js';
 
 /** One environment in one region: everything a command needs to find its resources. */

@@ -13,8 +13,8 @@ import {
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { ENVIRONMENTS, type EnvironmentConfig } from '@berth/infra';
 import { Command } from 'commander';
-import { ENVIRONMENTS, type EnvironmentConfig } from '../../infra/config/environments.js';
 import { type RolloutRequest, requireBerthAmi, rolloutAmi } from '../src/ami/rollout.js';
 import { registerAmiCommands } from '../src/commands/ami.js';
 import { CliError } from '../src/errors.js';

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { EnvironmentConfig } from '../../infra/config/environments.js';
+import type { EnvironmentConfig } from '@berth/infra';
 import { assessChangeSafety } from '../src/plan/change-safety.js';
 import type { StackTemplate } from '../src/plan/template.js';
 import { type ConfigEdit, synthesizeWith } from './fixtures/plan/config-change.js';

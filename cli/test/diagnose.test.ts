@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { logStreamName } from '../../infra/lib/naming.js';
+import { logStreamName } from '@berth/infra';
 import { diagnoseService, formatDiagnosis } from '../src/aws/diagnose.js';
 import {
   CLUSTER,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ENVIRONMENTS, type EnvironmentConfig } from '../../infra/config/environments.js';
+import { ENVIRONMENTS, type EnvironmentConfig } from '@berth/infra';
 import type { CommandContext } from '../src/context.js';
 import { main } from '../src/main.js';
 import type { Terminal } from '../src/terminal.js';

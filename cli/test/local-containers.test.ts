@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ENVIRONMENTS, type ServiceConfig } from '../../infra/config/environments.js';
+import { ENVIRONMENTS, type ServiceConfig } from '@berth/infra';
 import {
   buildServiceImage,
   checkPrerequisites,

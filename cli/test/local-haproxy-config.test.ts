@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ENVIRONMENTS } from '../../infra/config/environments.js';
+import { ENVIRONMENTS } from '@berth/infra';
 import { maxRunning, minHealthy, renderHaproxyConfig } from '../src/local/haproxy-config.js';
 import { checkPrerequisites } from '../src/local/index.js';
 

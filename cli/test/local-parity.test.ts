@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ENVIRONMENTS, type ServiceConfig } from '../../infra/config/environments.js';
+import { ENVIRONMENTS, type ServiceConfig } from '@berth/infra';
 import {
   checkPrerequisites,
   createScratchDatabase,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ENVIRONMENTS, type ServiceConfig } from '../../infra/config/environments.js';
+import { ENVIRONMENTS, type ServiceConfig } from '@berth/infra';
 import { UnhealthyReplicaError } from '../src/local/fleet.js';
 import type { Replica } from '../src/local/replica.js';
 import { type RollableFleet, RollFailedError, rollFleet } from '../src/local/rolling.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ENVIRONMENTS } from '../../infra/config/environments.js';
+import { ENVIRONMENTS } from '@berth/infra';
 import { extractDiagramSection, renderDiagram } from '../src/plan/diagram.js';
 import type { PlanReport } from '../src/plan/report.js';
 import { stacksFor, synthesizeAssembly } from '../src/plan/synth.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EnvironmentConfig } from '../../infra/config/environments.js';
+import type { EnvironmentConfig } from '@berth/infra';
 import { type CostReport, DEFAULT_USAGE, estimateCost } from '../src/plan/cost.js';
 import { PRICES_2026_11_21 as PRICES } from '../src/plan/prices.js';
 import type { StackTemplate } from '../src/plan/template.js';

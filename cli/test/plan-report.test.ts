@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ENVIRONMENTS } from '../../infra/config/environments.js';
+import { ENVIRONMENTS } from '@berth/infra';
 import { estimateCost } from '../src/plan/cost.js';
 import { renderDiagram, replaceDiagramSection } from '../src/plan/diagram.js';
 import { minutes, renderComparison, renderPlan, table, usd } from '../src/plan/format.js';

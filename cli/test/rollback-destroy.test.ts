@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterHistoryCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { IMAGE_CONTEXT_KEY, PARAMETERS, stackName } from '../../infra/lib/naming.js';
+import { IMAGE_CONTEXT_KEY, PARAMETERS, stackName } from '@berth/infra';
 import { destroyEnvironment } from '../src/deploy/destroy-flow.js';
 import { rollbackEnvironment } from '../src/deploy/rollback-flow.js';
 import { CliError } from '../src/errors.js';

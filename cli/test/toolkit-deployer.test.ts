@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, stackName } from '../../infra/lib/naming.js';
+import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, stackName } from '@berth/infra';
 import { ToolkitStackDeployer } from '../src/deploy/toolkit-deployer.js';
 import { StderrIoHost } from '../src/deploy/toolkit-io-host.js';
 import { digest } from './fixtures/aws.js';
@@ -10,7 +10,7 @@ import { digest } from './fixtures/aws.js';
 describe('ToolkitStackDeployer (offline)', () => {
   const deployer = new ToolkitStackDeployer(['test']);
 
-  it('synthesizes infra/lib/app.ts in-process with every stack the CLI deploys, by name', async () => {
+  it('synthesizes the app from @berth/infra/app in-process with every stack the CLI deploys, by name', async () => {
     const names = await deployer.synthesizedStackNames({ [IMAGE_CONTEXT_KEY]: digest('a') });
     const expected = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName('test', 'eu-west-1', c))];
     for (const name of expected) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);

@@ -1,16 +1,29 @@
 // @ts-check
-// Which test files reach a piece of code through their relative imports (helpers included). Used to run only the
+// Which test files reach a piece of code through their imports (relative, or of our workspace packages) (helpers included). Used to run only the
 // tests that can judge a mutant: by stryker.config.mjs per module and by scripts/planted-bugs.ts per planted bug.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const IMPORT = /(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g;
+const IMPORT = /(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+|@berth\/[^']+)'/g;
 
-/** Relative imports of a TypeScript file, as absolute .ts paths (our sources import `./x.js` for `./x.ts`). */
-function relativeImports(file) {
+/** Our workspace packages' entries, as their TypeScript sources (what the @berth/source condition resolves). */
+const PACKAGE_SOURCES = {
+  '@berth/infra': 'infra/lib/index.ts',
+  '@berth/infra/app': 'infra/lib/app.ts',
+};
+
+/** The file a specifier names, as an absolute .ts path (our sources import `./x.js` for `./x.ts`); '' if not ours. */
+function importedFile(root, file, specifier) {
+  if (specifier.startsWith('.')) return path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.ts'));
+  const source = PACKAGE_SOURCES[specifier];
+  return source === undefined ? '' : path.join(root, source);
+}
+
+/** Imports of a TypeScript file that are our own code (relative, or our workspace packages), as absolute .ts paths. */
+function ownImports(root, file) {
   const found = [];
   for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-    const target = path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.ts'));
+    const target = importedFile(root, file, specifier);
     if (target.endsWith('.ts') && existsSync(target)) found.push(target);
   }
   return found;
@@ -32,7 +45,7 @@ export function testsReaching(root, workspace, target) {
     if (matches(file)) return true;
     if (seen.has(file)) return false;
     seen.add(file);
-    return relativeImports(file).some((next) => reaches(next, seen));
+    return ownImports(root, file).some((next) => reaches(next, seen));
   };
   const testDir = path.join(root, workspace, 'test');
   return readdirSync(testDir)

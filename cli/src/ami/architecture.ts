@@ -1,4 +1,4 @@
-import type { Architecture } from '../../../infra/config/environments.js';
+import type { Architecture } from '@berth/infra';
 import { CliError } from '../errors.js';
 
 /** Every architecture the Packer template builds, in the order it builds them. */

@@ -1,5 +1,5 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture } from '../../../infra/config/environments.js';
+import type { Architecture } from '@berth/infra';
 import { CliError } from '../errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Architecture } from '../../../infra/config/environments.js';
+import type { Architecture } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { type BuiltAmi, readManifest } from './manifest.js';
 

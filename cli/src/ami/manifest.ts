@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Architecture } from '../../../infra/config/environments.js';
+import type { Architecture } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { parseArchitecture } from './architecture.js';
 

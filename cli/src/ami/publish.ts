@@ -1,7 +1,7 @@
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture, EnvName } from '../../../infra/config/environments.js';
-import { PARAMETERS } from '../../../infra/lib/naming.js';
+import type { Architecture, EnvName } from '@berth/infra';
+import { PARAMETERS } from '@berth/infra';
 import { awsErrorName, CliError } from '../errors.js';
 
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;

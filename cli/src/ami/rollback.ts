@@ -1,7 +1,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterHistoryCommand, type ParameterHistory, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture, EnvName } from '../../../infra/config/environments.js';
-import { PARAMETERS } from '../../../infra/lib/naming.js';
+import type { Architecture, EnvName } from '@berth/infra';
+import { PARAMETERS } from '@berth/infra';
 import { awsErrorName, CliError } from '../errors.js';
 import { type Published, publishAmi } from './publish.js';
 

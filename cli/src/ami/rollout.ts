@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture, EnvironmentConfig, EnvName } from '../../../infra/config/environments.js';
-import { PARAMETERS } from '../../../infra/lib/naming.js';
+import type { Architecture, EnvironmentConfig, EnvName } from '@berth/infra';
+import { PARAMETERS } from '@berth/infra';
 import { formatSeconds } from '../duration.js';
 import { awsErrorName, CliError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';

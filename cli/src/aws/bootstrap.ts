@@ -1,6 +1,6 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { EnvName, Region } from '../../../infra/config/environments.js';
-import { bootstrapCommand, qualifierOf } from '../../../infra/lib/bootstrap.js';
+import type { EnvName, Region } from '@berth/infra';
+import { bootstrapCommand, qualifierOf } from '@berth/infra';
 import { CliError } from '../errors.js';
 
 /**

@@ -7,7 +7,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { logStreamName } from '../../../infra/lib/naming.js';
+import { logStreamName } from '@berth/infra';
 import { describeService, type ServiceRef, targetHealth } from './service-state.js';
 
 export interface DiagnoseOptions extends ServiceRef {

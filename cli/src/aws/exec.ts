@@ -10,7 +10,7 @@ import {
   ListTasksCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { CONTAINER } from '../../../infra/lib/naming.js';
+import { CONTAINER } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { describeService, type ServiceRef } from './service-state.js';
 

@@ -6,8 +6,8 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { EnvName } from '../../../infra/config/environments.js';
-import { CONTAINER, PARAMETERS, PLACEHOLDER_IMAGE } from '../../../infra/lib/naming.js';
+import type { EnvName } from '@berth/infra';
+import { CONTAINER, PARAMETERS, PLACEHOLDER_IMAGE } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { describeService, type ServiceRef } from './service-state.js';
 

@@ -8,7 +8,7 @@ import {
   DescribeRulesCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { OUTPUTS } from '../../../infra/lib/naming.js';
+import { OUTPUTS } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { readOutputs } from './stack-outputs.js';
 

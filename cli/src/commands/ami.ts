@@ -1,8 +1,7 @@
 import { join } from 'node:path';
+import type { Architecture, EnvironmentConfig, Region } from '@berth/infra';
+import { ENVIRONMENTS, GLOBAL, OUTPUTS } from '@berth/infra';
 import type { Command } from 'commander';
-import type { Architecture, EnvironmentConfig, Region } from '../../../infra/config/environments.js';
-import { ENVIRONMENTS, GLOBAL } from '../../../infra/config/environments.js';
-import { OUTPUTS } from '../../../infra/lib/naming.js';
 import { parseArchitecture, parseArchitectures } from '../ami/architecture.js';
 import { awsRecommendedAmi } from '../ami/aws-recommended.js';
 import { buildAmis } from '../ami/build.js';

@@ -1,5 +1,5 @@
+import { CONTAINER, OUTPUTS } from '@berth/infra';
 import type { Command } from 'commander';
-import { CONTAINER, OUTPUTS } from '../../../infra/lib/naming.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { findExecTask, PLUGIN_INSTALL_URL, SESSION_MANAGER_PLUGIN, startExecSession } from '../aws/exec.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';

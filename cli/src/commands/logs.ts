@@ -1,5 +1,5 @@
+import { OUTPUTS } from '@berth/infra';
 import type { Command } from 'commander';
-import { OUTPUTS } from '../../../infra/lib/naming.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { fetchLogEvents, followLogEvents, formatLogLine } from '../aws/log-events.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
+import { ENV_NAMES, type EnvName } from '@berth/infra';
 import type { Command } from 'commander';
-import { ENV_NAMES, type EnvName } from '../../../infra/config/environments.js';
 import { type ClientFactory, createAwsClients } from '../aws/clients.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { REPO_ROOT } from '../context.js';

@@ -1,6 +1,6 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { EnvName } from '@berth/infra';
 import type { Command } from 'commander';
-import type { EnvName } from '../../../infra/config/environments.js';
 import { createAwsClients } from '../aws/clients.js';
 import { systemClock } from '../aws/wait-for-steady-state.js';
 import { type CommandContext, type DeployPreflight, REPO_ROOT } from '../context.js';

@@ -1,13 +1,14 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { type EnvironmentConfig, GLOBAL } from '../../../infra/config/environments.js';
-import { GLOBAL_STACK_ENV } from '../../../infra/lib/bootstrap.js';
 import {
   COMPONENTS,
+  type EnvironmentConfig,
+  GLOBAL,
+  GLOBAL_STACK_ENV,
   GLOBAL_STACK_NAME,
   IMAGE_CONTEXT_KEY,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
-} from '../../../infra/lib/naming.js';
+} from '@berth/infra';
 import { requireBootstrap } from '../aws/bootstrap.js';
 import type { AwsClients } from '../aws/clients.js';
 import { checkCredentials } from '../aws/credentials.js';

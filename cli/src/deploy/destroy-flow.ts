@@ -1,4 +1,4 @@
-import { COMPONENTS, OUTPUTS } from '../../../infra/lib/naming.js';
+import { COMPONENTS, OUTPUTS } from '@berth/infra';
 import { releaseClusterCapacity, scaleServiceToZero } from '../aws/capacity.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { readOutputs } from '../aws/stack-outputs.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import type { Architecture } from '../../../infra/config/environments.js';
+import type { Architecture } from '@berth/infra';
 import { findImageDigest } from '../aws/image-digest.js';
 import { CliError } from '../errors.js';
 

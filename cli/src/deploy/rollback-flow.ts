@@ -1,4 +1,4 @@
-import { OUTPUTS, PARAMETERS } from '../../../infra/lib/naming.js';
+import { OUTPUTS, PARAMETERS } from '@berth/infra';
 import { checkCredentials } from '../aws/credentials.js';
 import { recordDeployedDigest, releaseHistory, requireDigest, runningDigest } from '../aws/image-digest.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';

@@ -14,10 +14,3 @@ export interface StackDeployer {
   /** Destroys the stacks one after another in the given order. */
   destroy(stackNames: readonly string[]): Promise<void>;
 }
-
-/** infra/lib/app.ts's factory, typed here so the CLI does not load aws-cdk-lib until it deploys. */
-export type CreateApp = (props?: {
-  outdir?: string;
-  context?: Record<string, unknown>;
-  environments?: string[];
-}) => { synth(): unknown };

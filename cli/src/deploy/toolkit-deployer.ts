@@ -1,32 +1,18 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   type CachedCloudAssembly,
   type IIoHost,
   StackSelectionStrategy,
   Toolkit,
 } from '@aws-cdk/toolkit-lib';
+import type { EnvName } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { readAssembly } from '../plan/synth.js';
 import type { StackTemplate } from '../plan/template.js';
-import { REPO_ROOT } from '../repo-root.js';
-import type { CreateApp, StackDeployer } from './stack-deployer.js';
-
-const INFRA_DIR = path.join(REPO_ROOT, 'infra');
-const APP_MODULE = path.join(INFRA_DIR, 'lib/app.ts');
-
-let tsxLoader: Promise<unknown> | undefined;
-
-/** cdk.json's context (feature flags, fixed availability zones): in-process synth does not read it itself. */
-function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(path.join(INFRA_DIR, 'cdk.json'), 'utf8')) as { context?: object };
-  return { ...cdkJson.context };
-}
+import type { StackDeployer } from './stack-deployer.js';
 
 /**
  * Deploys through @aws-cdk/toolkit-lib, synthesizing infra's CDK app in this process (no `cdk`
- * subprocess, no cdk.json lookup). Each call synthesizes once and deploys stack by stack, so the
+ * subprocess, no cdk.json). Each call synthesizes once and deploys stack by stack, so the
  * order the CLI chooses is the order CloudFormation sees.
  */
 export class ToolkitStackDeployer implements StackDeployer {
@@ -34,23 +20,21 @@ export class ToolkitStackDeployer implements StackDeployer {
 
   /** `ioHost` receives every toolkit message; berth passes one that writes to stderr (StderrIoHost). */
   constructor(
-    private readonly environments?: string[],
+    private readonly environments?: readonly EnvName[],
     ioHost?: IIoHost,
   ) {
     this.toolkit = new Toolkit(ioHost ? { ioHost } : {});
   }
 
   private async assembly(context: Record<string, unknown>) {
-    // The app is loaded from infra's TypeScript sources, so deploys see the current code also when the
-    // CLI itself runs compiled (cli/dist): tsx's loader, registered once per process.
-    tsxLoader ??= import('tsx/esm/api').then(({ register }) => register());
-    await tsxLoader;
-    // A runtime path keeps tsc from resolving infra's app (and aws-cdk-lib) when type-checking the CLI.
-    const { createApp } = (await import(pathToFileURL(APP_MODULE).href)) as { createApp: CreateApp };
+    // @berth/infra's compiled app (its TypeScript sources under the @berth/source condition, as in
+    // tests), imported on first use so commands that do not synthesize never load aws-cdk-lib.
+    const { createApp } = await import('@berth/infra/app');
     const source = await this.toolkit.fromAssemblyBuilder(async (props) => {
       const app = createApp({
         outdir: props.outdir,
-        context: { ...cdkJsonContext(), ...props.context, ...context },
+        // createApp sets the feature flags and fixed availability zones itself (infra's cdk.json repeats them).
+        context: { ...props.context, ...context },
         ...(this.environments ? { environments: this.environments } : {}),
       });
       // biome-ignore lint/suspicious/noExplicitAny: toolkit-lib wants the cx-api assembly synth() returns.
@@ -82,7 +66,7 @@ export class ToolkitStackDeployer implements StackDeployer {
     const missing = stackNames.filter((n) => !known.includes(n));
     if (missing.length > 0) {
       throw new CliError(
-        `the CDK app has no stack named ${missing.join(', ')}: check infra/lib/app.ts (it has ${known.join(', ')})`,
+        `the CDK app has no stack named ${missing.join(', ')}: check @berth/infra's createApp (it has ${known.join(', ')})`,
       );
     }
   }

@@ -1,4 +1,4 @@
-import type { ServiceConfig } from '../../../infra/config/environments.js';
+import type { ServiceConfig } from '@berth/infra';
 import { freePort } from './free-port.js';
 import { slotName } from './haproxy-config.js';
 import type { HaproxyRuntime } from './haproxy-runtime.js';

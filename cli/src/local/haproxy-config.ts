@@ -1,4 +1,4 @@
-import type { ServiceConfig } from '../../../infra/config/environments.js';
+import type { ServiceConfig } from '@berth/infra';
 
 /** The backend and frontend names the runtime API commands refer to. */
 export const BACKEND = 'service';

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceConfig } from '../../../infra/config/environments.js';
+import type { ServiceConfig } from '@berth/infra';
 import { renderHaproxyConfig } from './haproxy-config.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
 import { waitFor } from './wait.js';

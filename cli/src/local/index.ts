@@ -4,8 +4,8 @@
  * configured like the ALB target group from the same environment config, with ECS-style rolling
  * replacement. `berth up --replicas N` is wired to startLocalParity.
  */
-import type { EnvName, ServiceConfig } from '../../../infra/config/environments.js';
-import { getEnvironment } from '../../../infra/config/validate.js';
+import type { EnvName, ServiceConfig } from '@berth/infra';
+import { getEnvironment } from '@berth/infra';
 import { Fleet, type ReplicaInfo } from './fleet.js';
 import { freePort } from './free-port.js';
 import { maxRunning } from './haproxy-config.js';

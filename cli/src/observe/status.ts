@@ -1,4 +1,4 @@
-import { OUTPUTS } from '../../../infra/lib/naming.js';
+import { OUTPUTS } from '@berth/infra';
 import { type FiringAlarm, firingAlarms } from '../aws/alarms.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { readDeployedDigest } from '../aws/image-digest.js';

@@ -5,8 +5,8 @@
  * Both checks are infra's: alarms without a subscriber (#11 defect 10), and test and prod sharing an
  * account and a bootstrap qualifier (#10 item 11), which looks at the whole configuration, not one env.
  */
-import type { EnvironmentConfig } from '../../../infra/config/environments.js';
-import { accountLayoutWarnings, alarmWarnings } from '../../../infra/config/validate.js';
+import type { EnvironmentConfig } from '@berth/infra';
+import { accountLayoutWarnings, alarmWarnings } from '@berth/infra';
 
 export type ConfigCheck = (config: EnvironmentConfig) => string[];
 

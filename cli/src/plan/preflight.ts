@@ -3,7 +3,7 @@
  * `berth plan` prints, and a refusal unless every finding is named by an override.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { GLOBAL_STACK_NAME } from '../../../infra/lib/naming.js';
+import { GLOBAL_STACK_NAME } from '@berth/infra';
 import { CliError } from '../errors.js';
 import {
   assessChangeSafety,

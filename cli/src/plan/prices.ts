@@ -3,7 +3,7 @@
  * pricing pages, not fetched: when AWS changes a price, add a new table with a new date rather than editing
  * this one, so an old plan can still be explained.
  */
-import type { Region } from '../../../infra/config/environments.js';
+import type { Region } from '@berth/infra';
 
 export interface RegionPrices {
   /** NAT gateway, per hour; its Elastic IP is priced separately as a public IPv4 address. */

@@ -1,5 +1,5 @@
 /** Everything `berth plan` says about one environment in one region, as plain data (the --json output). */
-import type { EnvironmentConfig } from '../../../infra/config/environments.js';
+import type { EnvironmentConfig } from '@berth/infra';
 import type { ChangeFinding } from './change-safety.js';
 import { type CostReport, DEFAULT_USAGE, estimateCost, type UsageAssumptions } from './cost.js';
 import {

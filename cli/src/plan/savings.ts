@@ -3,8 +3,8 @@
  * re-synthesizing a modified environment these are computed from the cost lines and the price table;
  * each states the trade-off it buys, since the cheapest option is rarely the right one for prod.
  */
-import type { EnvironmentConfig } from '../../../infra/config/environments.js';
-import { validateEnvironment } from '../../../infra/config/validate.js';
+import type { EnvironmentConfig } from '@berth/infra';
+import { validateEnvironment } from '@berth/infra';
 import type { CostReport } from './cost.js';
 import type { PriceTable } from './prices.js';
 import { pricesFor } from './prices.js';

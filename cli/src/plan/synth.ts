@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EnvName } from '../../../infra/config/environments.js';
-import { GLOBAL_STACK_NAME } from '../../../infra/lib/naming.js';
+import type { EnvName } from '@berth/infra';
+import { GLOBAL_STACK_NAME } from '@berth/infra';
 import type { CfnTemplate, StackTemplate } from './template.js';
 
 interface AssemblyLike {
@@ -30,7 +30,7 @@ export async function synthesizeAssembly(
   environments: readonly EnvName[],
   outdir: string,
 ): Promise<StackTemplate[]> {
-  const { createApp } = await import('../../../infra/lib/app.js');
+  const { createApp } = await import('@berth/infra/app');
   return toStackTemplates(createApp({ outdir, environments }).synth());
 }
 

@@ -32,16 +32,19 @@ import {
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
-import { ENVIRONMENTS, type EnvName, GLOBAL } from '../../../infra/config/environments.js';
-import { GLOBAL_STACK_ENV, qualifierOf } from '../../../infra/lib/bootstrap.js';
 import {
   CONTAINER,
+  ENVIRONMENTS,
+  type EnvName,
+  GLOBAL,
+  GLOBAL_STACK_ENV,
   GLOBAL_STACK_NAME,
   IMAGE_CONTEXT_KEY,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
-} from '../../../infra/lib/naming.js';
+  qualifierOf,
+} from '@berth/infra';
+import { mockClient } from 'aws-sdk-client-mock';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
 import type { StackDeployer } from '../../src/deploy/stack-deployer.js';
 import type { CfnTemplate, StackTemplate } from '../../src/plan/template.js';

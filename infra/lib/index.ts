@@ -1,0 +1,7 @@
+// @berth/infra's light entry: the config types and their validation, resource naming and the bootstrap
+// helpers. It must not load aws-cdk-lib (a test checks): the CLI imports it on every command, and only
+// synth and deploy pay for the CDK, through the `@berth/infra/app` entry (app.ts).
+export * from '../config/environments.js';
+export * from '../config/validate.js';
+export * from './bootstrap.js';
+export * from './naming.js';
