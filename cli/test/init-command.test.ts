@@ -79,7 +79,10 @@ describe('berth init (command line)', { timeout: 60_000 }, () => {
         ['--prod-account', '22222222222x'],
         '--prod-account "22222222222x" is not an AWS account id: use its 12 digits (aws sts get-caller-identity --query Account --output text)',
       ],
-      [['--region', 'Europe'], '--region "Europe" is not an AWS region: e.g. eu-west-1'],
+      [
+        ['--region', 'ap-southeast-2'],
+        '--region "ap-southeast-2" is not a region Berth supports: use one of us-east-1, eu-west-1, eu-west-2',
+      ],
       [
         ['--health-path', 'healthz'],
         '--health-path "healthz" is not a health check path: start with / and use URL characters only, e.g. /healthz',

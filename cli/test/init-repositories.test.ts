@@ -149,10 +149,14 @@ describe('berth init --yes in a static site behind nginx', { timeout: 60_000 }, 
     );
   });
 
-  it('takes the default region from AWS_REGION', async (t) => {
+  it('takes the default region from AWS_REGION when Berth supports it, else eu-west-1', async (t) => {
     const root = repository(t, 'docs-site', STATIC_SITE);
-    await init(root, { yes: true }, undefined, { AWS_REGION: 'us-east-1' });
+    await init(root, { yes: true }, undefined, { AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'eu-west-2' });
     assert.match(read(root, 'berth.config.ts'), /regions: \['us-east-1'\]/);
+    await init(root, { yes: true, force: true }, undefined, { AWS_DEFAULT_REGION: 'eu-west-2' });
+    assert.match(read(root, 'berth.config.ts'), /regions: \['eu-west-2'\]/);
+    await init(root, { yes: true, force: true }, undefined, { AWS_REGION: 'sa-east-1' });
+    assert.match(read(root, 'berth.config.ts'), /regions: \['eu-west-1'\]/);
   });
 });
 
@@ -219,7 +223,9 @@ describe('berth init asks what it cannot detect', { timeout: 60_000 }, () => {
         ['"80800" is not a port: use the number from 1 to 65535 your server listens on'],
         ['Port your server listens on: ', '8000'],
         ['GitHub repository (owner/name): ', 'acme/side-project'],
-        ['AWS region [eu-central-1]: ', 'eu-west-3'],
+        ['AWS region [eu-west-2]: ', 'Europe'],
+        ['"Europe" is not a region Berth supports: use one of us-east-1, eu-west-1, eu-west-2'],
+        ['AWS region [eu-west-2]: ', 'us-east-1'],
         ['AWS account id for test: ', '1111'],
         ['"1111" is not an AWS account id'],
         ['AWS account id for test: ', '333333333333'],
@@ -228,15 +234,15 @@ describe('berth init asks what it cannot detect', { timeout: 60_000 }, () => {
         ['"on call" is not an e-mail address: e.g. oncall@example.org'],
         ['E-mail for prod alarms (empty: none yet): ', 'pager@side.example'],
       ],
-      { AWS_DEFAULT_REGION: 'eu-central-1' },
+      { AWS_DEFAULT_REGION: 'eu-west-2' },
     );
     const config = read(root, 'berth.config.ts');
     assert.match(config, /^ {2}app: 'side-project',$/m);
     assert.match(config, /^ {2}github: \{ repository: 'acme\/side-project' \},$/m);
-    assert.match(config, /^ {4}test: \{ account: '333333333333', regions: \['eu-west-3'\] \},$/m);
+    assert.match(config, /^ {4}test: \{ account: '333333333333', regions: \['us-east-1'\] \},$/m);
     assert.match(
       config,
-      /^ {4}prod: \{\n {6}account: '444444444444',\n {6}regions: \['eu-west-3'\],\n {6}alarms: \{ email: 'pager@side\.example' \},/m,
+      /^ {4}prod: \{\n {6}account: '444444444444',\n {6}regions: \['us-east-1'\],\n {6}alarms: \{ email: 'pager@side\.example' \},/m,
     );
     assert.match(config, /^ {6}port: 8000,$/m);
     assert.match(dialogue, /^Dockerfile has no EXPOSE\. Port/m);

@@ -1,3 +1,4 @@
+import { REGIONS } from '@berth/infra';
 import { APP_NAME, APP_NAME_RULE } from './app-name.js';
 import { GITHUB_REPOSITORY } from './git-repository.js';
 
@@ -12,11 +13,11 @@ export const checkAccount: Check = (v) =>
     ? undefined
     : `"${v}" is not an AWS account id: use its 12 digits (aws sts get-caller-identity --query Account --output text)`;
 
-/** The shape of a region code (AWS General Reference, "AWS Regions"); which ones Berth supports, the config says. */
+/** A region the config accepts (its own list, so init never writes a config that is refused at load). */
 export const checkRegion: Check = (v) =>
-  /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/.test(v)
+  (REGIONS as readonly string[]).includes(v)
     ? undefined
-    : `"${v}" is not an AWS region: e.g. eu-west-1`;
+    : `"${v}" is not a region Berth supports: use one of ${REGIONS.join(', ')}`;
 
 export const checkPort: Check = (v) => {
   const port = Number(v);
