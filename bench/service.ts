@@ -251,10 +251,14 @@ async function main() {
   }
 }
 
+/** Sampling ratios the tracing comparison runs at: production's (infra/config/environments.ts) and every request. */
+const TRACING_SAMPLE_RATIOS = [0.05, 1];
+
 /**
- * Tracing on vs off, one after the other on the same cart read: a second service with TRACING=otlp, every trace
- * sampled, exporting over OTLP/HTTP to a sink in this process that accepts and discards (so the figure includes
- * span creation, batching and serialization, not a collector's speed).
+ * Tracing on vs off, one after the other on the same cart read: for each sampling ratio a second service with
+ * TRACING=otlp, exporting over OTLP/HTTP to a sink in this process that accepts and discards (so the figure
+ * includes span creation, batching and serialization, not a collector's speed). The untraced service is read
+ * before and after the traced ones; the ratios use the mean of those two runs.
  */
 async function compareTracing(
   untraced: RunningServer,
@@ -274,47 +278,63 @@ async function compareTracing(
   sink.listen(0, '127.0.0.1');
   await once(sink, 'listening');
   const { port } = sink.address() as { port: number };
-  const traced = await startServer({
-    database,
-    env: {
-      TRACING: 'otlp',
-      TRACING_SAMPLE_RATIO: '1',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
-    },
-  });
+  const read = (url: string, cart: string) => ({ ...common, url: `${url}/api/carts/${cart}` });
   try {
-    const [tracedCart] = await createCarts(traced.url, 1);
-    await postJson(`${traced.url}/api/carts/${tracedCart}/items`, { sku: 'BERTH-MUG', quantity: 2 });
-    await postJson(`${traced.url}/api/carts/${tracedCart}/items`, { sku: 'BERTH-TEE', quantity: 1 });
-    const read = (url: string, cart: string) => ({ ...common, url: `${url}/api/carts/${cart}` });
     const off = await measure('tracing off', read(untraced.url, readCart), duration, warmup);
-    const on = await measure('tracing on (all sampled)', read(traced.url, tracedCart!), duration, warmup);
+    const on: { ratio: number; row: Row; exportedBytes: number }[] = [];
+    for (const ratio of TRACING_SAMPLE_RATIOS) {
+      const traced = await startServer({
+        database,
+        env: {
+          TRACING: 'otlp',
+          TRACING_SAMPLE_RATIO: String(ratio),
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        },
+      });
+      try {
+        const [tracedCart] = await createCarts(traced.url, 1);
+        await postJson(`${traced.url}/api/carts/${tracedCart}/items`, { sku: 'BERTH-MUG', quantity: 2 });
+        await postJson(`${traced.url}/api/carts/${tracedCart}/items`, { sku: 'BERTH-TEE', quantity: 1 });
+        const before = exportedBytes;
+        const row = await measure(
+          `tracing on, sample ratio ${ratio}`,
+          read(traced.url, tracedCart!),
+          duration,
+          warmup,
+        );
+        on.push({ ratio, row, exportedBytes: exportedBytes - before });
+      } finally {
+        await traced.stop();
+      }
+    }
     const offAgain = await measure('tracing off (after)', read(untraced.url, readCart), duration, warmup);
     const offRps = (off.result.requests.average + offAgain.result.requests.average) / 2;
-    const ratio = on.result.requests.average / offRps;
     console.table(
-      [off, on, offAgain].map(({ scenario, result }) => ({
+      [off, ...on.map(({ row }) => row), offAgain].map(({ scenario, result }) => ({
         scenario,
         'req/s': Math.round(result.requests.average),
         'p99 ms': result.latency.p99,
         'non-2xx': result.non2xx,
+        'on / off': scenario.startsWith('tracing on') ? round(result.requests.average / offRps) : '',
       })),
     );
     console.log(
       JSON.stringify({
         bench: 'tracing',
         offRps: Math.round(offRps),
-        onRps: Math.round(on.result.requests.average),
-        onOffRatio: round(ratio),
-        exportedKiB: Math.round(exportedBytes / 1024),
+        on: on.map(({ ratio, row, exportedBytes }) => ({
+          sampleRatio: ratio,
+          rps: Math.round(row.result.requests.average),
+          onOffRatio: round(row.result.requests.average / offRps),
+          exportedKiB: Math.round(exportedBytes / 1024),
+        })),
       }),
     );
-    if (exportedBytes === 0) {
-      console.error('The traced service exported nothing: the tracing figure measures nothing.');
+    if (on.some(({ exportedBytes }) => exportedBytes === 0)) {
+      console.error('A traced service exported nothing: its tracing figure measures nothing.');
       process.exitCode = 1;
     }
   } finally {
-    await traced.stop();
     sink.close();
   }
 }

@@ -61,8 +61,12 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
       }),
+      // The request and route handler spans only: a span per lifecycle hook (request id, the database's
+      // start-up check, metrics) made a cart read 7 spans instead of 4 and told an on-call engineer nothing;
+      // what a request waited for shows in the handler and SQL spans.
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
+        instrumentHooks: false,
         ignorePaths: (route) => UNTRACED_PATHS.has(route.url),
       }),
       // Statement text only, never the bound values: those carry cart contents.

@@ -4,7 +4,8 @@ import type pg from 'pg';
 import { DEFAULT_POOL_SIZE } from '../src/config.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { MIGRATIONS } from '../src/db/migrations.js';
-import { createPool } from '../src/db/pool.js';
+import { PipelinedPool } from '../src/db/pipelined-pool.js';
+import { createPool, postgresPoolConfig } from '../src/db/pool.js';
 import { ServiceError } from '../src/repositories/errors.js';
 import { PgCartRepository } from '../src/repositories/pg-cart-repository.js';
 import { PgProductRepository } from '../src/repositories/pg-product-repository.js';
@@ -23,178 +24,188 @@ function quantityOf(cart: { lines: { sku: string; quantity: number }[] }, sku: s
   return cart.lines.find((line) => line.sku === sku)?.quantity;
 }
 
-describe(`cart storage on ${where}`, () => {
-  let pool: pg.Pool;
-  let carts: PgCartRepository;
-  const cleanups: (() => Promise<void> | void)[] = [];
+// The app sends reads over pipelined connections (PipelinedPool); the repository must keep every invariant
+// whether they go there or over the pool.
+for (const statementsOver of ['pipelined connections', 'a pool'] as const) {
+  describe(`cart storage on ${where}, reads over ${statementsOver}`, () => {
+    let pool: pg.Pool;
+    let statements: PipelinedPool | undefined;
+    let carts: PgCartRepository;
+    const cleanups: (() => Promise<void> | void)[] = [];
 
-  before(async () => {
-    pool = createPool(await freshPostgresDatabase({ after: (fn) => cleanups.push(fn) }));
-    await migrateToLatest(pool);
-    carts = new PgCartRepository(pool);
-  });
-  after(async () => {
-    await pool?.end();
-    for (const fn of cleanups.reverse()) await fn();
-  });
-
-  test(`the pool really is a pool (${DEFAULT_POOL_SIZE} connections), so the parallel tests are parallel`, () => {
-    assert.ok(DEFAULT_POOL_SIZE > 1);
-  });
-
-  test('the migration seeds the catalogue in storefront order', async () => {
-    const products = await new PgProductRepository(pool).list();
-    assert.deepEqual(
-      products.map((p) => [p.sku, p.name, p.priceCents, p.imageUrl]),
-      [
-        ['BERTH-MUG', 'Berth mug', 1200, '/images/mug.svg'],
-        ['BERTH-TEE', 'Berth T-shirt', 2400, '/images/tee.svg'],
-        ['BERTH-CAP', 'Berth cap', 1800, '/images/cap.svg'],
-        ['BERTH-STICKERS', 'Sticker pack', 500, '/images/stickers.svg'],
-      ],
-    );
-  });
-
-  test('migrating again changes nothing', async () => {
-    assert.deepEqual(await migrateToLatest(pool), []);
-  });
-
-  test('adds accumulate on one line, set replaces, 0 and remove delete, totals follow', async () => {
-    const { id } = await carts.create();
-    await carts.addItem(id, 'BERTH-MUG', 2);
-    let cart = await carts.addItem(id, 'BERTH-MUG', 3);
-    assert.equal(quantityOf(cart, 'BERTH-MUG'), 5);
-    cart = await carts.setQuantity(id, 'BERTH-STICKERS', 4);
-    assert.deepEqual(cart.lines[1], {
-      sku: 'BERTH-STICKERS',
-      name: 'Sticker pack',
-      quantity: 4,
-      unitPriceCents: 500,
-      lineTotalCents: 2000,
+    before(async () => {
+      const database = await freshPostgresDatabase({ after: (fn) => cleanups.push(fn) });
+      pool = createPool(database);
+      await migrateToLatest(pool);
+      if (statementsOver === 'pipelined connections') {
+        statements = new PipelinedPool(postgresPoolConfig(database), DEFAULT_POOL_SIZE);
+      }
+      carts = new PgCartRepository(pool, statements);
     });
-    assert.equal(cart.totalCents, 5 * 1200 + 4 * 500);
-    cart = await carts.setQuantity(id, 'BERTH-MUG', 0);
-    assert.deepEqual(
-      cart.lines.map((l) => l.sku),
-      ['BERTH-STICKERS'],
-    );
-    cart = await carts.removeItem(id, 'BERTH-STICKERS');
-    assert.deepEqual(cart.lines, []);
-    assert.equal(cart.totalCents, 0);
-    cart = await carts.removeItem(id, 'BERTH-STICKERS');
-    assert.deepEqual(cart.lines, [], 'removing an absent line leaves the cart as it is');
-  });
+    after(async () => {
+      await statements?.end();
+      await pool?.end();
+      for (const fn of cleanups.reverse()) await fn();
+    });
 
-  test('refuses unknown carts and SKUs', async () => {
-    const missing = '00000000-0000-4000-8000-000000000000';
-    assert.equal(await carts.find(missing), undefined);
-    await rejectsWith(carts.addItem(missing, 'BERTH-MUG', 1), 'cart_not_found');
-    await rejectsWith(carts.delete(missing), 'cart_not_found');
-    const { id } = await carts.create();
-    await rejectsWith(carts.addItem(id, 'NO-SUCH-SKU', 1), 'unknown_sku');
-    await rejectsWith(carts.setQuantity(id, 'NO-SUCH-SKU', 1), 'unknown_sku');
-  });
+    test(`the pool really is a pool (${DEFAULT_POOL_SIZE} connections), so the parallel tests are parallel`, () => {
+      assert.ok(DEFAULT_POOL_SIZE > 1);
+    });
 
-  test(`a line stops at ${MAX_QUANTITY} and a refused add changes nothing`, async () => {
-    const { id } = await carts.create();
-    await carts.addItem(id, 'BERTH-CAP', MAX_QUANTITY - 1);
-    await rejectsWith(carts.addItem(id, 'BERTH-CAP', 2), 'quantity_limit');
-    assert.equal(quantityOf((await carts.find(id))!, 'BERTH-CAP'), MAX_QUANTITY - 1);
-    await carts.addItem(id, 'BERTH-CAP', 1);
-    assert.equal(quantityOf((await carts.find(id))!, 'BERTH-CAP'), MAX_QUANTITY);
-  });
-
-  test(`a cart holds at most ${MAX_LINES_PER_CART} lines`, async () => {
-    // GIVEN more products than a cart may hold lines
-    const extra = Array.from({ length: MAX_LINES_PER_CART + 1 }, (_, i) => ({
-      sku: `LINE-TEST-${String(i).padStart(2, '0')}`,
-      name: `Line test ${i}`,
-      price_cents: 100,
-      image_url: '/images/mug.svg',
-      position: 100 + i,
-    }));
-    for (const p of extra) {
-      await pool.query(
-        'insert into products (sku, name, price_cents, image_url, position) values ($1, $2, $3, $4, $5)',
-        [p.sku, p.name, p.price_cents, p.image_url, p.position],
+    test('the migration seeds the catalogue in storefront order', async () => {
+      const products = await new PgProductRepository(statements ?? pool).list();
+      assert.deepEqual(
+        products.map((p) => [p.sku, p.name, p.priceCents, p.imageUrl]),
+        [
+          ['BERTH-MUG', 'Berth mug', 1200, '/images/mug.svg'],
+          ['BERTH-TEE', 'Berth T-shirt', 2400, '/images/tee.svg'],
+          ['BERTH-CAP', 'Berth cap', 1800, '/images/cap.svg'],
+          ['BERTH-STICKERS', 'Sticker pack', 500, '/images/stickers.svg'],
+        ],
       );
-    }
-    const { id } = await carts.create();
-    for (const product of extra.slice(0, MAX_LINES_PER_CART)) await carts.addItem(id, product.sku, 1);
-    // WHEN one more line is added THEN it is refused and the cart is unchanged
-    await rejectsWith(carts.addItem(id, extra.at(-1)!.sku, 1), 'cart_full');
-    await rejectsWith(carts.setQuantity(id, extra.at(-1)!.sku, 1), 'cart_full');
-    assert.equal((await carts.find(id))!.lines.length, MAX_LINES_PER_CART);
-  });
+    });
 
-  test('checkout turns the lines into an order once; the cart then refuses changes', async () => {
-    const { id } = await carts.create();
-    await rejectsWith(carts.checkout(id), 'cart_empty');
-    await carts.addItem(id, 'BERTH-TEE', 2);
-    await carts.addItem(id, 'BERTH-MUG', 1);
-    const order = await carts.checkout(id);
-    assert.equal(order.totalCents, 2 * 2400 + 1200);
-    assert.deepEqual(
-      order.lines.map((l) => [l.sku, l.quantity]),
-      [
-        ['BERTH-TEE', 2],
-        ['BERTH-MUG', 1],
-      ],
-    );
-    const { rows: stored } = await pool.query(
-      'select sku, name, quantity, unit_price_cents from order_lines where order_id = $1 order by sku',
-      [order.orderId],
-    );
-    assert.deepEqual(stored, [
-      { sku: 'BERTH-MUG', name: 'Berth mug', quantity: 1, unit_price_cents: 1200 },
-      { sku: 'BERTH-TEE', name: 'Berth T-shirt', quantity: 2, unit_price_cents: 2400 },
-    ]);
-    assert.equal((await carts.find(id))!.status, 'checked_out');
-    await rejectsWith(carts.checkout(id), 'cart_checked_out');
-    await rejectsWith(carts.addItem(id, 'BERTH-MUG', 1), 'cart_checked_out');
-    await rejectsWith(carts.setQuantity(id, 'BERTH-MUG', 0), 'cart_checked_out');
-    await rejectsWith(carts.removeItem(id, 'BERTH-MUG'), 'cart_checked_out');
-    await rejectsWith(carts.delete(id), 'cart_checked_out');
-  });
+    test('migrating again changes nothing', async () => {
+      assert.deepEqual(await migrateToLatest(pool), []);
+    });
 
-  test('deleting a cart deletes its lines', async () => {
-    const { id } = await carts.create();
-    await carts.addItem(id, 'BERTH-MUG', 1);
-    await carts.delete(id);
-    assert.equal(await carts.find(id), undefined);
-    const { rows } = await pool.query('select sku from cart_lines where cart_id = $1', [id]);
-    assert.deepEqual(rows, []);
-  });
+    test('adds accumulate on one line, set replaces, 0 and remove delete, totals follow', async () => {
+      const { id } = await carts.create();
+      await carts.addItem(id, 'BERTH-MUG', 2);
+      let cart = await carts.addItem(id, 'BERTH-MUG', 3);
+      assert.equal(quantityOf(cart, 'BERTH-MUG'), 5);
+      cart = await carts.setQuantity(id, 'BERTH-STICKERS', 4);
+      assert.deepEqual(cart.lines[1], {
+        sku: 'BERTH-STICKERS',
+        name: 'Sticker pack',
+        quantity: 4,
+        unitPriceCents: 500,
+        lineTotalCents: 2000,
+      });
+      assert.equal(cart.totalCents, 5 * 1200 + 4 * 500);
+      cart = await carts.setQuantity(id, 'BERTH-MUG', 0);
+      assert.deepEqual(
+        cart.lines.map((l) => l.sku),
+        ['BERTH-STICKERS'],
+      );
+      cart = await carts.removeItem(id, 'BERTH-STICKERS');
+      assert.deepEqual(cart.lines, []);
+      assert.equal(cart.totalCents, 0);
+      cart = await carts.removeItem(id, 'BERTH-STICKERS');
+      assert.deepEqual(cart.lines, [], 'removing an absent line leaves the cart as it is');
+    });
 
-  test('50 parallel adds of 1 to one line end at exactly 50', async () => {
-    const { id } = await carts.create();
-    const results = await Promise.allSettled(
-      Array.from({ length: 50 }, () => carts.addItem(id, 'BERTH-MUG', 1)),
-    );
-    assert.equal(results.filter((r) => r.status === 'rejected').length, 0);
-    assert.equal(quantityOf((await carts.find(id))!, 'BERTH-MUG'), 50);
-  });
+    test('refuses unknown carts and SKUs', async () => {
+      const missing = '00000000-0000-4000-8000-000000000000';
+      assert.equal(await carts.find(missing), undefined);
+      await rejectsWith(carts.addItem(missing, 'BERTH-MUG', 1), 'cart_not_found');
+      await rejectsWith(carts.delete(missing), 'cart_not_found');
+      const { id } = await carts.create();
+      await rejectsWith(carts.addItem(id, 'NO-SUCH-SKU', 1), 'unknown_sku');
+      await rejectsWith(carts.setQuantity(id, 'NO-SUCH-SKU', 1), 'unknown_sku');
+    });
 
-  test(`200 parallel adds of 1: exactly ${MAX_QUANTITY} succeed, the rest get quantity_limit`, async () => {
-    const { id } = await carts.create();
-    const results = await Promise.allSettled(
-      Array.from({ length: 200 }, () => carts.addItem(id, 'BERTH-TEE', 1)),
-    );
-    const refused = results.filter((r) => r.status === 'rejected');
-    assert.equal(results.length - refused.length, MAX_QUANTITY);
-    for (const r of refused) assert.equal((r.reason as ServiceError).code, 'quantity_limit');
-    assert.equal(quantityOf((await carts.find(id))!, 'BERTH-TEE'), MAX_QUANTITY);
-  });
+    test(`a line stops at ${MAX_QUANTITY} and a refused add changes nothing`, async () => {
+      const { id } = await carts.create();
+      await carts.addItem(id, 'BERTH-CAP', MAX_QUANTITY - 1);
+      await rejectsWith(carts.addItem(id, 'BERTH-CAP', 2), 'quantity_limit');
+      assert.equal(quantityOf((await carts.find(id))!, 'BERTH-CAP'), MAX_QUANTITY - 1);
+      await carts.addItem(id, 'BERTH-CAP', 1);
+      assert.equal(quantityOf((await carts.find(id))!, 'BERTH-CAP'), MAX_QUANTITY);
+    });
 
-  test('parallel checkouts of one cart create exactly one order', async () => {
-    const { id } = await carts.create();
-    await carts.addItem(id, 'BERTH-CAP', 1);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => carts.checkout(id)));
-    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-    const { rows: orders } = await pool.query('select id from orders where cart_id = $1', [id]);
-    assert.equal(orders.length, 1);
+    test(`a cart holds at most ${MAX_LINES_PER_CART} lines`, async () => {
+      // GIVEN more products than a cart may hold lines
+      const extra = Array.from({ length: MAX_LINES_PER_CART + 1 }, (_, i) => ({
+        sku: `LINE-TEST-${String(i).padStart(2, '0')}`,
+        name: `Line test ${i}`,
+        price_cents: 100,
+        image_url: '/images/mug.svg',
+        position: 100 + i,
+      }));
+      for (const p of extra) {
+        await pool.query(
+          'insert into products (sku, name, price_cents, image_url, position) values ($1, $2, $3, $4, $5)',
+          [p.sku, p.name, p.price_cents, p.image_url, p.position],
+        );
+      }
+      const { id } = await carts.create();
+      for (const product of extra.slice(0, MAX_LINES_PER_CART)) await carts.addItem(id, product.sku, 1);
+      // WHEN one more line is added THEN it is refused and the cart is unchanged
+      await rejectsWith(carts.addItem(id, extra.at(-1)!.sku, 1), 'cart_full');
+      await rejectsWith(carts.setQuantity(id, extra.at(-1)!.sku, 1), 'cart_full');
+      assert.equal((await carts.find(id))!.lines.length, MAX_LINES_PER_CART);
+    });
+
+    test('checkout turns the lines into an order once; the cart then refuses changes', async () => {
+      const { id } = await carts.create();
+      await rejectsWith(carts.checkout(id), 'cart_empty');
+      await carts.addItem(id, 'BERTH-TEE', 2);
+      await carts.addItem(id, 'BERTH-MUG', 1);
+      const order = await carts.checkout(id);
+      assert.equal(order.totalCents, 2 * 2400 + 1200);
+      assert.deepEqual(
+        order.lines.map((l) => [l.sku, l.quantity]),
+        [
+          ['BERTH-TEE', 2],
+          ['BERTH-MUG', 1],
+        ],
+      );
+      const { rows: stored } = await pool.query(
+        'select sku, name, quantity, unit_price_cents from order_lines where order_id = $1 order by sku',
+        [order.orderId],
+      );
+      assert.deepEqual(stored, [
+        { sku: 'BERTH-MUG', name: 'Berth mug', quantity: 1, unit_price_cents: 1200 },
+        { sku: 'BERTH-TEE', name: 'Berth T-shirt', quantity: 2, unit_price_cents: 2400 },
+      ]);
+      assert.equal((await carts.find(id))!.status, 'checked_out');
+      await rejectsWith(carts.checkout(id), 'cart_checked_out');
+      await rejectsWith(carts.addItem(id, 'BERTH-MUG', 1), 'cart_checked_out');
+      await rejectsWith(carts.setQuantity(id, 'BERTH-MUG', 0), 'cart_checked_out');
+      await rejectsWith(carts.removeItem(id, 'BERTH-MUG'), 'cart_checked_out');
+      await rejectsWith(carts.delete(id), 'cart_checked_out');
+    });
+
+    test('deleting a cart deletes its lines', async () => {
+      const { id } = await carts.create();
+      await carts.addItem(id, 'BERTH-MUG', 1);
+      await carts.delete(id);
+      assert.equal(await carts.find(id), undefined);
+      const { rows } = await pool.query('select sku from cart_lines where cart_id = $1', [id]);
+      assert.deepEqual(rows, []);
+    });
+
+    test('50 parallel adds of 1 to one line end at exactly 50', async () => {
+      const { id } = await carts.create();
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, () => carts.addItem(id, 'BERTH-MUG', 1)),
+      );
+      assert.equal(results.filter((r) => r.status === 'rejected').length, 0);
+      assert.equal(quantityOf((await carts.find(id))!, 'BERTH-MUG'), 50);
+    });
+
+    test(`200 parallel adds of 1: exactly ${MAX_QUANTITY} succeed, the rest get quantity_limit`, async () => {
+      const { id } = await carts.create();
+      const results = await Promise.allSettled(
+        Array.from({ length: 200 }, () => carts.addItem(id, 'BERTH-TEE', 1)),
+      );
+      const refused = results.filter((r) => r.status === 'rejected');
+      assert.equal(results.length - refused.length, MAX_QUANTITY);
+      for (const r of refused) assert.equal((r.reason as ServiceError).code, 'quantity_limit');
+      assert.equal(quantityOf((await carts.find(id))!, 'BERTH-TEE'), MAX_QUANTITY);
+    });
+
+    test('parallel checkouts of one cart create exactly one order', async () => {
+      const { id } = await carts.create();
+      await carts.addItem(id, 'BERTH-CAP', 1);
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => carts.checkout(id)));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const { rows: orders } = await pool.query('select id from orders where cart_id = $1', [id]);
+      assert.equal(orders.length, 1);
+    });
   });
-});
+}
 
 describe(`migrations on ${where}`, () => {
   test('several replicas migrating at once apply each migration exactly once', async (t) => {

@@ -75,6 +75,25 @@ describe('tracing on (in-memory exporter)', () => {
     assert.match(String(completed.span_id), /^[0-9a-f]{16}$/);
   });
 
+  test('a cart read records one span per layer: HTTP server, Fastify request and handler, SQL; no hook spans', async () => {
+    const created = await fetch(`${base}/api/carts`, { method: 'POST' });
+    const { id } = (await created.json()) as { id: string };
+    exporter.reset();
+    assert.equal((await fetch(`${base}/api/carts/${id}`)).status, 200);
+    await waitForSpans(() => exporter.getFinishedSpans().some((span) => span.kind === SERVER));
+    // The SQL span ends with the test's own database name.
+    const names = exporter
+      .getFinishedSpans()
+      .map((span) => span.name.replace(/ berth_test_\w+$/, ''))
+      .sort();
+    // Lifecycle hooks (request id, metrics, the start-up check) would each add a 'hook - …' span.
+    assert.deepEqual(
+      names,
+      ['GET /api/carts/:cartId', 'handler - cartRoutes', 'pg.query:read-cart', 'request'],
+      names.join(', '),
+    );
+  });
+
   test('an incoming W3C traceparent is continued: same trace id, parent is the caller span', async () => {
     exporter.reset();
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin';
 import type pg from 'pg';
 import { Gauge } from 'prom-client';
-import type { PostgresDatabaseConfig } from '../config.js';
+import { DEFAULT_POOL_SIZE, type PostgresDatabaseConfig } from '../config.js';
 import { migrateWithRetry } from '../db/migrate.js';
-import { createPool } from '../db/pool.js';
+import { PipelinedPool } from '../db/pipelined-pool.js';
+import { createPool, postgresPoolConfig } from '../db/pool.js';
 import type { CartRepository, ProductRepository } from '../repositories/cart-repository.js';
 import { ServiceError } from '../repositories/errors.js';
 import { PgCartRepository } from '../repositories/pg-cart-repository.js';
@@ -46,15 +47,19 @@ const CHECK_TIMEOUT_MS = 2_000;
  */
 export default fp<DatabasePluginOptions>(
   async (app, options) => {
-    const pool = createPool(
-      options.database,
-      // Code and message only: pg attaches its whole client object to the error.
-      (error) =>
-        app.log.warn(
-          { code: (error as { code?: string }).code, reason: error.message },
-          'database connection lost',
-        ),
-      options.poolSize,
+    // Code and message only: pg attaches its whole client object to the error.
+    const onConnectionLost = (error: Error) =>
+      app.log.warn(
+        { code: (error as { code?: string }).code, reason: error.message },
+        'database connection lost',
+      );
+    // Changes that lock a cart row, transactions (checkout), migrations and the background check.
+    const pool = createPool(options.database, onConnectionLost, options.poolSize);
+    // Reads (the bulk of the traffic) never wait for a lock: sent over connections shared in pipeline mode.
+    const statements = new PipelinedPool(
+      postgresPoolConfig(options.database),
+      options.poolSize ?? DEFAULT_POOL_SIZE,
+      onConnectionLost,
     );
     const closing = new AbortController();
     let reachability: Reachability = 'unknown';
@@ -117,8 +122,8 @@ export default fp<DatabasePluginOptions>(
       },
       migrated,
     } satisfies DatabaseState);
-    app.decorate('carts', new PgCartRepository(pool));
-    app.decorate('products', new PgProductRepository(pool));
+    app.decorate('carts', new PgCartRepository(pool, statements));
+    app.decorate('products', new PgProductRepository(statements));
 
     // Before the schema exists, API requests would fail in confusing ways: say "starting" instead.
     app.addHook('onRequest', async (request) => {
@@ -135,7 +140,7 @@ export default fp<DatabasePluginOptions>(
       closing.abort(new Error('the app is closing'));
       clearInterval(check);
       await migrated;
-      await pool.end();
+      await Promise.all([pool.end(), statements.end()]);
     });
   },
   { name: 'database', dependencies: ['lifecycle', 'metrics'] },

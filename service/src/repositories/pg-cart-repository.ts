@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { Queryable } from '../db/pipelined-pool.js';
 import type { Cart, CartLine, Order } from '../schemas/cart.js';
 import { MAX_LINES_PER_CART, MAX_QUANTITY } from '../schemas/limits.js';
 import type { CartRepository } from './cart-repository.js';
@@ -129,19 +130,24 @@ const CREATE_CART: Omit<pg.QueryConfig, 'values'> = {
 
 /**
  * Carts on PostgreSQL through `pg`. Every change but checkout is one statement that locks the cart row
- * first, so a change and a checkout of the same cart never interleave.
+ * first, so a change and a checkout of the same cart never interleave. Statements that never wait for a lock
+ * (reading a cart, creating one) go to `statements`, which the app makes pipelined connections; the changes,
+ * which may wait for a cart's row lock, each take a connection of the pool's, so a wait holds back nothing else.
  */
 export class PgCartRepository implements CartRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly statements: Queryable = pool,
+  ) {}
 
   async create(): Promise<Cart> {
     const id = randomUUID();
-    await this.pool.query({ ...CREATE_CART, values: [id] });
+    await this.statements.query({ ...CREATE_CART, values: [id] });
     return { id, status: 'open', lines: [], totalCents: 0 };
   }
 
   async find(cartId: string): Promise<Cart | undefined> {
-    const { rows } = await this.pool.query<CartRow>({ ...READ_CART, values: [cartId] });
+    const { rows } = await this.statements.query<CartRow>({ ...READ_CART, values: [cartId] });
     return rows.length === 0 ? undefined : toCart(cartId, rows);
   }
 
@@ -161,7 +167,10 @@ export class PgCartRepository implements CartRepository {
   }
 
   async delete(cartId: string): Promise<void> {
-    const { rows } = await this.pool.query<{ status: Cart['status'] }>({ ...DELETE_CART, values: [cartId] });
+    const { rows } = await this.pool.query<{ status: Cart['status'] }>({
+      ...DELETE_CART,
+      values: [cartId],
+    });
     requireOpen(cartId, rows[0]);
   }
 

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/pipelined-pool.js';
 import type { Product } from '../schemas/product.js';
 import type { ProductRepository } from './cart-repository.js';
 
@@ -8,10 +8,10 @@ const LIST_PRODUCTS = {
 };
 
 export class PgProductRepository implements ProductRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly statements: Queryable) {}
 
   async list(): Promise<Product[]> {
-    const { rows } = await this.pool.query<{
+    const { rows } = await this.statements.query<{
       sku: string;
       name: string;
       price_cents: number;

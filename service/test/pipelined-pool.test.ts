@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { PipelinedPool } from '../src/db/pipelined-pool.js';
+import { postgresPoolConfig } from '../src/db/pool.js';
+import { freshPostgresDatabase, withClient } from './helpers/postgres.js';
+
+const where = process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'embedded PostgreSQL';
+
+async function pidOf(statements: PipelinedPool): Promise<number> {
+  const { rows } = await statements.query<{ pid: number }>({ text: 'select pg_backend_pid() as pid' });
+  return rows[0]!.pid;
+}
+
+describe(`pipelined connections on ${where}`, () => {
+  test('a failing statement fails alone: the ones pipelined behind it on its connection succeed', async (t) => {
+    const statements = new PipelinedPool(postgresPoolConfig(await freshPostgresDatabase(t)), 1);
+    t.after(() => statements.end());
+    const [failed, after] = await Promise.allSettled([
+      statements.query({ text: 'select 1 / 0 as never' }),
+      statements.query<{ answer: number }>({ text: 'select 42 as answer' }),
+    ]);
+    // 22012: division_by_zero (PostgreSQL docs, "PostgreSQL Error Codes").
+    assert.equal(failed.status === 'rejected' && (failed.reason as { code?: string }).code, '22012');
+    assert.deepEqual(after.status === 'fulfilled' && after.value.rows, [{ answer: 42 }]);
+  });
+
+  test('a statement goes to the connection with the fewest in flight, not behind a slow one', async (t) => {
+    const statements = new PipelinedPool(postgresPoolConfig(await freshPostgresDatabase(t)), 2);
+    t.after(() => statements.end());
+    // Both connections open, so the timing below measures no connection set-up.
+    await Promise.all([pidOf(statements), pidOf(statements)]);
+    const slow = statements.query<{ pid: number }>({ text: 'select pg_backend_pid() as pid, pg_sleep(1)' });
+    const started = performance.now();
+    const quickPid = await pidOf(statements);
+    const quickMs = performance.now() - started;
+    const slowPid = (await slow).rows[0]!.pid;
+    assert.notEqual(quickPid, slowPid);
+    assert.ok(quickMs < 1000, `the quick statement waited ${Math.round(quickMs)} ms, behind the slow one`);
+  });
+
+  test('after the server drops a connection, the next statements get a new one', async (t) => {
+    const database = await freshPostgresDatabase(t);
+    const lost: Error[] = [];
+    const statements = new PipelinedPool(postgresPoolConfig(database), 1, (error) => lost.push(error));
+    t.after(() => statements.end());
+    const first = await pidOf(statements);
+    await withClient(database, (client) => client.query('select pg_terminate_backend($1)', [first]));
+    let next: number | undefined;
+    const deadline = Date.now() + 5_000;
+    while (next === undefined && Date.now() < deadline) {
+      // The statements sent before the client has noticed the drop fail (503s in the app).
+      next = await pidOf(statements).catch(() => undefined);
+    }
+    assert.ok(next !== undefined && next !== first, `still on backend ${first} (or none) after 5 s`);
+    assert.ok(lost.length >= 1, 'onClientError never heard of the dropped connection');
+  });
+
+  test('end() closes the connections and refuses statements from then on', async (t) => {
+    const database = await freshPostgresDatabase(t);
+    const statements = new PipelinedPool(postgresPoolConfig(database), 2);
+    const pid = await pidOf(statements);
+    await statements.end();
+    await assert.rejects(pidOf(statements), /not queryable/);
+    const { rows } = await withClient(database, (client) =>
+      client.query('select count(*)::int as n from pg_stat_activity where pid = $1', [pid]),
+    );
+    assert.deepEqual(rows, [{ n: 0 }]);
+  });
+});
