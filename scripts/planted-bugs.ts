@@ -40,11 +40,11 @@ const BUGS: readonly PlantedBug[] = [
   },
   {
     file: 'cli/src/aws/image-digest.ts',
-    bug: "readDeployedDigest reads prod's parameter for every environment",
+    bug: "every environment's digest is read from and recorded to prod's parameter",
     edits: [
       {
-        search: 'new GetParameterCommand({ Name: PARAMETERS.imageDigest(env) })',
-        replace: "new GetParameterCommand({ Name: PARAMETERS.imageDigest('prod') })",
+        search: '  parameter: names.parameters.imageDigest(env),',
+        replace: "  parameter: names.parameters.imageDigest('prod'),",
       },
     ],
   },
@@ -54,15 +54,14 @@ const BUGS: readonly PlantedBug[] = [
     edits: [
       {
         search: "if (result.outcome !== 'steady') {",
-        replace:
-          "if (result.outcome !== 'steady') {\n      await recordDeployedDigest(aws.ssm, config.name, to);",
+        replace: "if (result.outcome !== 'steady') {\n      await recordDeployedDigest(aws.ssm, record, to);",
       },
     ],
   },
   {
-    file: 'infra/config/environments.ts',
+    file: 'berth.config.ts',
     bug: 'health-check path /readyz → /healthz',
-    edits: [{ search: "path: '/readyz',", replace: "path: '/healthz'," }],
+    edits: [{ search: "healthCheck: { path: '/readyz' }", replace: "healthCheck: { path: '/healthz' }" }],
   },
   {
     file: 'infra/lib/constructs/web-service.ts',

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { freePort, type LocalParity, startLocalParity } from '../../cli/src/local/index.js';
 import { checkLedger, type LedgerCheck, type LoadReport, startLoad } from '../../cli/src/local/load.js';
 import { sleep, waitFor } from '../../cli/src/local/wait.js';
-import { ENVIRONMENTS } from '../../infra/config/environments.js';
+import { loadConfig } from '../../infra/config/load.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,8 +36,10 @@ const RATE = Number(args.rate);
 const CONNECTIONS = Number(args.connections);
 const OUTAGE_SECONDS = Number(args['outage-seconds']);
 const REPLICAS = 3;
+// The cart's own test settings, from berth.config.ts at the repository root.
+const { environments } = await loadConfig({ cwd: new URL('../..', import.meta.url).pathname });
 const SERVICE = {
-  ...ENVIRONMENTS.test.service,
+  ...environments.test.service,
   ...(args['grace-seconds'] ? { healthCheckGracePeriodSeconds: Number(args['grace-seconds']) } : {}),
 };
 

@@ -1,4 +1,4 @@
-import type { EnvName } from '@berth/infra';
+import type { EnvName, LoadedConfig } from '@berth/infra';
 import type { ClientFactory } from './aws/clients.js';
 import type { Clock } from './aws/wait-for-steady-state.js';
 import type { RunCommand } from './deploy/image-build.js';
@@ -24,6 +24,8 @@ export type DeployPreflight = (input: {
 
 /** Everything a command touches outside its own logic; main wires the real ones, tests inject fakes. */
 export interface CommandContext {
+  /** `berth.config.ts`, loaded once for the command (`--config`, or the nearest above the working directory). */
+  readonly config: LoadedConfig;
   readonly clients: ClientFactory;
   readonly deployer: (environments: EnvName[]) => Promise<StackDeployer>;
   /** Runs git and docker (image build, registry login). */

@@ -1,9 +1,18 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerInitCommand } from './commands/init.js';
 import type { ContextProvider } from './commands/shared.js';
 import { registerUpCommand } from './commands/up.js';
 import { CliError } from './errors.js';
+import { PACKAGE_DIR } from './package-dir.js';
 import type { Writer } from './ui/progress.js';
+
+/** @berth/cli's version, from its package.json: what `berth --version` prints. */
+function cliVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
 
 /**
  * The program with every command, or with the local ones alone (`up`, `init`): `npm start` is `berth up`,
@@ -13,6 +22,10 @@ import type { Writer } from './ui/progress.js';
 export async function buildProgram(context?: ContextProvider, only?: 'local'): Promise<Command> {
   const program = new Command('berth')
     .description('Run the service locally, deploy it to AWS, watch it, roll it back and tear it down.')
+    .option(
+      '--config <path>',
+      'the berth.config.ts to use (default: the nearest one in the working directory or above it)',
+    )
     .showSuggestionAfterError(false)
     .exitOverride()
     // Commander's errors become the same one-line shape as ours; subcommands inherit this.
@@ -20,6 +33,7 @@ export async function buildProgram(context?: ContextProvider, only?: 'local'): P
       outputError: (text, write) =>
         write(`berth: ${text.replace(/^error: /, '').trim()} (see berth --help)\n`),
     });
+  program.addHelpText('after', "\nberth --version (or -V) prints Berth's version.");
   registerUpCommand(program);
   registerInitCommand(program);
   if (only === 'local') return program;
@@ -54,6 +68,12 @@ export async function main(
   context?: ContextProvider,
   stderr: Writer = process.stderr,
 ): Promise<number> {
+  // Answered before commander: a program-level --version option would also take `berth ami build --version <v>`
+  // (commander reads program options after a command's name too).
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${cliVersion()}\n`);
+    return 0;
+  }
   const local = argv[2] === 'up' || argv[2] === 'init';
   const program = await buildProgram(context, local ? 'local' : undefined);
   try {

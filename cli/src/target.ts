@@ -1,13 +1,13 @@
-import type { EnvironmentConfig, EnvName, Region } from '@berth/infra';
 import {
+  type AppNames,
   COMPONENTS,
   type Component,
-  ConfigError,
   ENV_NAMES,
-  GLOBAL,
-  getEnvironment,
+  type EnvironmentConfig,
+  type EnvName,
   isEnvName,
-  stackName,
+  type Region,
+  type ResolvedConfig,
 } from '@berth/infra';
 import { CliError } from './errors.js';
 
@@ -19,46 +19,36 @@ export interface Target {
   readonly stacks: Record<Component, string>;
 }
 
-/** Validates the env name (listing the known ones) and the region (listing the env's regions). */
-export function resolveEnvironment(name: string): EnvironmentConfig {
+/** The environment `name` of the loaded config (validated when it was loaded); the error lists the known names. */
+export function resolveEnvironment(config: ResolvedConfig, name: string): EnvironmentConfig {
   if (!isEnvName(name)) {
     throw new CliError(`unknown environment "${name}": use one of ${ENV_NAMES.join(', ')}`);
   }
-  try {
-    return getEnvironment(name);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new CliError(`${error.message} (fix it in infra/config/environments.ts)`);
-    }
-    throw error;
-  }
+  return config.environments[name];
 }
 
-export function resolveTargets(name: string, region?: string): Target[] {
-  const config = resolveEnvironment(name);
-  const regions = region === undefined ? config.regions : [region];
+/** Validates the env name (listing the known ones) and the region (listing the env's regions). */
+export function resolveTargets(config: ResolvedConfig, name: string, region?: string): Target[] {
+  const environment = resolveEnvironment(config, name);
+  const regions = region === undefined ? environment.regions : [region];
   return regions.map((r) => {
-    if (!(config.regions as readonly string[]).includes(r)) {
+    if (!(environment.regions as readonly string[]).includes(r)) {
       throw new CliError(
-        `region "${r}" is not configured for ${config.name}: use one of ${config.regions.join(', ')}`,
+        `region "${r}" is not configured for ${environment.name}: use one of ${environment.regions.join(', ')} (environments.${environment.name}.regions in berth.config.ts)`,
       );
     }
-    return targetFor(config, r as Region);
+    return targetFor(config.names, environment, r as Region);
   });
 }
 
 /** The first target: commands that look at one region (status, logs) default to the primary one. */
-export function resolveTarget(name: string, region?: string): Target {
-  return resolveTargets(name, region ?? resolveEnvironment(name).regions[0])[0]!;
+export function resolveTarget(config: ResolvedConfig, name: string, region?: string): Target {
+  return resolveTargets(config, name, region ?? resolveEnvironment(config, name).regions[0])[0]!;
 }
 
-export function targetFor(config: EnvironmentConfig, region: Region): Target {
-  const stacks = Object.fromEntries(COMPONENTS.map((c) => [c, stackName(config.name, region, c)])) as Record<
-    Component,
-    string
-  >;
+export function targetFor(names: AppNames, config: EnvironmentConfig, region: Region): Target {
+  const stacks = Object.fromEntries(
+    COMPONENTS.map((c) => [c, names.stackName(config.name, region, c)]),
+  ) as Record<Component, string>;
   return { env: config.name, config, region, stacks };
 }
-
-/** The shared registry and Global stack live in the account's primary region. */
-export const PRIMARY_REGION: Region = GLOBAL.primaryRegion;

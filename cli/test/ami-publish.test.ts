@@ -7,8 +7,15 @@ import { publishAmi } from '../src/ami/publish.js';
 import { registerAmiCommands } from '../src/commands/ami.js';
 import { CliError } from '../src/errors.js';
 import { availableImage, fakeContext, mockedClients, NEW_AMI, OLD_AMI, REGION } from './ami-fixtures.js';
+import { NAMES } from './fixtures/cart-config.js';
 
-const request = { env: 'test', region: REGION, architecture: 'x86_64', amiId: NEW_AMI } as const;
+const request = {
+  names: NAMES,
+  env: 'test',
+  region: REGION,
+  architecture: 'x86_64',
+  amiId: NEW_AMI,
+} as const;
 
 describe('berth ami publish', () => {
   it('writes a verified, available image to the SSM parameter as an aws:ec2:image', async () => {

@@ -4,9 +4,10 @@ import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { GetParameterHistoryCommand, ParameterNotFound, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { rollbackAmi } from '../src/ami/rollback.js';
 import { availableImage, mockedClients, NEW_AMI, OLD_AMI, REGION } from './ami-fixtures.js';
+import { NAMES } from './fixtures/cart-config.js';
 
 const OLDEST_AMI = 'ami-0aaaaaaaaaaaaaaaa';
-const request = { env: 'prod', region: REGION, architecture: 'x86_64' } as const;
+const request = { names: NAMES, env: 'prod', region: REGION, architecture: 'x86_64' } as const;
 const entry = (version: number, value: string) => ({
   Name: '/berth/prod/ami/x86_64',
   Version: version,

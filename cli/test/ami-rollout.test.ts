@@ -13,18 +13,20 @@ import {
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { ENVIRONMENTS, type EnvironmentConfig } from '@berth/infra';
+import type { EnvironmentConfig } from '@berth/infra';
 import { Command } from 'commander';
 import { type RolloutRequest, requireBerthAmi, rolloutAmi } from '../src/ami/rollout.js';
 import { registerAmiCommands } from '../src/commands/ami.js';
 import { CliError } from '../src/errors.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { fakeContext, mockedClients, NEW_AMI, OLD_AMI } from './ami-fixtures.js';
+import { ENVIRONMENTS, NAMES } from './fixtures/cart-config.js';
 
 const GROUP = 'Berth-Test-eu-west-1-Service-ClusterAsg-1ABC';
 const TEMPLATE = 'lt-0123456789abcdef0';
 
 const request: RolloutRequest = {
+  names: NAMES,
   env: 'test',
   architecture: 'x86_64',
   autoScalingGroupName: GROUP,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +57,7 @@ describe('berth (spawned)', () => {
     berth('deploy', 'test', '--image-digest', 'latest'),
     berth('up', '--help'),
     berth('up', '--base-image', 'localhost/node:24'),
+    berth('--version'),
   ]);
 
   it('lists every command in --help', async () => {
@@ -75,6 +77,14 @@ describe('berth (spawned)', () => {
     ]) {
       assert.match(help.stdout, new RegExp(`\\n  ${command} `), command);
     }
+  });
+
+  it("prints @berth/cli's version for --version", async () => {
+    const version = (await runs)[7];
+    const { version: packaged } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    );
+    assert.deepEqual(version, { code: 0, stdout: `${packaged}\n`, stderr: '' });
   });
 
   it('rejects an unknown command in one line', async () => {
@@ -145,10 +155,16 @@ describe('berth (in process)', () => {
       code: 1,
       stderr: 'berth: refusing to destroy prod: pass --yes-destroy-prod if you really mean it\n',
     });
+    // `--version` after a command is that command's option (the AMI's version), not the program's.
+    const amiVersion = await berthInProcess('ami', 'build', '--version', '2026.12.01', '--arch', 'sparc');
+    assert.deepEqual(amiVersion, {
+      code: 1,
+      stderr: 'berth: --arch "sparc" is not an architecture: use one of x86_64, arm64\n',
+    });
     const region = await berthInProcess('status', 'test', '--region', 'us-east-1');
     assert.equal(
       region.stderr,
-      'berth: region "us-east-1" is not configured for test: use one of eu-west-1\n',
+      'berth: region "us-east-1" is not configured for test: use one of eu-west-1 (environments.test.regions in berth.config.ts)\n',
     );
   });
 });

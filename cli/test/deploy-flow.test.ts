@@ -6,7 +6,7 @@ import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-e
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { IMAGE_CONTEXT_KEY, PARAMETERS, PLACEHOLDER_IMAGE, stackName } from '@berth/infra';
+import { IMAGE_CONTEXT_KEY, PLACEHOLDER_IMAGE } from '@berth/infra';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { CliError } from '../src/errors.js';
 import {
@@ -25,6 +25,7 @@ import {
   target,
   URL_TEST,
 } from './fixtures/aws.js';
+import { PARAMETERS, stackName } from './fixtures/cart-config.js';
 
 const GOOD = digest('a');
 const REGIONAL = ['Network', 'Data', 'Service', 'Monitoring'].map((c) =>
@@ -107,8 +108,8 @@ describe('berth deploy', () => {
 
     await assert.rejects(deployEnvironment(ctx, { ...request, imageDigest: GOOD }), {
       message:
-        'credentials are for account 210987654321 but test.account in infra/config/environments.ts is 123456789012: ' +
-        "if 210987654321 is where test should run, set test.account to '210987654321' " +
+        'credentials are for account 210987654321 but environments.test.account in berth.config.ts is 123456789012: ' +
+        "if 210987654321 is where test should run, set environments.test.account to '210987654321' " +
         '(docs/deploy.md, "Your account and repository"); otherwise use credentials for 123456789012',
     });
     assert.equal(ctx.deployerFake.calls.length, 0);
@@ -286,7 +287,8 @@ describe('berth deploy', () => {
     await assert.rejects(
       deployEnvironment(fakeContext(clients), { ...request, env: 'test', region: 'us-east-1' }),
       {
-        message: 'region "us-east-1" is not configured for test: use one of eu-west-1',
+        message:
+          'region "us-east-1" is not configured for test: use one of eu-west-1 (environments.test.regions in berth.config.ts)',
       },
     );
   });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ENVIRONMENTS, type EnvironmentConfig } from '@berth/infra';
+import type { EnvironmentConfig } from '@berth/infra';
 import type { CommandContext } from '../src/context.js';
 import { main } from '../src/main.js';
 import type { Terminal } from '../src/terminal.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
+import { CART, ENVIRONMENTS } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
 
 // `berth exec` (#14 item 3) through `main`, against the AWS model after a real `berth deploy test`.
@@ -59,6 +60,7 @@ function world() {
     const out: string[] = [];
     const err: string[] = [];
     const ctx: CommandContext = {
+      config: CART,
       clients: (region) => model.clientsFor(region),
       deployer: async () => deployer,
       run: docker.run,
@@ -189,7 +191,7 @@ describe('berth exec', () => {
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr,
-      'berth: exec is off in test: set test.exec.enabled: true in infra/config/environments.ts, then `berth deploy test`\n',
+      'berth: exec is off in test: set environments.test.exec.enabled: true in berth.config.ts, then `berth deploy test`\n',
     );
     assert.deepEqual(w.model.execCalls, []);
     assert.deepEqual(w.terminal.runs, []);

@@ -71,6 +71,43 @@ describe('ensureImage', () => {
       `${REPO}:${SHA}`,
     ]);
     assert.ok(calls[build]!.argv.includes('--push'));
+    assert.deepEqual(
+      calls[build]!.argv.slice(-4),
+      ['--file', 'Dockerfile', '--push', '.'],
+      "Docker's defaults",
+    );
+  });
+
+  it("builds the config's Dockerfile and context, relative to the project root", async () => {
+    const { clients, stubs } = mockAws();
+    stubs.ecr
+      .on(DescribeImagesCommand)
+      .rejects(Object.assign(new Error('none'), { name: 'ImageNotFoundException' }));
+    stubs.ecr
+      .on(GetAuthorizationTokenCommand)
+      .resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:pw').toString('base64') }] });
+    const calls: { argv: string[]; cwd: string }[] = [];
+    const run: RunCommand = async (command, args, options) => {
+      calls.push({ argv: [command, ...args], cwd: options.cwd });
+      if (command === 'git') return { code: 0, stdout: `${SHA}\n` };
+      if (args[1] === 'build') {
+        const file = args[args.indexOf('--metadata-file') + 1]!;
+        await writeFile(file, JSON.stringify({ 'containerimage.digest': digest('f') }));
+      }
+      return { code: 0, stdout: '' };
+    };
+    await ensureImage({
+      repoRoot: '/shop',
+      build: { dockerfile: 'docker/web.Dockerfile', context: 'web' },
+      repositoryUri: REPO,
+      repositoryName: 'shop/web',
+      architecture: 'x86_64',
+      run,
+      ecr: clients.ecr,
+    });
+    const build = calls.find((c) => c.argv[2] === 'build')!;
+    assert.equal(build.cwd, '/shop');
+    assert.deepEqual(build.argv.slice(-4), ['--file', 'docker/web.Dockerfile', '--push', 'web']);
   });
 
   it('resolves the commit tag when it is already in ECR and runs no docker at all', async () => {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { buildProgram, main } from '../src/main.js';
 import { init, PYTHON_SERVICE, read, repository, STATIC_SITE } from './init-fixtures.js';
@@ -219,5 +220,43 @@ describe('the generated berth.config.ts', { timeout: 60_000 }, () => {
         prod: { account: '222222222222', regions: ['eu-west-2'], alarms: { email: 'oncall@quotes.example' } },
       },
     });
+  });
+});
+
+describe('the generated berth.config.ts with the real config loader', { timeout: 60_000 }, () => {
+  /**
+   * @berth/cli's entry does not re-export defineConfig yet (its index.ts exports only types): the
+   * repository gets a stand-in @berth/cli that re-exports @berth/infra's, so the real loader (import,
+   * shape check, validation, defaults) reads the file exactly as written.
+   */
+  it('loads, validates and resolves to the detected values', async (t) => {
+    const root = repository(t, 'quotes', PYTHON_SERVICE, 'https://github.com/acme/quotes-api.git');
+    await init(root, {
+      yes: true,
+      account: '111111111111',
+      prodAccount: '222222222222',
+      region: 'eu-west-2',
+      alarmEmail: 'oncall@quotes.example',
+    });
+    const stand = path.join(root, 'node_modules', '@berth', 'cli');
+    mkdirSync(stand, { recursive: true });
+    writeFileSync(
+      path.join(stand, 'package.json'),
+      JSON.stringify({ name: '@berth/cli', type: 'module', exports: './index.ts' }),
+    );
+    const infra = fileURLToPath(new URL('../../infra/lib/index.ts', import.meta.url));
+    writeFileSync(
+      path.join(stand, 'index.ts'),
+      `export { defineConfig } from ${JSON.stringify(pathToFileURL(infra).href)};\n`,
+    );
+    const { loadConfig } = await import('@berth/infra');
+    const config = await loadConfig({ cwd: root });
+    assert.equal(config.app, 'quotes-api');
+    assert.equal(config.global.githubRepository, 'acme/quotes-api');
+    assert.equal(config.global.account, '222222222222');
+    assert.equal(config.environments.test.account, '111111111111');
+    assert.deepEqual(config.environments.prod.regions, ['eu-west-2']);
+    assert.equal(config.environments.test.service.containerPort, 8000);
+    assert.equal(config.environments.test.service.healthCheck.path, '/healthz');
   });
 });

@@ -3,14 +3,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { EnvName } from '@berth/infra';
-import { COMPONENTS, GLOBAL_STACK_NAME, stackName } from '@berth/infra';
+import { COMPONENTS, type EnvName } from '@berth/infra';
 import { changeSafetyPreflight } from '../src/commands/shared.js';
 import type { CommandContext, DeployPreflight } from '../src/context.js';
 import { CliError } from '../src/errors.js';
 import { main } from '../src/main.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
+import { CART, GLOBAL_STACK_NAME, stackName } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
 
 // Lifecycle scenarios: the real commands (through `main`, as a user types them) run in sequence
@@ -59,6 +59,7 @@ function world({
   };
   const gate = changeSafetyPreflight({
     repoRoot,
+    globalStackName: GLOBAL_STACK_NAME,
     cfnFor: (region) => model.clientsFor(region).cfn,
     synthesize,
     progress,
@@ -69,6 +70,7 @@ function world({
     const out: string[] = [];
     const err: string[] = [];
     const ctx: CommandContext = {
+      config: CART,
       clients: (region) => model.clientsFor(region),
       deployer: async () => deployer,
       run: docker.run,
@@ -125,7 +127,7 @@ describe('lifecycle: first deploy in a fresh account', () => {
     assert.equal(
       second.stderr,
       `berth: Berth-Global (the image registry and CI roles) is not deployed in aws://${ACCOUNT}/${REGION}: ` +
-        'deploy it first with `berth deploy prod`, or as an administrator `cd infra && npx cdk deploy Berth-Global`\n',
+        'deploy it first with `berth deploy prod`\n',
     );
     assert.equal(w.model.stacks.size, 0);
 
@@ -433,6 +435,7 @@ describe('lifecycle: --timeout', () => {
     await assert.rejects(
       deployEnvironment(
         {
+          config: CART,
           clients: (region) => w.model.clientsFor(region),
           deployer: async () => w.deployer,
           run: w.docker.run,

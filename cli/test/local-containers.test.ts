@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ENVIRONMENTS, type ServiceConfig } from '@berth/infra';
+import type { ServiceConfig } from '@berth/infra';
 import {
   buildServiceImage,
   checkPrerequisites,
@@ -17,6 +17,7 @@ import {
   startLocalParity,
 } from '../src/local/index.js';
 import { PODMAN_BIN } from '../src/local/podman.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 
 const exec = promisify(execFile);
 const base = ENVIRONMENTS.test.service;

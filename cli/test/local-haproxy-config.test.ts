@@ -3,9 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ENVIRONMENTS } from '@berth/infra';
+
 import { maxRunning, minHealthy, renderHaproxyConfig } from '../src/local/haproxy-config.js';
 import { checkPrerequisites } from '../src/local/index.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 
 describe('HAProxy config generated from the environment config', () => {
   for (const env of ['test', 'prod'] as const) {

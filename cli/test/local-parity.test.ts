@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ENVIRONMENTS, type ServiceConfig } from '@berth/infra';
+import type { ServiceConfig } from '@berth/infra';
 import {
   checkPrerequisites,
   createScratchDatabase,
@@ -17,6 +17,7 @@ import {
 } from '../src/local/index.js';
 import { checkLedger, type LoadReport, startLoad } from '../src/local/load.js';
 import { sleep } from '../src/local/wait.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 
 const base = ENVIRONMENTS.test.service;
 /**

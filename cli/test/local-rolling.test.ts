@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ENVIRONMENTS, type ServiceConfig } from '@berth/infra';
+import type { ServiceConfig } from '@berth/infra';
 import { UnhealthyReplicaError } from '../src/local/fleet.js';
 import type { Replica } from '../src/local/replica.js';
 import { type RollableFleet, RollFailedError, rollFleet } from '../src/local/rolling.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 
 /** A fleet that records what the roll-out asks of it, with the count of replicas alive at every step. */
 function fakeFleet(opts: {

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { ENVIRONMENTS } from '@berth/infra';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CliError } from '../src/errors.js';
 import { configWarnings } from '../src/plan/config-warnings.js';
@@ -17,6 +16,7 @@ import { readRecordedTemplates, recordDeployedTemplates } from '../src/plan/depl
 import { renderChangeSafety } from '../src/plan/format.js';
 import { changeSafetyGate, checkChangeSafety } from '../src/plan/preflight.js';
 import type { StackTemplate } from '../src/plan/template.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -148,6 +148,7 @@ describe('changeSafetyGate (the preflight hook for berth deploy)', () => {
     const synthesized: string[] = [];
     const gate = changeSafetyGate({
       allow: [],
+      globalStackName: 'Berth-Global',
       repoRoot: root,
       synthesize: async (env) => {
         synthesized.push(env);
@@ -167,6 +168,7 @@ describe('changeSafetyGate (the preflight hook for berth deploy)', () => {
     const lines: string[] = [];
     const gate = changeSafetyGate({
       allow: [REPLACE_ID, 'stateful-replace:Typo/X'],
+      globalStackName: 'Berth-Global',
       repoRoot: root,
       synthesize: async () => [RENAMED],
       report: (line) => lines.push(line),
@@ -212,30 +214,25 @@ describe('plan output', () => {
 
   it('warns when alarms have no subscriber, and not when they do', () => {
     assert.match(
-      configWarnings({ ...ENVIRONMENTS.prod, alarms: {} }).join('\n'),
+      configWarnings({ ...ENVIRONMENTS.prod, alarms: {} }, ENVIRONMENTS).join('\n'),
       /prod: alarms notify nobody/,
     );
-    assert.deepEqual(configWarnings({ ...ENVIRONMENTS.prod, alarms: { email: 'oncall@example.org' } }), []);
+    assert.deepEqual(
+      configWarnings({ ...ENVIRONMENTS.prod, alarms: { email: 'oncall@example.org' } }, ENVIRONMENTS),
+      [],
+    );
   });
 
   it("warns when test and prod share an account and a bootstrap qualifier (test's CI role could deploy prod)", () => {
-    const test = ENVIRONMENTS.test as { bootstrapQualifier: string; account: string };
-    const saved = { ...test };
-    const savedProdQualifier = ENVIRONMENTS.prod.bootstrapQualifier;
     const quiet = { ...ENVIRONMENTS.prod, alarms: { email: 'oncall@example.org' } };
-    try {
-      test.account = ENVIRONMENTS.prod.account;
-      test.bootstrapQualifier = 'sharedq';
-      (ENVIRONMENTS.prod as { bootstrapQualifier: string }).bootstrapQualifier = 'sharedq';
-      assert.match(
-        configWarnings(quiet).join('\n'),
-        /test and prod share account .* bootstrap qualifier "sharedq"/,
-      );
-    } finally {
-      test.account = saved.account;
-      test.bootstrapQualifier = saved.bootstrapQualifier;
-      (ENVIRONMENTS.prod as { bootstrapQualifier: string }).bootstrapQualifier = savedProdQualifier;
-    }
-    assert.deepEqual(configWarnings(quiet), [], 'distinct qualifiers: no warning');
+    const shared = {
+      test: { ...ENVIRONMENTS.test, account: ENVIRONMENTS.prod.account, bootstrapQualifier: 'sharedq' },
+      prod: { ...quiet, bootstrapQualifier: 'sharedq' },
+    };
+    assert.match(
+      configWarnings(shared.prod, shared).join('\n'),
+      /test and prod share account .* bootstrap qualifier "sharedq"/,
+    );
+    assert.deepEqual(configWarnings(quiet, ENVIRONMENTS), [], 'distinct qualifiers: no warning');
   });
 });

@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ENVIRONMENTS } from '@berth/infra';
+
 import { extractDiagramSection, renderDiagram } from '../src/plan/diagram.js';
 import type { PlanReport } from '../src/plan/report.js';
 import { stacksFor, synthesizeAssembly } from '../src/plan/synth.js';
 import type { StackTemplate } from '../src/plan/template.js';
 import { targetFor } from '../src/target.js';
+import { CART, ENVIRONMENTS } from './fixtures/cart-config.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARCHITECTURE = join(ROOT, 'docs/architecture.md');
@@ -50,7 +51,7 @@ function planJson(env: string): PlanReport {
 describe('berth plan, offline against the synthesized app', { timeout: 300_000 }, () => {
   before(async () => {
     assembly = mkdtempSync(join(tmpdir(), 'berth-plan-e2e-'));
-    stacks = await synthesizeAssembly(['test', 'prod'], assembly);
+    stacks = await synthesizeAssembly(CART, ['test', 'prod'], assembly);
   });
   after(() => rmSync(assembly, { recursive: true, force: true }));
 
@@ -159,8 +160,14 @@ describe('berth plan, offline against the synthesized app', { timeout: 300_000 }
   });
 
   it('the diagram committed in docs/architecture.md is current', () => {
-    const target = targetFor(ENVIRONMENTS[DOCUMENTED_ENV], ENVIRONMENTS[DOCUMENTED_ENV].regions[0]!);
-    const expected = renderDiagram(stacksFor(stacks, Object.values(target.stacks), true));
+    const target = targetFor(
+      CART.names,
+      ENVIRONMENTS[DOCUMENTED_ENV],
+      ENVIRONMENTS[DOCUMENTED_ENV].regions[0]!,
+    );
+    const expected = renderDiagram(
+      stacksFor(stacks, Object.values(target.stacks), CART.names.globalStackName),
+    );
     assert.equal(
       extractDiagramSection(readFileSync(ARCHITECTURE, 'utf8')),
       expected,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ENVIRONMENTS } from '@berth/infra';
+
 import { estimateCost } from '../src/plan/cost.js';
 import { renderDiagram, replaceDiagramSection } from '../src/plan/diagram.js';
 import { minutes, renderComparison, renderPlan, table, usd } from '../src/plan/format.js';
@@ -8,6 +8,7 @@ import { PRICES_2026_11_21 as PRICES } from '../src/plan/prices.js';
 import { buildPlan } from '../src/plan/report.js';
 import { possibleSavings } from '../src/plan/savings.js';
 import { summarize } from '../src/plan/summary.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { fixtureStacks } from './fixtures/plan/stacks.js';
 
 const cents = (n: number) => Math.round(n * 100) / 100;

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterHistoryCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { IMAGE_CONTEXT_KEY, PARAMETERS, stackName } from '@berth/infra';
+import { IMAGE_CONTEXT_KEY } from '@berth/infra';
 import { destroyEnvironment } from '../src/deploy/destroy-flow.js';
 import { rollbackEnvironment } from '../src/deploy/rollback-flow.js';
 import { CliError } from '../src/errors.js';
@@ -34,6 +34,7 @@ import {
   TASK_DEF,
   target,
 } from './fixtures/aws.js';
+import { PARAMETERS, stackName } from './fixtures/cart-config.js';
 
 const history = (...values: string[]) => ({
   Parameters: values.map((Value, i) => ({

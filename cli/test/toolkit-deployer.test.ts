@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COMPONENTS, GLOBAL_STACK_NAME, IMAGE_CONTEXT_KEY, stackName } from '@berth/infra';
+import { COMPONENTS, IMAGE_CONTEXT_KEY } from '@berth/infra';
 import { ToolkitStackDeployer } from '../src/deploy/toolkit-deployer.js';
 import { StderrIoHost } from '../src/deploy/toolkit-io-host.js';
 import { digest } from './fixtures/aws.js';
+import { CART, GLOBAL_STACK_NAME, stackName } from './fixtures/cart-config.js';
 
 // A real deploy needs AWS; this covers what can run offline: in-process synth of infra's app through
 // toolkit-lib, and the stack names the deploy and destroy orchestration select by.
 describe('ToolkitStackDeployer (offline)', () => {
-  const deployer = new ToolkitStackDeployer(['test']);
+  const deployer = new ToolkitStackDeployer(CART, ['test']);
 
   it('synthesizes the app from @berth/infra/app in-process with every stack the CLI deploys, by name', async () => {
     const names = await deployer.synthesizedStackNames({ [IMAGE_CONTEXT_KEY]: digest('a') });
@@ -34,7 +35,7 @@ describe('ToolkitStackDeployer (offline)', () => {
   it("sends the toolkit's messages to berth's host (stderr), not to toolkit-lib's console host", async () => {
     const messages: string[] = [];
     const host = new StderrIoHost({ write: (s: string) => messages.push(s) }, true);
-    await new ToolkitStackDeployer(['test'], host).synthesizedStackNames({
+    await new ToolkitStackDeployer(CART, ['test'], host).synthesizedStackNames({
       [IMAGE_CONTEXT_KEY]: digest('a'),
     });
     assert.ok(messages.length > 0, 'the host received the synth messages');

@@ -1,6 +1,6 @@
 /**
- * The one typed description of every Berth environment. Everything that differs between
- * `test` and `prod` lives here; constructs receive plain typed values, never env lookups.
+ * The resolved, internal shape of an environment: what `berth.config.ts` (schema.ts) becomes once Berth's
+ * defaults are filled in (resolve.ts). Stacks receive these plain typed values, never env lookups.
  */
 
 export const ENV_NAMES = ['test', 'prod'] as const;
@@ -162,7 +162,7 @@ export interface ExecConfig {
 
 export interface EnvironmentConfig {
   readonly name: EnvName;
-  /** The AWS account the environment deploys to: replace the placeholder with yours (docs/deploy.md, step 1). */
+  /** The AWS account the environment deploys to. */
   readonly account: string;
   /**
    * CDK bootstrap qualifier of this environment's bootstrap roles (`cdk-<qualifier>-deploy-role-…`). Test
@@ -233,136 +233,4 @@ export const AVAILABILITY_ZONES: Record<Region, readonly [string, string]> = {
   'us-east-1': ['us-east-1a', 'us-east-1b'],
   'eu-west-1': ['eu-west-1a', 'eu-west-1b'],
   'eu-west-2': ['eu-west-2a', 'eu-west-2b'],
-};
-
-/** Placeholder: set your account id here (and `githubRepository` below) before the first deploy. */
-const ACCOUNT = '123456789012';
-
-export const GLOBAL: GlobalConfig = {
-  account: ACCOUNT,
-  primaryRegion: 'eu-west-1',
-  githubRepository: 'berth-dev/berth',
-  githubProdEnvironment: 'prod',
-  repositoryName: 'berth/service',
-};
-
-const healthCheck: HealthCheckConfig = {
-  path: '/readyz',
-  intervalSeconds: 5,
-  timeoutSeconds: 3,
-  healthyThreshold: 2,
-  // 15 s of failed probes before a target leaves rotation: /readyz never touches the database, so only the
-  // task itself (or its draining) can fail it; three misses ride out a GC pause.
-  unhealthyThreshold: 3,
-};
-
-export const ENVIRONMENTS: Record<EnvName, EnvironmentConfig> = {
-  test: {
-    name: 'test',
-    account: ACCOUNT,
-    bootstrapQualifier: 'berthtest',
-    regions: ['eu-west-1'],
-    network: { cidr: '10.0.0.0/16', natGateways: 1, vpcEndpoints: false },
-    cluster: {
-      instanceType: 't3.small',
-      architecture: 'x86_64',
-      amiSource: 'berth',
-      minInstances: 1,
-      maxInstances: 3,
-      targetCapacityPercent: 100,
-      rootVolumeGiB: 30,
-    },
-    service: {
-      containerPort: 80,
-      cpu: 256,
-      memoryMiB: 512,
-      minTasks: 1,
-      maxTasks: 4,
-      healthCheck,
-      drainSeconds: 10,
-      deregistrationDelaySeconds: 10,
-      stopTimeoutSeconds: 30,
-      healthCheckGracePeriodSeconds: 60,
-      // Prod's strategy, so every prod deploy path has run in test first; a shorter bake keeps test deploys quick.
-      deployment: {
-        strategy: 'blue-green',
-        minHealthyPercent: 100,
-        maxPercent: 200,
-        bakeTimeMinutes: 2,
-        canaryPercent: 10,
-      },
-      scaling: { cpuPercent: 60, memoryPercent: 75, requestsPerTarget: 500 },
-    },
-    database: {
-      instanceClass: 't4g.micro',
-      engineVersion: '18',
-      allocatedStorageGiB: 20,
-      maxAllocatedStorageGiB: 50,
-      multiAz: false,
-      deletionProtection: false,
-      backupRetentionDays: 1,
-    },
-    // Off: test traffic is our own, and the web ACL's ~$10/month would be most of what WAF costs here.
-    waf: { enabled: false, mode: 'count', ratePerFiveMinutes: 2000 },
-    // Every request traced: test traffic is small, and a whole trace is what a failing test run needs.
-    tracing: { enabled: true, sampleRatio: 1 },
-    logRetentionDays: 14,
-    exec: { enabled: true },
-  },
-  prod: {
-    name: 'prod',
-    account: ACCOUNT,
-    bootstrapQualifier: 'berthprod',
-    regions: ['eu-west-1'],
-    network: { cidr: '10.1.0.0/16', natGateways: 2, vpcEndpoints: false },
-    cluster: {
-      instanceType: 't3.medium',
-      architecture: 'x86_64',
-      amiSource: 'berth',
-      minInstances: 2,
-      // Blue/green places 2 × maxTasks (20) tasks of 1024 MiB; a t3.medium holds 3 (config/instance-capacity.ts).
-      maxInstances: 8,
-      targetCapacityPercent: 90,
-      rootVolumeGiB: 30,
-    },
-    service: {
-      containerPort: 80,
-      cpu: 512,
-      memoryMiB: 1024,
-      minTasks: 2,
-      maxTasks: 10,
-      healthCheck,
-      drainSeconds: 15,
-      deregistrationDelaySeconds: 15,
-      stopTimeoutSeconds: 30,
-      healthCheckGracePeriodSeconds: 60,
-      deployment: {
-        strategy: 'blue-green',
-        minHealthyPercent: 100,
-        maxPercent: 200,
-        bakeTimeMinutes: 5,
-        canaryPercent: 10,
-      },
-      scaling: { cpuPercent: 60, memoryPercent: 75, requestsPerTarget: 500 },
-    },
-    database: {
-      instanceClass: 't4g.small',
-      engineVersion: '18',
-      allocatedStorageGiB: 20,
-      maxAllocatedStorageGiB: 100,
-      multiAz: true,
-      deletionProtection: true,
-      backupRetentionDays: 7,
-    },
-    // Replace the waiver with `email: 'on-call@your-company.example'` before relying on prod.
-    alarms: {
-      waiveSubscriber: 'reference configuration with no on-call address yet; set alarms.email before go-live',
-    },
-    waf: { enabled: true, mode: 'block', ratePerFiveMinutes: 2000 },
-    // Off until wanted; when on, 5% of new traces keeps X-Ray within cents a day at reference traffic.
-    tracing: { enabled: false, sampleRatio: 0.05 },
-    logRetentionDays: 90,
-    // Off: turn it on for an incident (`prod.exec.enabled: true`, then `berth deploy prod`) and off after.
-    exec: { enabled: false },
-  },
 };

@@ -1,10 +1,8 @@
 import {
   AVAILABILITY_ZONES,
   ENV_NAMES,
-  ENVIRONMENTS,
   type EnvironmentConfig,
   type EnvName,
-  GLOBAL,
   type GlobalConfig,
   REGIONS,
 } from './environments.js';
@@ -12,7 +10,13 @@ import { INSTANCE_SIZES, peakTasksDuringDeployment, tasksPerInstance } from './i
 
 /** A configuration mistake, worded so the reader knows which field to change and to what. */
 export class ConfigError extends Error {
-  constructor(field: string, value: unknown, expected: string) {
+  constructor(
+    /** The field's path in the resolved config, e.g. `prod.service.minTasks`. */
+    readonly field: string,
+    readonly value: unknown,
+    /** What would be accepted, worded as the fix. */
+    readonly expected: string,
+  ) {
     super(`config ${field} = ${JSON.stringify(value)}: expected ${expected}`);
     this.name = 'ConfigError';
   }
@@ -22,12 +26,15 @@ export function isEnvName(name: string): name is EnvName {
   return (ENV_NAMES as readonly string[]).includes(name);
 }
 
-/** Looks an environment up by name and validates it; the error lists the known names. */
-export function getEnvironment(name: string): EnvironmentConfig {
+/** Looks an environment up by name in a resolved config; the error lists the known names. */
+export function getEnvironment(
+  environments: Readonly<Record<EnvName, EnvironmentConfig>>,
+  name: string,
+): EnvironmentConfig {
   if (!isEnvName(name)) {
     throw new ConfigError('environment', name, `one of ${ENV_NAMES.join(', ')}`);
   }
-  return validateEnvironment(ENVIRONMENTS[name]);
+  return validateEnvironment(environments[name]);
 }
 
 const CIDR16 = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/;
@@ -169,7 +176,7 @@ function validateCapacity(cfg: EnvironmentConfig): void {
     size !== undefined,
     `${cfg.name}.cluster.instanceType`,
     instanceType,
-    `a type in INSTANCE_SIZES (infra/config/instance-capacity.ts): ${Object.keys(INSTANCE_SIZES).join(', ')}; add a row from the EC2 instance types page for another`,
+    `one of the instance types Berth knows the size of: ${Object.keys(INSTANCE_SIZES).join(', ')}`,
   );
   const s = cfg.service;
   const perInstance = tasksPerInstance(size!, s);
@@ -349,12 +356,11 @@ export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
 const GITHUB_PROVIDER_ARN =
   /^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider\/token\.actions\.githubusercontent\.com$/;
 
-/** Returns the account-wide config unchanged, or throws a ConfigError naming the first bad field. */
 /**
  * The image is built once, for test's cluster, and promoted to prod by digest: a single-platform image only
  * runs where the architecture matches, so every environment must share test's.
  */
-export function validatePromotion(environments: Record<EnvName, EnvironmentConfig> = ENVIRONMENTS): void {
+export function validatePromotion(environments: Readonly<Record<EnvName, EnvironmentConfig>>): void {
   const built = environments.test.cluster.architecture;
   for (const config of Object.values(environments)) {
     check(
@@ -366,13 +372,26 @@ export function validatePromotion(environments: Record<EnvName, EnvironmentConfi
   }
 }
 
-export function validateGlobal(global: GlobalConfig = GLOBAL): GlobalConfig {
+/** Returns the account-wide config unchanged, or throws a ConfigError naming the first bad field. */
+export function validateGlobal(global: GlobalConfig): GlobalConfig {
   check(/^\d{12}$/.test(global.account), 'global.account', global.account, 'a 12-digit AWS account id');
   check(
     /^[\w.-]+\/[\w.-]+$/.test(global.githubRepository),
     'global.githubRepository',
     global.githubRepository,
-    'owner/name of your GitHub repository, e.g. berth-dev/berth',
+    'owner/name of your GitHub repository, e.g. acme/shop',
+  );
+  check(
+    /^[\w.-]+$/.test(global.githubProdEnvironment),
+    'global.githubProdEnvironment',
+    global.githubProdEnvironment,
+    'the name of a GitHub environment, e.g. prod',
+  );
+  check(
+    (REGIONS as readonly string[]).includes(global.primaryRegion),
+    'global.primaryRegion',
+    global.primaryRegion,
+    `one of ${REGIONS.join(', ')}`,
   );
   if (global.githubOidcProviderArn !== undefined) {
     const match = GITHUB_PROVIDER_ARN.exec(global.githubOidcProviderArn);
@@ -397,15 +416,13 @@ export function validateGlobal(global: GlobalConfig = GLOBAL): GlobalConfig {
  * `berth plan` shows them: in a shared account, only distinct bootstrap qualifiers — each bootstrapped
  * with its restricted execution policy — keep test's deploy role away from prod's stacks.
  */
-export function accountLayoutWarnings(
-  environments: Readonly<Record<EnvName, EnvironmentConfig>> = ENVIRONMENTS,
-): string[] {
+export function accountLayoutWarnings(environments: Readonly<Record<EnvName, EnvironmentConfig>>): string[] {
   const { test, prod } = environments;
   if (test.account !== prod.account) return [];
   if (test.bootstrapQualifier !== prod.bootstrapQualifier) return [];
   return [
     `test and prod share account ${test.account} and bootstrap qualifier "${test.bootstrapQualifier}": ` +
-      "test's CI role could deploy prod. Give each its own bootstrapQualifier in infra/config/environments.ts " +
+      "test's CI role could deploy prod. Give each its own environments.<env>.bootstrapQualifier in berth.config.ts " +
       '(e.g. berthtest, berthprod) and bootstrap each as docs/deploy.md shows, or use separate accounts',
   ];
 }

@@ -1,14 +1,8 @@
 import { Annotations, App, DefaultStackSynthesizer, type Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import {
-  AVAILABILITY_ZONES,
-  ENV_NAMES,
-  type EnvName,
-  GLOBAL,
-  REGIONS,
-  type Region,
-} from '../config/environments.js';
+import { AVAILABILITY_ZONES, ENV_NAMES, type EnvName, REGIONS, type Region } from '../config/environments.js';
+import type { ResolvedConfig } from '../config/resolve.js';
 import {
   accountLayoutWarnings,
   getEnvironment,
@@ -16,7 +10,7 @@ import {
   validatePromotion,
 } from '../config/validate.js';
 import { globalQualifier } from './bootstrap.js';
-import { type Component, GLOBAL_STACK_NAME, stackName } from './naming.js';
+import type { Component } from './naming.js';
 import { DataStack } from './stacks/data-stack.js';
 import { GlobalStack } from './stacks/global-stack.js';
 import { MonitoringStack } from './stacks/monitoring-stack.js';
@@ -45,6 +39,8 @@ export function availabilityZoneContext(account: string): Record<string, string[
 }
 
 export interface CreateAppProps {
+  /** The app, its environments and its account-wide settings: `berth.config.ts`, resolved (config/load.ts). */
+  readonly config: ResolvedConfig;
   /** Cloud assembly directory. @default - the CDK default (cdk.out, or what the CLI passes) */
   readonly outdir?: string;
   /** Extra context, e.g. `{ 'berth:image': 'sha256:…' }`; wins over the defaults. */
@@ -53,8 +49,8 @@ export interface CreateAppProps {
   readonly environments?: readonly EnvName[];
 }
 
-function tag(scope: IConstruct, env: EnvName | 'global', component: string): void {
-  Tags.of(scope).add('Project', 'berth');
+function tag(scope: IConstruct, app: string, env: EnvName | 'global', component: string): void {
+  Tags.of(scope).add('Project', app);
   Tags.of(scope).add('Environment', env);
   Tags.of(scope).add('Component', component);
 }
@@ -64,12 +60,14 @@ function tag(scope: IConstruct, env: EnvName | 'global', component: string): voi
  * in deploy order (Network → Data → Service → Monitoring). Pure: reads no environment variables,
  * so the CLI can build it in-process.
  */
-export function createApp(props: CreateAppProps = {}): App {
-  const environments = props.environments ?? ENV_NAMES;
-  validateGlobal(GLOBAL);
-  validatePromotion();
-  const configs = environments.map((name) => getEnvironment(name));
-  const accounts = new Set([GLOBAL.account, ...configs.map((c) => c.account)]);
+export function createApp(props: CreateAppProps): App {
+  const { global: accountWide, names } = props.config;
+  const all = props.config.environments;
+  // Resolving the config validated it; again here because tests hand-edit resolved configs.
+  validateGlobal(accountWide);
+  validatePromotion(all);
+  const configs = (props.environments ?? ENV_NAMES).map((name) => getEnvironment(all, name));
+  const accounts = new Set([accountWide.account, ...configs.map((c) => c.account)]);
   const app = new App({
     outdir: props.outdir,
     context: {
@@ -80,28 +78,30 @@ export function createApp(props: CreateAppProps = {}): App {
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
-  const regionsInUse = new Set<Region>([GLOBAL.primaryRegion]);
-  for (const config of Object.values(ENV_NAMES).map((n) => getEnvironment(n))) {
+  const regionsInUse = new Set<Region>([accountWide.primaryRegion]);
+  for (const config of Object.values(all)) {
     for (const region of config.regions) regionsInUse.add(region);
   }
-  const global = new GlobalStack(app, GLOBAL_STACK_NAME, {
-    env: { account: GLOBAL.account, region: GLOBAL.primaryRegion },
+  const global = new GlobalStack(app, names.globalStackName, {
+    env: { account: accountWide.account, region: accountWide.primaryRegion },
     description: 'Berth account-wide resources: shared image registry and GitHub Actions access',
-    global: GLOBAL,
+    global: accountWide,
+    names,
     // Replicate for every configured environment, not just the ones built now, so a partial app
     // (e.g. `berth plan test`) never proposes dropping prod's replica.
     regionsInUse: [...regionsInUse],
-    bootstrapQualifiers: Object.fromEntries(
-      ENV_NAMES.map((n) => [n, getEnvironment(n).bootstrapQualifier]),
-    ) as Record<EnvName, string>,
+    bootstrapQualifiers: Object.fromEntries(ENV_NAMES.map((n) => [n, all[n].bootstrapQualifier])) as Record<
+      EnvName,
+      string
+    >,
     // Deployed through prod's bootstrap roles: the test CI role cannot assume them, so it cannot
     // rewrite the CI roles' trust or permissions.
-    synthesizer: new DefaultStackSynthesizer({ qualifier: globalQualifier() }),
+    synthesizer: new DefaultStackSynthesizer({ qualifier: globalQualifier(props.config) }),
     terminationProtection: true,
   });
-  tag(global, 'global', 'Global');
+  tag(global, names.app, 'global', 'Global');
   // A layout that lets test's CI role reach prod still synthesizes, but `cdk synth` says so.
-  for (const warning of accountLayoutWarnings()) {
+  for (const warning of accountLayoutWarnings(all)) {
     Annotations.of(global).addWarningV2('berth:account-layout', warning);
   }
 
@@ -111,7 +111,7 @@ export function createApp(props: CreateAppProps = {}): App {
       // Each environment deploys through its own bootstrap roles (infra/lib/bootstrap.ts); a new
       // synthesizer per stack, as CDK binds one synthesizer to one stack.
       const synthesizer = () => new DefaultStackSynthesizer({ qualifier: config.bootstrapQualifier });
-      const name = (component: Component) => stackName(config.name, region, component);
+      const name = (component: Component) => names.stackName(config.name, region, component);
       const description = (what: string) => `Berth ${config.name} ${region}: ${what}`;
       const protect = config.name === 'prod';
 
@@ -129,6 +129,7 @@ export function createApp(props: CreateAppProps = {}): App {
         config,
         region,
         vpc: network.network.vpc,
+        names,
         description: description('PostgreSQL'),
         terminationProtection: protect,
       });
@@ -138,7 +139,8 @@ export function createApp(props: CreateAppProps = {}): App {
         config,
         vpc: network.network.vpc,
         database: data.database,
-        repositoryName: GLOBAL.repositoryName,
+        names,
+        repositoryName: accountWide.repositoryName,
         description: description('ECS cluster, load balancer, service'),
       });
       // The repository is referenced by name (replicas exist per region), so the order is explicit.
@@ -149,6 +151,7 @@ export function createApp(props: CreateAppProps = {}): App {
         config,
         service,
         database: data.database,
+        names,
         description: description('dashboard and alarms'),
       });
 
@@ -158,7 +161,7 @@ export function createApp(props: CreateAppProps = {}): App {
         ['Service', service],
         ['Monitoring', monitoring],
       ];
-      for (const [component, stack] of stacks) tag(stack, config.name, component);
+      for (const [component, stack] of stacks) tag(stack, names.app, config.name, component);
     }
   }
   return app;

@@ -2,33 +2,35 @@
  * CDK bootstrap per environment: its own qualifier (so its own deploy, publishing and CloudFormation
  * execution roles) and a restricted execution policy instead of the default AdministratorAccess. The
  * test CI role may assume only `cdk-<test qualifier>-*` roles, whose CloudFormation execution role
- * cannot touch anything tagged prod or global, nor IAM outside `Berth-Test-*`.
+ * cannot touch anything tagged prod or global, nor IAM outside `<App>-Test-*`.
  */
-import { ENVIRONMENTS, type EnvName, GLOBAL, type Region } from '../config/environments.js';
+import { ENV_NAMES, type EnvName, type Region } from '../config/environments.js';
+import type { ResolvedConfig } from '../config/resolve.js';
 
-/** Berth-Global (the CI roles, the OIDC provider, the registry) deploys through prod's bootstrap. */
+/** The Global stack (the CI roles, the OIDC provider, the registry) deploys through prod's bootstrap. */
 export const GLOBAL_STACK_ENV: EnvName = 'prod';
 
-export function qualifierOf(env: EnvName): string {
-  return ENVIRONMENTS[env].bootstrapQualifier;
+/** What the bootstrap helpers read from the config: the environments' accounts and qualifiers, the app's names. */
+export type BootstrapConfig = Pick<ResolvedConfig, 'environments' | 'names' | 'global'>;
+
+export function qualifierOf(config: BootstrapConfig, env: EnvName): string {
+  return config.environments[env].bootstrapQualifier;
 }
 
-/** The qualifier Berth-Global's synthesizer uses: a role the test CI role cannot assume. */
-export function globalQualifier(): string {
-  return qualifierOf(GLOBAL_STACK_ENV);
+/** The qualifier the Global stack's synthesizer uses: a role the test CI role cannot assume. */
+export function globalQualifier(config: BootstrapConfig): string {
+  return qualifierOf(config, GLOBAL_STACK_ENV);
 }
 
 /** The customer-managed policy the env's CloudFormation execution role gets (`--cloudformation-execution-policies`). */
-export function executionPolicyName(env: EnvName): string {
-  return `berth-${env}-cfn-execution`;
+export function executionPolicyName(config: BootstrapConfig, env: EnvName): string {
+  return config.names.executionPolicyName(env);
 }
 
 /** Where the policy document lives in the repository (written by `executionPolicy`, checked by a test). */
 export function executionPolicyFile(env: EnvName): string {
   return `infra/bootstrap/${env}-execution-policy.json`;
 }
-
-const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Services whose resources the env stacks create (a test compares this with the synthesized templates). */
 export const EXECUTION_SERVICES = [
@@ -66,20 +68,24 @@ interface Statement {
  * `Environment` (infra/lib/app.ts), so resources of the other environment (and, for test, the global
  * ones) are denied by tag; IAM, whose names we control, is allowed only under the env's stack prefix.
  */
-export function executionPolicy(env: EnvName): { Version: string; Statement: Statement[] } {
+export function executionPolicy(
+  config: BootstrapConfig,
+  env: EnvName,
+): { Version: string; Statement: Statement[] } {
+  const { names } = config;
   const ownsGlobal = env === GLOBAL_STACK_ENV;
-  const foreign = [...Object.keys(ENVIRONMENTS).filter((e) => e !== env), ...(ownsGlobal ? [] : ['global'])];
-  const prefix = `Berth-${title(env)}-`;
+  const foreign = [...ENV_NAMES.filter((e) => e !== env), ...(ownsGlobal ? [] : ['global'])];
+  const prefix = names.envStackPrefix(env);
   const iamResources = [
     `arn:aws:iam::*:role/${prefix}*`,
     `arn:aws:iam::*:instance-profile/${prefix}*`,
     `arn:aws:iam::*:policy/${prefix}*`,
     ...(ownsGlobal
       ? [
-          // Berth-Global: the CI roles (fixed names) and the GitHub OIDC provider.
-          'arn:aws:iam::*:role/berth-ci-*',
-          'arn:aws:iam::*:role/Berth-Global-*',
-          'arn:aws:iam::*:policy/Berth-Global-*',
+          // The Global stack: the CI roles (fixed names) and the GitHub OIDC provider.
+          `arn:aws:iam::*:role/${names.ciRolePrefix}*`,
+          `arn:aws:iam::*:role/${names.globalStackName}-*`,
+          `arn:aws:iam::*:policy/${names.globalStackName}-*`,
           'arn:aws:iam::*:oidc-provider/token.actions.githubusercontent.com',
         ]
       : []),
@@ -126,9 +132,10 @@ export function executionPolicy(env: EnvName): { Version: string; Statement: Sta
         Sid: 'NoBucketsOfOtherEnvironments',
         Effect: 'Deny',
         Action: 's3:*',
-        Resource: Object.keys(ENVIRONMENTS)
-          .filter((e) => e !== env)
-          .flatMap((e) => [`arn:aws:s3:::berth-${e}-*`, `arn:aws:s3:::berth-${e}-*/*`]),
+        Resource: ENV_NAMES.filter((e) => e !== env).flatMap((e) => {
+          const bucket = names.envStackPrefix(e).toLowerCase();
+          return [`arn:aws:s3:::${bucket}*`, `arn:aws:s3:::${bucket}*/*`];
+        }),
       },
     ],
   };
@@ -140,13 +147,14 @@ export function bootstrapTemplateFile(env: EnvName): string {
 }
 
 /** The stack names an environment's bootstrap deploy role may change (CloudFormation `stack` ARNs). */
-export function ownStackPatterns(env: EnvName): string[] {
-  return [`Berth-${title(env)}-*`, ...(env === GLOBAL_STACK_ENV ? ['Berth-Global'] : [])];
+export function ownStackPatterns(config: BootstrapConfig, env: EnvName): string[] {
+  const { names } = config;
+  return [`${names.envStackPrefix(env)}*`, ...(env === GLOBAL_STACK_ENV ? [names.globalStackName] : [])];
 }
 
 /** The ARN the bootstrap command passes to `--cloudformation-execution-policies`. */
-export function executionPolicyArn(env: EnvName): string {
-  return `arn:aws:iam::${ENVIRONMENTS[env].account}:policy/${executionPolicyName(env)}`;
+export function executionPolicyArn(config: BootstrapConfig, env: EnvName): string {
+  return `arn:aws:iam::${config.environments[env].account}:policy/${executionPolicyName(config, env)}`;
 }
 
 /**
@@ -156,14 +164,14 @@ export function executionPolicyArn(env: EnvName): string {
  * account and region need two toolkit stacks) and the template whose deploy role may change only the
  * env's own stacks.
  */
-export function bootstrapCommand(env: EnvName, region?: Region): string {
-  const config = ENVIRONMENTS[env];
-  const where = region ?? config.regions[0] ?? GLOBAL.primaryRegion;
-  const qualifier = qualifierOf(env);
+export function bootstrapCommand(config: BootstrapConfig, env: EnvName, region?: Region): string {
+  const environment = config.environments[env];
+  const where = region ?? environment.regions[0] ?? config.global.primaryRegion;
+  const qualifier = qualifierOf(config, env);
   return [
-    `aws iam create-policy --policy-name ${executionPolicyName(env)} --policy-document file://${executionPolicyFile(env)}`,
-    `npx cdk bootstrap aws://${config.account}/${where} --qualifier ${qualifier} ` +
+    `aws iam create-policy --policy-name ${executionPolicyName(config, env)} --policy-document file://${executionPolicyFile(env)}`,
+    `npx cdk bootstrap aws://${environment.account}/${where} --qualifier ${qualifier} ` +
       `--toolkit-stack-name CDKToolkit-${qualifier} --template ${bootstrapTemplateFile(env)} ` +
-      `--cloudformation-execution-policies ${executionPolicyArn(env)}`,
+      `--cloudformation-execution-policies ${executionPolicyArn(config, env)}`,
   ].join('\n');
 }

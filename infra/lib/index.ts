@@ -1,7 +1,14 @@
 // @berth/infra's light entry: the config types and their validation, resource naming and the bootstrap
 // helpers. It must not load aws-cdk-lib (a test checks): the CLI imports it on every command, and only
 // synth and deploy pay for the CDK, through the `@berth/infra/app` entry (app.ts).
+
+// berth.config.ts: the user-facing schema and defineConfig, and its loading, checking and resolving.
+export * from '../config/defaults.js';
 export * from '../config/environments.js';
+export * from '../config/load.js';
+export * from '../config/resolve.js';
+export * from '../config/schema.js';
+export * from '../config/shape.js';
 export * from '../config/validate.js';
 export * from './bootstrap.js';
 export * from './naming.js';

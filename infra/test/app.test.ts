@@ -4,19 +4,25 @@ import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { type EnvironmentConfig, GLOBAL } from '../config/environments.js';
-import { availabilityZoneContext, createApp, FEATURE_FLAGS } from '../lib/app.js';
+import type { EnvironmentConfig } from '../config/environments.js';
+import { availabilityZoneContext, FEATURE_FLAGS } from '../lib/app.js';
 import {
   COMPONENTS,
-  GLOBAL_STACK_NAME,
   IMAGE_CONTEXT_KEY,
   OUTPUTS,
   PLACEHOLDER_IMAGE,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
-  stackName,
 } from '../lib/naming.js';
 import { deployRoleOutputKey } from '../lib/stacks/global-stack.js';
-import { DIGEST, REGION, type SynthesizedApp, synthesize, withEnvironment } from './fixtures/platform.js';
+import { GLOBAL, GLOBAL_STACK_NAME, stackName } from './fixtures/cart-config.js';
+import {
+  createCartApp,
+  DIGEST,
+  REGION,
+  type SynthesizedApp,
+  synthesize,
+  withEnvironment,
+} from './fixtures/platform.js';
 import { exportsBrokenInUse, importsOf } from './support/cross-stack.js';
 
 const name = (env: 'test' | 'prod', component: (typeof COMPONENTS)[number]) =>
@@ -191,7 +197,7 @@ describe('createApp: options', () => {
   test('an image that is neither a digest nor a tag is refused with the key and an example', () => {
     for (const bad of ['sha256:abc', 'not a tag', '-leading-dash', 42]) {
       assert.throws(
-        () => createApp({ environments: ['test'], context: { [IMAGE_CONTEXT_KEY]: bad } }),
+        () => createCartApp({ environments: ['test'], context: { [IMAGE_CONTEXT_KEY]: bad } }),
         new RegExp(
           `context ${IMAGE_CONTEXT_KEY} = ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: expected a digest`,
         ),
@@ -223,20 +229,23 @@ describe('createApp: options', () => {
   test('production weights that are not <primary>/<alternate> are refused with the key and an example', () => {
     for (const bad of ['100', '0/0', 'a/b', '1000/0']) {
       assert.throws(
-        () => createApp({ environments: ['test'], context: { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: bad } }),
+        () => createCartApp({ environments: ['test'], context: { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: bad } }),
         new RegExp(`context ${PRODUCTION_WEIGHTS_CONTEXT_KEY} = "${bad}": expected <primary>/<alternate>`),
       );
     }
   });
 
   test('an unknown environment is refused before anything is built', () => {
-    assert.throws(() => createApp({ environments: ['staging' as 'test'] }), /config environment = "staging"/);
+    assert.throws(
+      () => createCartApp({ environments: ['staging' as 'test'] }),
+      /config environment = "staging"/,
+    );
   });
 
   test('building and synthesizing the app writes nothing to the working directory', () => {
     // GIVEN the working directory's entries; WHEN the app is built and synthesized with no outdir
     const before = readdirSync(process.cwd()).sort();
-    const built = createApp({ environments: ['test'] });
+    const built = createCartApp({ environments: ['test'] });
     const assembly = built.synth();
     // THEN the assembly went elsewhere (a temporary directory) and the directory is unchanged
     assert.ok(!resolve(assembly.directory).startsWith(resolve(process.cwd())), assembly.directory);
@@ -245,14 +254,16 @@ describe('createApp: options', () => {
     assert.deepEqual(stacks, [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => name('test', c))]);
   });
 
-  test('cdk.json carries the same feature flags and AZ context as createApp', () => {
+  test('cdk.json carries the same feature flags as createApp, and nothing of one user’s accounts', () => {
     const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
     assert.equal(cdkJson.app, 'npx tsx bin/app.ts');
-    for (const [key, value] of Object.entries({
-      ...FEATURE_FLAGS,
-      ...availabilityZoneContext(GLOBAL.account),
-    })) {
-      assert.deepEqual(cdkJson.context[key], value, key);
+    assert.deepEqual(cdkJson.context, FEATURE_FLAGS);
+  });
+
+  test('createApp gives every account of the config its fixed zones (no lookup)', () => {
+    const app = createCartApp({ environments: ['test'] });
+    for (const [key, value] of Object.entries(availabilityZoneContext(GLOBAL.account))) {
+      assert.deepEqual(app.node.tryGetContext(key), value, key);
     }
   });
 });

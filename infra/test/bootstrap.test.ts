@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { parse } from 'yaml';
-import { ENVIRONMENTS, type EnvironmentConfig, type EnvName, GLOBAL } from '../config/environments.js';
+import type { EnvironmentConfig, EnvName } from '../config/environments.js';
 import { accountLayoutWarnings, ConfigError, validateGlobal } from '../config/validate.js';
-import { createApp } from '../lib/app.js';
 import {
   bootstrapCommand,
   bootstrapTemplateFile,
@@ -14,8 +13,8 @@ import {
   executionPolicyFile,
 } from '../lib/bootstrap.js';
 import { bootstrapTemplate } from '../lib/bootstrap-template.js';
-import { GLOBAL_STACK_NAME } from '../lib/naming.js';
-import { withEnvironment } from './fixtures/platform.js';
+import { CART, ENVIRONMENTS, GLOBAL, GLOBAL_STACK_NAME } from './fixtures/cart-config.js';
+import { createCartApp, withEnvironment } from './fixtures/platform.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const ACCOUNT = '123456789012';
@@ -23,7 +22,7 @@ const ACCOUNT = '123456789012';
 describe('bootstrapCommand', () => {
   test('test: its own policy, qualifier and toolkit stack, in its first region', () => {
     assert.equal(
-      bootstrapCommand('test'),
+      bootstrapCommand(CART, 'test'),
       'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://infra/bootstrap/test-execution-policy.json\n' +
         'npx cdk bootstrap aws://123456789012/eu-west-1 --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ' +
         '--template infra/bootstrap/test-bootstrap-template.yaml ' +
@@ -34,12 +33,12 @@ describe('bootstrapCommand', () => {
   test('docs/deploy.md shows exactly these commands', () => {
     const guide = readFileSync(new URL('docs/deploy.md', ROOT), 'utf8');
     for (const env of ['test', 'prod'] as const) {
-      for (const line of bootstrapCommand(env).split('\n')) assert.ok(guide.includes(line), line);
+      for (const line of bootstrapCommand(CART, env).split('\n')) assert.ok(guide.includes(line), line);
     }
   });
 
   test('prod in another region names that region and prod everywhere', () => {
-    const command = bootstrapCommand('prod', 'us-east-1');
+    const command = bootstrapCommand(CART, 'prod', 'us-east-1');
     assert.match(
       command,
       /aws:\/\/123456789012\/us-east-1 --qualifier berthprod --toolkit-stack-name CDKToolkit-berthprod/,
@@ -53,7 +52,7 @@ describe('execution policies', () => {
   for (const env of ['test', 'prod'] as const) {
     test(`${executionPolicyFile(env)} is what executionPolicy('${env}') writes (regenerate it if this fails)`, () => {
       const committed = JSON.parse(readFileSync(new URL(executionPolicyFile(env), ROOT), 'utf8'));
-      assert.deepEqual(committed, executionPolicy(env));
+      assert.deepEqual(committed, executionPolicy(CART, env));
     });
   }
 
@@ -77,7 +76,7 @@ describe('execution policies', () => {
       SNS: 'sns',
       WAFv2: 'wafv2',
     };
-    const assembly = withEnvironment('prod', withEveryFeature, () => createApp().synth());
+    const assembly = withEnvironment('prod', withEveryFeature, () => createCartApp().synth());
     const used = new Set<string>();
     for (const stack of assembly.stacks.filter((s) => s.stackName !== GLOBAL_STACK_NAME)) {
       for (const resource of Object.values(stack.template.Resources as Record<string, { Type: string }>)) {
@@ -105,7 +104,7 @@ describe('execution policies', () => {
           resource: { resource, accountId: ACCOUNT },
           contextVariables: context,
         },
-        identityPolicies: [{ name: 'execution', policy: executionPolicy(env) }],
+        identityPolicies: [{ name: 'execution', policy: executionPolicy(CART, env) }],
         serviceControlPolicies: [],
         resourceControlPolicies: [],
       },
@@ -183,7 +182,7 @@ describe('execution policies', () => {
 });
 
 describe('stacks deploy through their environment’s bootstrap roles', () => {
-  const assembly = createApp().synth();
+  const assembly = createCartApp().synth();
   test('test stacks assume cdk-berthtest roles; prod stacks and Berth-Global assume cdk-berthprod roles', () => {
     for (const stack of assembly.stacks) {
       const qualifier = stack.stackName.startsWith('Berth-Test-') ? 'berthtest' : 'berthprod';
@@ -207,7 +206,7 @@ describe('account layout warnings', () => {
     const [warning, ...rest] = accountLayoutWarnings(withQualifiers('hnb659fds', 'hnb659fds'));
     assert.equal(rest.length, 0);
     assert.match(warning ?? '', /share account 123456789012 and bootstrap qualifier "hnb659fds"/);
-    assert.match(warning ?? '', /bootstrapQualifier in infra\/config\/environments\.ts/);
+    assert.match(warning ?? '', /environments.<env>.bootstrapQualifier in berth.config.ts/);
   });
 
   test('distinct qualifiers, or separate accounts: no warning', () => {
@@ -283,7 +282,7 @@ describe("bootstrap templates: the deploy role changes only its environment's st
       // Compared as data: the repository's formatter may re-quote the committed file.
       assert.deepEqual(
         parse(readFileSync(new URL(bootstrapTemplateFile(env), ROOT), 'utf8')),
-        parse(bootstrapTemplate(env)),
+        parse(bootstrapTemplate(CART, env)),
       );
     });
   }
@@ -329,7 +328,7 @@ describe("bootstrap templates: the deploy role changes only its environment's st
   });
 
   test('the rest of the stock template is unchanged (same resources, parameters and outputs)', () => {
-    const ours = parse(bootstrapTemplate('test'));
+    const ours = parse(bootstrapTemplate(CART, 'test'));
     const stockPath = new URL(
       '../../node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml',
       import.meta.url,

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import { GLOBAL } from '../config/environments.js';
 import { CiAccess } from '../lib/constructs/ci-access.js';
-import { PARAMETERS } from '../lib/naming.js';
+import { GLOBAL, NAMES, PARAMETERS } from './fixtures/cart-config.js';
 import { envStack } from './fixtures/platform.js';
 
 const HOST = 'token.actions.githubusercontent.com';
@@ -17,6 +16,7 @@ function ciAccess(githubRepository = GLOBAL.githubRepository, existingProviderAr
   const stack = envStack();
   const repository = new ecr.Repository(stack, 'Repository', { repositoryName: 'berth/service' });
   new CiAccess(stack, 'Ci', {
+    names: NAMES,
     githubRepository,
     prodEnvironment: 'prod',
     repository,

@@ -15,9 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { parse } from 'yaml';
-import { ENV_NAMES, type EnvName, GLOBAL } from '../config/environments.js';
-import { createApp } from '../lib/app.js';
-import { COMPONENTS, GLOBAL_STACK_NAME, PARAMETERS, stackName } from '../lib/naming.js';
+import { ENV_NAMES, type EnvName } from '../config/environments.js';
+import { COMPONENTS } from '../lib/naming.js';
+import { GLOBAL, GLOBAL_STACK_NAME, PARAMETERS, stackName } from './fixtures/cart-config.js';
+import { createCartApp } from './fixtures/platform.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_SRC = join(ROOT, 'cli/src');
@@ -106,7 +107,7 @@ function workflowCalls(roleVariable: string): Set<string> {
 
 // ---- the synthesized app: policies from Berth-Global, bootstrap roles from every stack ----
 
-const assembly = createApp().synth();
+const assembly = createCartApp().synth();
 const globalStack = assembly.getStackByName(GLOBAL_STACK_NAME);
 type Json = unknown;
 const resources = globalStack.template.Resources as Record<string, { Type: string; Properties: Json }>;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Cluster, type ClusterProps } from '../lib/constructs/cluster.js';
-import { PARAMETERS } from '../lib/naming.js';
+import { NAMES, PARAMETERS } from './fixtures/cart-config.js';
 import { envStack, plainVpc } from './fixtures/platform.js';
 
 function cluster(props: Partial<ClusterProps> = {}): Template {
@@ -10,6 +10,7 @@ function cluster(props: Partial<ClusterProps> = {}): Template {
   const vpc = plainVpc(stack);
   new Cluster(stack, 'Cluster', {
     envName: 'test',
+    names: NAMES,
     vpc,
     instanceType: 't3.small',
     minInstances: 1,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENV_NAMES, ENVIRONMENTS, type EnvironmentConfig, type EnvName } from '../config/environments.js';
+import { ENV_NAMES, type EnvironmentConfig, type EnvName } from '../config/environments.js';
 import { INSTANCE_SIZES, peakTasksDuringDeployment, tasksPerInstance } from '../config/instance-capacity.js';
 import {
   alarmWarnings,
@@ -9,6 +9,7 @@ import {
   validateEnvironment,
   validatePromotion,
 } from '../config/validate.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 
 /** A deep copy of a shipped environment with one dotted path replaced (or several, for relational rules). */
 function withChanges(env: EnvName, changes: Record<string, unknown>): EnvironmentConfig {
@@ -122,13 +123,13 @@ const CASES: readonly Case[] = [
 describe('config validation', () => {
   for (const name of ENV_NAMES) {
     test(`the shipped ${name} environment is valid`, () => {
-      assert.equal(getEnvironment(name), ENVIRONMENTS[name]);
+      assert.equal(getEnvironment(ENVIRONMENTS, name), ENVIRONMENTS[name]);
     });
   }
 
   test('an unknown environment name lists the known ones', () => {
     assert.throws(
-      () => getEnvironment('staging'),
+      () => getEnvironment(ENVIRONMENTS, 'staging'),
       (e: unknown) =>
         e instanceof ConfigError &&
         e.message === 'config environment = "staging": expected one of test, prod',
@@ -207,7 +208,7 @@ describe('alarm subscribers', () => {
 
 describe('promotion by digest', () => {
   test('accepts the shipped environments (one architecture)', () => {
-    assert.doesNotThrow(() => validatePromotion());
+    assert.doesNotThrow(() => validatePromotion(ENVIRONMENTS));
   });
 
   test('refuses prod on another architecture than the image test builds, naming the field', () => {

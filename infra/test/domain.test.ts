@@ -7,10 +7,11 @@ import { describe, test } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { ENVIRONMENTS, type EnvironmentConfig } from '../config/environments.js';
+import type { EnvironmentConfig } from '../config/environments.js';
 import { ConfigError, validateEnvironment } from '../config/validate.js';
 import { Domain } from '../lib/constructs/domain.js';
-import { OUTPUTS, stackName } from '../lib/naming.js';
+import { OUTPUTS } from '../lib/naming.js';
+import { ENVIRONMENTS, stackName } from './fixtures/cart-config.js';
 import { envStack, plainVpc, REGION, synthesize, withEnvironment } from './fixtures/platform.js';
 
 const ZONE = { id: 'Z04417983AXDN2VL8QW6E', name: 'berth-example.net' };

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS } from '../config/environments.js';
-import { stackName } from '../lib/naming.js';
+import { ENVIRONMENTS, stackName } from './fixtures/cart-config.js';
 import { REGION, synthesize, withEnvironment } from './fixtures/platform.js';
 
 // GIVEN test with exec on (retention 14 days) and prod with exec off, named explicitly whatever the defaults.

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS, type ServiceConfig } from '../config/environments.js';
+import type { ServiceConfig } from '../config/environments.js';
 import { Monitoring, type MonitoringProps } from '../lib/constructs/monitoring.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { addWebService, createWebFixture, synthesize } from './support/web-fixture.js';
 
 function build(overrides: Partial<MonitoringProps> = {}, service: Partial<ServiceConfig> = {}) {

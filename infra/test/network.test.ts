@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AVAILABILITY_ZONES } from '../config/environments.js';
 import { Network, type NetworkProps } from '../lib/constructs/network.js';
-import { stackName } from '../lib/naming.js';
+import { stackName } from './fixtures/cart-config.js';
 import { envStack, REGION, synthesize, withEnvironment } from './fixtures/platform.js';
 
 function network(props: Partial<NetworkProps> = {}): Template {

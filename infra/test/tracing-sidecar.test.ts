@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS } from '../config/environments.js';
 import { validateEnvironment } from '../config/validate.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { addWebService, createWebFixture, synthesize } from './support/web-fixture.js';
 
 function template(tracing: { enabled: boolean; sampleRatio: number } | undefined) {

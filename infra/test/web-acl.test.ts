@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS, type EnvironmentConfig, type WafConfig } from '../config/environments.js';
+import type { EnvironmentConfig, WafConfig } from '../config/environments.js';
 import { validateEnvironment } from '../config/validate.js';
 import { WebAcl, type WebAclProps } from '../lib/constructs/web-acl.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { envStack, synthesize } from './fixtures/platform.js';
 
 const ALB_ARN =

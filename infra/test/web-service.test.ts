@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS, type EnvName } from '../config/environments.js';
+import type { EnvName } from '../config/environments.js';
 import { EPHEMERAL_PORTS } from '../lib/constructs/web-service.js';
 import { logStreamName, PLACEHOLDER_IMAGE } from '../lib/naming.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import {
   addWebService,
   CERTIFICATE_ARN,

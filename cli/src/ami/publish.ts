@@ -1,12 +1,13 @@
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture, EnvName } from '@berth/infra';
-import { PARAMETERS } from '@berth/infra';
+import type { AppNames, Architecture, EnvName } from '@berth/infra';
 import { awsErrorName, CliError } from '../errors.js';
 
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 
 export interface PublishRequest {
+  /** The app's names: its AMI parameter `/<app>/<env>/ami/<arch>`. */
+  readonly names: AppNames;
   readonly env: EnvName;
   readonly region: string;
   readonly architecture: Architecture;
@@ -73,7 +74,7 @@ export async function publishAmi(
   request: PublishRequest,
 ): Promise<Published> {
   const image = await verifyImage(ec2, request.amiId, request.architecture, request.region);
-  const parameter = PARAMETERS.ami(request.env, request.architecture);
+  const parameter = request.names.parameters.ami(request.env, request.architecture);
   const result = await ssm.send(
     new PutParameterCommand({
       Name: parameter,

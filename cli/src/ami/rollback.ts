@@ -1,7 +1,6 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterHistoryCommand, type ParameterHistory, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture, EnvName } from '@berth/infra';
-import { PARAMETERS } from '@berth/infra';
+import type { AppNames, Architecture, EnvName } from '@berth/infra';
 import { awsErrorName, CliError } from '../errors.js';
 import { type Published, publishAmi } from './publish.js';
 
@@ -31,10 +30,11 @@ async function readHistory(ssm: SSMClient, name: string): Promise<ParameterHisto
  */
 export async function amiHistory(
   ssm: SSMClient,
+  names: AppNames,
   env: EnvName,
   architecture: Architecture,
 ): Promise<AmiHistory> {
-  const name = PARAMETERS.ami(env, architecture);
+  const name = names.parameters.ami(env, architecture);
   let entries: ParameterHistory[];
   try {
     entries = await readHistory(ssm, name);
@@ -54,12 +54,12 @@ export async function amiHistory(
 export async function rollbackAmi(
   ec2: EC2Client,
   ssm: SSMClient,
-  request: { env: EnvName; region: string; architecture: Architecture },
+  request: { names: AppNames; env: EnvName; region: string; architecture: Architecture },
 ): Promise<Published & { replaced: string }> {
-  const history = await amiHistory(ssm, request.env, request.architecture);
+  const history = await amiHistory(ssm, request.names, request.env, request.architecture);
   if (history.previous === undefined) {
     throw new CliError(
-      `${PARAMETERS.ami(request.env, request.architecture)} has only ever held ${history.current}: ` +
+      `${request.names.parameters.ami(request.env, request.architecture)} has only ever held ${history.current}: ` +
         `there is no earlier AMI to roll back to (publish one explicitly with \`berth ami publish ${request.env} --ami ami-…\`)`,
     );
   }

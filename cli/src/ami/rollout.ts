@@ -11,8 +11,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Architecture, EnvironmentConfig, EnvName } from '@berth/infra';
-import { PARAMETERS } from '@berth/infra';
+import type { AppNames, Architecture, EnvironmentConfig, EnvName } from '@berth/infra';
 import { formatSeconds } from '../duration.js';
 import { awsErrorName, CliError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
@@ -41,7 +40,7 @@ export function requireBerthAmi(config: EnvironmentConfig): void {
   if (source === 'berth') return;
   throw new CliError(
     `${config.name} boots AWS's ECS AMI (cluster.amiSource = '${source}'): set it to 'berth' in ` +
-      `infra/config/environments.ts and run \`berth deploy ${config.name} --skip-build\` before rolling out`,
+      `berth.config.ts (environments.${config.name}.cluster.amiSource) and run \`berth deploy ${config.name} --skip-build\` before rolling out`,
   );
 }
 
@@ -52,6 +51,8 @@ export interface RolloutClients {
 }
 
 export interface RolloutRequest {
+  /** The app's names: the AMI parameter the launch template must already boot. */
+  readonly names: AppNames;
   readonly env: EnvName;
   readonly architecture: Architecture;
   readonly autoScalingGroupName: string;
@@ -121,7 +122,7 @@ async function desiredLaunchTemplate(
         'cannot tell old nodes from new or roll back; resolve the parameter at deploy time instead (see docs/ami.md)',
     );
   }
-  const parameter = PARAMETERS.ami(request.env, request.architecture);
+  const parameter = request.names.parameters.ami(request.env, request.architecture);
   const published = await publishedAmi(clients.ssm, parameter, request.env);
   if (published !== imageId) {
     throw new CliError(

@@ -1,6 +1,5 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { EnvName, Region } from '@berth/infra';
-import { bootstrapCommand, qualifierOf } from '@berth/infra';
+import { type BootstrapConfig, bootstrapCommand, type EnvName, qualifierOf, type Region } from '@berth/infra';
 import { CliError } from '../errors.js';
 
 /**
@@ -17,8 +16,9 @@ export const bootstrapVersionParameter = (qualifier: string) => `/cdk-bootstrap/
 export async function requireBootstrap(
   ssm: SSMClient,
   where: { account: string; region: Region; env: EnvName },
+  config: BootstrapConfig,
 ): Promise<void> {
-  const qualifier = qualifierOf(where.env);
+  const qualifier = qualifierOf(config, where.env);
   try {
     await ssm.send(new GetParameterCommand({ Name: bootstrapVersionParameter(qualifier) }));
   } catch (error) {
@@ -26,7 +26,7 @@ export async function requireBootstrap(
       throw new CliError(
         `CDK is not bootstrapped for ${where.env} in aws://${where.account}/${where.region} (qualifier ${qualifier}): ` +
           'run these from the repository root with administrator credentials for that account, then deploy again',
-        bootstrapCommand(where.env, where.region),
+        bootstrapCommand(config, where.env, where.region),
       );
     }
     throw error;

@@ -11,7 +11,7 @@ export interface CallerIdentity {
   readonly arn: string;
 }
 
-/** The environment a command acts on: its name and the account infra/config/environments.ts gives it. */
+/** The environment a command acts on: its name and the account berth.config.ts gives it. */
 export interface ExpectedAccount {
   readonly name: string;
   readonly account: string;
@@ -32,9 +32,9 @@ export async function checkCredentials(sts: STSClient, expected?: ExpectedAccoun
   }
   const account = identity.Account ?? '';
   if (expected !== undefined && account !== expected.account) {
-    const field = `${expected.name}.account`;
+    const field = `environments.${expected.name}.account`;
     throw new CliError(
-      `credentials are for account ${account} but ${field} in infra/config/environments.ts is ${expected.account}: ` +
+      `credentials are for account ${account} but ${field} in berth.config.ts is ${expected.account}: ` +
         `if ${account} is where ${expected.name} should run, set ${field} to '${account}' ` +
         `(docs/deploy.md, "Your account and repository"); otherwise use credentials for ${expected.account}`,
     );

@@ -72,7 +72,7 @@ export async function findExecTask(ecs: ECSClient, request: ExecRequest): Promis
   const service = await describeService(ecs, request);
   if (!service.enableExecuteCommand) {
     throw new CliError(
-      `exec is off in ${request.env}: set ${request.env}.exec.enabled: true in infra/config/environments.ts, ` +
+      `exec is off in ${request.env}: set environments.${request.env}.exec.enabled: true in berth.config.ts, ` +
         `then \`berth deploy ${request.env}\``,
     );
   }

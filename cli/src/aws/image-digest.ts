@@ -6,8 +6,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { EnvName } from '@berth/infra';
-import { CONTAINER, PARAMETERS, PLACEHOLDER_IMAGE } from '@berth/infra';
+import { type AppNames, CONTAINER, type EnvName, PLACEHOLDER_IMAGE } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { describeService, type ServiceRef } from './service-state.js';
 
@@ -72,10 +71,21 @@ export async function resolveTagToDigest(
   return digest;
 }
 
+/** Where an environment's deployed digest is recorded: the app's `/<app>/<env>/image-digest` parameter. */
+export interface DigestRecord {
+  readonly env: EnvName;
+  readonly parameter: string;
+}
+
+export const digestRecord = (names: AppNames, env: EnvName): DigestRecord => ({
+  env,
+  parameter: names.parameters.imageDigest(env),
+});
+
 /** The digest `berth deploy` last recorded for the environment, or undefined if it never ran. */
-export async function readDeployedDigest(ssm: SSMClient, env: EnvName): Promise<string | undefined> {
+export async function readDeployedDigest(ssm: SSMClient, record: DigestRecord): Promise<string | undefined> {
   try {
-    const result = await ssm.send(new GetParameterCommand({ Name: PARAMETERS.imageDigest(env) }));
+    const result = await ssm.send(new GetParameterCommand({ Name: record.parameter }));
     return result.Parameter?.Value;
   } catch (error) {
     if (error instanceof Error && error.name === 'ParameterNotFound') return undefined;
@@ -90,28 +100,28 @@ const description = (env: EnvName, by: RecordedBy) => `Image digest deployed to 
 
 export async function recordDeployedDigest(
   ssm: SSMClient,
-  env: EnvName,
+  record: DigestRecord,
   digest: string,
   by: RecordedBy = 'deploy',
 ): Promise<void> {
   requireDigest(digest);
   await ssm.send(
     new PutParameterCommand({
-      Name: PARAMETERS.imageDigest(env),
+      Name: record.parameter,
       Value: digest,
       Type: 'String',
       Overwrite: true,
-      Description: description(env, by),
+      Description: description(record.env, by),
     }),
   );
 }
 
 /** The digest an infrastructure-only deploy keeps running: never the placeholder, never a guess. */
-export async function reuseDeployedDigest(ssm: SSMClient, env: EnvName): Promise<string> {
-  const digest = await readDeployedDigest(ssm, env);
+export async function reuseDeployedDigest(ssm: SSMClient, record: DigestRecord): Promise<string> {
+  const digest = await readDeployedDigest(ssm, record);
   if (digest === undefined || !isDigest(digest)) {
     throw new CliError(
-      `no image digest recorded for ${env} at ${PARAMETERS.imageDigest(env)}: ` +
+      `no image digest recorded for ${record.env} at ${record.parameter}: ` +
         'deploy an image first with --image-tag or --image-digest',
     );
   }
@@ -124,20 +134,20 @@ export async function reuseDeployedDigest(ssm: SSMClient, env: EnvName): Promise
  * counting them would make a second rollback flip forward again. SSM keeps each version's
  * Description in the parameter history (AWS, "GetParameterHistory", ParameterHistory.Description).
  */
-export async function releaseHistory(ssm: SSMClient, env: EnvName): Promise<string[]> {
+export async function releaseHistory(ssm: SSMClient, record: DigestRecord): Promise<string[]> {
   const values: { value: string; at: number }[] = [];
   let nextToken: string | undefined;
   try {
     do {
       const page = await ssm.send(
         new GetParameterHistoryCommand({
-          Name: PARAMETERS.imageDigest(env),
+          Name: record.parameter,
           NextToken: nextToken,
           MaxResults: 50,
         }),
       );
       for (const p of page.Parameters ?? []) {
-        if (p.Value && p.Description !== description(env, 'rollback')) {
+        if (p.Value && p.Description !== description(record.env, 'rollback')) {
           values.push({ value: p.Value, at: p.LastModifiedDate?.getTime() ?? 0 });
         }
       }

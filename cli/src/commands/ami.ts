@@ -1,6 +1,11 @@
 import { join } from 'node:path';
-import type { Architecture, EnvironmentConfig, Region } from '@berth/infra';
-import { ENVIRONMENTS, GLOBAL, OUTPUTS } from '@berth/infra';
+import {
+  type Architecture,
+  type EnvironmentConfig,
+  OUTPUTS,
+  type Region,
+  type ResolvedConfig,
+} from '@berth/infra';
 import type { Command } from 'commander';
 import { parseArchitecture, parseArchitectures } from '../ami/architecture.js';
 import { awsRecommendedAmi } from '../ami/aws-recommended.js';
@@ -12,6 +17,7 @@ import { rollbackAmi } from '../ami/rollback.js';
 import { cancelRollout, requireBerthAmi, rolloutAmi } from '../ami/rollout.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
+import { loadProjectConfig } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { CliError } from '../errors.js';
 import { resolveTargets, type Target } from '../target.js';
@@ -23,9 +29,12 @@ function architectureFor(config: EnvironmentConfig, flag: string | undefined): A
 }
 
 /** Every region any environment runs in: where the AMI must exist. */
-function allRegions(): Region[] {
-  return [...new Set(Object.values(ENVIRONMENTS).flatMap((e) => e.regions))];
+function allRegions(config: ResolvedConfig): Region[] {
+  return [...new Set(Object.values(config.environments).flatMap((e) => e.regions))];
 }
+
+/** berth.config.ts for this command: `--config` on the program, or the nearest above the working directory. */
+const projectConfig = (command: Command) => loadProjectConfig(command.optsWithGlobals());
 
 async function signedIn(ctx: AmiContext, target: Target) {
   const clients = ctx.clients(target.region);
@@ -53,11 +62,12 @@ function registerBuild(ami: Command, context: () => AmiContext): void {
       '--version <version>',
       'AMI version for the name and Version tag (default: date and short git sha)',
     )
-    .action(async (flags: { arch: string; version?: string }) => {
+    .action(async (flags: { arch: string; version?: string }, command: Command) => {
       const architectures = parseArchitectures(flags.arch);
+      const config = await projectConfig(command);
       const ctx = context();
       const sha = await gitSha(ctx);
-      const region = GLOBAL.primaryRegion;
+      const region = config.global.primaryRegion;
       const version = flags.version ?? `${new Date(ctx.now()).toISOString().slice(0, 10)}-${sha.slice(0, 7)}`;
       ctx.progress.step(`building ${architectures.join(', ')} AMI ${version} in ${region}`);
       const built = await buildAmis(
@@ -65,7 +75,7 @@ function registerBuild(ami: Command, context: () => AmiContext): void {
           repoRoot: ctx.repoRoot,
           architectures,
           region,
-          copyToRegions: allRegions().filter((r) => r !== region),
+          copyToRegions: allRegions(config).filter((r) => r !== region),
           version,
           gitSha: sha,
         },
@@ -78,7 +88,7 @@ function registerBuild(ami: Command, context: () => AmiContext): void {
 function registerPublish(ami: Command, context: () => AmiContext): void {
   ami
     .command('publish')
-    .description("verify an AMI and make it the environment's node image (SSM /berth/<env>/ami/<arch>)")
+    .description("verify an AMI and make it the environment's node image (SSM /<app>/<env>/ami/<arch>)")
     .argument('<env>', 'environment name (test, prod)')
     .option('--ami <id>', 'AMI to publish (default: the one in ami/manifest.json for the region)')
     .option('--arch <arch>', "x86_64 or arm64 (default: the environment's cluster architecture)")
@@ -92,8 +102,10 @@ function registerPublish(ami: Command, context: () => AmiContext): void {
       async (
         env: string,
         flags: { ami?: string; arch?: string; region?: string; manifest: string; awsRecommended?: boolean },
+        command: Command,
       ) => {
-        const targets = resolveTargets(env, flags.region);
+        const config = await projectConfig(command);
+        const targets = resolveTargets(config, env, flags.region);
         const architecture = architectureFor(targets[0]!.config, flags.arch);
         if (flags.ami && flags.awsRecommended) {
           throw new CliError('pass either --ami or --aws-recommended, not both');
@@ -112,6 +124,7 @@ function registerPublish(ami: Command, context: () => AmiContext): void {
             ? await awsRecommendedAmi(ssm, architecture, target.region)
             : (flags.ami ?? findBuiltAmi(built, architecture, target.region).amiId);
           const published = await publishAmi(ec2, ssm, {
+            names: config.names,
             env: target.env,
             region: target.region,
             architecture,
@@ -133,13 +146,19 @@ function registerRollback(ami: Command, context: () => AmiContext): void {
     .argument('<env>', 'environment name (test, prod)')
     .option('--arch <arch>', "x86_64 or arm64 (default: the environment's cluster architecture)")
     .option('--region <region>', "one of the environment's regions (default: all of them)")
-    .action(async (env: string, flags: { arch?: string; region?: string }) => {
-      const targets = resolveTargets(env, flags.region);
+    .action(async (env: string, flags: { arch?: string; region?: string }, command: Command) => {
+      const config = await projectConfig(command);
+      const targets = resolveTargets(config, env, flags.region);
       const architecture = architectureFor(targets[0]!.config, flags.arch);
       const ctx = context();
       for (const target of targets) {
         const { ec2, ssm } = await signedIn(ctx, target);
-        const result = await rollbackAmi(ec2, ssm, { env: target.env, region: target.region, architecture });
+        const result = await rollbackAmi(ec2, ssm, {
+          names: config.names,
+          env: target.env,
+          region: target.region,
+          architecture,
+        });
         ctx.stdout.write(
           `${target.region}: ${result.parameter} back to ${result.amiId} (was ${result.replaced}); ` +
             `now \`berth deploy ${env} --skip-build\` and \`berth ami rollout ${env}\`\n`,
@@ -158,8 +177,13 @@ function registerRollout(ami: Command, context: () => AmiContext): void {
     .option('--warmup <duration>', 'time a new node gets before it counts as healthy', '5m')
     .option('--cancel', 'cancel the running instance refresh instead of starting one')
     .action(
-      async (env: string, flags: { region?: string; timeout: string; warmup: string; cancel?: boolean }) => {
-        const targets = resolveTargets(env, flags.region);
+      async (
+        env: string,
+        flags: { region?: string; timeout: string; warmup: string; cancel?: boolean },
+        command: Command,
+      ) => {
+        const config = await projectConfig(command);
+        const targets = resolveTargets(config, env, flags.region);
         const timeoutMs = parseDuration(flags.timeout, '--timeout');
         const warmupMs = parseDuration(flags.warmup, '--warmup');
         if (!flags.cancel) requireBerthAmi(targets[0]!.config);
@@ -176,6 +200,7 @@ function registerRollout(ami: Command, context: () => AmiContext): void {
           const result = await rolloutAmi(
             clients,
             {
+              names: config.names,
               env: target.env,
               architecture: target.config.cluster.architecture,
               autoScalingGroupName: group,

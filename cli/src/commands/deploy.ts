@@ -34,7 +34,7 @@ export function registerDeployCommand(program: Command, context: ContextProvider
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (env: string, flags: DeployFlags) => {
     const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-    const ctx = context();
+    const ctx = await context(program.opts());
     const result = await deployEnvironment(ctx, {
       env,
       ...(flags.region ? { region: flags.region } : {}),

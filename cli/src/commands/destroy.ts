@@ -15,7 +15,7 @@ export function registerDestroyCommand(program: Command, context: ContextProvide
       .option('--timeout <duration>', 'give up after this long', '60m'),
   ).action(async (env: string, flags: { region?: string; yesDestroyProd?: boolean; timeout: string }) => {
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    const ctx = context();
+    const ctx = await context(program.opts());
     const destroyed = await destroyEnvironment(ctx, {
       env,
       yesDestroyProd: flags.yesDestroyProd ?? false,

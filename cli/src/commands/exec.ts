@@ -24,8 +24,8 @@ export function registerExecCommand(program: Command, context: ContextProvider):
       .option('--task <id>', 'task id or ARN (default: the first running task that accepts a session)'),
   ).action(
     async (env: string, command: string[], flags: { region?: string; service?: string; task?: string }) => {
-      const target = resolveTarget(env, flags.region);
-      const ctx = context();
+      const ctx = await context(program.opts());
+      const target = resolveTarget(ctx.config, env, flags.region);
       const terminal = ctx.terminal ?? systemTerminal;
       // Before any AWS call, so a missing plugin never leaves a session open on the task.
       if (!terminal.has(SESSION_MANAGER_PLUGIN)) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkCredentials } from '../aws/credentials.js';
 import { imageForCommit } from '../deploy/deploy-flow.js';
-import { PRIMARY_REGION, resolveTargets } from '../target.js';
+import { resolveTargets } from '../target.js';
 import { type ContextProvider, printJson } from './shared.js';
 
 /**
@@ -17,9 +17,9 @@ export function registerImageCommand(program: Command, context: ContextProvider)
     .argument('<env>', 'environment whose cluster architecture the image is built for (test, prod)')
     .option('--json', 'print { digest } as JSON on stdout')
     .action(async (env: string, flags: { json?: boolean }) => {
-      const ctx = context();
-      const config = resolveTargets(env)[0]!.config;
-      const primary = ctx.clients(PRIMARY_REGION);
+      const ctx = await context(program.opts());
+      const config = resolveTargets(ctx.config, env)[0]!.config;
+      const primary = ctx.clients(ctx.config.global.primaryRegion);
       await checkCredentials(primary.sts, config);
       const digest = await imageForCommit(ctx, config, primary);
       if (flags.json) printJson(ctx, { digest });

@@ -17,8 +17,8 @@ export function registerLogsCommand(program: Command, context: ContextProvider):
       .option('-f, --follow', 'keep printing new lines until Ctrl-C'),
   ).action(async (env: string, flags: { region?: string; since: string; follow?: boolean }) => {
     const sinceMs = parseDuration(flags.since, '--since');
-    const target = resolveTarget(env, flags.region);
-    const ctx = context();
+    const ctx = await context(program.opts());
+    const target = resolveTarget(ctx.config, env, flags.region);
     const aws = ctx.clients(target.region);
     await checkCredentials(aws.sts, target.config);
     const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { ENV_NAMES, type EnvName } from '@berth/infra';
+import { ENV_NAMES, type EnvName, type LoadedConfig, type ResolvedConfig } from '@berth/infra';
 import type { Command } from 'commander';
 import { type ClientFactory, createAwsClients } from '../aws/clients.js';
 import { checkCredentials } from '../aws/credentials.js';
-import { REPO_ROOT } from '../context.js';
+import { loadProjectConfig } from '../config.js';
 import { CliError } from '../errors.js';
 import { assessChangeSafety } from '../plan/change-safety.js';
 import { configWarnings } from '../plan/config-warnings.js';
@@ -29,8 +29,10 @@ export interface PlanOptions {
   readonly diff?: boolean;
   /** Exit non-zero when the change-safety check finds anything (for CI on pull requests). */
   readonly strict?: boolean;
-  /** Where `.berth/deployed` lives; tests point it at a temporary directory. */
+  /** Where `.berth/deployed` lives; tests point it at a temporary directory. @default - the project root */
   readonly repoRoot?: string;
+  /** The loaded berth.config.ts. @default - the nearest one above the working directory */
+  readonly projectConfig?: LoadedConfig;
 }
 
 export function registerPlanCommand(program: Command): void {
@@ -61,7 +63,7 @@ export function registerPlanCommand(program: Command): void {
         '  berth plan test --diagram --write docs/architecture.md',
     )
     .action(async (env: string | undefined, options: PlanOptions) => {
-      await runPlan(env, options);
+      await runPlan(env, { ...options, projectConfig: await loadProjectConfig(program.opts()) });
     });
 }
 
@@ -85,13 +87,15 @@ export async function runPlan(
   if (options.diff && (options.compare || options.diagram)) {
     throw new CliError('--diff goes with one environment: drop --compare/--diagram');
   }
+  const config = options.projectConfig ?? (await loadProjectConfig());
+  const repoRoot = options.repoRoot ?? config.projectRoot;
   const targets = options.compare
-    ? ENV_NAMES.flatMap((name) => resolveTargets(name, options.region).slice(0, 1))
-    : resolveTargets(env!, options.region);
-  const stacks = await loadStacks(targets, options.assembly, new Progress(err));
+    ? ENV_NAMES.flatMap((name) => resolveTargets(config, name, options.region).slice(0, 1))
+    : resolveTargets(config, env!, options.region);
+  const stacks = await loadStacks(config, targets, options.assembly, new Progress(err));
 
   const plans = targets.map((t) => {
-    const own = stacksFor(stacks, Object.values(t.stacks), true);
+    const own = stacksFor(stacks, Object.values(t.stacks), config.names.globalStackName);
     if (own.length <= 1) {
       throw new CliError(
         `no stacks for ${t.env} in ${t.region} in the templates: synthesize them (npm run synth -w infra) or drop --assembly`,
@@ -123,7 +127,14 @@ export async function runPlan(
     : await Promise.all(
         built.map(async (r, i) => ({
           ...r,
-          changeSafety: await changeSafety(plans[i]!.target, plans[i]!.stacks, options, clients),
+          changeSafety: await changeSafety(
+            config,
+            repoRoot,
+            plans[i]!.target,
+            plans[i]!.stacks,
+            options,
+            clients,
+          ),
         })),
       );
   const unsafe = reports.flatMap((r) => r.changeSafety?.findings ?? []);
@@ -160,6 +171,8 @@ export async function runPlan(
 }
 
 async function changeSafety(
+  config: ResolvedConfig,
+  repoRoot: string,
   target: Target,
   proposed: readonly StackTemplate[],
   options: PlanOptions,
@@ -170,20 +183,25 @@ async function changeSafety(
     const aws = clients(target.region);
     await checkCredentials(aws.sts, target.config);
     deployed = await loadDeployedStacks(proposed, {
-      repoRoot: options.repoRoot ?? REPO_ROOT,
+      repoRoot,
       cfnFor: (region) => clients(region).cfn,
     });
   } else {
-    deployed = await loadDeployedStacks(proposed, { repoRoot: options.repoRoot ?? REPO_ROOT });
+    deployed = await loadDeployedStacks(proposed, { repoRoot });
   }
   return {
     against: deployed.stacks.length === 0 ? 'none' : deployed.source,
     findings: assessChangeSafety({ deployed: deployed.stacks, proposed }),
-    configWarnings: configWarnings(target.config),
+    configWarnings: configWarnings(target.config, config.environments),
   };
 }
 
-async function loadStacks(targets: readonly Target[], assembly: string | undefined, progress: Progress) {
+async function loadStacks(
+  config: ResolvedConfig,
+  targets: readonly Target[],
+  assembly: string | undefined,
+  progress: Progress,
+) {
   if (assembly !== undefined) {
     if (!existsSync(`${assembly}/manifest.json`)) {
       throw new CliError(
@@ -195,7 +213,7 @@ async function loadStacks(targets: readonly Target[], assembly: string | undefin
   const envs = [...new Set(targets.map((t) => t.env))] as EnvName[];
   progress.step(`synthesizing ${envs.join(', ')} offline (no AWS calls)`);
   try {
-    const stacks: StackTemplate[] = await synthesizeStacks(envs);
+    const stacks: StackTemplate[] = await synthesizeStacks(config, envs);
     progress.step(`synthesized ${stacks.length} stacks`);
     return stacks;
   } catch (error) {

@@ -14,7 +14,7 @@ export function registerRollbackCommand(program: Command, context: ContextProvid
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (env: string, flags: { to?: string; region?: string; timeout?: string; json?: boolean }) => {
     const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-    const ctx = context();
+    const ctx = await context(program.opts());
     const result = await rollbackEnvironment(ctx, {
       env,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),

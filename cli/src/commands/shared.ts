@@ -3,7 +3,8 @@ import type { EnvName } from '@berth/infra';
 import type { Command } from 'commander';
 import { createAwsClients } from '../aws/clients.js';
 import { systemClock } from '../aws/wait-for-steady-state.js';
-import { type CommandContext, type DeployPreflight, REPO_ROOT } from '../context.js';
+import { type ConfigOptions, loadProjectConfig } from '../config.js';
+import type { CommandContext, DeployPreflight } from '../context.js';
 import { runCommand } from '../deploy/image-build.js';
 import { StderrIoHost } from '../deploy/toolkit-io-host.js';
 import { changeSafetyGate } from '../plan/preflight.js';
@@ -18,6 +19,7 @@ import { Progress } from '../ui/progress.js';
  */
 export function changeSafetyPreflight(deps: {
   readonly repoRoot: string;
+  readonly globalStackName: string;
   readonly cfnFor: (region: string) => CloudFormationClient;
   readonly synthesize: (env: string) => Promise<readonly StackTemplate[]>;
   readonly progress: Progress;
@@ -25,6 +27,7 @@ export function changeSafetyPreflight(deps: {
   return async (input) => {
     const gate = changeSafetyGate({
       allow: input.allowChange,
+      globalStackName: deps.globalStackName,
       repoRoot: deps.repoRoot,
       cfnFor: deps.cfnFor,
       synthesize: deps.synthesize,
@@ -34,33 +37,39 @@ export function changeSafetyPreflight(deps: {
   };
 }
 
-/** Builds the real context only when a command runs, so `--help` loads no SDK client or CDK. */
-export type ContextProvider = () => CommandContext;
+/**
+ * Builds the real context only when a command runs, so `--help` loads no SDK client, CDK or config. Given the
+ * program's global options (`--config`).
+ */
+export type ContextProvider = (options: ConfigOptions) => CommandContext | Promise<CommandContext>;
 
-export const defaultContext: ContextProvider = () => {
+export const defaultContext: ContextProvider = async (options) => {
+  const config = await loadProjectConfig(options);
   const progress = new Progress(process.stderr);
   // One synth per environment and command: the timeout estimate and the change check share it.
   const synthesized = new Map<string, Promise<readonly StackTemplate[]>>();
   const synthesize = (env: string) => {
-    if (!synthesized.has(env)) synthesized.set(env, synthesizeStacks([env as EnvName]));
+    if (!synthesized.has(env)) synthesized.set(env, synthesizeStacks(config, [env as EnvName]));
     return synthesized.get(env)!;
   };
   return {
+    config,
     clients: createAwsClients,
     deployer: async (environments) => {
       const { ToolkitStackDeployer } = await import('../deploy/toolkit-deployer.js');
-      return new ToolkitStackDeployer(environments, new StderrIoHost(process.stderr));
+      return new ToolkitStackDeployer(config, environments, new StderrIoHost(process.stderr));
     },
     run: runCommand,
     progress,
     clock: systemClock,
     fetch: (url, init) => fetch(url, init),
     stdout: process.stdout,
-    repoRoot: REPO_ROOT,
+    repoRoot: config.projectRoot,
     terminal: systemTerminal,
     synthesize,
     preflight: changeSafetyPreflight({
-      repoRoot: REPO_ROOT,
+      repoRoot: config.projectRoot,
+      globalStackName: config.names.globalStackName,
       cfnFor: (r) => createAwsClients(r).cfn,
       synthesize,
       progress,

@@ -10,7 +10,7 @@ export function registerStatusCommand(program: Command, context: ContextProvider
       .argument('<env>', 'environment name (test, prod)')
       .option('--json', 'print the status as JSON on stdout'),
   ).action(async (env: string, flags: { region?: string; json?: boolean }) => {
-    const ctx = context();
+    const ctx = await context(program.opts());
     const status = await environmentStatus(ctx, { env, ...(flags.region ? { region: flags.region } : {}) });
     if (flags.json) printJson(ctx, status);
     else ctx.stdout.write(`${formatStatus(status)}\n`);

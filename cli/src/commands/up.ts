@@ -13,6 +13,8 @@ export interface UpFlags {
   databaseUrl?: string;
   containers?: boolean;
   baseImage?: string;
+  /** The program's `--config`: which berth.config.ts `--replicas` takes the environment's settings from. */
+  config?: string;
 }
 
 export function parsePort(text: string): number {
@@ -62,9 +64,12 @@ export function parseReplicas(text: string): number {
 export async function runParity(flags: UpFlags): Promise<number> {
   const replicas = parseReplicas(flags.replicas ?? '2');
   // Loaded here, not at start-up: plain `berth up` (npm start) never needs HAProxy, podman or the infra config.
-  const { resolveEnvironment } = await import('../target.js');
+  const [{ resolveEnvironment }, { loadProjectConfig }] = await Promise.all([
+    import('../target.js'),
+    import('../config.js'),
+  ]);
   const { checkPrerequisites, startLocalParity, buildServiceImage } = await import('../local/index.js');
-  const config = resolveEnvironment(flags.env);
+  const config = resolveEnvironment(await loadProjectConfig(flags), flags.env);
   if (flags.baseImage !== undefined && !flags.containers) {
     throw new CliError('--base-image only applies with --containers: add --containers or drop --base-image');
   }
@@ -76,6 +81,7 @@ export async function runParity(flags: UpFlags): Promise<number> {
     : undefined;
   const parity = await startLocalParity({
     env: config.name,
+    service: config.service,
     replicas,
     port: parsePort(flags.port),
     log,
@@ -144,6 +150,8 @@ export function registerUpCommand(program: Command): void {
         flags.databaseUrl !== undefined ||
         flags.containers ||
         flags.baseImage !== undefined;
-      process.exitCode = parity ? await runParity(flags) : await runUp(flags);
+      process.exitCode = parity
+        ? await runParity({ ...flags, ...(program.opts() as { config?: string }) })
+        : await runUp(flags);
     });
 }

@@ -2,18 +2,18 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   COMPONENTS,
   type EnvironmentConfig,
-  GLOBAL,
   GLOBAL_STACK_ENV,
-  GLOBAL_STACK_NAME,
   IMAGE_CONTEXT_KEY,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
 } from '@berth/infra';
+
 import { requireBootstrap } from '../aws/bootstrap.js';
 import type { AwsClients } from '../aws/clients.js';
 import { checkCredentials } from '../aws/credentials.js';
 import { diagnoseService, formatDiagnosis, revertService } from '../aws/diagnose.js';
 import {
+  digestRecord,
   recordDeployedDigest,
   refusePlaceholder,
   requireDigest,
@@ -32,7 +32,7 @@ import { CliError } from '../errors.js';
 import { recordDeployedTemplates } from '../plan/deployed-record.js';
 import { stacksFor } from '../plan/synth.js';
 import { smokeTest } from '../smoke-test.js';
-import { PRIMARY_REGION, resolveTargets, type Target } from '../target.js';
+import { resolveTargets, type Target } from '../target.js';
 import { defaultDeployTimeoutMs } from './deploy-timeout.js';
 import { ensureImage } from './image-build.js';
 import type { StackDeployer } from './stack-deployer.js';
@@ -48,13 +48,15 @@ export async function imageForCommit(
   config: EnvironmentConfig,
   primary: AwsClients,
 ): Promise<string> {
-  const outputs = await readOutputs(primary.cfn, [GLOBAL_STACK_NAME]);
-  const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, GLOBAL_STACK_NAME);
+  const { globalStackName } = ctx.config.names;
+  const outputs = await readOutputs(primary.cfn, [globalStackName]);
+  const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, globalStackName);
   ctx.progress.step(`looking for this commit's image in ${repositoryUri}`);
   const image = await ensureImage({
     repoRoot: ctx.repoRoot,
+    build: ctx.config.service.build,
     repositoryUri,
-    repositoryName: GLOBAL.repositoryName,
+    repositoryName: ctx.config.global.repositoryName,
     architecture: config.cluster.architecture,
     run: ctx.run,
     ecr: primary.ecr,
@@ -100,10 +102,12 @@ function checkImageFlags(request: DeployRequest): void {
  */
 export async function deployEnvironment(ctx: CommandContext, request: DeployRequest): Promise<DeployResult> {
   checkImageFlags(request);
-  const targets = resolveTargets(request.env, request.region);
+  const targets = resolveTargets(ctx.config, request.env, request.region);
   const config = targets[0]!.config;
+  const { names } = ctx.config;
+  const primaryRegion = ctx.config.global.primaryRegion;
   const started = ctx.clock.now();
-  const primary = ctx.clients(PRIMARY_REGION);
+  const primary = ctx.clients(primaryRegion);
 
   ctx.progress.step(`checking AWS credentials`);
   const identity = await checkCredentials(primary.sts, config);
@@ -112,12 +116,16 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   // Berth-Global deploys through prod's bootstrap roles, which test's CI role cannot assume: any other
   // environment only reads its outputs.
   const deploysGlobal = config.name === GLOBAL_STACK_ENV;
-  const bootstrapRegions = [...(deploysGlobal ? [PRIMARY_REGION] : []), ...targets.map((t) => t.region)];
+  const bootstrapRegions = [...(deploysGlobal ? [primaryRegion] : []), ...targets.map((t) => t.region)];
   for (const region of new Set(bootstrapRegions)) {
-    await requireBootstrap(ctx.clients(region).ssm, { account: identity.account, region, env: config.name });
+    await requireBootstrap(
+      ctx.clients(region).ssm,
+      { account: identity.account, region, env: config.name },
+      ctx.config,
+    );
   }
 
-  const problems = await findStackProblems(primary.cfn, [GLOBAL_STACK_NAME]);
+  const problems = await findStackProblems(primary.cfn, [names.globalStackName]);
   const firstCreate: string[] = [];
   for (const target of targets) {
     const cfn = ctx.clients(target.region).cfn;
@@ -127,7 +135,7 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   if (problems.length > 0) {
     throw new CliError('stacks need attention before deploying:', formatStackProblems(problems));
   }
-  if (!deploysGlobal) await requireGlobalStack(primary.cfn, identity.account);
+  if (!deploysGlobal) await requireGlobalStack(ctx, primary.cfn, identity.account);
   const timeoutMs =
     request.timeoutMs ?? (await estimatedTimeoutMs(ctx, targets, deploysGlobal, firstCreate.length > 0));
   const deadline = started + timeoutMs;
@@ -136,18 +144,18 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   // Read before deploying anything, so a missing record fails fast.
   let digest = request.imageDigest;
   if (digest === undefined && request.imageTag === undefined && request.skipBuild) {
-    digest = await reuseDeployedDigest(ctx.clients(targets[0]!.region).ssm, config.name);
+    digest = await reuseDeployedDigest(ctx.clients(targets[0]!.region).ssm, digestRecord(names, config.name));
     ctx.progress.step(`infrastructure-only deploy: keeping ${digest}`);
   }
 
   if (deploysGlobal) {
     const deployer = await ctx.deployer([config.name]);
-    ctx.progress.step(`deploying ${GLOBAL_STACK_NAME}`);
+    ctx.progress.step(`deploying ${names.globalStackName}`);
     await deployStacks(
       ctx,
       deployer,
-      { cfn: primary.cfn, region: PRIMARY_REGION },
-      [GLOBAL_STACK_NAME],
+      { cfn: primary.cfn, region: primaryRegion },
+      [names.globalStackName],
       {},
       {
         deadline,
@@ -158,7 +166,7 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   }
 
   if (digest === undefined && request.imageTag !== undefined) {
-    digest = await resolveTagToDigest(primary.ecr, GLOBAL.repositoryName, request.imageTag);
+    digest = await resolveTagToDigest(primary.ecr, ctx.config.global.repositoryName, request.imageTag);
     ctx.progress.step(`tag ${request.imageTag} is ${digest}`);
   }
   digest ??= await imageForCommit(ctx, config, primary);
@@ -187,7 +195,7 @@ async function estimatedTimeoutMs(
     const stacks = stacksFor(
       all,
       COMPONENTS.map((c) => target.stacks[c]),
-      deploysGlobal && i === 0,
+      deploysGlobal && i === 0 ? ctx.config.names.globalStackName : undefined,
     );
     total += defaultDeployTimeoutMs(stacks, firstCreate);
   }
@@ -195,13 +203,18 @@ async function estimatedTimeoutMs(
   return total;
 }
 
-/** An environment that does not own Berth-Global needs it deployed (its registry, its CI roles). */
-async function requireGlobalStack(cfn: CloudFormationClient, account: string): Promise<void> {
-  const status = (await describeStack(cfn, GLOBAL_STACK_NAME))?.StackStatus;
+/** An environment that does not own the Global stack needs it deployed (its registry, its CI roles). */
+async function requireGlobalStack(
+  ctx: CommandContext,
+  cfn: CloudFormationClient,
+  account: string,
+): Promise<void> {
+  const { globalStackName } = ctx.config.names;
+  const status = (await describeStack(cfn, globalStackName))?.StackStatus;
   if (status === undefined || status === 'REVIEW_IN_PROGRESS') {
     throw new CliError(
-      `${GLOBAL_STACK_NAME} (the image registry and CI roles) is not deployed in aws://${account}/${PRIMARY_REGION}: ` +
-        `deploy it first with \`berth deploy ${GLOBAL_STACK_ENV}\`, or as an administrator \`cd infra && npx cdk deploy ${GLOBAL_STACK_NAME}\``,
+      `${globalStackName} (the image registry and CI roles) is not deployed in aws://${account}/${ctx.config.global.primaryRegion}: ` +
+        `deploy it first with \`berth deploy ${GLOBAL_STACK_ENV}\``,
     );
   }
 }
@@ -322,7 +335,7 @@ async function deployRegion(
         `run \`berth rollback ${target.env}\` to go back to the last recorded image`,
     );
   }
-  await recordDeployedDigest(aws.ssm, target.env, digest);
+  await recordDeployedDigest(aws.ssm, digestRecord(ctx.config.names, target.env), digest);
   ctx.progress.step(`recorded ${digest} as the ${target.env} image`);
   return url;
 }

@@ -20,7 +20,7 @@ export interface DestroyRequest {
  * deletes Monitoring → Service → Data → Network. The Global stack (shared registry, CI roles) stays.
  */
 export async function destroyEnvironment(ctx: CommandContext, request: DestroyRequest): Promise<string[]> {
-  const targets = resolveTargets(request.env, request.region);
+  const targets = resolveTargets(ctx.config, request.env, request.region);
   const config = targets[0]!.config;
   if (config.name === 'prod' && !request.yesDestroyProd) {
     throw new CliError('refusing to destroy prod: pass --yes-destroy-prod if you really mean it');

@@ -37,7 +37,13 @@ export const runCommand: RunCommand = (command, args, options) =>
 export const PLATFORMS: Record<Architecture, string> = { x86_64: 'linux/amd64', arm64: 'linux/arm64' };
 
 export interface ImageOptions {
+  /** The project root (the directory of berth.config.ts): where git runs and the build paths start. */
   readonly repoRoot: string;
+  /**
+   * The service's Dockerfile and build context, relative to repoRoot (berth.config.ts `services.<name>.build`).
+   * @default - `{ dockerfile: 'Dockerfile', context: '.' }`, Docker's own defaults
+   */
+  readonly build?: { readonly dockerfile: string; readonly context: string };
   /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`, from the Global stack's output. */
   readonly repositoryUri: string;
   readonly repositoryName: string;
@@ -129,8 +135,10 @@ async function buildAndPushImage(options: ImageOptions, tag: string): Promise<st
       `${options.repositoryUri}:${tag}`,
       '--metadata-file',
       metadataFile,
+      '--file',
+      options.build?.dockerfile ?? 'Dockerfile',
       '--push',
-      '.',
+      options.build?.context ?? '.',
     ];
     const result = await run('docker', args, { cwd: options.repoRoot });
     if (result.code !== 0)

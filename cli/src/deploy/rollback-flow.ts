@@ -1,6 +1,12 @@
-import { OUTPUTS, PARAMETERS } from '@berth/infra';
+import { OUTPUTS } from '@berth/infra';
 import { checkCredentials } from '../aws/credentials.js';
-import { recordDeployedDigest, releaseHistory, requireDigest, runningDigest } from '../aws/image-digest.js';
+import {
+  digestRecord,
+  recordDeployedDigest,
+  releaseHistory,
+  requireDigest,
+  runningDigest,
+} from '../aws/image-digest.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { waitForSteadyState } from '../aws/wait-for-steady-state.js';
 import type { CommandContext } from '../context.js';
@@ -47,8 +53,9 @@ export async function rollbackEnvironment(
   request: RollbackRequest,
 ): Promise<RollbackResult> {
   if (request.to !== undefined) requireDigest(request.to);
-  const targets = resolveTargets(request.env, request.region);
+  const targets = resolveTargets(ctx.config, request.env, request.region);
   const config = targets[0]!.config;
+  const record = digestRecord(ctx.config.names, config.name);
   const started = ctx.clock.now();
   const first = ctx.clients(targets[0]!.region);
   await checkCredentials(first.sts, config);
@@ -59,19 +66,19 @@ export async function rollbackEnvironment(
     cluster: requireOutput(firstOutputs, OUTPUTS.clusterName, firstWhere),
     service: requireOutput(firstOutputs, OUTPUTS.serviceName, firstWhere),
   });
-  const history = await releaseHistory(first.ssm, config.name);
+  const history = await releaseHistory(first.ssm, record);
   const to = request.to ?? previousRelease(history, running);
   if (to === undefined) {
     throw new CliError(
       `no release before ${running ?? 'the running image'} recorded for ${config.name} in ` +
-        `${PARAMETERS.imageDigest(config.name)}: pass --to <sha256:…> to choose one`,
+        `${record.parameter}: pass --to <sha256:…> to choose one`,
     );
   }
   ctx.progress.step(`rolling ${config.name} back from ${running ?? 'an unknown image'} to ${to}`);
   const timeoutMs =
     request.timeoutMs ??
     defaultRollbackTimeoutMs(
-      stacksFor(await ctx.synthesize(config.name), Object.values(targets[0]!.stacks), false),
+      stacksFor(await ctx.synthesize(config.name), Object.values(targets[0]!.stacks), undefined),
     );
   const deadline = started + timeoutMs;
 
@@ -118,7 +125,7 @@ export async function rollbackEnvironment(
         await explain(ctx, target),
       );
     }
-    await recordDeployedDigest(aws.ssm, config.name, to, 'rollback');
+    await recordDeployedDigest(aws.ssm, record, to, 'rollback');
   }
   return { env: config.name, from: running, to };
 }

@@ -4,7 +4,7 @@ import {
   StackSelectionStrategy,
   Toolkit,
 } from '@aws-cdk/toolkit-lib';
-import type { EnvName } from '@berth/infra';
+import type { EnvName, ResolvedConfig } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { readAssembly } from '../plan/synth.js';
 import type { StackTemplate } from '../plan/template.js';
@@ -20,6 +20,8 @@ export class ToolkitStackDeployer implements StackDeployer {
 
   /** `ioHost` receives every toolkit message; berth passes one that writes to stderr (StderrIoHost). */
   constructor(
+    /** The loaded berth.config.ts the app is built from. */
+    private readonly config: ResolvedConfig,
     private readonly environments?: readonly EnvName[],
     ioHost?: IIoHost,
   ) {
@@ -32,6 +34,7 @@ export class ToolkitStackDeployer implements StackDeployer {
     const { createApp } = await import('@berth/infra/app');
     const source = await this.toolkit.fromAssemblyBuilder(async (props) => {
       const app = createApp({
+        config: this.config,
         outdir: props.outdir,
         // createApp sets the feature flags and fixed availability zones itself (infra's cdk.json repeats them).
         context: { ...props.context, ...context },

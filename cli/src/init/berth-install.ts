@@ -1,25 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_DIR } from '../package-dir.js';
 import type { BerthInstall } from './workflows.js';
 
 export const CLI_PACKAGE = '@berth/cli';
 
-/**
- * This CLI's version, from the nearest package.json named @berth/cli above this module (cli/src/init in
- * the sources, cli/dist/… compiled, node_modules/@berth/cli/… installed: different depths).
- */
-export function berthVersion(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (!existsSync(manifest)) continue;
-    const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as {
-      name?: string;
-      version?: string;
-    };
-    if (name === CLI_PACKAGE && version) return version;
-  }
-  throw new Error(`no package.json of ${CLI_PACKAGE} above ${from}`);
+/** This CLI's version: the one the workflows pin. */
+export function berthVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 function readManifest(root: string): Record<string, unknown> | undefined {

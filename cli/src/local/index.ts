@@ -5,7 +5,6 @@
  * replacement. `berth up --replicas N` is wired to startLocalParity.
  */
 import type { EnvName, ServiceConfig } from '@berth/infra';
-import { getEnvironment } from '@berth/infra';
 import { Fleet, type ReplicaInfo } from './fleet.js';
 import { freePort } from './free-port.js';
 import { maxRunning } from './haproxy-config.js';
@@ -37,8 +36,8 @@ export interface LocalParityOptions {
   readonly log?: (line: string) => void;
   /** Version label of the first replicas (BERTH_VERSION). @default 'local-1' */
   readonly version?: string;
-  /** Replace the environment's service settings, e.g. shorter health-check intervals in tests. */
-  readonly service?: ServiceConfig;
+  /** The environment's service settings (berth.config.ts, resolved), or shorter health-check intervals in tests. */
+  readonly service: ServiceConfig;
   /** Start a replacement when a serving replica dies, as the ECS scheduler does. @default true */
   readonly replaceCrashed?: boolean;
   /** Command that runs one replica. @default node service/dist/server.js (serviceCommand) */
@@ -77,7 +76,7 @@ export async function startLocalParity(opts: LocalParityOptions): Promise<LocalP
   }
   const missing = checkPrerequisites({ containers: opts.containerImage !== undefined });
   if (missing.length > 0) throw new Error(missing.join('\n'));
-  const service = opts.service ?? getEnvironment(opts.env).service;
+  const { service } = opts;
 
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {

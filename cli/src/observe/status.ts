@@ -1,7 +1,7 @@
 import { OUTPUTS } from '@berth/infra';
 import { type FiringAlarm, firingAlarms } from '../aws/alarms.js';
 import { checkCredentials } from '../aws/credentials.js';
-import { readDeployedDigest } from '../aws/image-digest.js';
+import { digestRecord, readDeployedDigest } from '../aws/image-digest.js';
 import {
   describeService,
   primaryDeployment,
@@ -32,24 +32,18 @@ export interface EnvironmentStatus {
   readonly alarms: FiringAlarm[];
 }
 
-/**
- * The Monitoring and Service stacks let CloudFormation name their alarms, so every alarm of an
- * environment starts with its stack names' common prefix (`Berth-Test-…`).
- */
-export function alarmPrefix(env: string): string {
-  return `Berth-${env.charAt(0).toUpperCase()}${env.slice(1)}-`;
-}
-
 export async function environmentStatus(
   ctx: CommandContext,
   request: { env: string; region?: string },
 ): Promise<EnvironmentStatus> {
-  const target = resolveTarget(request.env, request.region);
+  const target = resolveTarget(ctx.config, request.env, request.region);
   const aws = ctx.clients(target.region);
   await checkCredentials(aws.sts, target.config);
   const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
-  const digest = await readDeployedDigest(aws.ssm, target.env);
-  const alarms = await firingAlarms(aws.cloudwatch, alarmPrefix(target.env));
+  const digest = await readDeployedDigest(aws.ssm, digestRecord(ctx.config.names, target.env));
+  // The Monitoring and Service stacks let CloudFormation name their alarms, so every alarm of an environment
+  // starts with its stack names' common prefix (`Berth-Test-…`).
+  const alarms = await firingAlarms(aws.cloudwatch, ctx.config.names.envStackPrefix(target.env));
   const url = outputs[OUTPUTS.serviceUrl];
   const base = {
     env: target.env,

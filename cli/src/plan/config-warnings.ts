@@ -5,13 +5,21 @@
  * Both checks are infra's: alarms without a subscriber (#11 defect 10), and test and prod sharing an
  * account and a bootstrap qualifier (#10 item 11), which looks at the whole configuration, not one env.
  */
-import type { EnvironmentConfig } from '@berth/infra';
-import { accountLayoutWarnings, alarmWarnings } from '@berth/infra';
+import { accountLayoutWarnings, alarmWarnings, type EnvironmentConfig, type EnvName } from '@berth/infra';
 
-export type ConfigCheck = (config: EnvironmentConfig) => string[];
+export type ConfigCheck = (
+  config: EnvironmentConfig,
+  environments: Readonly<Record<EnvName, EnvironmentConfig>>,
+) => string[];
 
-export const CONFIG_CHECKS: readonly ConfigCheck[] = [alarmWarnings, () => accountLayoutWarnings()];
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [
+  alarmWarnings,
+  (_, environments) => accountLayoutWarnings(environments),
+];
 
-export function configWarnings(config: EnvironmentConfig): string[] {
-  return CONFIG_CHECKS.flatMap((check) => check(config));
+export function configWarnings(
+  config: EnvironmentConfig,
+  environments: Readonly<Record<EnvName, EnvironmentConfig>>,
+): string[] {
+  return CONFIG_CHECKS.flatMap((check) => check(config, environments));
 }

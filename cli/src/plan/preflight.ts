@@ -3,7 +3,7 @@
  * `berth plan` prints, and a refusal unless every finding is named by an override.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { GLOBAL_STACK_NAME } from '@berth/infra';
+
 import { CliError } from '../errors.js';
 import {
   assessChangeSafety,
@@ -68,6 +68,8 @@ interface TargetStacks {
 
 export interface DeployGateOptions {
   readonly allow: readonly string[];
+  /** The app's Global stack (`<App>-Global`): checked with every environment's stacks. */
+  readonly globalStackName: string;
   readonly repoRoot: string;
   readonly cfnFor?: (region: string) => CloudFormationClient;
   /** Synthesizes an environment offline (synthesizeStacks); tests pass a fake. */
@@ -83,7 +85,10 @@ export interface DeployGateOptions {
 export function changeSafetyGate(options: DeployGateOptions) {
   return async (input: { readonly env: string; readonly targets: readonly TargetStacks[] }) => {
     const all = await options.synthesize(input.env);
-    const wanted = new Set([GLOBAL_STACK_NAME, ...input.targets.flatMap((t) => Object.values(t.stacks))]);
+    const wanted = new Set([
+      options.globalStackName,
+      ...input.targets.flatMap((t) => Object.values(t.stacks)),
+    ]);
     const result = await checkChangeSafety({
       proposed: all.filter((s) => wanted.has(s.stackName)),
       allow: options.allow,

@@ -5,8 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EnvName } from '@berth/infra';
-import { GLOBAL_STACK_NAME } from '@berth/infra';
+import type { EnvName, ResolvedConfig } from '@berth/infra';
 import type { CfnTemplate, StackTemplate } from './template.js';
 
 interface AssemblyLike {
@@ -27,18 +26,22 @@ function toStackTemplates(assembly: AssemblyLike): StackTemplate[] {
 
 /** Synthesizes the given environments (plus Global) into `outdir`, which is left for the caller. */
 export async function synthesizeAssembly(
+  config: ResolvedConfig,
   environments: readonly EnvName[],
   outdir: string,
 ): Promise<StackTemplate[]> {
   const { createApp } = await import('@berth/infra/app');
-  return toStackTemplates(createApp({ outdir, environments }).synth());
+  return toStackTemplates(createApp({ config, outdir, environments }).synth());
 }
 
 /** Synthesizes into a temporary directory and returns every stack, Global included. */
-export async function synthesizeStacks(environments: readonly EnvName[]): Promise<StackTemplate[]> {
+export async function synthesizeStacks(
+  config: ResolvedConfig,
+  environments: readonly EnvName[],
+): Promise<StackTemplate[]> {
   const outdir = mkdtempSync(join(tmpdir(), 'berth-plan-'));
   try {
-    return await synthesizeAssembly(environments, outdir);
+    return await synthesizeAssembly(config, environments, outdir);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -54,8 +57,9 @@ export async function readAssembly(dir: string): Promise<StackTemplate[]> {
 export function stacksFor(
   all: readonly StackTemplate[],
   stackNames: readonly string[],
-  includeGlobal: boolean,
+  /** The app's Global stack (`<App>-Global`), when the selection includes it. */
+  globalStackName: string | undefined,
 ): StackTemplate[] {
-  const wanted = new Set([...stackNames, ...(includeGlobal ? [GLOBAL_STACK_NAME] : [])]);
+  const wanted = new Set([...stackNames, ...(globalStackName === undefined ? [] : [globalStackName])]);
   return all.filter((s) => wanted.has(s.stackName));
 }

@@ -34,11 +34,8 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
   CONTAINER,
-  ENVIRONMENTS,
   type EnvName,
-  GLOBAL,
   GLOBAL_STACK_ENV,
-  GLOBAL_STACK_NAME,
   IMAGE_CONTEXT_KEY,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
@@ -49,6 +46,7 @@ import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
 import type { StackDeployer } from '../../src/deploy/stack-deployer.js';
 import type { CfnTemplate, StackTemplate } from '../../src/plan/template.js';
 import type { FakeClock } from '../fixtures/aws.js';
+import { CART, ENVIRONMENTS, GLOBAL, GLOBAL_STACK_NAME } from '../fixtures/cart-config.js';
 
 /** What a deployed image does once it runs, so scenarios can ship good and bad releases. */
 export type ImageBehaviour = 'healthy' | 'crashes' | 'breaks-api';
@@ -156,7 +154,12 @@ export class AwsModel {
   }
 
   bootstrap(region: string, env: EnvName): void {
-    this.putParameter(region, `/cdk-bootstrap/${qualifierOf(env)}/version`, '27', 'CDK bootstrap version');
+    this.putParameter(
+      region,
+      `/cdk-bootstrap/${qualifierOf(CART, env)}/version`,
+      '27',
+      'CDK bootstrap version',
+    );
   }
 
   stackStatus(name: string): string | undefined {
@@ -773,7 +776,7 @@ export class ModelDeployer implements StackDeployer {
     const region = GLOBAL.primaryRegion;
     // Each stack's synthesizer carries its environment's qualifier; Berth-Global uses prod's (infra/lib/app.ts).
     const owner = ENV_OF(name) ?? GLOBAL_STACK_ENV;
-    const qualifier = qualifierOf(owner);
+    const qualifier = qualifierOf(CART, owner);
     // toolkit-lib reads the bootstrap version before deploying (CDK Developer Guide, "Bootstrapping").
     if (!model.parameters.has(`${region}|/cdk-bootstrap/${qualifier}/version`)) {
       throw new Error(

@@ -3,9 +3,7 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { EnvName } from '../../config/environments.js';
-import { GLOBAL_STACK_NAME, PARAMETERS } from '../naming.js';
-
-const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+import type { AppNames } from '../naming.js';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
@@ -14,6 +12,8 @@ export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
 const BOOTSTRAP_ROLE_KINDS = ['deploy', 'file-publishing', 'image-publishing', 'lookup'] as const;
 
 export interface CiAccessProps {
+  /** The app's names: its stacks and parameters the roles may touch, and the roles' own names. */
+  readonly names: AppNames;
   /** `owner/name` of the GitHub repository whose workflows may assume the roles. */
   readonly githubRepository: string;
   /** GitHub environment (with required reviewers) that gates prod deploys. */
@@ -50,7 +50,7 @@ export class CiAccess extends Construct {
 
     if (!/^[\w.-]+\/[\w.-]+$/.test(props.githubRepository)) {
       throw new Error(
-        `CiAccess githubRepository (${props.githubRepository}) must be owner/name, e.g. berth-dev/berth`,
+        `CiAccess githubRepository (${props.githubRepository}) must be owner/name, e.g. acme/shop`,
       );
     }
     if (!/^[\w.-]+$/.test(props.prodEnvironment)) {
@@ -87,7 +87,7 @@ export class CiAccess extends Construct {
     const deployRole = (env: EnvName, subject: string) => {
       const qualifier = props.bootstrapQualifiers[env];
       const role = new iam.Role(this, `${env === 'test' ? 'Test' : 'Prod'}DeployRole`, {
-        roleName: `berth-ci-deploy-${env}`,
+        roleName: `${props.names.ciRolePrefix}deploy-${env}`,
         description: `GitHub Actions deploys to ${env} (${subject})`,
         assumedBy: trust(subject),
         maxSessionDuration: Duration.hours(1),
@@ -103,14 +103,16 @@ export class CiAccess extends Construct {
         new iam.PolicyStatement({
           // History: `berth rollback` redeploys the previous digest.
           actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:GetParameterHistory'],
-          resources: [`arn:${partition}:ssm:*:${account}:parameter${PARAMETERS.imageDigest(env)}`],
+          resources: [
+            `arn:${partition}:ssm:*:${account}:parameter${props.names.parameters.imageDigest(env)}`,
+          ],
         }),
       );
       // `berth ami publish|rollback|rollout`: the env's AMI parameters and an instance refresh of its own group.
       role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:GetParameterHistory'],
-          resources: [`arn:${partition}:ssm:*:${account}:parameter${PARAMETERS.amiPrefix(env)}*`],
+          resources: [`arn:${partition}:ssm:*:${account}:parameter${props.names.parameters.amiPrefix(env)}*`],
         }),
       );
       role.addToPolicy(
@@ -152,7 +154,7 @@ export class CiAccess extends Construct {
       );
       role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
       // Stack reads for status, outputs and failure diagnosis: the env's own stacks and Berth-Global's outputs.
-      const ownStacks = `arn:${partition}:cloudformation:*:${account}:stack/Berth-${title(env)}-*/*`;
+      const ownStacks = `arn:${partition}:cloudformation:*:${account}:stack/${props.names.envStackPrefix(env)}*/*`;
       role.addToPolicy(
         new iam.PolicyStatement({
           actions: [
@@ -161,7 +163,10 @@ export class CiAccess extends Construct {
             'cloudformation:DescribeStackResources',
             'cloudformation:GetTemplate',
           ],
-          resources: [ownStacks, `arn:${partition}:cloudformation:*:${account}:stack/${GLOBAL_STACK_NAME}/*`],
+          resources: [
+            ownStacks,
+            `arn:${partition}:cloudformation:*:${account}:stack/${props.names.globalStackName}/*`,
+          ],
         }),
       );
       // A deploy that runs out of time cancels its own update, never another environment's.
@@ -176,19 +181,19 @@ export class CiAccess extends Construct {
         },
         ...BOOTSTRAP_ROLE_KINDS.map((kind) => bootstrapRoleFinding(qualifier, kind)),
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/Berth-${title(env)}-*/*]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/${props.names.envStackPrefix(env)}*/*]`,
           reason: "The environment's stacks in every region it runs in, and only those.",
         },
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/${GLOBAL_STACK_NAME}/*]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/${props.names.globalStackName}/*]`,
           reason: 'Berth-Global by name; the wildcard is the stack id CloudFormation appends.',
         },
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:*:${acct}:parameter${PARAMETERS.imageDigest(env)}]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:*:${acct}:parameter${props.names.parameters.imageDigest(env)}]`,
           reason: 'The same parameter name exists in every region the environment runs in.',
         },
         {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:*:${acct}:parameter${PARAMETERS.amiPrefix(env)}*]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:*:${acct}:parameter${props.names.parameters.amiPrefix(env)}*]`,
           reason: 'One AMI parameter per architecture, in every region the environment runs in.',
         },
         {
@@ -217,7 +222,7 @@ export class CiAccess extends Construct {
 
     const planQualifiers = [...new Set(Object.values(props.bootstrapQualifiers))];
     this.planRole = new iam.Role(this, 'PlanRole', {
-      roleName: 'berth-ci-plan',
+      roleName: `${props.names.ciRolePrefix}plan`,
       description: 'GitHub Actions pull requests: read-only diff (berth plan)',
       assumedBy: trust(`repo:${repo}:pull_request`),
       maxSessionDuration: Duration.hours(1),
@@ -231,19 +236,19 @@ export class CiAccess extends Construct {
     this.planRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
-        resources: [`arn:${partition}:cloudformation:*:${account}:stack/Berth-*/*`],
+        resources: [`arn:${partition}:cloudformation:*:${account}:stack/${props.names.stackPrefix}*/*`],
       }),
     );
     Validations.of(this.planRole).acknowledge(
       ...planQualifiers.map((qualifier) => bootstrapRoleFinding(qualifier, 'lookup')),
       {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/Berth-*/*]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:*:${acct}:stack/${props.names.stackPrefix}*/*]`,
         reason: 'Read-only access to Berth stacks in any region, for the diff.',
       },
     );
 
     this.amiBuildRole = new iam.Role(this, 'AmiBuildRole', {
-      roleName: 'berth-ci-ami-build',
+      roleName: `${props.names.ciRolePrefix}ami-build`,
       description: 'GitHub Actions AMI workflow on main: Packer builds the ECS node AMI',
       assumedBy: trust(`repo:${repo}:ref:refs/heads/main`),
       maxSessionDuration: Duration.hours(2),

@@ -7,10 +7,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AmiSource, Architecture, EnvName, Region } from '../../config/environments.js';
-import { COMPONENTS, CONTAINER, PARAMETERS, stackName } from '../naming.js';
+import { type AppNames, COMPONENTS, CONTAINER } from '../naming.js';
 
 export interface ClusterProps {
   readonly envName: EnvName;
+  /** The app's names: its AMI parameter (`amiSource: 'berth'`) and the stacks `berth exec` operators may read. */
+  readonly names: AppNames;
   readonly vpc: ec2.IVpc;
   /** EC2 instance type of the container instances, e.g. `t3.small`; must match `architecture`. */
   readonly instanceType: string;
@@ -125,7 +127,7 @@ export class Cluster extends Construct {
     });
     this.exec = exec && {
       ...exec,
-      operatorPolicy: createExecOperatorPolicy(this, props.envName, this.cluster, exec.key),
+      operatorPolicy: createExecOperatorPolicy(this, props.names, props.envName, this.cluster, exec.key),
     };
 
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
@@ -157,7 +159,7 @@ export class Cluster extends Construct {
     const machineImage =
       amiSource === 'berth'
         ? // A CloudFormation parameter of SSM type: resolved on every deploy, so a new AMI id changes the launch template.
-          ec2.MachineImage.fromSsmParameter(PARAMETERS.ami(props.envName, architecture), {
+          ec2.MachineImage.fromSsmParameter(props.names.parameters.ami(props.envName, architecture), {
             os: ec2.OperatingSystemType.LINUX,
           })
         : ecs.EcsOptimizedImage.amazonLinux2023(
@@ -276,6 +278,7 @@ function createExecSetup(scope: Construct, logRetentionDays: number): ExecSetup 
  */
 function createExecOperatorPolicy(
   scope: Construct,
+  names: AppNames,
   envName: EnvName,
   cluster: ecs.Cluster,
   key: kms.IKey,
@@ -303,7 +306,7 @@ function createExecOperatorPolicy(
         // The CLI reads the outputs of the environment's stacks in this region (stack ids are unknown ahead).
         resources: COMPONENTS.map(
           (c) =>
-            `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${stackName(envName, stack.region as Region, c)}/*`,
+            `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${names.stackName(envName, stack.region as Region, c)}/*`,
         ),
       }),
     ],
@@ -317,7 +320,7 @@ function createExecOperatorPolicy(
     `arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:task/<${clusterId}>/*`,
     ...COMPONENTS.map(
       (c) =>
-        `arn:<AWS::Partition>:cloudformation:${stack.region}:${stack.account}:stack/${stackName(envName, stack.region as Region, c)}/*`,
+        `arn:<AWS::Partition>:cloudformation:${stack.region}:${stack.account}:stack/${names.stackName(envName, stack.region as Region, c)}/*`,
     ),
   ];
   Validations.of(policy).acknowledge(

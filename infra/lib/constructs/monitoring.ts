@@ -18,6 +18,11 @@ import { targetGroupMetric } from './target-group-metric.js';
 
 export interface MonitoringProps {
   readonly envName: EnvName;
+  /**
+   * Dashboard names are unique per account, not per region: include the region.
+   * @default - `berth-<envName>-<region>`
+   */
+  readonly dashboardName?: string;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /**
    * Full names (`targetgroup/<name>/<id>`) of every target group the service may be live in: one for rolling,
@@ -313,7 +318,7 @@ export class Monitoring extends Construct {
     // Dashboard names are unique per account, not per region: the region keeps a second region's dashboard
     // from colliding with (or overwriting) the first.
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `berth-${props.envName}-${Stack.of(this).region}`,
+      dashboardName: props.dashboardName ?? `berth-${props.envName}-${Stack.of(this).region}`,
       defaultInterval: Duration.hours(3),
     });
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>

@@ -11,6 +11,11 @@ import type { EnvName, WafMode } from '../../config/environments.js';
 
 export interface WebAclProps {
   readonly envName: EnvName;
+  /**
+   * The web ACL's name, unique per account and region; its log group is `aws-waf-logs-<name>-<id>`.
+   * @default - `berth-<envName>`
+   */
+  readonly name?: string;
   /** The Application Load Balancer the web ACL protects. */
   readonly loadBalancerArn: string;
   readonly mode: WafMode;
@@ -43,7 +48,7 @@ export class WebAcl extends Construct {
     super(scope, id);
     validateWebAclProps(props);
     const count = props.mode === 'count';
-    this.webAclName = `berth-${props.envName}`;
+    this.webAclName = props.name ?? `berth-${props.envName}`;
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true,
       metricName,
@@ -95,7 +100,7 @@ export class WebAcl extends Construct {
     // `aws-waf-logs-`. The web ACL's id (new on every create) ends the name, so turning WAF off (the group is
     // retained with its logs until they expire) and on again never collides with the group left behind.
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: Fn.join('', [`aws-waf-logs-berth-${props.envName}-`, this.webAcl.attrId]),
+      logGroupName: Fn.join('', [`aws-waf-logs-${this.webAclName}-`, this.webAcl.attrId]),
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });

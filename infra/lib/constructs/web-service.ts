@@ -45,6 +45,11 @@ const EXEC_AGENT_PATHS = [
 
 export interface WebServiceProps {
   readonly envName: EnvName;
+  /**
+   * Key prefix of the load balancer's access logs in their bucket.
+   * @default - `berth-<envName>`
+   */
+  readonly accessLogPrefix?: string;
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.ICluster;
   readonly capacityProvider: ecs.AsgCapacityProvider;
@@ -168,7 +173,7 @@ export class WebService extends Construct {
       // Below the service's 65 s keep-alive so the ALB, not Node, closes idle connections (no 502 races).
       idleTimeout: Duration.seconds(60),
     });
-    this.loadBalancer.logAccessLogs(this.accessLogBucket, `berth-${props.envName}`);
+    this.loadBalancer.logAccessLogs(this.accessLogBucket, props.accessLogPrefix ?? `berth-${props.envName}`);
 
     this.targetGroup = this.createTargetGroup('TargetGroup', props);
     // One port-80 listener with a stable logical id whatever the certificate: turning HTTPS on changes its

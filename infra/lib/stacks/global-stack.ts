@@ -3,10 +3,12 @@ import type { Construct } from 'constructs';
 import { ENV_NAMES, type EnvName, type GlobalConfig, type Region } from '../../config/environments.js';
 import { CiAccess } from '../constructs/ci-access.js';
 import { Registry } from '../constructs/registry.js';
-import { OUTPUTS } from '../naming.js';
+import { type AppNames, OUTPUTS } from '../naming.js';
 
 export interface GlobalStackProps extends StackProps {
   readonly global: GlobalConfig;
+  /** The app's names: what its CI roles are called and which stacks and parameters they may touch. */
+  readonly names: AppNames;
   /** Every region any environment runs in; all but the primary get a replica of the registry. */
   readonly regionsInUse: readonly Region[];
   /** Each environment's CDK bootstrap qualifier: the only bootstrap roles its CI deploy role may assume. */
@@ -35,6 +37,7 @@ export class GlobalStack extends Stack {
       replicationRegions: [...new Set(props.regionsInUse)].filter((r) => r !== global.primaryRegion),
     });
     this.ciAccess = new CiAccess(this, 'CiAccess', {
+      names: props.names,
       githubRepository: global.githubRepository,
       prodEnvironment: global.githubProdEnvironment,
       repository: this.registry.repository,

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environments.js';
 import type { Database } from '../constructs/database.js';
 import { Monitoring } from '../constructs/monitoring.js';
-import { OUTPUTS } from '../naming.js';
+import { type AppNames, OUTPUTS } from '../naming.js';
 import type { ServiceStack } from './service-stack.js';
 
 /** CDK's per-consumer switch between `Fn::ImportValue` (strong) and `Fn::GetStackOutput` (weak) references. */
@@ -13,6 +13,8 @@ export interface MonitoringStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly service: ServiceStack;
   readonly database: Database;
+  /** The app's names: dashboard names are unique per account. */
+  readonly names: AppNames;
 }
 
 /**
@@ -34,6 +36,7 @@ export class MonitoringStack extends Stack {
     const { cluster, web } = props.service;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       envName: props.config.name,
+      dashboardName: `${props.names.resourcePrefix(props.config.name)}-${this.region}`,
       loadBalancer: web.loadBalancer,
       targetGroupFullNames: [
         web.targetGroup,

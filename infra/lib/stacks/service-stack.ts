@@ -10,11 +10,13 @@ import { Domain } from '../constructs/domain.js';
 import { WebAcl } from '../constructs/web-acl.js';
 import { WebService } from '../constructs/web-service.js';
 import { resolveImage } from '../image.js';
-import { IMAGE_CONTEXT_KEY, OUTPUTS, PRODUCTION_WEIGHTS_CONTEXT_KEY } from '../naming.js';
+import { type AppNames, IMAGE_CONTEXT_KEY, OUTPUTS, PRODUCTION_WEIGHTS_CONTEXT_KEY } from '../naming.js';
 import { resolveProductionWeights } from '../production-weights.js';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: EnvironmentConfig;
+  /** The app's names (the Berth AMI's parameter, the stacks `berth exec` operators may read). */
+  readonly names: AppNames;
   readonly vpc: ec2.IVpc;
   /** The database whose secret the task reads and whose security group admits the instances. */
   readonly database: Database;
@@ -54,6 +56,7 @@ export class ServiceStack extends Stack {
 
     this.cluster = new Cluster(this, 'Cluster', {
       envName: config.name,
+      names: props.names,
       vpc: props.vpc,
       instanceType: config.cluster.instanceType,
       architecture: config.cluster.architecture,
@@ -73,6 +76,7 @@ export class ServiceStack extends Stack {
     const repository = ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName);
     this.web = new WebService(this, 'Web', {
       envName: config.name,
+      accessLogPrefix: props.names.resourcePrefix(config.name),
       vpc: props.vpc,
       cluster: this.cluster.cluster,
       capacityProvider: this.cluster.capacityProvider,
@@ -91,6 +95,7 @@ export class ServiceStack extends Stack {
     if (config.waf.enabled) {
       this.webAcl = new WebAcl(this, 'Waf', {
         envName: config.name,
+        name: props.names.resourcePrefix(config.name),
         loadBalancerArn: this.web.loadBalancer.loadBalancerArn,
         mode: config.waf.mode,
         ratePerFiveMinutes: config.waf.ratePerFiveMinutes,

@@ -12,13 +12,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import {
-  AVAILABILITY_ZONES,
-  ENVIRONMENTS,
-  type EnvName,
-  type ServiceConfig,
-} from '../../config/environments.js';
+import { AVAILABILITY_ZONES, type EnvName, type ServiceConfig } from '../../config/environments.js';
 import { WebService, type WebServiceProps } from '../../lib/constructs/web-service.js';
+import { ENVIRONMENTS } from '../fixtures/cart-config.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';

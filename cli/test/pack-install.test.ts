@@ -1,0 +1,262 @@
+// Issue #13 item 4: Berth installs into someone else's repository. Packs @berth/infra and @berth/cli as npm
+// would publish them, installs the tarballs as dev dependencies into two repositories that are not Node projects
+// (a Python service and a static site behind nginx, each with its own Dockerfile) and runs the installed CLI there.
+// Nothing is read from this monorepo at run time: every check runs in the temporary repositories.
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const MONOREPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Reaching the registry is the one thing this test may not have: say so in one line instead of failing. */
+function registryUnreachable(): string | false {
+  const ping = spawnSync('npm', ['ping'], { encoding: 'utf8', timeout: 30_000 });
+  return ping.status === 0
+    ? false
+    : `npm cannot reach the registry (npm ping: ${ping.stderr.trim().split('\n').at(-1)})`;
+}
+
+/** The two user repositories: their own language, their own Dockerfile, no package.json. */
+const REPOSITORIES: Record<string, Record<string, string>> = {
+  'python-service': {
+    Dockerfile: 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nEXPOSE 8000\nCMD ["python", "app.py"]\n',
+    'app.py':
+      'from http.server import BaseHTTPRequestHandler, HTTPServer\n\n' +
+      'class Health(BaseHTTPRequestHandler):\n' +
+      '    def do_GET(self):\n' +
+      '        self.send_response(200 if self.path == "/health" else 404)\n' +
+      '        self.end_headers()\n\n' +
+      'HTTPServer(("0.0.0.0", 8000), Health).serve_forever()\n',
+  },
+  'static-site': {
+    Dockerfile: 'FROM nginx:1.27-alpine\nCOPY public/ /usr/share/nginx/html/\nEXPOSE 80\n',
+    'public/index.html': '<!doctype html><title>Static site</title><h1>Hello</h1>\n',
+  },
+};
+
+const exec = promisify(execFile);
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command in `cwd` and resolves with its exit code and output (a non-zero exit is a result, not an error). */
+async function run(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Run> {
+  try {
+    const { stdout, stderr } = await exec(command, args, {
+      cwd,
+      env,
+      maxBuffer: 32 * 1024 * 1024,
+      timeout: 600_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr ?? '',
+    };
+  }
+}
+
+/**
+ * `npx berth …` in a user repository. `--no`: never download a package called `berth`, use the installed bin;
+ * `--`: the rest (e.g. `--version`) is berth's, not npx's.
+ */
+const berth = (repo: string, ...args: string[]) => run(repo, 'npx', ['--no', '--', 'berth', ...args]);
+
+/** No AWS credentials anywhere (HOME too), so AWS commands stop at their credential check; npm keeps its cache. */
+const WITHOUT_AWS: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: '/nonexistent',
+  npm_config_cache: path.join(homedir(), '.npm'),
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_CONFIG_FILE: '/nonexistent/config',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+  AWS_REGION: 'eu-west-1',
+};
+
+/** Every file under `dir`, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+}
+
+const skip = registryUnreachable();
+
+describe('Berth packed and installed as dev dependencies of repositories that are not Node projects', {
+  skip,
+}, () => {
+  const scratch = realpathSync(mkdtempSync(path.join(tmpdir(), 'berth-pack-install-')));
+  const tarballs: string[] = [];
+  const repos: Record<string, string> = {};
+  const installSeconds: Record<string, number> = {};
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  before(async () => {
+    // Packed from the workspaces' builds (cli's pretest builds infra, then cli): --ignore-scripts skips the
+    // prepack rebuild, minutes of tsc on a busy machine, so run `npm run build` before this file alone.
+    for (const workspace of ['infra', 'cli']) {
+      const packed = await run(path.join(MONOREPO, workspace), 'npm', [
+        'pack',
+        '--json',
+        '--ignore-scripts',
+        '--pack-destination',
+        scratch,
+      ]);
+      assert.equal(packed.code, 0, `npm pack in ${workspace}: ${packed.stderr}`);
+      const [{ filename }] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as [
+        { filename: string },
+      ];
+      tarballs.push(path.join(scratch, filename));
+    }
+    // One after the other (two at once took longer on a 2-core machine), from the shared npm cache.
+    for (const [name, files] of Object.entries(REPOSITORIES)) {
+      const repo = path.join(scratch, name);
+      for (const [file, content] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+        writeFileSync(path.join(repo, file), content);
+      }
+      const started = performance.now();
+      const installed = await run(repo, 'npm', [
+        'install',
+        '--save-dev',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        ...tarballs,
+      ]);
+      installSeconds[name] = Math.round((performance.now() - started) / 100) / 10;
+      assert.equal(installed.code, 0, `npm install in ${name}: ${installed.stderr}`);
+      repos[name] = repo;
+    }
+  });
+
+  it('packs only compiled JavaScript, declarations, the bin and package.json: no sources, tests or build state', async (t) => {
+    for (const tarball of tarballs) {
+      const listing = await run(scratch, 'tar', ['-tzf', tarball]);
+      const files = listing.stdout.trim().split('\n');
+      const unexpected = files.filter(
+        (file) =>
+          !/^package\/(package\.json|README\.md|bin\/berth\.js|dist\/.+\.(js|d\.ts))$/.test(file) ||
+          /\/test\/|\.tsbuildinfo$/.test(file),
+      );
+      assert.deepEqual(unexpected, [], path.basename(tarball));
+      assert.ok(
+        files.includes('package/dist/lib/index.js') || files.includes('package/dist/main.js'),
+        path.basename(tarball),
+      );
+      t.diagnostic(
+        `${path.basename(tarball)}: ${files.length} files, ${lstatSync(tarball).size} bytes packed`,
+      );
+    }
+  });
+
+  it('records both packages as dev dependencies of the user repository', (t) => {
+    for (const [name, repo] of Object.entries(repos)) {
+      const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
+      assert.deepEqual(Object.keys(manifest.devDependencies).sort(), ['@berth/cli', '@berth/infra'], name);
+      assert.equal(manifest.dependencies, undefined, name);
+      t.diagnostic(`npm install --save-dev in ${name}: ${installSeconds[name]} s`);
+    }
+  });
+
+  it('installs copies that mention no path of the repository they were built in', () => {
+    for (const [name, repo] of Object.entries(repos)) {
+      for (const pkg of ['cli', 'infra']) {
+        const installed = path.join(repo, 'node_modules/@berth', pkg);
+        assert.equal(lstatSync(installed).isSymbolicLink(), false, `${name}: @berth/${pkg} is a link`);
+        const mentions = filesUnder(installed).filter((file) =>
+          readFileSync(path.join(installed, file), 'utf8').includes(MONOREPO),
+        );
+        assert.deepEqual(mentions, [], `${name}: @berth/${pkg} files naming ${MONOREPO}`);
+      }
+    }
+  });
+
+  it('runs `npx berth --version` and `npx berth --help` in each repository', async () => {
+    const version = path.basename(tarballs[1]!).match(/^berth-cli-(.+)\.tgz$/)?.[1];
+    for (const [name, repo] of Object.entries(repos)) {
+      assert.deepEqual(await berth(repo, '--version'), { code: 0, stdout: `${version}\n`, stderr: '' }, name);
+      const help = await berth(repo, '--help');
+      assert.equal(help.code, 0, `${name}: ${help.stderr}`);
+      for (const command of ['up', 'plan', 'deploy', 'status', 'logs', 'rollback', 'destroy', 'ami']) {
+        assert.match(help.stdout, new RegExp(`\\n  ${command} `), `${name}: ${command}`);
+      }
+    }
+  });
+
+  it("loads @berth/infra's compiled light entry from the install, without the CDK", async () => {
+    const repo = repos['static-site']!;
+    const probe = [
+      "import { registerHooks } from 'node:module';",
+      'const resolved = [];',
+      'registerHooks({ resolve(s, c, next) { const r = next(s, c); resolved.push(r.url); return r; } });',
+      "await import('@berth/infra');",
+      'process.stdout.write(JSON.stringify(resolved));',
+    ].join('\n');
+    const result = await run(repo, process.execPath, ['--input-type=module', '-e', probe]);
+    assert.equal(result.code, 0, result.stderr);
+    const resolved = JSON.parse(result.stdout) as string[];
+    assert.equal(resolved[0], `file://${repo}/node_modules/@berth/infra/dist/lib/index.js`);
+    assert.deepEqual(
+      resolved.filter((url) => !url.startsWith(`file://${repo}/node_modules/@berth/infra/dist/`)),
+      [],
+    );
+  });
+
+  it("plans offline from the install: synthesizes the CDK app and prices it (Berth's built-in config for now)", async () => {
+    const repo = repos['python-service']!;
+    const plan = await berth(repo, 'plan', 'test');
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /Berth-Test-eu-west-1-Service/);
+    assert.match(plan.stdout, /first create +~\d+ min/);
+  });
+
+  it('runs the AWS commands from the install up to their credential check, one line each', async () => {
+    const repo = repos['static-site']!;
+    for (const args of [
+      ['status', 'test'],
+      ['logs', 'test'],
+      ['rollback', 'test'],
+    ]) {
+      const result = await run(repo, 'npx', ['--no', '--', 'berth', ...args], WITHOUT_AWS);
+      assert.equal(result.code, 1, args.join(' '));
+      assert.match(
+        result.stderr,
+        /^berth: no usable AWS credentials: set AWS_PROFILE [^\n]*\n$/,
+        args.join(' '),
+      );
+    }
+  });
+
+  // The next steps of #13, once `berth init` (item 3) and the config loader (item 1) are on main:
+  it.todo('`npx berth init --yes` writes berth.config.ts from the Dockerfile (port 8000 / 80)');
+  it.todo("`npx berth plan test` plans the repository's own service from its berth.config.ts");
+  it.todo(
+    'a full offline synth: the ALB routes to the service on its port, SGs, logs, alarms, release task; cdk-nag clean',
+  );
+});

@@ -1,0 +1,319 @@
+/**
+ * The schema of `berth.config.ts`, the file a user owns at the root of their repository. These doc
+ * comments are the config reference: `npm run docs:config` turns them into docs/config-reference.md.
+ * Everything optional here has a default Berth chooses per environment (infra/config/defaults.ts).
+ */
+import type {
+  AmiSource,
+  Architecture,
+  DeployStrategy,
+  DomainConfig,
+  EnvName,
+  Region,
+  WafMode,
+} from './environments.js';
+
+/** The whole file: `export default defineConfig({ ... })`. */
+export interface BerthConfig {
+  /**
+   * The application's name: lower-case letters, digits and hyphens, starting with a letter (at most 20).
+   * It names the stacks (`shop` → `Shop-Test-eu-west-1-Network`, `Shop-Global`), the SSM parameters
+   * (`/shop/test/image-digest`) and the image repository (`shop/<service>`). Changing it later creates new
+   * stacks beside the old ones.
+   */
+  readonly app: string;
+  /** The GitHub repository whose workflows deploy (through OIDC roles, no stored keys). */
+  readonly github: GithubConfig;
+  /**
+   * The account-wide stack (`<App>-Global`): the GitHub OIDC provider, the CI roles and the image registry.
+   * @default - prod's account and first region
+   */
+  readonly global?: GlobalAccountConfig;
+  /**
+   * The services to run, by name (lower-case letters, digits and hyphens). For now exactly one, of
+   * type `web`; more services and workers come next.
+   */
+  readonly services: Readonly<Record<string, ServiceDefinition>>;
+  /** Where and how big each environment is: `test` (built from `main`) and `prod` (promoted by digest). */
+  readonly environments: Readonly<Record<EnvName, EnvironmentDefinition>>;
+}
+
+export interface GithubConfig {
+  /** `owner/name` of the repository allowed to assume the deploy roles, e.g. `acme/shop`. */
+  readonly repository: string;
+  /**
+   * The GitHub environment (with required reviewers) that gates prod deploys.
+   * @default 'prod'
+   */
+  readonly prodEnvironment?: string;
+}
+
+export interface GlobalAccountConfig {
+  /** The 12-digit AWS account of the account-wide stack and the image registry. */
+  readonly account: string;
+  /** Its region: the registry's home (other regions in use get replicas). */
+  readonly region: Region;
+  /**
+   * The account's existing GitHub OIDC provider (an account has at most one per URL): find it with
+   * `aws iam list-open-id-connect-providers`.
+   * @default - the Global stack creates the provider
+   */
+  readonly oidcProviderArn?: string;
+}
+
+/** One service. `type: 'web'` runs behind the environment's load balancer. */
+export interface ServiceDefinition extends ServiceSizing {
+  /** `web`: tasks behind the environment's one Application Load Balancer. */
+  readonly type: 'web';
+  /**
+   * How the image is built: `docker buildx build -f <dockerfile> <context>`, relative to the directory of
+   * berth.config.ts. The image is built once (for test) and promoted to prod by digest.
+   * @default - `{ dockerfile: 'Dockerfile', context: '.' }`
+   */
+  readonly build?: BuildConfig;
+  /** The port the container listens on; the load balancer sends traffic and health checks there. */
+  readonly port: number;
+  /** The load balancer's health check of each task. */
+  readonly healthCheck?: HealthCheckDefinition;
+  /**
+   * Which requests reach the service. With one web service it receives every request.
+   * @default - `{ path: '/*' }`
+   */
+  readonly route?: RouteDefinition;
+  /**
+   * Give the service the environment's PostgreSQL: its credentials are injected from Secrets Manager.
+   * @default true
+   */
+  readonly database?: boolean;
+}
+
+export interface BuildConfig {
+  /**
+   * The Dockerfile, relative to the directory of berth.config.ts.
+   * @default 'Dockerfile'
+   */
+  readonly dockerfile?: string;
+  /**
+   * The build context, relative to the directory of berth.config.ts.
+   * @default '.'
+   */
+  readonly context?: string;
+}
+
+export interface RouteDefinition {
+  /**
+   * The listener path pattern (ALB syntax: `*` and `?` wildcards).
+   * @default '/*'
+   */
+  readonly path?: string;
+}
+
+export interface HealthCheckDefinition {
+  /**
+   * The path the load balancer probes; answer 200 while the task can serve, 503 while it drains.
+   * @default '/' (the load balancer's own default)
+   */
+  readonly path?: string;
+  /** @default 5 */
+  readonly intervalSeconds?: number;
+  /** Must be shorter than intervalSeconds. @default 3 */
+  readonly timeoutSeconds?: number;
+  /** Consecutive passes before a new task receives traffic. @default 2 */
+  readonly healthyThreshold?: number;
+  /** Consecutive failures before a task leaves rotation. @default 3 */
+  readonly unhealthyThreshold?: number;
+}
+
+/** What an environment may change about a service: its size, scaling, deployment and shutdown timing. */
+export interface ServiceSizing {
+  /**
+   * CPU units per task (1024 = one vCPU): 256, 512, 1024, 2048 or 4096.
+   * @default - test 256, prod 512
+   */
+  readonly cpu?: number;
+  /**
+   * Memory per task in MiB (the hard limit; the task is stopped beyond it).
+   * @default - test 512, prod 1024
+   */
+  readonly memoryMiB?: number;
+  /** How many tasks run, and when to add more. */
+  readonly scaling?: ScalingDefinition;
+  /** How a new revision replaces the running one. */
+  readonly deployment?: DeploymentDefinition;
+  /**
+   * Seconds the service keeps serving after SIGTERM (passed as SHUTDOWN_DRAIN_SECONDS) while the load
+   * balancer deregisters it; must be shorter than stopTimeoutSeconds.
+   * @default - test 10, prod 15
+   */
+  readonly drainSeconds?: number;
+  /**
+   * The target group's deregistration delay; at most drainSeconds.
+   * @default - test 10, prod 15
+   */
+  readonly deregistrationDelaySeconds?: number;
+  /**
+   * ECS sends SIGKILL this long after SIGTERM (2 to 30 seconds on EC2).
+   * @default 30
+   */
+  readonly stopTimeoutSeconds?: number;
+  /**
+   * Seconds a new task gets to start before failed health checks count.
+   * @default 60
+   */
+  readonly healthCheckGracePeriodSeconds?: number;
+}
+
+export interface ScalingDefinition {
+  /** Fewest tasks (prod: at least 2, one per availability zone). @default - test 1, prod 2 */
+  readonly minTasks?: number;
+  /** Most tasks. @default - test 4, prod 10 */
+  readonly maxTasks?: number;
+  /** Target average CPU use, percent. @default 60 */
+  readonly cpuPercent?: number;
+  /** Target average memory use, percent. @default 75 */
+  readonly memoryPercent?: number;
+  /** Target requests per task per minute at the load balancer. @default 500 */
+  readonly requestsPerTarget?: number;
+}
+
+export interface DeploymentDefinition {
+  /**
+   * `blue-green`: a full new revision beside the old one, traffic switched after health checks and kept
+   * switchable back through the bake. `canary`: canaryPercent of traffic first. `rolling`: tasks replaced
+   * in place.
+   * @default 'blue-green'
+   */
+  readonly strategy?: DeployStrategy;
+  /** Rolling: the share of tasks that must stay healthy. @default 100 */
+  readonly minHealthyPercent?: number;
+  /** Rolling: the most tasks, as a share of the desired count, during a deploy. @default 200 */
+  readonly maxPercent?: number;
+  /** Blue/green and canary: minutes the new revision serves before the old one is retired. @default - test 2, prod 5 */
+  readonly bakeTimeMinutes?: number;
+  /** Canary: the share of traffic the new revision gets during the bake, 1 to 99. @default 10 */
+  readonly canaryPercent?: number;
+}
+
+/** One environment. Only `account` and `regions` are required; everything else has Berth's defaults for it. */
+export interface EnvironmentDefinition {
+  /** The 12-digit AWS account the environment deploys to. */
+  readonly account: string;
+  /** The regions it runs in; the first is the primary one. */
+  readonly regions: readonly Region[];
+  /**
+   * The CDK bootstrap qualifier of this environment's deploy roles (lower-case letters and digits, at most 10).
+   * Test and prod need different ones when they share an account.
+   * @default - the app name and the environment name, e.g. `shoptest` (cut to 10 characters)
+   */
+  readonly bootstrapQualifier?: string;
+  /** The VPC. */
+  readonly network?: NetworkDefinition;
+  /** The EC2 instances the tasks run on. */
+  readonly cluster?: ClusterDefinition;
+  /** The environment's PostgreSQL (RDS). */
+  readonly database?: DatabaseDefinition;
+  /**
+   * Serve the environment at a name of yours over HTTPS (an alias record in your Route 53 zone, a
+   * DNS-validated certificate, HTTP redirected to HTTPS).
+   * @default - plain HTTP on the load balancer's DNS name
+   */
+  readonly domain?: DomainConfig;
+  /** AWS WAF in front of the load balancer: AWS managed rule groups and a per-IP rate limit. */
+  readonly waf?: WafDefinition;
+  /** Request tracing to AWS X-Ray through an OpenTelemetry collector sidecar. */
+  readonly tracing?: TracingDefinition;
+  /** Shell access into running tasks with `berth exec` (Session Manager, KMS-encrypted and logged). */
+  readonly exec?: ExecDefinition;
+  /** Who hears the alarms. Prod needs an address, or a waiver with a reason. */
+  readonly alarms?: AlarmsDefinition;
+  /**
+   * Days CloudWatch keeps the logs: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, ….
+   * @default - test 14, prod 90
+   */
+  readonly logRetentionDays?: number;
+  /** Per-service changes for this environment, by service name, e.g. `{ web: { cpu: 512 } }`. */
+  readonly services?: Readonly<Record<string, ServiceSizing>>;
+}
+
+export interface NetworkDefinition {
+  /** The VPC's /16; subnets are /24s carved from it. @default - test 10.0.0.0/16, prod 10.1.0.0/16 */
+  readonly cidr?: string;
+  /** 1 shares one NAT gateway (cheaper, one zone of egress); 2 gives each zone its own. @default - test 1, prod 2 */
+  readonly natGateways?: 1 | 2;
+  /** Interface endpoints for ECR, ECS, logs and Session Manager instead of NAT egress (~$7 each per zone a month). @default false */
+  readonly vpcEndpoints?: boolean;
+}
+
+export interface ClusterDefinition {
+  /** The EC2 instance type. @default - test t3.small, prod t3.medium */
+  readonly instanceType?: string;
+  /** Must match the instance type and be the same in test and prod (the image is promoted). @default 'x86_64' */
+  readonly architecture?: Architecture;
+  /**
+   * `berth`: the AMI `berth ami` publishes to `/<app>/<env>/ami/<arch>` (publish one before the first deploy).
+   * `aws-ecs-al2023`: AWS's ECS-optimized Amazon Linux 2023, read from AWS's public parameter.
+   * @default 'berth'
+   */
+  readonly amiSource?: AmiSource;
+  /** @default - test 1, prod 2 */
+  readonly minInstances?: number;
+  /** Large enough for a deployment at maxTasks (Berth checks). @default - test 3, prod 8 */
+  readonly maxInstances?: number;
+  /** Share of the group's capacity ECS keeps in use (below 100 keeps room warm). @default - test 100, prod 90 */
+  readonly targetCapacityPercent?: number;
+  /** @default 30 */
+  readonly rootVolumeGiB?: number;
+}
+
+export interface DatabaseDefinition {
+  /** RDS instance class without the `db.` prefix. @default - test t4g.micro, prod t4g.small */
+  readonly instanceClass?: string;
+  /** @default 20 */
+  readonly allocatedStorageGiB?: number;
+  /** Storage autoscaling ceiling. @default - test 50, prod 100 */
+  readonly maxAllocatedStorageGiB?: number;
+  /** A standby in a second zone (required in prod). @default - test false, prod true */
+  readonly multiAz?: boolean;
+  /** Required in prod. @default - test false, prod true */
+  readonly deletionProtection?: boolean;
+  /** @default - test 1, prod 7 */
+  readonly backupRetentionDays?: number;
+}
+
+export interface WafDefinition {
+  /** @default - test false, prod true */
+  readonly enabled?: boolean;
+  /** `count` only counts matches (try the rules on real traffic first); `block` answers 403. @default - test 'count', prod 'block' */
+  readonly mode?: WafMode;
+  /** Requests one client IP may send in 5 minutes before the rate rule acts. @default 2000 */
+  readonly ratePerFiveMinutes?: number;
+  /** @default - the environment's logRetentionDays */
+  readonly logRetentionDays?: number;
+}
+
+export interface TracingDefinition {
+  /** @default - test true, prod false */
+  readonly enabled?: boolean;
+  /** Share of new traces recorded, 0 to 1. @default - test 1, prod 0.05 */
+  readonly sampleRatio?: number;
+}
+
+export interface ExecDefinition {
+  /** Turning it on or off reaches running tasks at the next deploy. @default - test true, prod false */
+  readonly enabled?: boolean;
+}
+
+export interface AlarmsDefinition {
+  /** Alarm notifications go to this address (confirm the SNS subscription e-mail). @default - nobody */
+  readonly email?: string;
+  /**
+   * Why this environment may run with alarms that notify nobody; `berth plan` repeats it as a warning.
+   * @default - no waiver: prod without `email` is a config error
+   */
+  readonly waiveSubscriber?: string;
+}
+
+/** Types `berth.config.ts` for completion and checks in your editor; returns the config unchanged. */
+export function defineConfig(config: BerthConfig): BerthConfig {
+  return config;
+}

@@ -1,0 +1,207 @@
+/**
+ * The shape of `berth.config.ts`, checked before anything is resolved: unknown keys, missing required
+ * fields and wrong types are errors that name the field's path (a typo must never silently mean "default").
+ * The value rules (ranges, formats, prod's safety floor) are validate.ts's, checked on the resolved config.
+ */
+import type { BerthConfig, EnvironmentDefinition, ServiceDefinition, ServiceSizing } from './schema.js';
+
+type Spec =
+  | { readonly kind: 'string' | 'number' | 'boolean' | 'strings' }
+  | { readonly kind: 'object'; readonly fields: Fields; readonly required?: readonly string[] }
+  | { readonly kind: 'record'; readonly of: Spec }
+  /** A field the schema will have once the next step builds it: named, so the error can say so. */
+  | { readonly kind: 'later'; readonly what: string };
+type Fields = Readonly<Record<string, Spec>>;
+/** Every key of T must have a spec, so the shape check cannot fall behind the types. */
+type FieldsOf<T> = { readonly [K in keyof Required<T>]: Spec };
+
+/** A mistake in the file: one line naming the field path and the fix. */
+export class ConfigFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigFileError';
+  }
+}
+
+const str: Spec = { kind: 'string' };
+const num: Spec = { kind: 'number' };
+const bool: Spec = { kind: 'boolean' };
+const strings: Spec = { kind: 'strings' };
+const object = (fields: Fields, required: readonly string[] = []): Spec => ({
+  kind: 'object',
+  fields,
+  required,
+});
+const later = (what: string): Spec => ({ kind: 'later', what });
+
+const SIZING: FieldsOf<ServiceSizing> = {
+  cpu: num,
+  memoryMiB: num,
+  scaling: object({
+    minTasks: num,
+    maxTasks: num,
+    cpuPercent: num,
+    memoryPercent: num,
+    requestsPerTarget: num,
+  }),
+  deployment: object({
+    strategy: str,
+    minHealthyPercent: num,
+    maxPercent: num,
+    bakeTimeMinutes: num,
+    canaryPercent: num,
+  }),
+  drainSeconds: num,
+  deregistrationDelaySeconds: num,
+  stopTimeoutSeconds: num,
+  healthCheckGracePeriodSeconds: num,
+};
+
+const NEXT_STEP = 'issue #13 item 2';
+const SERVICE: FieldsOf<ServiceDefinition> = {
+  ...SIZING,
+  type: str,
+  build: object({ dockerfile: str, context: str }),
+  port: num,
+  healthCheck: object({
+    path: str,
+    intervalSeconds: num,
+    timeoutSeconds: num,
+    healthyThreshold: num,
+    unhealthyThreshold: num,
+  }),
+  route: object({ path: str, host: later(`routing by host name (${NEXT_STEP})`) }),
+  database: bool,
+};
+/** Fields of the design that later steps add; until then they are refused by name rather than as typos. */
+const SERVICE_LATER: Fields = {
+  image: later(`prebuilt images (${NEXT_STEP})`),
+  command: later(`worker commands (${NEXT_STEP})`),
+  environment: later(`environment variables (${NEXT_STEP})`),
+  secrets: later(`secrets from SSM or Secrets Manager (${NEXT_STEP})`),
+  release: later(`release commands (${NEXT_STEP})`),
+};
+
+const ENVIRONMENT: FieldsOf<EnvironmentDefinition> = {
+  account: str,
+  regions: strings,
+  bootstrapQualifier: str,
+  network: object({ cidr: str, natGateways: num, vpcEndpoints: bool }),
+  cluster: object({
+    instanceType: str,
+    architecture: str,
+    amiSource: str,
+    minInstances: num,
+    maxInstances: num,
+    targetCapacityPercent: num,
+    rootVolumeGiB: num,
+  }),
+  database: object({
+    instanceClass: str,
+    allocatedStorageGiB: num,
+    maxAllocatedStorageGiB: num,
+    multiAz: bool,
+    deletionProtection: bool,
+    backupRetentionDays: num,
+  }),
+  domain: object(
+    { name: str, hostedZone: object({ id: str, name: str }, ['id', 'name']), certificateArn: str },
+    ['name', 'hostedZone'],
+  ),
+  waf: object({ enabled: bool, mode: str, ratePerFiveMinutes: num, logRetentionDays: num }),
+  tracing: object({ enabled: bool, sampleRatio: num }),
+  exec: object({ enabled: bool }),
+  alarms: object({ email: str, waiveSubscriber: str }),
+  logRetentionDays: num,
+  services: { kind: 'record', of: object(SIZING) },
+};
+
+const CONFIG: FieldsOf<BerthConfig> = {
+  app: str,
+  github: object({ repository: str, prodEnvironment: str }, ['repository']),
+  global: object({ account: str, region: str, oidcProviderArn: str }, ['account', 'region']),
+  services: { kind: 'record', of: object({ ...SERVICE, ...SERVICE_LATER }, ['type', 'port']) },
+  environments: object(
+    {
+      test: object(ENVIRONMENT, ['account', 'regions']),
+      prod: object(ENVIRONMENT, ['account', 'regions']),
+    },
+    ['test', 'prod'],
+  ),
+};
+
+const EXPECTED: Record<'string' | 'number' | 'boolean' | 'strings', string> = {
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  strings: 'a list of strings',
+};
+
+/** `= "value"` for an error line, cut short so a large object stays one readable line. */
+export function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function check(value: unknown, spec: Spec, path: string, source: string): void {
+  const fail = (expected: string): never => {
+    throw new ConfigFileError(`${source}: ${path} = ${shown(value)}: expected ${expected}`);
+  };
+  switch (spec.kind) {
+    case 'later':
+      throw new ConfigFileError(`${source}: ${path}: not supported yet (${spec.what}); remove it for now`);
+    case 'string':
+      if (typeof value !== 'string') fail(EXPECTED.string);
+      return;
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) fail(EXPECTED.number);
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') fail(EXPECTED.boolean);
+      return;
+    case 'strings':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail(EXPECTED.strings);
+      return;
+    case 'record':
+      if (!isObject(value)) fail('an object of named entries');
+      for (const [key, entry] of Object.entries(value as object))
+        check(entry, spec.of, `${path}.${key}`, source);
+      return;
+    case 'object': {
+      if (!isObject(value)) fail(`an object with ${Object.keys(spec.fields).join(', ')}`);
+      const record = value as Record<string, unknown>;
+      for (const key of spec.required ?? []) {
+        if (record[key] === undefined) {
+          throw new ConfigFileError(
+            `${source}: ${join(path, key)} is missing: add it (see docs/config-reference.md)`,
+          );
+        }
+      }
+      for (const [key, entry] of Object.entries(record)) {
+        const field = spec.fields[key];
+        if (field === undefined) {
+          throw new ConfigFileError(
+            `${source}: ${join(path, key)}: unknown field; expected one of ${Object.keys(spec.fields).join(', ')}`,
+          );
+        }
+        if (entry !== undefined) check(entry, field, join(path, key), source);
+      }
+      return;
+    }
+  }
+}
+
+const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+
+/** Throws a ConfigFileError at the first field whose key or type is wrong; otherwise the input is a BerthConfig. */
+export function checkShape(input: unknown, source: string): asserts input is BerthConfig {
+  if (!isObject(input)) {
+    throw new ConfigFileError(
+      `${source}: the default export must be defineConfig({ ... }), got ${shown(input)}`,
+    );
+  }
+  check(input, object(CONFIG, ['app', 'github', 'services', 'environments']), '', source);
+}
