@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerInitCommand } from './commands/init.js';
 import type { ContextProvider } from './commands/shared.js';
 import { registerUpCommand } from './commands/up.js';
 import { CliError } from './errors.js';
@@ -14,10 +15,11 @@ function cliVersion(): string {
 }
 
 /**
- * The program with every command, or with `up` alone: `npm start` is `berth up`, and loading the other
- * commands (the AWS SDK, the CDK toolkit: ~0.7 s) would be most of its start-up time.
+ * The program with every command, or with the local ones alone (`up`, `init`): `npm start` is `berth up`,
+ * and loading the other commands (the AWS SDK, the CDK toolkit: ~0.7 s) would be most of its start-up
+ * time; `init` runs where no berth.config.ts exists yet, so it loads nothing that reads one.
  */
-export async function buildProgram(context?: ContextProvider, only?: 'up'): Promise<Command> {
+export async function buildProgram(context?: ContextProvider, only?: 'local'): Promise<Command> {
   const program = new Command('berth')
     .description('Run the service locally, deploy it to AWS, watch it, roll it back and tear it down.')
     .option(
@@ -33,7 +35,8 @@ export async function buildProgram(context?: ContextProvider, only?: 'up'): Prom
     });
   program.addHelpText('after', "\nberth --version (or -V) prints Berth's version.");
   registerUpCommand(program);
-  if (only === 'up') return program;
+  registerInitCommand(program);
+  if (only === 'local') return program;
   const [ami, deploy, destroy, exec, image, logs, plan, rollback, shared, status] = await Promise.all([
     import('./commands/ami.js'),
     import('./commands/deploy.js'),
@@ -71,7 +74,8 @@ export async function main(
     process.stdout.write(`${cliVersion()}\n`);
     return 0;
   }
-  const program = await buildProgram(context, argv[2] === 'up' ? 'up' : undefined);
+  const local = argv[2] === 'up' || argv[2] === 'init';
+  const program = await buildProgram(context, local ? 'local' : undefined);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

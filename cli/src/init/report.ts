@@ -1,0 +1,38 @@
+import { berthInstalledIn, CLI_PACKAGE } from './berth-install.js';
+import type { InitPlan } from './config-file.js';
+import type { FileOutcome } from './write-files.js';
+
+/** What init found, what it wrote, what still needs the user, and the next three commands. */
+export function initReport(input: {
+  plan: InitPlan;
+  note: string;
+  configFile: string;
+  outcomes: ReadonlyMap<string, FileOutcome>;
+  root: string;
+  version: string;
+}): string {
+  const { plan } = input;
+  const lines = [
+    `web service from ${plan.dockerfile} (${input.note})`,
+    `  port ${plan.port.value}: ${plan.port.source}`,
+    `  health check ${plan.healthPath.value}: ${plan.healthPath.source}`,
+    `  app ${plan.app}, repository ${plan.repository.value}, region ${plan.region}`,
+    ...[...input.outcomes].map(([file, outcome]) => `${outcome} ${file}`),
+    ...[plan.repository, plan.testAccount, plan.alarmEmail]
+      .filter((value) => value.placeholder)
+      .map((value) => `PLACEHOLDER in ${input.configFile}: ${value.source}`),
+  ];
+  return `${lines.join('\n')}\n${nextSteps(input.root, input.version)}`;
+}
+
+function nextSteps(root: string, version: string): string {
+  const install = berthInstalledIn(root)
+    ? ''
+    : `Berth is not installed here yet: npm install --save-dev ${CLI_PACKAGE}@${version} (or, to keep no package.json, npm install --no-save ${CLI_PACKAGE}@${version})\n`;
+  return `${install}Next:
+  npx berth plan test                             # offline: what will be created, what is public, monthly cost
+  npx berth ami publish test --aws-recommended    # first deploy to an account only, after its bootstrap (docs/deploy.md, "From an empty AWS account")
+  npx berth deploy test                           # build, push, deploy, wait, smoke-test; prints the URL
+Then for the workflows: the repository variables and the prod environment with reviewers (docs/deploy.md, "GitHub").
+`;
+}

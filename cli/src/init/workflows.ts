@@ -1,0 +1,212 @@
+/**
+ * The two GitHub workflows `berth init` writes, derived from Berth's own ci.yml and deliver.yml for a
+ * repository whose only Node usage is `npx berth`: no test job (the repository's own tests stay in its
+ * own workflows), every AWS call through an OIDC role from a repository variable, actions pinned.
+ */
+
+/** How a job gets the `berth` binary, decided from the repository at init time. */
+export type BerthInstall =
+  /** The repository's package.json (with its lockfile) lists @berth/cli: install exactly the lockfile. */
+  | { readonly kind: 'lockfile' }
+  /**
+   * Anything else (a Python or static site with no package.json): install this exact version into
+   * ./node_modules without writing a package.json. `npx berth` then runs it, and berth.config.ts's
+   * `import … from '@berth/cli'` resolves from the repository root. Without the pin, `npx berth` would
+   * fetch whatever package is called `berth`.
+   */
+  | { readonly kind: 'pinned'; readonly spec: string };
+
+export interface WorkflowInputs {
+  readonly install: BerthInstall;
+  /** The config's primary region: the fallback when the BERTH_PRIMARY_REGION variable is unset. */
+  readonly region: string;
+  /** The path the smoke test fetches: the service's health path. */
+  readonly healthPath: string;
+}
+
+export const CI_WORKFLOW = '.github/workflows/berth-ci.yml';
+export const DELIVER_WORKFLOW = '.github/workflows/berth-deliver.yml';
+
+/** checkout + Node 24 + berth: the steps every job that runs `npx berth` starts with. */
+function berthSteps(install: BerthInstall): string {
+  // setup-node's npm cache needs a lockfile; without one it fails the job, so the pinned form has none.
+  const node =
+    install.kind === 'lockfile'
+      ? `      - uses: actions/setup-node@v4.1.0
+        with:
+          node-version: 24
+          cache: npm
+      - run: npm ci --no-audit --no-fund`
+      : `      - uses: actions/setup-node@v4.1.0
+        with:
+          node-version: 24
+      - name: Install Berth
+        run: npm install --no-save --no-audit --no-fund ${install.spec}`;
+  return `      - uses: actions/checkout@v4.2.2
+        with:
+          persist-credentials: false
+${node}`;
+}
+
+function assumeRole(variable: string): string {
+  return `      - uses: aws-actions/configure-aws-credentials@v4.0.2
+        with:
+          role-to-assume: \${{ vars.${variable} }}
+          aws-region: \${{ env.AWS_REGION }}`;
+}
+
+export function renderCiWorkflow(inputs: WorkflowInputs): string {
+  return `# Written by \`berth init\`. Pull requests: \`berth plan\` of test and prod (resources, what is public,
+# monthly cost, change safety) in the job summary. With the read-only plan role (repository variable
+# BERTH_PLAN_ROLE_ARN, an output of the Berth global stack) each plan also diffs against what is deployed.
+# AWS access is OIDC only; no access keys. Guide: docs/deploy.md in Berth.
+name: berth-ci
+
+on:
+  pull_request:
+
+permissions:
+  contents: read
+
+concurrency:
+  group: berth-ci-\${{ github.event.pull_request.number }}
+  cancel-in-progress: true
+
+env:
+  AWS_REGION: \${{ vars.BERTH_PRIMARY_REGION || '${inputs.region}' }}
+
+jobs:
+  plan:
+    name: berth plan
+    runs-on: ubuntu-24.04
+    timeout-minutes: 20
+    permissions:
+      contents: read
+      id-token: write
+    steps:
+${berthSteps(inputs.install)}
+      - name: Read-only AWS access for the deployed diff
+        id: aws
+        # Pull requests from forks get no OIDC token: they plan offline.
+        if: vars.BERTH_PLAN_ROLE_ARN != '' && !github.event.pull_request.head.repo.fork
+        uses: aws-actions/configure-aws-credentials@v4.0.2
+        with:
+          role-to-assume: \${{ vars.BERTH_PLAN_ROLE_ARN }}
+          aws-region: \${{ env.AWS_REGION }}
+      - name: Plan test and prod
+        env:
+          # --diff compares with the deployed stacks, only when the plan role was assumed above.
+          DIFF: \${{ steps.aws.outcome == 'success' && '--diff' || '' }}
+        run: |
+          {
+            echo "## berth plan test"
+            npx berth plan test $DIFF
+            echo
+            echo "## berth plan prod"
+            npx berth plan prod $DIFF
+          } >> "$GITHUB_STEP_SUMMARY"
+`;
+}
+
+export function renderDeliverWorkflow(inputs: WorkflowInputs): string {
+  const path = inputs.healthPath;
+  return `# Written by \`berth init\`. Push to main: build the image once → deploy it to test → smoke test → the SAME
+# digest to prod behind the \`prod\` environment's required reviewers. No access keys: each job assumes its
+# role via OIDC (role ARNs in repository variables, outputs of the Berth global stack); the roles' trust
+# policies pin the branch / environment. Run your own tests in your own workflow, or add a job here that
+# \`build\` needs. Guide: docs/deploy.md in Berth.
+name: berth-deliver
+
+on:
+  push:
+    branches: [main]
+
+permissions:
+  contents: read
+
+env:
+  AWS_REGION: \${{ vars.BERTH_PRIMARY_REGION || '${inputs.region}' }}
+
+# GitHub's default \`bash -e\` has no pipefail: a failing \`npx berth … | jq\` would pass with an empty value.
+defaults:
+  run:
+    shell: bash
+
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 30
+    permissions:
+      contents: read
+      id-token: write
+    outputs:
+      digest: \${{ steps.push.outputs.digest }}
+    steps:
+${berthSteps(inputs.install)}
+${assumeRole('BERTH_TEST_DEPLOY_ROLE_ARN')}
+      - uses: docker/setup-buildx-action@v3.7.1
+      # Built once, the way \`berth deploy\` builds (the cluster's architecture, one platform); a re-run finds
+      # the commit's immutable tag and builds nothing. Every later job deploys this digest, never a tag.
+      - id: push
+        name: Build and push (berth image)
+        run: |
+          digest=$(npx berth image test --json | jq -r .digest)
+          echo "digest=$digest" >> "$GITHUB_OUTPUT"
+
+  deploy-test:
+    needs: build
+    runs-on: ubuntu-24.04
+    timeout-minutes: 45
+    permissions:
+      contents: read
+      id-token: write
+    # One group for both deploys: they share the global stack, and a deploy in flight is never cancelled.
+    concurrency:
+      group: berth-deploy
+      cancel-in-progress: false
+    outputs:
+      url: \${{ steps.deploy.outputs.url }}
+    steps:
+${berthSteps(inputs.install)}
+${assumeRole('BERTH_TEST_DEPLOY_ROLE_ARN')}
+      # The URL berth prints is the stack's output: what was really deployed, not configuration.
+      - id: deploy
+        name: Deploy to test
+        run: |
+          url=$(npx berth deploy test --image-digest "\${{ needs.build.outputs.digest }}" --timeout 40m --json \\
+            | jq -r '.regions[0].url')
+          echo "url=$url" >> "$GITHUB_OUTPUT"
+
+  smoke-test:
+    needs: deploy-test
+    runs-on: ubuntu-24.04
+    timeout-minutes: 10
+    permissions:
+      contents: read
+    steps:
+      - name: Smoke test the health path on test
+        env:
+          URL: \${{ needs.deploy-test.outputs.url }}
+        run: |
+          echo "Smoke-testing \${URL%/}${path}"
+          curl --fail --silent --show-error --retry 5 --retry-all-errors --max-time 10 "\${URL%/}${path}"
+
+  deploy-prod:
+    needs: [build, smoke-test]
+    runs-on: ubuntu-24.04
+    timeout-minutes: 60
+    # Required reviewers on this GitHub environment gate the promotion; the prod role trusts only it.
+    environment: prod
+    permissions:
+      contents: read
+      id-token: write
+    concurrency:
+      group: berth-deploy
+      cancel-in-progress: false
+    steps:
+${berthSteps(inputs.install)}
+${assumeRole('BERTH_PROD_DEPLOY_ROLE_ARN')}
+      - name: Promote the tested digest to prod
+        run: npx berth deploy prod --image-digest "\${{ needs.build.outputs.digest }}" --timeout 55m
+`;
+}
