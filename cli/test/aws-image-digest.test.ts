@@ -9,6 +9,7 @@ import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import {
+  digestRecord,
   findImageDigest,
   isDigest,
   readDeployedDigest,
@@ -22,6 +23,7 @@ import {
 } from '../src/aws/image-digest.js';
 import { CliError } from '../src/errors.js';
 import { CLUSTER, deployment, digest, mockAws, SERVICE, service, TASK_DEF } from './fixtures/aws.js';
+import { NAMES } from './fixtures/cart-config.js';
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 const REPOSITORY = 'berth/service';
@@ -112,8 +114,8 @@ describe('the recorded digest (SSM /berth/<env>/image-digest)', () => {
       .on(GetParameterCommand, { Name: '/berth/test/image-digest' }, true)
       .resolves({ Parameter: { Name: '/berth/test/image-digest', Value: digest('e') } });
 
-    assert.equal(await readDeployedDigest(clients.ssm, 'prod'), digest('d'));
-    assert.equal(await reuseDeployedDigest(clients.ssm, 'test'), digest('e'));
+    assert.equal(await readDeployedDigest(clients.ssm, digestRecord(NAMES, 'prod')), digest('d'));
+    assert.equal(await reuseDeployedDigest(clients.ssm, digestRecord(NAMES, 'test')), digest('e'));
   });
 
   it('is undefined before the first deploy (ParameterNotFound), and reuse then says to deploy an image first', async () => {
@@ -122,8 +124,8 @@ describe('the recorded digest (SSM /berth/<env>/image-digest)', () => {
       .on(GetParameterCommand, { Name: '/berth/test/image-digest' })
       .rejects(awsError('ParameterNotFound'));
 
-    assert.equal(await readDeployedDigest(clients.ssm, 'test'), undefined);
-    await assert.rejects(reuseDeployedDigest(clients.ssm, 'test'), {
+    assert.equal(await readDeployedDigest(clients.ssm, digestRecord(NAMES, 'test')), undefined);
+    await assert.rejects(reuseDeployedDigest(clients.ssm, digestRecord(NAMES, 'test')), {
       name: 'CliError',
       message:
         'no image digest recorded for test at /berth/test/image-digest: deploy an image first with --image-tag or --image-digest',
@@ -139,18 +141,20 @@ describe('the recorded digest (SSM /berth/<env>/image-digest)', () => {
       .on(GetParameterCommand, { Name: '/berth/test/image-digest' })
       .rejects(awsError('AccessDeniedException'));
 
-    await assert.rejects(reuseDeployedDigest(clients.ssm, 'prod'), {
+    await assert.rejects(reuseDeployedDigest(clients.ssm, digestRecord(NAMES, 'prod')), {
       message: /^no image digest recorded for prod at \/berth\/prod\/image-digest/,
     });
-    await assert.rejects(readDeployedDigest(clients.ssm, 'test'), { name: 'AccessDeniedException' });
+    await assert.rejects(readDeployedDigest(clients.ssm, digestRecord(NAMES, 'test')), {
+      name: 'AccessDeniedException',
+    });
   });
 
   it('records a digest as a String parameter, overwriting, with who recorded it in the description', async () => {
     const { clients, stubs } = mockAws();
     stubs.ssm.on(PutParameterCommand).resolves({ Version: 4 });
 
-    await recordDeployedDigest(clients.ssm, 'prod', digest('f'));
-    await recordDeployedDigest(clients.ssm, 'test', digest('a'), 'rollback');
+    await recordDeployedDigest(clients.ssm, digestRecord(NAMES, 'prod'), digest('f'));
+    await recordDeployedDigest(clients.ssm, digestRecord(NAMES, 'test'), digest('a'), 'rollback');
 
     assert.deepEqual(
       stubs.ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input),
@@ -177,7 +181,9 @@ describe('the recorded digest (SSM /berth/<env>/image-digest)', () => {
     const { clients, stubs } = mockAws();
     stubs.ssm.on(PutParameterCommand).resolves({ Version: 1 });
 
-    await assert.rejects(recordDeployedDigest(clients.ssm, 'test', 'v1.2.3'), { name: 'CliError' });
+    await assert.rejects(recordDeployedDigest(clients.ssm, digestRecord(NAMES, 'test'), 'v1.2.3'), {
+      name: 'CliError',
+    });
     assert.equal(stubs.ssm.commandCalls(PutParameterCommand).length, 0);
   });
 });
@@ -222,7 +228,11 @@ describe('releaseHistory', () => {
         ],
       });
 
-    assert.deepEqual(await releaseHistory(clients.ssm, 'prod'), [digest('3'), digest('2'), digest('1')]);
+    assert.deepEqual(await releaseHistory(clients.ssm, digestRecord(NAMES, 'prod')), [
+      digest('3'),
+      digest('2'),
+      digest('1'),
+    ]);
   });
 
   it('keeps a release that comes back after another one (only consecutive repeats collapse)', async () => {
@@ -240,7 +250,7 @@ describe('releaseHistory', () => {
       ],
     });
 
-    assert.deepEqual(await releaseHistory(clients.ssm, 'test'), [
+    assert.deepEqual(await releaseHistory(clients.ssm, digestRecord(NAMES, 'test')), [
       digest('6'),
       digest('4'),
       digest('5'),
@@ -257,8 +267,10 @@ describe('releaseHistory', () => {
       .on(GetParameterHistoryCommand, { Name: '/berth/prod/image-digest' })
       .rejects(awsError('ThrottlingException'));
 
-    assert.deepEqual(await releaseHistory(clients.ssm, 'test'), []);
-    await assert.rejects(releaseHistory(clients.ssm, 'prod'), { name: 'ThrottlingException' });
+    assert.deepEqual(await releaseHistory(clients.ssm, digestRecord(NAMES, 'test')), []);
+    await assert.rejects(releaseHistory(clients.ssm, digestRecord(NAMES, 'prod')), {
+      name: 'ThrottlingException',
+    });
   });
 });
 

@@ -23,6 +23,7 @@ import { describeStack, readOutputs, requireOutput } from '../src/aws/stack-outp
 import { findStackProblems, formatStackProblems } from '../src/aws/stack-state.js';
 import { CliError } from '../src/errors.js';
 import { CLUSTER, deployment, mockAws, SERVICE, service, TASK_DEF, target } from './fixtures/aws.js';
+import { CART } from './fixtures/cart-config.js';
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 const BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/Berth-Blue/1111111111111111';
@@ -390,7 +391,7 @@ describe('requireBootstrap', () => {
       .on(GetParameterCommand, { Name: '/cdk-bootstrap/berthprod/version' }, true)
       .resolves({ Parameter: { Value: '27' } });
 
-    await requireBootstrap(clients.ssm, { account: '444455556666', region: 'eu-west-1', env: 'prod' });
+    await requireBootstrap(clients.ssm, { account: '444455556666', region: 'eu-west-1', env: 'prod' }, CART);
     assert.equal(stubs.ssm.commandCalls(GetParameterCommand).length, 1);
   });
 
@@ -404,11 +405,15 @@ describe('requireBootstrap', () => {
       .on(GetParameterCommand, { Name: '/cdk-bootstrap/berthprod/version' })
       .rejects(awsError('AccessDeniedException'));
 
-    const error = await requireBootstrap(clients.ssm, {
-      account: '111122223333',
-      region: 'eu-west-1',
-      env: 'test',
-    }).then(
+    const error = await requireBootstrap(
+      clients.ssm,
+      {
+        account: '111122223333',
+        region: 'eu-west-1',
+        env: 'test',
+      },
+      CART,
+    ).then(
       () => assert.fail('expected a refusal'),
       (e: unknown) => e,
     );
@@ -421,7 +426,7 @@ describe('requireBootstrap', () => {
     assert.match(error.detail ?? '', /^aws iam create-policy --policy-name berth-test-cfn-execution /);
     assert.match(error.detail ?? '', /npx cdk bootstrap aws:\/\/\d{12}\/eu-west-1 --qualifier berthtest /);
     await assert.rejects(
-      requireBootstrap(clients.ssm, { account: '444455556666', region: 'eu-west-1', env: 'prod' }),
+      requireBootstrap(clients.ssm, { account: '444455556666', region: 'eu-west-1', env: 'prod' }, CART),
       {
         name: 'AccessDeniedException',
       },
