@@ -50,7 +50,7 @@ describe('checkCredentials', () => {
     assert.ok(error instanceof CliError);
     assert.equal(
       error.message,
-      'credentials are for account 777788889999 but prod.account in infra/config/environments.ts is 444455556666: if 777788889999 is where prod should run, set prod.account to \'777788889999\' (docs/deploy.md, "Your account and repository"); otherwise use credentials for 444455556666',
+      'credentials are for account 777788889999 but environments.prod.account in berth.config.ts is 444455556666: if 777788889999 is where prod should run, set environments.prod.account to \'777788889999\' (docs/deploy.md, "Your account and repository"); otherwise use credentials for 444455556666',
     );
   });
 
@@ -60,7 +60,7 @@ describe('checkCredentials', () => {
     stubs.sts.on(GetCallerIdentityCommand).resolves({});
 
     await assert.rejects(checkCredentials(clients.sts, { name: 'test', account: '111122223333' }), {
-      message: /^credentials are for account {2}but test\.account/,
+      message: /^credentials are for account {2}but environments\.test\.account in berth\.config\.ts/,
     });
     assert.deepEqual(await checkCredentials(clients.sts), { account: '', arn: '' });
   });

@@ -69,7 +69,7 @@ describe('findExecTask', () => {
       await assert.rejects(findExecTask(clients.ecs, REQUEST), {
         name: 'CliError',
         message:
-          'exec is off in prod: set prod.exec.enabled: true in infra/config/environments.ts, then `berth deploy prod`',
+          'exec is off in prod: set environments.prod.exec.enabled: true in berth.config.ts, then `berth deploy prod`',
       });
       assert.equal(stubs.ecs.commandCalls(ListTasksCommand).length, 0);
     }

@@ -21,7 +21,7 @@ describe('ToolkitStackDeployer (offline)', () => {
   it('refuses a stack the app does not have before any AWS call', async () => {
     await assert.rejects(
       deployer.deploy(['Berth-Test-eu-west-1-Nope'], {}),
-      /the CDK app has no stack named Berth-Test-eu-west-1-Nope: check infra\/lib\/app\.ts \(it has (?=.*Berth-Global)(?=.*Berth-Test-eu-west-1-Network, ).*\)$/,
+      /the CDK app has no stack named Berth-Test-eu-west-1-Nope: check @berth\/infra's createApp \(it has (?=.*Berth-Global)(?=.*Berth-Test-eu-west-1-Network, ).*\)$/,
     );
   });
 

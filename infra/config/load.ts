@@ -51,6 +51,27 @@ export function assertTypeStripping(features: { typescript?: unknown } = process
   }
 }
 
+/**
+ * Imports the config. In a repository whose package.json has no `"type"` (npm writes none when it installs Berth
+ * as a dev dependency), Node parses the file as CommonJS first, then as an ES module, and warns
+ * MODULE_TYPELESS_PACKAGE_JSON on every command (Node.js docs, "Modules: Packages", syntax detection). The file is
+ * ours to load and an ES module by design, so that one warning, for that one file, is not printed.
+ */
+async function importConfigModule(url: string): Promise<unknown> {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' ? (rest[0] as { code?: string }).code : rest[1];
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (code === 'MODULE_TYPELESS_PACKAGE_JSON' && text.includes(url)) return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return await import(url);
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? process.cwd();
   const file = options.configPath === undefined ? findConfigFile(cwd) : path.resolve(cwd, options.configPath);
@@ -61,7 +82,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   assertTypeStripping();
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    module = (await importConfigModule(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
     throw new ConfigFileError(`${source}: cannot be loaded: ${loadFailure(error)}`);
   }
