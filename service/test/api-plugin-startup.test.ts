@@ -208,7 +208,11 @@ describe('database plugin: a reachable database (PostgreSQL 18)', () => {
     const ready = logs.filter((l) => l.msg === 'database ready');
     assert.equal(ready.length, 1);
     assert.equal(ready[0]?.level, 30);
-    assert.deepEqual(ready[0]?.migrationsApplied, ['0001-initial', '0002-cart-line-count', '0003-cart-touched-at']);
+    assert.deepEqual(ready[0]?.migrationsApplied, [
+      '0001-initial',
+      '0002-cart-line-count',
+      '0003-cart-touched-at',
+    ]);
     assert.equal(typeof ready[0]?.migrateMs, 'number');
     assert.equal(typeof ready[0]?.sinceProcessStartMs, 'number');
     assert.ok((ready[0]?.sinceProcessStartMs as number) >= (ready[0]?.migrateMs as number));
