@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { buildProgram, main } from '../src/main.js';
-import { init, PYTHON_SERVICE, read, repository, STATIC_SITE } from './init-fixtures.js';
+import { init, NO_GIT, PYTHON_SERVICE, read, repository, STATIC_SITE } from './init-fixtures.js';
 
 /** `berth <args>` in-process in `cwd`, as the bin runs it. */
 async function berth(
@@ -32,7 +32,7 @@ async function berth(
   }
 }
 
-describe('berth init (command line)', { timeout: 60_000 }, () => {
+describe('berth init (command line)', { timeout: 60_000, skip: NO_GIT }, () => {
   it('has help that names every flag', async () => {
     const program = await buildProgram(undefined, 'local');
     const help = program.commands.find((c) => c.name() === 'init')!.helpInformation();
@@ -157,7 +157,7 @@ describe('berth init (command line)', { timeout: 60_000 }, () => {
   });
 });
 
-describe('the generated berth.config.ts', { timeout: 60_000 }, () => {
+describe('the generated berth.config.ts', { timeout: 60_000, skip: NO_GIT }, () => {
   it('is TypeScript without syntax errors', async (t) => {
     for (const [name, files] of [
       ['quotes', PYTHON_SERVICE],
@@ -223,7 +223,10 @@ describe('the generated berth.config.ts', { timeout: 60_000 }, () => {
   });
 });
 
-describe('the generated berth.config.ts with the real config loader', { timeout: 60_000 }, () => {
+describe('the generated berth.config.ts with the real config loader', {
+  timeout: 60_000,
+  skip: NO_GIT,
+}, () => {
   /**
    * @berth/cli's entry does not re-export defineConfig yet (its index.ts exports only types): the
    * repository gets a stand-in @berth/cli that re-exports @berth/infra's, so the real loader (import,

@@ -10,6 +10,12 @@ export interface Cleanup {
   after(fn: () => void): void;
 }
 
+/** Why the suites that build git repositories cannot run here, or false: git is not something we install. */
+export const NO_GIT: string | false =
+  spawnSync('git', ['--version']).error === undefined
+    ? false
+    : 'git is not installed: these tests build git repositories';
+
 /** A throwaway git repository holding `files`, with `origin` set when given. Not a Node project. */
 export function repository(t: Cleanup, name: string, files: Record<string, string>, origin?: string): string {
   const parent = mkdtempSync(path.join(tmpdir(), 'berth-init-'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { init, PYTHON_SERVICE, read, repository, STATIC_SITE } from './init-fixtures.js';
+import { init, NO_GIT, PYTHON_SERVICE, read, repository, STATIC_SITE } from './init-fixtures.js';
 
 const PYTHON_CONFIG = `// Berth: how this repository runs on AWS. Written by \`berth init\`; yours to edit.
 // Reference for every field and its default per environment: docs/config-reference.md in Berth (or hover a field in your editor).
@@ -67,7 +67,7 @@ export default defineConfig({
 
 const WORKFLOWS = ['.github/workflows/berth-ci.yml', '.github/workflows/berth-deliver.yml'];
 
-describe('berth init --yes in a Python service', { timeout: 60_000 }, () => {
+describe('berth init --yes in a Python service', { timeout: 60_000, skip: NO_GIT }, () => {
   it('writes the config from the Dockerfile, the route in app.py, the remote and the flags', async (t) => {
     const root = repository(t, 'quotes', PYTHON_SERVICE, 'git@github.com:acme/quotes-api.git');
     const { stdout } = await init(root, {
@@ -129,7 +129,7 @@ created .github/workflows/berth-deliver.yml`,
   });
 });
 
-describe('berth init --yes in a static site behind nginx', { timeout: 60_000 }, () => {
+describe('berth init --yes in a static site behind nginx', { timeout: 60_000, skip: NO_GIT }, () => {
   it('writes health path /, port 80 and marked placeholders for what it was not told', async (t) => {
     const root = repository(t, 'docs-site', STATIC_SITE);
     const { stdout } = await init(root, { yes: true });
@@ -160,7 +160,7 @@ describe('berth init --yes in a static site behind nginx', { timeout: 60_000 }, 
   });
 });
 
-describe('berth init never overwrites a file unasked', { timeout: 60_000 }, () => {
+describe('berth init never overwrites a file unasked', { timeout: 60_000, skip: NO_GIT }, () => {
   it('with --yes: refuses, names the file and --force, and writes nothing', async (t) => {
     const root = repository(t, 'docs-site', STATIC_SITE);
     writeFileSync(path.join(root, 'berth.config.ts'), '// mine\n');
@@ -210,7 +210,7 @@ describe('berth init never overwrites a file unasked', { timeout: 60_000 }, () =
   });
 });
 
-describe('berth init asks what it cannot detect', { timeout: 60_000 }, () => {
+describe('berth init asks what it cannot detect', { timeout: 60_000, skip: NO_GIT }, () => {
   it('asks repository, region, both accounts and the port, re-asking after a bad answer', async (t) => {
     const root = repository(t, 'Side Project', {
       Dockerfile: 'FROM python:3.13-slim\nCOPY . .\nCMD ["python", "-m", "http.server"]\n',
@@ -281,7 +281,7 @@ describe('berth init asks what it cannot detect', { timeout: 60_000 }, () => {
   });
 });
 
-describe('berth init chooses one Dockerfile', { timeout: 60_000 }, () => {
+describe('berth init chooses one Dockerfile', { timeout: 60_000, skip: NO_GIT }, () => {
   const files = {
     Dockerfile: 'FROM python:3.13-slim\nEXPOSE 8000\n',
     'worker/Dockerfile': 'FROM python:3.13-slim\n',
