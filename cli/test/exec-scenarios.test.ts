@@ -6,8 +6,9 @@ import { main } from '../src/main.js';
 import type { Terminal } from '../src/terminal.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
-import { CART, ENVIRONMENTS } from './fixtures/cart-config.js';
+import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+import { modelContextParts } from './scenarios/model-context.js';
 
 // `berth exec` (#14 item 3) through `main`, against the AWS model after a real `berth deploy test`.
 // The session-manager-plugin is a recorded fake: no process is spawned.
@@ -60,13 +61,8 @@ function world() {
     const out: string[] = [];
     const err: string[] = [];
     const ctx: CommandContext = {
-      config: CART,
-      clients: (region) => model.clientsFor(region),
-      deployer: async () => deployer,
-      run: docker.run,
+      ...modelContextParts(model, deployer, docker, clock),
       progress,
-      clock,
-      fetch: model.fetch,
       stdout: { write: (s: string) => out.push(s) },
       repoRoot: '/repo',
       // berth exec deploys nothing, so it must never synthesize.

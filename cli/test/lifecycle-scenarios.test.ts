@@ -12,6 +12,7 @@ import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
 import { CART, GLOBAL_STACK_NAME, stackName } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+import { modelContextParts } from './scenarios/model-context.js';
 
 // Lifecycle scenarios: the real commands (through `main`, as a user types them) run in sequence
 // against one model of AWS state, so each command sees what the previous one left behind.
@@ -70,13 +71,8 @@ function world({
     const out: string[] = [];
     const err: string[] = [];
     const ctx: CommandContext = {
-      config: CART,
-      clients: (region) => model.clientsFor(region),
-      deployer: async () => deployer,
-      run: docker.run,
+      ...modelContextParts(model, deployer, docker, clock),
       progress,
-      clock,
-      fetch: model.fetch,
       stdout: { write: (s: string) => out.push(s) },
       repoRoot,
       synthesize,

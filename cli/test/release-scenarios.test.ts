@@ -7,8 +7,8 @@ import type { CommandContext } from '../src/context.js';
 import { main } from '../src/main.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
-import { CART } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+import { modelContextParts } from './scenarios/model-context.js';
 
 // The release step of `berth deploy` (issue #13): the real command, through `main`, against the AWS model,
 // with a Service stack that has a release task (ModelDeployer.withReleaseTask) and one that has none.
@@ -35,13 +35,8 @@ function world({ releaseTask }: { releaseTask: boolean }) {
     const out: string[] = [];
     const err: string[] = [];
     const ctx: CommandContext = {
-      config: CART,
-      clients: (region) => model.clientsFor(region),
-      deployer: async () => deployer,
-      run: docker.run,
+      ...modelContextParts(model, deployer, docker, clock),
       progress: new RecordingProgress(),
-      clock,
-      fetch: model.fetch,
       stdout: { write: (s: string) => out.push(s) },
       repoRoot,
       synthesize: async () => [],

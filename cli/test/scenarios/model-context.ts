@@ -10,6 +10,23 @@ import { AwsModel, ModelDeployer, ModelDocker } from './aws-model.js';
 
 export const MODEL_REGION = 'eu-west-1';
 
+/** What a CommandContext takes from the AWS model: the cart's config, the model's AWS, deployer, docker and clock. */
+export function modelContextParts(
+  model: AwsModel,
+  deployer: ModelDeployer,
+  docker: ModelDocker,
+  clock: FakeClock,
+): Pick<CommandContext, 'config' | 'clients' | 'deployer' | 'run' | 'clock' | 'fetch'> {
+  return {
+    config: CART,
+    clients: (region) => model.clientsFor(region),
+    deployer: async () => deployer,
+    run: docker.run,
+    clock,
+    fetch: model.fetch,
+  };
+}
+
 /**
  * One account as the AWS model holds it (both environments bootstrapped, Berth-Global deployed), and a
  * CommandContext over it, for calling the deploy, rollback and destroy flows in-process (where the
@@ -27,13 +44,8 @@ export function modelWorld({ globalDeployed = true }: { globalDeployed?: boolean
   const repoRoot = mkdtempSync(join(tmpdir(), 'berth-flow-'));
   const synthesized: string[] = [];
   const ctx: CommandContext = {
-    config: CART,
-    clients: (region) => model.clientsFor(region),
-    deployer: async () => deployer,
-    run: docker.run,
+    ...modelContextParts(model, deployer, docker, clock),
     progress,
-    clock,
-    fetch: model.fetch,
     stdout: { write: () => true },
     repoRoot,
     synthesize: async (env: string) => {
