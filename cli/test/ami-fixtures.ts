@@ -57,7 +57,6 @@ export function fakeContext(clients: AmiClients, run: CommandRunner = async () =
     run,
     progress,
     stdout: { write: (text: string) => stdout.push(text) },
-    repoRoot: '/nonexistent-repo',
     sleep: async (ms) => {
       clock += ms;
     },

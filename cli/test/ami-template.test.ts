@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
-const AMI_DIR = fileURLToPath(new URL('../../ami/', import.meta.url));
+// The template ships inside @berth/cli (package.json `files`), next to this test's package.
+const AMI_DIR = fileURLToPath(new URL('../ami/', import.meta.url));
 const TEMPLATE = join(AMI_DIR, 'berth-ecs-node.pkr.hcl');
 const SCRIPTS = join(AMI_DIR, 'scripts');
 const NEWER_PACKER_ONLY =
@@ -50,7 +51,9 @@ async function packerValidate(template: string): Promise<Result> {
   try {
     await cp(SCRIPTS, join(dir, 'scripts'), { recursive: true });
     await writeFile(join(dir, 'berth-ecs-node.pkr.hcl'), template);
-    const result = await tool('packer', ['validate', 'berth-ecs-node.pkr.hcl'], dir);
+    // The variables `berth ami build` always passes (no defaults: a build must name its app).
+    const variables = ['-var=app=shop', '-var=manifest_path=/work/shop/.berth/ami/manifest.json'];
+    const result = await tool('packer', ['validate', ...variables, 'berth-ecs-node.pkr.hcl'], dir);
     assert.ok(result, 'packer disappeared during the test');
     return result;
   } finally {
@@ -84,7 +87,7 @@ describe('Packer template', () => {
     for (const tag of ['Version', 'GitSha', 'BaseAmi', 'Name', 'Architecture']) {
       assert.match(template, new RegExp(`\\b${tag}\\s*=`), `tag ${tag}`);
     }
-    assert.match(template, /post-processor "manifest"[\s\S]*manifest\.json/);
+    assert.match(template, /post-processor "manifest" \{\n {4}output {5}= var\.manifest_path\n/);
     assert.doesNotMatch(template, /ssh_keypair_name|ssh_private_key_file|aws_access_key|secret_key/);
   });
 
@@ -205,6 +208,30 @@ describe('provisioning scripts', () => {
     assert.deepEqual(config.metrics.metrics_collected.disk.measurement, ['disk_used_percent']);
     const files = config.logs.logs_collected.files.collect_list;
     assert.ok(files.some((f) => f.file_path === '/var/log/ecs/ecs-agent.log'));
-    assert.ok(files.every((f) => f.log_group_name.startsWith('/berth/ecs-node/')));
+    assert.deepEqual(
+      files.map((f) => f.log_group_name),
+      ['@LOG_GROUP_PREFIX@/ecs-agent', '@LOG_GROUP_PREFIX@/ecs-init', '@LOG_GROUP_PREFIX@/messages'],
+    );
+    // The placeholder becomes the app's prefix on the build instance, after the quoted heredoc.
+    assert.ok(
+      script.includes(
+        `sed -i "s|@LOG_GROUP_PREFIX@|\${log_group_prefix}|g" "\${config_dir}/amazon-cloudwatch-agent.json"`,
+      ),
+    );
+    assert.ok(script.includes('log_group_prefix="${BERTH_LOG_GROUP_PREFIX:?'));
+  });
+
+  it("name the image, its tags and the node log groups after the user's app, never after Berth", async () => {
+    const template = await readFile(TEMPLATE, 'utf8');
+    assert.match(
+      template,
+      /^variable "app" \{\n {2}type {8}= string\n {2}description = [^\n]*\n\}$/m,
+      'app has no default',
+    );
+    assert.match(template, /^ {2}name_prefix = "\$\{var\.app\}-ecs-node"$/m);
+    assert.match(template, /^ {4}Project = var\.app$/m);
+    assert.ok(template.includes(`"BERTH_LOG_GROUP_PREFIX=/\${var.app}/ecs-node"`));
+    assert.match(template, /output {5}= var\.manifest_path$/m);
+    assert.doesNotMatch(template, /"berth-ecs-node|Project = "berth"|\$\{path\.root\}\/manifest/);
   });
 });

@@ -37,7 +37,7 @@ describe('.github/workflows/ami.yml', () => {
     workflow = parse(text) as Workflow;
   });
 
-  it('runs monthly, on pushes to ami/** on main, and by hand', () => {
+  it('runs monthly, on pushes to cli/ami/** on main, and by hand', () => {
     const schedule = workflow.on.schedule as { cron: string }[];
     assert.equal(schedule.length, 1);
     const [minute, hour, dayOfMonth, month, dayOfWeek] = schedule[0]!.cron.split(' ');
@@ -47,7 +47,7 @@ describe('.github/workflows/ami.yml', () => {
     );
     assert.match(dayOfMonth ?? '', /^\d+$/, 'one day of the month');
     assert.deepEqual([month, dayOfWeek], ['*', '*'], 'every month');
-    assert.deepEqual(workflow.on.push, { branches: ['main'], paths: ['ami/**'] });
+    assert.deepEqual(workflow.on.push, { branches: ['main'], paths: ['cli/ami/**'] });
     assert.ok('workflow_dispatch' in workflow.on);
     assert.equal(Object.keys(workflow.on).length, 3, 'no pull_request trigger: forks must not reach AWS');
   });
@@ -79,11 +79,15 @@ describe('.github/workflows/ami.yml', () => {
   it('promotes the AMI ids built once: both environments read the build manifest artifact', () => {
     const uploaded = workflow.jobs.build!.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     assert.equal(uploaded?.with?.name, 'ami-manifest');
+    // Where `berth ami build` has Packer write it, and where `berth ami publish` reads it by default.
+    assert.equal(uploaded?.with?.path, '.berth/ami/manifest.json');
+    assert.equal(uploaded?.with?.['include-hidden-files'], true);
     for (const name of ['test', 'prod']) {
       const downloaded = workflow.jobs[name]!.steps.find((s) =>
         s.uses?.startsWith('actions/download-artifact@'),
       );
       assert.equal(downloaded?.with?.name, 'ami-manifest', name);
+      assert.equal(downloaded?.with?.path, '.berth/ami', name);
     }
     const builds = Object.values(workflow.jobs)
       .flatMap((j) => j.steps)

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Architecture } from '@berth/infra';
 import { CliError } from '../errors.js';
+import { PACKAGE_DIR } from '../package-dir.js';
 import { type BuiltAmi, readManifest } from './manifest.js';
 
 export interface RunResult {
@@ -58,8 +60,17 @@ async function checkPacker(run: CommandRunner, cwd: string): Promise<void> {
   }
 }
 
+/** The Packer template and its scripts, shipped in @berth/cli's `files` (cli/ami/ in Berth's repository). */
+export const TEMPLATE_DIR = join(PACKAGE_DIR, 'ami');
+
+/** Where `berth ami build` has Packer record the AMI ids, relative to the project root (`.berth/` is git-ignored). */
+export const MANIFEST_FILE = join('.berth', 'ami', 'manifest.json');
+
 export interface BuildRequest {
-  readonly repoRoot: string;
+  /** The directory holding berth.config.ts: Packer runs there and the manifest goes under it. */
+  readonly projectRoot: string;
+  /** The config's `app`: names the AMI, its Project tag and the node log groups. */
+  readonly app: string;
   readonly architectures: readonly Architecture[];
   /** Region the AMI is built in; the Packer `region` variable. */
   readonly region: string;
@@ -70,29 +81,36 @@ export interface BuildRequest {
 }
 
 /** `packer build` arguments: one `-only` per architecture, everything else as variables. */
-export function packerBuildArgs(request: BuildRequest): string[] {
+export function packerBuildArgs(request: BuildRequest, templateDir: string = TEMPLATE_DIR): string[] {
   return [
     'build',
     `-only=${request.architectures.map((a) => `berth.amazon-ebs.${a}`).join(',')}`,
+    `-var=app=${request.app}`,
+    `-var=manifest_path=${join(request.projectRoot, MANIFEST_FILE)}`,
     `-var=region=${request.region}`,
     `-var=copy_to_regions=${JSON.stringify(request.copyToRegions)}`,
     `-var=version=${request.version}`,
     `-var=git_sha=${request.gitSha}`,
-    'ami/',
+    templateDir,
   ];
 }
 
 /**
  * Builds the AMIs with the caller's AWS credentials (Packer reads the usual chain: AWS_PROFILE,
- * environment, OIDC-assumed role in CI) and returns what the manifest recorded for this run.
+ * environment, OIDC-assumed role in CI) and returns what the manifest recorded for this run. The
+ * template is read from the package, never from the user's repository, which has no copy of it.
  */
 export async function buildAmis(
   request: BuildRequest,
   run: CommandRunner = spawnRunner,
+  templateDir: string = TEMPLATE_DIR,
 ): Promise<BuiltAmi[]> {
-  await checkPacker(run, request.repoRoot);
-  for (const args of [['init', 'ami/'], packerBuildArgs(request)]) {
-    const result = await run('packer', args, { cwd: request.repoRoot });
+  await checkPacker(run, request.projectRoot);
+  const manifest = join(request.projectRoot, MANIFEST_FILE);
+  // The manifest post-processor writes the file but not the directories above it.
+  await mkdir(dirname(manifest), { recursive: true });
+  for (const args of [['init', templateDir], packerBuildArgs(request, templateDir)]) {
+    const result = await run('packer', args, { cwd: request.projectRoot });
     if (result.code !== 0) {
       throw new CliError(
         `packer ${args[0]} failed (exit ${result.code}): see its output above; AWS credentials must be ` +
@@ -100,6 +118,6 @@ export async function buildAmis(
       );
     }
   }
-  const built = await readManifest(join(request.repoRoot, 'ami', 'manifest.json'));
+  const built = await readManifest(manifest);
   return built.filter((ami) => request.architectures.includes(ami.architecture));
 }

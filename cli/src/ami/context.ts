@@ -3,7 +3,6 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
-import { REPO_ROOT } from '../repo-root.js';
 import { Progress, type Writer } from '../ui/progress.js';
 import { type CommandRunner, spawnRunner } from './build.js';
 
@@ -22,12 +21,9 @@ export interface AmiContext {
   readonly run: CommandRunner;
   readonly progress: Progress;
   readonly stdout: Writer;
-  readonly repoRoot: string;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
 }
-
-export { REPO_ROOT };
 
 export const defaultAmiContext = (): AmiContext => ({
   clients: (region) => {
@@ -43,7 +39,6 @@ export const defaultAmiContext = (): AmiContext => ({
   run: spawnRunner,
   progress: new Progress(process.stderr),
   stdout: process.stdout,
-  repoRoot: REPO_ROOT,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: Date.now,
 });

@@ -217,7 +217,7 @@ export async function rolloutAmi(
         `instance refresh ${instanceRefreshId} ended ${status}: ${refresh?.StatusReason ?? 'no reason given'}`,
         'Auto rollback returns the group to its previous launch template; check the scaling activities ' +
           `(aws autoscaling describe-scaling-activities --auto-scaling-group-name ${request.autoScalingGroupName}) ` +
-          'and the node logs in /berth/ecs-node/*.',
+          `and the node logs in /${request.names.app}/ecs-node/* (the AMI's CloudWatch agent writes them).`,
       );
     }
     if (now() - started >= request.timeoutMs) {

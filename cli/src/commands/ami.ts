@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import {
   type Architecture,
   type EnvironmentConfig,
@@ -9,7 +9,7 @@ import {
 import type { Command } from 'commander';
 import { parseArchitecture, parseArchitectures } from '../ami/architecture.js';
 import { awsRecommendedAmi } from '../ami/aws-recommended.js';
-import { buildAmis } from '../ami/build.js';
+import { buildAmis, MANIFEST_FILE } from '../ami/build.js';
 import { type AmiContext, defaultAmiContext } from '../ami/context.js';
 import { findBuiltAmi, readManifest } from '../ami/manifest.js';
 import { publishAmi } from '../ami/publish.js';
@@ -42,9 +42,9 @@ async function signedIn(ctx: AmiContext, target: Target) {
   return clients;
 }
 
-async function gitSha(ctx: AmiContext): Promise<string> {
+async function gitSha(ctx: AmiContext, projectRoot: string): Promise<string> {
   try {
-    const result = await ctx.run('git', ['rev-parse', 'HEAD'], { cwd: ctx.repoRoot, capture: true });
+    const result = await ctx.run('git', ['rev-parse', 'HEAD'], { cwd: projectRoot, capture: true });
     return result.code === 0 ? result.stdout.trim() : 'unknown';
   } catch {
     return 'unknown';
@@ -66,13 +66,14 @@ function registerBuild(ami: Command, context: () => AmiContext): void {
       const architectures = parseArchitectures(flags.arch);
       const config = await projectConfig(command);
       const ctx = context();
-      const sha = await gitSha(ctx);
+      const sha = await gitSha(ctx, config.projectRoot);
       const region = config.global.primaryRegion;
       const version = flags.version ?? `${new Date(ctx.now()).toISOString().slice(0, 10)}-${sha.slice(0, 7)}`;
       ctx.progress.step(`building ${architectures.join(', ')} AMI ${version} in ${region}`);
       const built = await buildAmis(
         {
-          repoRoot: ctx.repoRoot,
+          projectRoot: config.projectRoot,
+          app: config.app,
           architectures,
           region,
           copyToRegions: allRegions(config).filter((r) => r !== region),
@@ -90,10 +91,14 @@ function registerPublish(ami: Command, context: () => AmiContext): void {
     .command('publish')
     .description("verify an AMI and make it the environment's node image (SSM /<app>/<env>/ami/<arch>)")
     .argument('<env>', 'environment name (test, prod)')
-    .option('--ami <id>', 'AMI to publish (default: the one in ami/manifest.json for the region)')
+    .option('--ami <id>', `AMI to publish (default: the one in ${MANIFEST_FILE} for the region)`)
     .option('--arch <arch>', "x86_64 or arm64 (default: the environment's cluster architecture)")
     .option('--region <region>', "one of the environment's regions (default: all of them)")
-    .option('--manifest <path>', 'Packer manifest to read AMI ids from', 'ami/manifest.json')
+    .option(
+      '--manifest <path>',
+      'Packer manifest to read AMI ids from, relative to the project root (what `berth ami build` wrote)',
+      MANIFEST_FILE,
+    )
     .option(
       '--aws-recommended',
       "publish AWS's current ECS-optimized AL2023 AMI: how a new environment boots before the first Packer AMI",
@@ -117,7 +122,7 @@ function registerPublish(ami: Command, context: () => AmiContext): void {
         }
         const ctx = context();
         const fromManifest = !flags.ami && !flags.awsRecommended;
-        const built = fromManifest ? await readManifest(join(ctx.repoRoot, flags.manifest)) : [];
+        const built = fromManifest ? await readManifest(resolve(config.projectRoot, flags.manifest)) : [];
         for (const target of targets) {
           const { ec2, ssm } = await signedIn(ctx, target);
           const amiId = flags.awsRecommended

@@ -7,7 +7,7 @@ set -euo pipefail
 
 install -d -m 0755 /etc/ecs
 cat >/etc/ecs/ecs.config <<'CONFIG'
-# Written by the Berth AMI build (ami/scripts/40-ecs-agent-defaults.sh). User data adds ECS_CLUSTER.
+# Written by the Berth AMI build (@berth/cli ami/scripts/40-ecs-agent-defaults.sh). User data adds ECS_CLUSTER.
 # Images are pinned by digest, so a cached copy is always the right one and saves a pull per start.
 ECS_IMAGE_PULL_BEHAVIOR=prefer-cached
 ECS_ENABLE_CONTAINER_METADATA=true

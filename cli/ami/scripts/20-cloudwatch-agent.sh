@@ -4,6 +4,9 @@
 # The agent is enabled, not started: it must not ship the build instance's data.
 set -euo pipefail
 
+# /<app>/ecs-node, from the Packer template: each app's nodes log to their own groups.
+log_group_prefix="${BERTH_LOG_GROUP_PREFIX:?the Packer template sets BERTH_LOG_GROUP_PREFIX}"
+
 dnf -y install amazon-cloudwatch-agent rsyslog
 # AL2023 logs to journald only; rsyslog gives the agent a /var/log/messages file to tail.
 systemctl enable rsyslog
@@ -40,19 +43,19 @@ cat >"${config_dir}/amazon-cloudwatch-agent.json" <<'JSON'
         "collect_list": [
           {
             "file_path": "/var/log/ecs/ecs-agent.log",
-            "log_group_name": "/berth/ecs-node/ecs-agent",
+            "log_group_name": "@LOG_GROUP_PREFIX@/ecs-agent",
             "log_stream_name": "{instance_id}",
             "timezone": "UTC"
           },
           {
             "file_path": "/var/log/ecs/ecs-init.log",
-            "log_group_name": "/berth/ecs-node/ecs-init",
+            "log_group_name": "@LOG_GROUP_PREFIX@/ecs-init",
             "log_stream_name": "{instance_id}",
             "timezone": "UTC"
           },
           {
             "file_path": "/var/log/messages",
-            "log_group_name": "/berth/ecs-node/messages",
+            "log_group_name": "@LOG_GROUP_PREFIX@/messages",
             "log_stream_name": "{instance_id}",
             "timezone": "UTC"
           }
@@ -62,6 +65,8 @@ cat >"${config_dir}/amazon-cloudwatch-agent.json" <<'JSON'
   }
 }
 JSON
+# The heredoc is quoted (the agent's own ${aws:…} placeholders must stay), so the prefix goes in here.
+sed -i "s|@LOG_GROUP_PREFIX@|${log_group_prefix}|g" "${config_dir}/amazon-cloudwatch-agent.json"
 chmod 0644 "${config_dir}/amazon-cloudwatch-agent.json"
 
 systemctl enable amazon-cloudwatch-agent

@@ -1,17 +1,30 @@
 # The Berth ECS container-instance AMI: AWS's ECS-optimized Amazon Linux 2023, plus security
 # updates, the CloudWatch and SSM agents and ECS agent defaults. One source per architecture.
 #
-#   packer init ami/ && packer build -var "git_sha=$(git rev-parse HEAD)" ami/
-#   packer build -only='berth.amazon-ebs.arm64' ami/   # one architecture (what `berth ami build --arch` runs)
+# It ships inside @berth/cli (node_modules/@berth/cli/ami/ in a user's repository; cli/ami/ in Berth's);
+# `berth ami build` runs it from there with the app's names from berth.config.ts:
+#
+#   packer init <this directory>
+#   packer build -only='berth.amazon-ebs.arm64' -var app=shop -var manifest_path=.berth/ami/manifest.json <this directory>
 #
 # The `packer { required_plugins … }` block lives in packer.pkr.hcl so this file also validates
 # with Packer 1.6.6 (Debian 12), which predates plugins. Lines between the
 # "BEGIN requires packer >= 1.7" markers are options that 1.6.6's built-in amazon-ebs does not
 # know; the template test strips only those before running `packer validate` (see docs/ami.md).
 
+variable "app" {
+  type        = string
+  description = "The app in berth.config.ts (lower-case): names the AMI, its Project tag and the node log groups /<app>/ecs-node/*."
+}
+
+variable "manifest_path" {
+  type        = string
+  description = "Where the manifest post-processor records the AMI ids (`berth ami build`: <project root>/.berth/ami/manifest.json)."
+}
+
 variable "region" {
   type        = string
-  description = "Region the AMI is built in (the primary region in infra/config/environments.ts)."
+  description = "Region the AMI is built in (global.primaryRegion in berth.config.ts)."
   default     = "eu-west-1"
 }
 
@@ -68,9 +81,9 @@ variable "releasever" {
 }
 
 locals {
-  name_prefix = "berth-ecs-node"
+  name_prefix = "${var.app}-ecs-node"
   common_tags = {
-    Project = "berth"
+    Project = var.app
     Version = var.version
     GitSha  = var.git_sha
     BaseAmi = "{{ .SourceAMI }}"
@@ -185,7 +198,10 @@ build {
   provisioner "shell" {
     # -E keeps environment_vars; bash (not sh) because the scripts use pipefail.
     execute_command  = "chmod +x {{ .Path }}; sudo -E bash '{{ .Path }}'"
-    environment_vars = ["BERTH_RELEASEVER=${var.releasever}"]
+    environment_vars = [
+      "BERTH_RELEASEVER=${var.releasever}",
+      "BERTH_LOG_GROUP_PREFIX=/${var.app}/ecs-node",
+    ]
     scripts = [
       "${path.root}/scripts/10-security-updates.sh",
       "${path.root}/scripts/20-cloudwatch-agent.sh",
@@ -195,10 +211,10 @@ build {
     ]
   }
 
-  # `berth ami build` reads the AMI ids from here; custom_data names the architecture so the CLI
-  # never has to parse source names.
+  # `berth ami build` reads the AMI ids from here (a file in the user's project, never in the package);
+  # custom_data names the architecture so the CLI never has to parse source names.
   post-processor "manifest" {
-    output     = "${path.root}/manifest.json"
+    output     = var.manifest_path
     strip_path = true
     custom_data = {
       architecture = source.name
