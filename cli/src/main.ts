@@ -59,6 +59,7 @@ export async function buildProgram(context?: ContextProvider, only?: 'local'): P
   destroy.registerDestroyCommand(program, aws);
   plan.registerPlanCommand(program);
   ami.registerAmiCommands(program);
+  (await import('./commands/bootstrap.js')).registerBootstrapCommand(program);
   return program;
 }
 

@@ -74,6 +74,7 @@ describe('berth (spawned)', () => {
       'destroy',
       'plan',
       'ami',
+      'bootstrap',
     ]) {
       assert.match(help.stdout, new RegExp(`\\n  ${command} `), command);
     }

@@ -101,15 +101,16 @@ describe('lifecycle: first deploy in a fresh account', () => {
     // WHEN the user deploys test
     const first = await w.berth('deploy', 'test');
 
-    // THEN one line, then the two commands to type (test's qualifier and execution policy), exit 1
+    // THEN one line, then the commands to type (write test's files, its execution policy and qualifier), exit 1
     assert.equal(first.code, 1);
     assert.equal(
       first.stderr,
       `berth: CDK is not bootstrapped for test in aws://${ACCOUNT}/${REGION} (qualifier berthtest): ` +
         'run these from the repository root with administrator credentials for that account, then deploy again\n' +
-        'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://infra/bootstrap/test-execution-policy.json\n' +
-        `npx cdk bootstrap aws://${ACCOUNT}/${REGION} --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ` +
-        '--template infra/bootstrap/test-bootstrap-template.yaml ' +
+        'npx berth bootstrap test\n' +
+        'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://.berth/bootstrap/test/execution-policy.json\n' +
+        `npx aws-cdk@2 bootstrap aws://${ACCOUNT}/${REGION} --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ` +
+        '--template .berth/bootstrap/test/bootstrap-template.yaml ' +
         `--cloudformation-execution-policies arn:aws:iam::${ACCOUNT}:policy/berth-test-cfn-execution\n`,
     );
     assert.equal(w.model.stacks.size, 0);

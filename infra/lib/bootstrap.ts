@@ -3,6 +3,10 @@
  * execution roles) and a restricted execution policy instead of the default AdministratorAccess. The
  * test CI role may assume only `cdk-<test qualifier>-*` roles, whose CloudFormation execution role
  * cannot touch anything tagged prod or global, nor IAM outside `<App>-Test-*`.
+ *
+ * The policy and the bootstrap template are generated from the user's berth.config.ts into their own
+ * repository (`berth bootstrap <env>` writes `.berth/bootstrap/<env>/`), never shipped pre-made: their
+ * names come from the app.
  */
 import { ENV_NAMES, type EnvName, type Region } from '../config/environments.js';
 import type { ResolvedConfig } from '../config/resolve.js';
@@ -27,9 +31,14 @@ export function executionPolicyName(config: BootstrapConfig, env: EnvName): stri
   return config.names.executionPolicyName(env);
 }
 
-/** Where the policy document lives in the repository (written by `executionPolicy`, checked by a test). */
+/** Where `berth bootstrap <env>` writes the env's files, relative to the project root (`.berth/` is git-ignored). */
+export function bootstrapDir(env: EnvName): string {
+  return `.berth/bootstrap/${env}`;
+}
+
+/** The execution policy document `aws iam create-policy` reads, relative to the project root. */
 export function executionPolicyFile(env: EnvName): string {
-  return `infra/bootstrap/${env}-execution-policy.json`;
+  return `${bootstrapDir(env)}/execution-policy.json`;
 }
 
 /** Services whose resources the env stacks create (a test compares this with the synthesized templates). */
@@ -141,9 +150,9 @@ export function executionPolicy(
   };
 }
 
-/** Where the env's bootstrap template lives (written by `bootstrapTemplate`, checked by a test). */
+/** The bootstrap template `cdk bootstrap --template` reads, relative to the project root. */
 export function bootstrapTemplateFile(env: EnvName): string {
-  return `infra/bootstrap/${env}-bootstrap-template.yaml`;
+  return `${bootstrapDir(env)}/bootstrap-template.yaml`;
 }
 
 /** The stack names an environment's bootstrap deploy role may change (CloudFormation `stack` ARNs). */
@@ -158,20 +167,44 @@ export function executionPolicyArn(config: BootstrapConfig, env: EnvName): strin
 }
 
 /**
- * The commands that bootstrap `env` in `region` (default: its first region), run from the repository
- * root with administrator credentials for the env's account: create the execution policy (once per
- * account), then bootstrap with the env's qualifier, its own toolkit stack (two qualifiers in one
- * account and region need two toolkit stacks) and the template whose deploy role may change only the
- * env's own stacks.
+ * Where `env` needs a bootstrap: each of its regions and, for the env that deploys the Global stack,
+ * the primary region too (Berth-Global lives there).
  */
-export function bootstrapCommand(config: BootstrapConfig, env: EnvName, region?: Region): string {
-  const environment = config.environments[env];
-  const where = region ?? environment.regions[0] ?? config.global.primaryRegion;
+export function bootstrapRegions(config: BootstrapConfig, env: EnvName): Region[] {
+  const own = config.environments[env].regions;
+  return [...new Set([...own, ...(env === GLOBAL_STACK_ENV ? [config.global.primaryRegion] : [])])];
+}
+
+/**
+ * The commands `berth bootstrap <env>` prints once it has written the env's files, to be run from the
+ * project root with administrator credentials for the env's account: create the execution policy (once
+ * per account), then one bootstrap per region with the env's qualifier, its own toolkit stack (two
+ * qualifiers in one account and region need two toolkit stacks) and the template whose deploy role may
+ * change only the env's own stacks. `aws-cdk@2` by name: a user's repository need not have the CDK CLI.
+ */
+export function bootstrapSteps(
+  config: BootstrapConfig,
+  env: EnvName,
+  regions: readonly Region[] = bootstrapRegions(config, env),
+): string[] {
+  const { account } = config.environments[env];
   const qualifier = qualifierOf(config, env);
   return [
     `aws iam create-policy --policy-name ${executionPolicyName(config, env)} --policy-document file://${executionPolicyFile(env)}`,
-    `npx cdk bootstrap aws://${environment.account}/${where} --qualifier ${qualifier} ` +
-      `--toolkit-stack-name CDKToolkit-${qualifier} --template ${bootstrapTemplateFile(env)} ` +
-      `--cloudformation-execution-policies ${executionPolicyArn(config, env)}`,
-  ].join('\n');
+    ...regions.map(
+      (region) =>
+        `npx aws-cdk@2 bootstrap aws://${account}/${region} --qualifier ${qualifier} ` +
+        `--toolkit-stack-name CDKToolkit-${qualifier} --template ${bootstrapTemplateFile(env)} ` +
+        `--cloudformation-execution-policies ${executionPolicyArn(config, env)}`,
+    ),
+  ];
+}
+
+/**
+ * Everything that bootstraps `env` (in `region`, else wherever it needs it), from a repository that has
+ * not generated its bootstrap files yet: `berth bootstrap` writes them, then the steps it prints.
+ */
+export function bootstrapCommand(config: BootstrapConfig, env: EnvName, region?: Region): string {
+  const regions = region === undefined ? bootstrapRegions(config, env) : [region];
+  return [`npx berth bootstrap ${env}`, ...bootstrapSteps(config, env, regions)].join('\n');
 }

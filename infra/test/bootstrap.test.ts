@@ -4,14 +4,16 @@ import { describe, test } from 'node:test';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { parse } from 'yaml';
 import type { EnvironmentConfig, EnvName } from '../config/environments.js';
+import { resolveConfig } from '../config/resolve.js';
 import { accountLayoutWarnings, ConfigError, validateGlobal } from '../config/validate.js';
 import {
+  type BootstrapConfig,
   bootstrapCommand,
-  bootstrapTemplateFile,
+  bootstrapRegions,
   EXECUTION_SERVICES,
   executionPolicy,
-  executionPolicyFile,
 } from '../lib/bootstrap.js';
+import { bootstrapFiles } from '../lib/bootstrap-files.js';
 import { bootstrapTemplate } from '../lib/bootstrap-template.js';
 import { CART, ENVIRONMENTS, GLOBAL, GLOBAL_STACK_NAME } from './fixtures/cart-config.js';
 import { createCartApp, withEnvironment } from './fixtures/platform.js';
@@ -19,14 +21,55 @@ import { createCartApp, withEnvironment } from './fixtures/platform.js';
 const ROOT = new URL('../../', import.meta.url);
 const ACCOUNT = '123456789012';
 
+/** The CDK's stock bootstrap template (infra's pinned aws-cdk; the CLI passes its toolkit's, tested there). */
+const STOCK = readFileSync(
+  new URL('../../node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml', import.meta.url),
+  'utf8',
+);
+
+/**
+ * Another team's app, `shop`: test and prod in separate accounts, prod in two regions. Every name in its
+ * bootstrap must be its own (`Shop-Test-*`, `shop-ci-*`), none the cart's.
+ */
+const SHOP: BootstrapConfig = resolveConfig({
+  app: 'shop',
+  github: { repository: 'acme/shop' },
+  services: { web: { type: 'web', port: 8080 } },
+  environments: {
+    test: { account: '111111111111', regions: ['eu-west-2'] },
+    prod: {
+      account: '222222222222',
+      regions: ['us-east-1', 'eu-west-2'],
+      alarms: { email: 'oncall@shop.example' },
+    },
+  },
+});
+
 describe('bootstrapCommand', () => {
-  test('test: its own policy, qualifier and toolkit stack, in its first region', () => {
+  test('test: write the files, then its own policy, qualifier and toolkit stack, in its region', () => {
     assert.equal(
       bootstrapCommand(CART, 'test'),
-      'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://infra/bootstrap/test-execution-policy.json\n' +
-        'npx cdk bootstrap aws://123456789012/eu-west-1 --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ' +
-        '--template infra/bootstrap/test-bootstrap-template.yaml ' +
+      'npx berth bootstrap test\n' +
+        'aws iam create-policy --policy-name berth-test-cfn-execution --policy-document file://.berth/bootstrap/test/execution-policy.json\n' +
+        'npx aws-cdk@2 bootstrap aws://123456789012/eu-west-1 --qualifier berthtest --toolkit-stack-name CDKToolkit-berthtest ' +
+        '--template .berth/bootstrap/test/bootstrap-template.yaml ' +
         '--cloudformation-execution-policies arn:aws:iam::123456789012:policy/berth-test-cfn-execution',
+    );
+  });
+
+  test('another app: its names, its accounts, one bootstrap per region prod needs', () => {
+    assert.deepEqual(bootstrapRegions(SHOP, 'test'), ['eu-west-2']);
+    assert.deepEqual(bootstrapRegions(SHOP, 'prod'), ['us-east-1', 'eu-west-2']);
+    assert.equal(
+      bootstrapCommand(SHOP, 'prod'),
+      'npx berth bootstrap prod\n' +
+        'aws iam create-policy --policy-name shop-prod-cfn-execution --policy-document file://.berth/bootstrap/prod/execution-policy.json\n' +
+        'npx aws-cdk@2 bootstrap aws://222222222222/us-east-1 --qualifier shopprod --toolkit-stack-name CDKToolkit-shopprod ' +
+        '--template .berth/bootstrap/prod/bootstrap-template.yaml ' +
+        '--cloudformation-execution-policies arn:aws:iam::222222222222:policy/shop-prod-cfn-execution\n' +
+        'npx aws-cdk@2 bootstrap aws://222222222222/eu-west-2 --qualifier shopprod --toolkit-stack-name CDKToolkit-shopprod ' +
+        '--template .berth/bootstrap/prod/bootstrap-template.yaml ' +
+        '--cloudformation-execution-policies arn:aws:iam::222222222222:policy/shop-prod-cfn-execution',
     );
   });
 
@@ -48,13 +91,64 @@ describe('bootstrapCommand', () => {
   });
 });
 
-describe('execution policies', () => {
-  for (const env of ['test', 'prod'] as const) {
-    test(`${executionPolicyFile(env)} is what executionPolicy('${env}') writes (regenerate it if this fails)`, () => {
-      const committed = JSON.parse(readFileSync(new URL(executionPolicyFile(env), ROOT), 'utf8'));
-      assert.deepEqual(committed, executionPolicy(CART, env));
+describe('bootstrap files: generated from the config, named after its app', () => {
+  test('the files `berth bootstrap` writes are the paths the commands name', () => {
+    const files = bootstrapFiles(SHOP, 'test', STOCK);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['.berth/bootstrap/test/execution-policy.json', '.berth/bootstrap/test/bootstrap-template.yaml'],
+    );
+    const command = bootstrapCommand(SHOP, 'test');
+    assert.ok(command.includes('file://.berth/bootstrap/test/execution-policy.json'));
+    assert.ok(command.includes('--template .berth/bootstrap/test/bootstrap-template.yaml'));
+    assert.deepEqual(JSON.parse(files[0]!.text), executionPolicy(SHOP, 'test'));
+  });
+
+  test("shop's test policy: IAM only under Shop-Test-*, nothing of Shop-Prod-*, no Berth names", () => {
+    const [policy] = bootstrapFiles(SHOP, 'test', STOCK);
+    const document = JSON.parse(policy!.text) as { Statement: { Sid: string; Resource: unknown }[] };
+    const resources = (sid: string) => document.Statement.find((s) => s.Sid === sid)?.Resource;
+    assert.deepEqual(resources('OwnIamOnly'), [
+      'arn:aws:iam::*:role/Shop-Test-*',
+      'arn:aws:iam::*:instance-profile/Shop-Test-*',
+      'arn:aws:iam::*:policy/Shop-Test-*',
+    ]);
+    assert.deepEqual(resources('NoBucketsOfOtherEnvironments'), [
+      'arn:aws:s3:::shop-prod-*',
+      'arn:aws:s3:::shop-prod-*/*',
+    ]);
+    assert.doesNotMatch(policy!.text, /berth/i);
+  });
+
+  test("shop's prod policy also covers Shop-Global and the shop-ci-* roles", () => {
+    const document = executionPolicy(SHOP, 'prod');
+    assert.deepEqual(document.Statement.find((s) => s.Sid === 'OwnIamOnly')?.Resource, [
+      'arn:aws:iam::*:role/Shop-Prod-*',
+      'arn:aws:iam::*:instance-profile/Shop-Prod-*',
+      'arn:aws:iam::*:policy/Shop-Prod-*',
+      'arn:aws:iam::*:role/shop-ci-*',
+      'arn:aws:iam::*:role/Shop-Global-*',
+      'arn:aws:iam::*:policy/Shop-Global-*',
+      'arn:aws:iam::*:oidc-provider/token.actions.githubusercontent.com',
+    ]);
+  });
+
+  test("shop's bootstrap template: the deploy role changes Shop-Test-* stacks and reads /shop/test/ami/*", () => {
+    const template = parse(bootstrapFiles(SHOP, 'test', STOCK)[1]!.text);
+    const statements = template.Resources.DeploymentActionRole.Properties.Policies[0].PolicyDocument
+      .Statement as { Sid?: string; Resource: unknown }[];
+    const stack = {
+      'Fn::Sub': `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:\${AWS::AccountId}:stack/Shop-Test-*/*`,
+    };
+    assert.deepEqual(statements.find((s) => s.Sid === 'DeployPermissions')?.Resource, [stack]);
+    assert.deepEqual(statements.find((s) => s.Sid === 'ReadBerthParameters')?.Resource, {
+      'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/shop/test/ami/*`,
     });
-  }
+    assert.equal(
+      template.Parameters.BootstrapVariant.Default,
+      'Berth test: deploy role limited to its stacks',
+    );
+  });
 
   test('allow every service whose resources the environment stacks create, every optional feature on', () => {
     // CloudFormation type namespace → IAM service prefix (AWS Service Authorization Reference).
@@ -257,7 +351,7 @@ describe("bootstrap templates: the deploy role changes only its environment's st
   }
   /** The deploy role's CloudFormation statements, with the pseudo parameters CloudFormation substitutes. */
   function deployRoleStackPolicy(env: EnvName) {
-    const template = parse(readFileSync(new URL(bootstrapTemplateFile(env), ROOT), 'utf8'));
+    const template = parse(bootstrapTemplate(CART, env, STOCK));
     const statements = template.Resources.DeploymentActionRole.Properties.Policies[0].PolicyDocument
       .Statement as Statement[];
     const sub = (text: string) =>
@@ -275,16 +369,6 @@ describe("bootstrap templates: the deploy role changes only its environment's st
             : ([st.Resource].flat() as { 'Fn::Sub': string }[]).map((r) => sub(r['Fn::Sub'])),
       }));
     return { Version: '2012-10-17', Statement: stackStatements };
-  }
-
-  for (const env of ['test', 'prod'] as const) {
-    test(`${bootstrapTemplateFile(env)} is what bootstrapTemplate('${env}') writes (npm run bootstrap-files -w infra)`, () => {
-      // Compared as data: the repository's formatter may re-quote the committed file.
-      assert.deepEqual(
-        parse(readFileSync(new URL(bootstrapTemplateFile(env), ROOT), 'utf8')),
-        parse(bootstrapTemplate(CART, env)),
-      );
-    });
   }
 
   async function canUpdate(env: EnvName, stack: string, action = 'cloudformation:UpdateStack') {
@@ -328,12 +412,8 @@ describe("bootstrap templates: the deploy role changes only its environment's st
   });
 
   test('the rest of the stock template is unchanged (same resources, parameters and outputs)', () => {
-    const ours = parse(bootstrapTemplate(CART, 'test'));
-    const stockPath = new URL(
-      '../../node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml',
-      import.meta.url,
-    );
-    const stock = parse(readFileSync(stockPath, 'utf8'));
+    const ours = parse(bootstrapTemplate(CART, 'test', STOCK));
+    const stock = parse(STOCK);
     assert.deepEqual(Object.keys(ours.Resources), Object.keys(stock.Resources));
     const { BootstrapVariant, ...parameters } = ours.Parameters;
     const { BootstrapVariant: stockVariant, ...stockParameters } = stock.Parameters;
