@@ -423,8 +423,14 @@ describe('requireBootstrap', () => {
       'CDK is not bootstrapped for test in aws://111122223333/eu-west-1 (qualifier berthtest): ' +
         'run these from the repository root with administrator credentials for that account, then deploy again',
     );
-    assert.match(error.detail ?? '', /^aws iam create-policy --policy-name berth-test-cfn-execution /);
-    assert.match(error.detail ?? '', /npx cdk bootstrap aws:\/\/\d{12}\/eu-west-1 --qualifier berthtest /);
+    assert.match(
+      error.detail ?? '',
+      /^npx berth bootstrap test\naws iam create-policy --policy-name berth-test-cfn-execution /,
+    );
+    assert.match(
+      error.detail ?? '',
+      /npx aws-cdk@2 bootstrap aws:\/\/\d{12}\/eu-west-1 --qualifier berthtest /,
+    );
     await assert.rejects(
       requireBootstrap(clients.ssm, { account: '444455556666', region: 'eu-west-1', env: 'prod' }, CART),
       {

@@ -168,14 +168,16 @@ describe('Berth packed and installed as dev dependencies of repositories that ar
     }
   });
 
-  it('packs only compiled JavaScript, declarations, the bin and package.json: no sources, tests or build state', async (t) => {
+  it('packs only compiled JavaScript, declarations, the bin, package.json and the AMI template: no sources, tests or build state', async (t) => {
     for (const tarball of tarballs) {
       const listing = await run(scratch, 'tar', ['-tzf', tarball]);
       const files = listing.stdout.trim().split('\n');
+      // ami/: the Packer template and scripts `berth ami build` runs (cli/test/package-files.test.ts lists them).
       const unexpected = files.filter(
         (file) =>
-          !/^package\/(package\.json|README\.md|bin\/berth\.js|dist\/.+\.(js|d\.ts))$/.test(file) ||
-          /\/test\/|\.tsbuildinfo$/.test(file),
+          !/^package\/(package\.json|README\.md|bin\/berth\.js|dist\/.+\.(js|d\.ts)|ami\/[\w-]+\.pkr\.hcl|ami\/scripts\/[\w-]+\.sh)$/.test(
+            file,
+          ) || /\/test\/|\.tsbuildinfo$/.test(file),
       );
       assert.deepEqual(unexpected, [], path.basename(tarball));
       assert.ok(
