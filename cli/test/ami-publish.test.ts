@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Command } from 'commander';
 import { publishAmi } from '../src/ami/publish.js';
 import { registerAmiCommands } from '../src/commands/ami.js';
 import { CliError } from '../src/errors.js';
 import { availableImage, fakeContext, mockedClients, NEW_AMI, OLD_AMI, REGION } from './ami-fixtures.js';
 import { NAMES } from './fixtures/cart-config.js';
+import { SHOP_CONFIG } from './fixtures/shop-project.js';
 
 const request = {
   names: NAMES,
@@ -153,5 +158,51 @@ describe('berth ami publish', () => {
       /pass either --ami or --aws-recommended, not both/,
     );
     assert.equal(mocks.sts.calls().length + mocks.ssm.calls().length, 0);
+  });
+});
+
+describe('berth ami publish in a user repository', () => {
+  it("reads the AMI `berth ami build` recorded in the project's .berth/ami/manifest.json, into /shop/test/ami/x86_64", async (t) => {
+    // GIVEN the shop's repository (test in eu-west-2, account 111111111111) after a build
+    const projectRoot = await mkdtemp(join(tmpdir(), 'berth-shop-'));
+    t.after(() => rm(projectRoot, { recursive: true, force: true }));
+    await writeFile(join(projectRoot, 'berth.config.ts'), SHOP_CONFIG);
+    await mkdir(join(projectRoot, '.berth', 'ami'), { recursive: true });
+    await writeFile(
+      join(projectRoot, '.berth', 'ami', 'manifest.json'),
+      JSON.stringify({
+        builds: [
+          {
+            builder_type: 'amazon-ebs',
+            artifact_id: 'us-east-1:ami-00000000000000001,eu-west-2:ami-0aaaabbbbccccdddd',
+            packer_run_uuid: 'run-1',
+            custom_data: { architecture: 'x86_64' },
+          },
+        ],
+        last_run_uuid: 'run-1',
+      }),
+    );
+    const { clients, mocks } = mockedClients();
+    mocks.sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: '111111111111', Arn: 'arn:aws:iam::111111111111:user/ci' });
+    mocks.ec2
+      .on(DescribeImagesCommand, { ImageIds: ['ami-0aaaabbbbccccdddd'] })
+      .resolves({ Images: [availableImage({ ImageId: 'ami-0aaaabbbbccccdddd' })] });
+    mocks.ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    const { context } = fakeContext(clients);
+    const program = new Command('berth').option('--config <path>').exitOverride();
+    registerAmiCommands(program, () => context);
+
+    // WHEN it publishes to test without --ami
+    const config = join(projectRoot, 'berth.config.ts');
+    await program.parseAsync(['node', 'berth', '--config', config, 'ami', 'publish', 'test']);
+
+    // THEN the eu-west-2 copy goes into the shop's parameter
+    const put = mocks.ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input);
+    assert.deepEqual(
+      put.map((p) => [p.Name, p.Value]),
+      [['/shop/test/ami/x86_64', 'ami-0aaaabbbbccccdddd']],
+    );
   });
 });

@@ -158,6 +158,8 @@ describe('berth ami rollout', () => {
       assert.ok(error instanceof CliError);
       assert.equal(error.message, `instance refresh refresh-1 ended RollbackSuccessful: ${reason}`);
       assert.match(error.detail ?? '', /describe-scaling-activities --auto-scaling-group-name/);
+      // The cart's (app `berth`) node log groups, as its AMI's CloudWatch agent names them.
+      assert.match(error.detail ?? '', /the node logs in \/berth\/ecs-node\/\* /);
       return true;
     });
   });
