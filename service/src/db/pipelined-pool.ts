@@ -5,6 +5,11 @@ export interface Queryable {
   query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
 }
 
+/** Runs one statement; statements given the same key run over one connection, one after the other. */
+export interface KeyedQueryable {
+  query<R extends pg.QueryResultRow>(config: pg.QueryConfig, key: string): Promise<pg.QueryResult<R>>;
+}
+
 interface Slot {
   client: Promise<pg.Client> | undefined;
   inFlight: number;
@@ -22,7 +27,7 @@ interface Slot {
  * back every statement behind it on its connection; those, and transactions, belong on a pg.Pool. Each
  * statement goes to the connection with the fewest in flight, so one slow statement delays as few as possible.
  */
-export class PipelinedPool implements Queryable {
+export class PipelinedPool implements Queryable, KeyedQueryable {
   private readonly slots: Slot[];
   private ended = false;
 
@@ -35,9 +40,14 @@ export class PipelinedPool implements Queryable {
     this.slots = Array.from({ length: size }, () => ({ client: undefined, inFlight: 0 }));
   }
 
-  async query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+  /**
+   * `key`: statements that would wait for each other's row lock (changes to one cart) then queue on one
+   * connection and each runs when the one before it has committed, instead of waiting for its lock on
+   * another connection and holding back every statement behind it there.
+   */
+  async query<R extends pg.QueryResultRow>(config: pg.QueryConfig, key?: string): Promise<pg.QueryResult<R>> {
     if (this.ended) throw new Error('Client was closed and is not queryable');
-    const slot = this.leastBusy();
+    const slot = key === undefined ? this.leastBusy() : this.slots[hash(key) % this.slots.length]!;
     slot.inFlight++;
     try {
       slot.client ??= this.connect(slot);
@@ -82,4 +92,14 @@ export class PipelinedPool implements Queryable {
     client.on('end', forget);
     return connecting;
   }
+}
+
+/** FNV-1a: a cheap, well-spread hash of a string (a cart id), to pick a connection. */
+function hash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

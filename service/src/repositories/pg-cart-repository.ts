@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Queryable } from '../db/pipelined-pool.js';
+import type { KeyedQueryable, Queryable } from '../db/pipelined-pool.js';
 import type { Cart, CartLine, Order } from '../schemas/cart.js';
 import { MAX_LINES_PER_CART, MAX_QUANTITY } from '../schemas/limits.js';
 import type { CartRepository } from './cart-repository.js';
@@ -152,7 +152,7 @@ export class PgCartRepository implements CartRepository {
   constructor(
     private readonly pool: pg.Pool,
     private readonly statements: Queryable = pool,
-    private readonly changes: Queryable = pool,
+    private readonly changes: KeyedQueryable = anyConnectionOf(pool),
   ) {}
 
   async create(): Promise<Cart> {
@@ -176,16 +176,16 @@ export class PgCartRepository implements CartRepository {
   }
 
   async removeItem(cartId: string, sku: string): Promise<Cart> {
-    const { rows } = await this.changes.query<CartRow>({ ...REMOVE_ITEM, values: [cartId, sku] });
+    const { rows } = await this.changes.query<CartRow>({ ...REMOVE_ITEM, values: [cartId, sku] }, cartId);
     requireOpen(cartId, rows[0]);
     return toCart(cartId, rows);
   }
 
   async delete(cartId: string): Promise<void> {
-    const { rows } = await this.changes.query<{ status: Cart['status'] }>({
-      ...DELETE_CART,
-      values: [cartId],
-    });
+    const { rows } = await this.changes.query<{ status: Cart['status'] }>(
+      { ...DELETE_CART, values: [cartId] },
+      cartId,
+    );
     requireOpen(cartId, rows[0]);
   }
 
@@ -220,7 +220,10 @@ export class PgCartRepository implements CartRepository {
   ): Promise<Cart> {
     let rows: ChangeRow[];
     try {
-      ({ rows } = await this.changes.query<ChangeRow>({ ...statement, values: [cartId, sku, quantity] }));
+      ({ rows } = await this.changes.query<ChangeRow>(
+        { ...statement, values: [cartId, sku, quantity] },
+        cartId,
+      ));
     } catch (error) {
       if ((error as { constraint?: string }).constraint === 'carts_line_count_check') {
         throw cartFull(MAX_LINES_PER_CART);
@@ -232,6 +235,11 @@ export class PgCartRepository implements CartRepository {
     if (!first.changed) throw quantityLimit(sku, MAX_QUANTITY);
     return toCart(cartId, rows);
   }
+}
+
+/** The pool as a KeyedQueryable: each statement takes any free connection (pg.Pool would read a key as values). */
+function anyConnectionOf(pool: pg.Pool): KeyedQueryable {
+  return { query: <R extends pg.QueryResultRow>(config: pg.QueryConfig) => pool.query<R>(config) };
 }
 
 async function checkoutIn(client: pg.PoolClient, cartId: string): Promise<Order> {
