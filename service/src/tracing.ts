@@ -61,8 +61,9 @@ const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function startTracing(config: TracingConfig, options: TracingOptions = {}): Tracing {
   // ESM imports of `pg` are only visible to the instrumentation through this loader hook (import-in-the-middle);
-  // CommonJS requires are patched without it.
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  // CommonJS requires are patched without it. Only `pg`: by default the hook wraps every ES module the app
+  // loads, the app's own included, and every call between them then went through a getter.
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['pg'] } });
 
   const ids = new RandomIdGenerator();
   const unsampled = new WeakMap<IncomingMessage, TraceIds>();
@@ -78,7 +79,10 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
    */
   function untraced(request: IncomingMessage): boolean {
     if (UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? '')) return true;
-    const caller = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, request.headers));
+    const caller =
+      request.headers.traceparent === undefined
+        ? undefined
+        : trace.getSpanContext(propagation.extract(ROOT_CONTEXT, request.headers));
     const fromCaller = caller !== undefined && isSpanContextValid(caller);
     const sampled = fromCaller
       ? (caller.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
