@@ -3,10 +3,13 @@
 // Embedded PostgreSQL by default; with DATABASE_URL set, the service uses that PostgreSQL database instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Request, type Result } from 'autocannon';
+import pg from 'pg';
 import {
   freePort,
   type RunningServer,
@@ -115,7 +118,7 @@ async function measure(
   return { scenario, result };
 }
 
-function report(rows: Row[], settings: string, database: string) {
+function report(rows: Row[], settings: string, database: string, durability: string) {
   // The baseline runs before and after the service's scenarios; on a shared machine the load drifts during a
   // run, and the mean of the two is the fairer yardstick.
   const baselineRps = (rows[0]!.result.requests.average + rows[3]!.result.requests.average) / 2;
@@ -155,6 +158,7 @@ function report(rows: Row[], settings: string, database: string) {
     JSON.stringify({
       bench: 'service',
       database,
+      durability,
       baselineRps: Math.round(baselineRps),
       readRps: Math.round(read.requests.average),
       addRps: Math.round(add.requests.average),
@@ -169,6 +173,41 @@ function report(rows: Row[], settings: string, database: string) {
   if (goals.errors.value > 0) {
     console.error('Some requests failed; the figures measure error paths and are suspect.');
     process.exitCode = 1;
+  }
+}
+
+/** Settings that decide what a commit costs; a bench figure for writes means little without them. */
+const DURABILITY_SETTINGS = ['synchronous_commit', 'fsync', 'full_page_writes'];
+
+/**
+ * The durability settings of the database the service writes to, read from that server: the embedded
+ * cluster (its port and password from the data directory, as the service found them) or DATABASE_URL.
+ */
+async function durabilityOf(service: RunningServer, databaseUrl: string | undefined): Promise<string> {
+  let connection: pg.ClientConfig;
+  if (service.dataDir === undefined) {
+    connection = { connectionString: databaseUrl };
+  } else {
+    // postmaster.pid: line 4 is the port (PostgreSQL docs, "Database File Layout").
+    const lockFile = await readFile(join(service.dataDir, 'postgres', 'postmaster.pid'), 'utf8');
+    connection = {
+      host: '127.0.0.1',
+      port: Number(lockFile.split('\n')[3]),
+      user: 'berth',
+      database: 'postgres',
+      password: await readFile(join(service.dataDir, 'postgres-password'), 'utf8'),
+    };
+  }
+  const client = new pg.Client(connection);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      'select name, setting from pg_settings where name = any($1) order by name',
+      [DURABILITY_SETTINGS],
+    );
+    return rows.map((row) => `${row.name}=${row.setting}`).join(' ');
+  } finally {
+    await client.end();
   }
 }
 
@@ -235,11 +274,17 @@ async function main() {
 
     rows.push(await measure('baseline again (after)', { ...common, url: baseline.url }, duration, warmup));
 
+    const durability = await durabilityOf(service, databaseUrl);
     report(
       rows,
       `${duration} s per scenario after ${warmup} s warm-up, ${connections} connections, service on ${databaseLabel}, ` +
-        `LOG_LEVEL=warn, Node ${process.version}`,
+        `LOG_LEVEL=warn, Node ${process.version}\n` +
+        `database durability: ${durability}` +
+        (durability.includes('synchronous_commit=off')
+          ? ' (the embedded default for local use; RDS commits durably, synchronous_commit=on: adds there wait for a disk flush)'
+          : ''),
       databaseUrl ? 'DATABASE_URL' : 'embedded',
+      durability,
     );
     await compareTracing(service, readCart!, database, { ...common }, duration, warmup);
   } finally {
