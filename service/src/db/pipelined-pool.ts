@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import pg from 'pg';
 
 /** Runs one statement; both pg.Pool and PipelinedPool do. */
@@ -13,6 +14,8 @@ export interface KeyedQueryable {
 interface Slot {
   client: Promise<pg.Client> | undefined;
   inFlight: number;
+  /** Whether the connection's socket holds what is written until this turn of the event loop ends. */
+  corked: boolean;
 }
 
 /**
@@ -37,7 +40,7 @@ export class PipelinedPool implements Queryable, KeyedQueryable {
     size: number,
     private readonly onClientError: (error: Error) => void = () => {},
   ) {
-    this.slots = Array.from({ length: size }, () => ({ client: undefined, inFlight: 0 }));
+    this.slots = Array.from({ length: size }, () => ({ client: undefined, inFlight: 0, corked: false }));
   }
 
   /**
@@ -52,6 +55,7 @@ export class PipelinedPool implements Queryable, KeyedQueryable {
     try {
       slot.client ??= this.connect(slot);
       const client = await slot.client;
+      batchWritesOf(slot, client);
       return await client.query<R>(config);
     } finally {
       slot.inFlight--;
@@ -92,6 +96,27 @@ export class PipelinedPool implements Queryable, KeyedQueryable {
     client.on('end', forget);
     return connecting;
   }
+}
+
+/**
+ * Statements sent to one connection in the same turn of the event loop (the requests whose data arrived
+ * together) leave in one write: the socket is corked at the first and uncorked in the check phase, right after
+ * the poll phase that ran them. node-postgres corks around each statement itself; Node counts corks, so its
+ * uncork leaves ours in place. Measured: socket writes were 30-40 % of the service's CPU profile under load, and
+ * PostgreSQL reads several statements per wake-up: CPU per cart read 48-60 us in PostgreSQL instead of 54-101,
+ * per add 165-176 instead of 225-299 (bench/README.md). `connection.stream` is node-postgres' socket (not in
+ * its types); without it statements are written one by one, as before.
+ */
+function batchWritesOf(slot: Slot, client: pg.Client): void {
+  if (slot.corked) return;
+  const socket = (client as unknown as { connection?: { stream?: Partial<Socket> } }).connection?.stream;
+  if (typeof socket?.cork !== 'function' || typeof socket.uncork !== 'function') return;
+  socket.cork();
+  slot.corked = true;
+  setImmediate(() => {
+    slot.corked = false;
+    socket.uncork?.();
+  });
 }
 
 /** FNV-1a: a cheap, well-spread hash of a string (a cart id), to pick a connection. */
