@@ -23,6 +23,8 @@ export interface RunningServer {
   readonly url: string;
   /** Where the server's embedded PostgreSQL keeps its data; undefined when it uses another server. */
   readonly dataDir: string | undefined;
+  /** The server's process id (the benchmark reads its CPU time). */
+  readonly pid: number | undefined;
   /** Everything the server wrote so far; attach it to failure messages. */
   output(): string;
   /** SIGTERM, wait for exit (SIGKILL after 15 s), remove the temp data directory. Returns the exit code. */
@@ -58,6 +60,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const running: RunningServer = {
     url,
     dataDir: database === 'embedded' ? join(dataDir, 'data') : undefined,
+    pid: child.pid,
     output: server.output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
