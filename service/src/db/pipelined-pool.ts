@@ -25,10 +25,12 @@ interface Slot {
  * measured here, a cart read cost the database a third and this process half the CPU it cost over a pool of
  * exclusive connections (bench/README.md).
  *
- * For single statements that never wait for a lock (reads, inserts of new keys), each its own transaction:
- * every statement ends with a Sync, so a failing one fails alone. A statement waiting for a row lock would hold
- * back every statement behind it on its connection; those, and transactions, belong on a pg.Pool. Each
- * statement goes to the connection with the fewest in flight, so one slow statement delays as few as possible.
+ * For single statements, each its own transaction: every statement ends with a Sync, so a failing one fails
+ * alone. Without a key a statement goes to the connection with the fewest in flight, so one slow statement
+ * delays as few as possible: for statements that never wait for a lock (reads, inserts of new keys). A
+ * statement waiting for a row lock would hold back every statement behind it on its connection, so statements
+ * that lock one row (changes to one cart) pass that row's key and queue behind each other instead. Transactions
+ * belong on a pg.Pool.
  */
 export class PipelinedPool implements Queryable, KeyedQueryable {
   private readonly slots: Slot[];

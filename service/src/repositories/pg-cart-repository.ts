@@ -53,8 +53,8 @@ const TOUCH_RESOLUTION = "interval '1 minute'";
  * version, so a cart checked out meanwhile is seen as such); ON CONFLICT works on the newest line, so the
  * per-line bound holds without a lost update; a new line bumps carts.line_count, whose check constraint
  * keeps the line bound (the statement fails, nothing is stored). `touched` also moves the cart's touched_at
- * (for the expiry worker) when the change stored something and it is older than TOUCH_RESOLUTION; its
- * conditions are checked again on the newest row version, as the lock's are. The lines returned are the
+ * (for the expiry worker) when the change added a line, or stored something while touched_at is older than
+ * TOUCH_RESOLUTION; its conditions are checked again on the newest row version, as the lock's are. The lines returned are the
  * statement's snapshot with this change applied: exact unless another change to the same cart committed
  * while this one waited for the lock.
  */
