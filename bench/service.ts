@@ -3,10 +3,13 @@
 // Embedded PostgreSQL by default; with DATABASE_URL set, the service uses that PostgreSQL database instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Request, type Result } from 'autocannon';
+import pg from 'pg';
 import {
   freePort,
   type RunningServer,
@@ -115,7 +118,7 @@ async function measure(
   return { scenario, result };
 }
 
-function report(rows: Row[], settings: string, database: string) {
+function report(rows: Row[], settings: string, database: string, durability: string) {
   // The baseline runs before and after the service's scenarios; on a shared machine the load drifts during a
   // run, and the mean of the two is the fairer yardstick.
   const baselineRps = (rows[0]!.result.requests.average + rows[3]!.result.requests.average) / 2;
@@ -155,6 +158,7 @@ function report(rows: Row[], settings: string, database: string) {
     JSON.stringify({
       bench: 'service',
       database,
+      durability,
       baselineRps: Math.round(baselineRps),
       readRps: Math.round(read.requests.average),
       addRps: Math.round(add.requests.average),
@@ -169,6 +173,53 @@ function report(rows: Row[], settings: string, database: string) {
   if (goals.errors.value > 0) {
     console.error('Some requests failed; the figures measure error paths and are suspect.');
     process.exitCode = 1;
+  }
+}
+
+/**
+ * CPU time (user + system, all threads) the process has used so far, in microseconds, from /proc/<pid>/stat
+ * (fields 14 and 15, in clock ticks of 1/100 s: USER_HZ on Linux, proc(5)); undefined where there is no /proc.
+ */
+async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Settings that decide what a commit costs; a bench figure for writes means little without them. */
+const DURABILITY_SETTINGS = ['synchronous_commit', 'fsync', 'full_page_writes'];
+
+/**
+ * The durability settings of the database the service writes to, read from that server: the embedded
+ * cluster (its port and password from the data directory, as the service found them) or DATABASE_URL.
+ */
+async function durabilityOf(service: RunningServer, databaseUrl: string | undefined): Promise<string> {
+  let connection: pg.ClientConfig;
+  if (service.dataDir === undefined) {
+    connection = { connectionString: databaseUrl };
+  } else {
+    // postmaster.pid: line 4 is the port (PostgreSQL docs, "Database File Layout").
+    const lockFile = await readFile(join(service.dataDir, 'postgres', 'postmaster.pid'), 'utf8');
+    connection = {
+      host: '127.0.0.1',
+      port: Number(lockFile.split('\n')[3]),
+      user: 'berth',
+      database: 'postgres',
+      password: await readFile(join(service.dataDir, 'postgres-password'), 'utf8'),
+    };
+  }
+  const client = new pg.Client(connection);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      'select name, setting from pg_settings where name = any($1) order by name',
+      [DURABILITY_SETTINGS],
+    );
+    return rows.map((row) => `${row.name}=${row.setting}`).join(' ');
+  } finally {
+    await client.end();
   }
 }
 
@@ -235,11 +286,17 @@ async function main() {
 
     rows.push(await measure('baseline again (after)', { ...common, url: baseline.url }, duration, warmup));
 
+    const durability = await durabilityOf(service, databaseUrl);
     report(
       rows,
       `${duration} s per scenario after ${warmup} s warm-up, ${connections} connections, service on ${databaseLabel}, ` +
-        `LOG_LEVEL=warn, Node ${process.version}`,
+        `LOG_LEVEL=warn, Node ${process.version}\n` +
+        `database durability: ${durability}` +
+        (durability.includes('synchronous_commit=off')
+          ? ' (the embedded default for local use; RDS commits durably, synchronous_commit=on: adds there wait for a disk flush)'
+          : ''),
       databaseUrl ? 'DATABASE_URL' : 'embedded',
+      durability,
     );
     await compareTracing(service, readCart!, database, { ...common }, duration, warmup);
   } finally {
@@ -253,12 +310,16 @@ async function main() {
 
 /** Sampling ratios the tracing comparison runs at: production's (infra/config/environments.ts) and every request. */
 const TRACING_SAMPLE_RATIOS = [0.05, 1];
+/** Rounds of the tracing comparison: each reads the untraced service, then one traced per ratio. */
+const TRACING_ROUNDS = 2;
 
 /**
- * Tracing on vs off, one after the other on the same cart read: for each sampling ratio a second service with
- * TRACING=otlp, exporting over OTLP/HTTP to a sink in this process that accepts and discards (so the figure
- * includes span creation, batching and serialization, not a collector's speed). The untraced service is read
- * before and after the traced ones; the ratios use the mean of those two runs.
+ * Tracing on vs off on the same cart read: for each sampling ratio a second service with TRACING=otlp,
+ * exporting over OTLP/HTTP to a sink in this process that accepts and discards (so the figure includes span
+ * creation, batching and serialization, not a collector's speed). All services run side by side and are read
+ * in turn, untraced then each ratio, for TRACING_ROUNDS rounds: a service started for this comparison then gets
+ * as much warm-up as the one that has already served the scenarios above, and a drift in the machine's load
+ * reaches every variant alike. Each figure is the mean over the rounds; on / off divides by the untraced mean.
  */
 async function compareTracing(
   untraced: RunningServer,
@@ -278,12 +339,23 @@ async function compareTracing(
   sink.listen(0, '127.0.0.1');
   await once(sink, 'listening');
   const { port } = sink.address() as { port: number };
-  const read = (url: string, cart: string) => ({ ...common, url: `${url}/api/carts/${cart}` });
+  interface Variant {
+    label: string;
+    ratio?: number;
+    server: RunningServer;
+    cart: string;
+    runs: Result[];
+    exported: number;
+    /** CPU time the service used during the measured runs, when /proc tells. */
+    cpuMicros: number | undefined;
+  }
+  const variants: Variant[] = [
+    { label: 'tracing off', server: untraced, cart: readCart, runs: [], exported: 0, cpuMicros: 0 },
+  ];
+  const traced: RunningServer[] = [];
   try {
-    const off = await measure('tracing off', read(untraced.url, readCart), duration, warmup);
-    const on: { ratio: number; row: Row; exportedBytes: number }[] = [];
     for (const ratio of TRACING_SAMPLE_RATIOS) {
-      const traced = await startServer({
+      const server = await startServer({
         database,
         env: {
           TRACING: 'otlp',
@@ -291,50 +363,83 @@ async function compareTracing(
           OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
         },
       });
-      try {
-        const [tracedCart] = await createCarts(traced.url, 1);
-        await postJson(`${traced.url}/api/carts/${tracedCart}/items`, { sku: 'BERTH-MUG', quantity: 2 });
-        await postJson(`${traced.url}/api/carts/${tracedCart}/items`, { sku: 'BERTH-TEE', quantity: 1 });
+      traced.push(server);
+      const [cart] = await createCarts(server.url, 1);
+      await postJson(`${server.url}/api/carts/${cart}/items`, { sku: 'BERTH-MUG', quantity: 2 });
+      await postJson(`${server.url}/api/carts/${cart}/items`, { sku: 'BERTH-TEE', quantity: 1 });
+      variants.push({
+        label: `tracing on, sample ratio ${ratio}`,
+        ratio,
+        server,
+        cart: cart!,
+        runs: [],
+        exported: 0,
+        cpuMicros: 0,
+      });
+    }
+    for (let pass = 0; pass < TRACING_ROUNDS; pass++) {
+      for (const variant of variants) {
+        const target = { ...common, url: `${variant.server.url}/api/carts/${variant.cart}` };
+        await autocannon({ ...target, duration: warmup });
         const before = exportedBytes;
-        const row = await measure(
-          `tracing on, sample ratio ${ratio}`,
-          read(traced.url, tracedCart!),
-          duration,
-          warmup,
-        );
-        on.push({ ratio, row, exportedBytes: exportedBytes - before });
-      } finally {
-        await traced.stop();
+        const cpuBefore = await cpuMicros(variant.server.pid);
+        const result = await autocannon({ ...target, duration });
+        const cpuAfter = await cpuMicros(variant.server.pid);
+        variant.runs.push(result);
+        variant.exported += exportedBytes - before;
+        variant.cpuMicros =
+          cpuBefore === undefined || cpuAfter === undefined || variant.cpuMicros === undefined
+            ? undefined
+            : variant.cpuMicros + cpuAfter - cpuBefore;
       }
     }
-    const offAgain = await measure('tracing off (after)', read(untraced.url, readCart), duration, warmup);
-    const offRps = (off.result.requests.average + offAgain.result.requests.average) / 2;
+    const meanRps = (runs: Result[]) =>
+      runs.reduce((sum, run) => sum + run.requests.average, 0) / runs.length;
+    const offRps = meanRps(variants[0]!.runs);
+    // CPU per request is what a busy machine leaves intact: req/s swings with the other load, this much less.
+    const cpuPerRequest = (variant: Variant) => {
+      const requests = variant.runs.reduce((sum, run) => sum + run.requests.total, 0);
+      return variant.cpuMicros === undefined ? undefined : Math.round(variant.cpuMicros / requests);
+    };
+    const offCpu = cpuPerRequest(variants[0]!);
+    const cpuRatio = (variant: Variant) => {
+      const cpu = cpuPerRequest(variant);
+      return cpu === undefined || offCpu === undefined ? undefined : round(offCpu / cpu);
+    };
+    const on = variants.slice(1);
     console.table(
-      [off, ...on.map(({ row }) => row), offAgain].map(({ scenario, result }) => ({
-        scenario,
-        'req/s': Math.round(result.requests.average),
-        'p99 ms': result.latency.p99,
-        'non-2xx': result.non2xx,
-        'on / off': scenario.startsWith('tracing on') ? round(result.requests.average / offRps) : '',
+      variants.map((variant) => ({
+        scenario: variant.label,
+        'req/s (per round)': variant.runs.map((run) => Math.round(run.requests.average)).join(' / '),
+        'p99 ms': Math.max(...variant.runs.map((run) => run.latency.p99)),
+        'non-2xx': variant.runs.reduce((sum, run) => sum + run.non2xx, 0),
+        'on / off': variant.ratio === undefined ? '' : round(meanRps(variant.runs) / offRps),
+        'service CPU µs/req': cpuPerRequest(variant) ?? '',
+        'off / on CPU': variant.ratio === undefined ? '' : (cpuRatio(variant) ?? ''),
       })),
     );
     console.log(
       JSON.stringify({
         bench: 'tracing',
+        rounds: TRACING_ROUNDS,
         offRps: Math.round(offRps),
-        on: on.map(({ ratio, row, exportedBytes }) => ({
-          sampleRatio: ratio,
-          rps: Math.round(row.result.requests.average),
-          onOffRatio: round(row.result.requests.average / offRps),
-          exportedKiB: Math.round(exportedBytes / 1024),
+        offCpuUsPerRequest: offCpu,
+        on: on.map((variant) => ({
+          sampleRatio: variant.ratio,
+          rps: Math.round(meanRps(variant.runs)),
+          onOffRatio: round(meanRps(variant.runs) / offRps),
+          cpuUsPerRequest: cpuPerRequest(variant),
+          cpuOffOnRatio: cpuRatio(variant),
+          exportedKiB: Math.round(variant.exported / 1024),
         })),
       }),
     );
-    if (on.some(({ exportedBytes }) => exportedBytes === 0)) {
+    if (on.some((variant) => variant.exported === 0)) {
       console.error('A traced service exported nothing: its tracing figure measures nothing.');
       process.exitCode = 1;
     }
   } finally {
+    for (const server of traced) await server.stop();
     sink.close();
   }
 }

@@ -54,7 +54,7 @@ export interface ServiceConfig {
   logLevel: LogLevel;
   shutdownDrainSeconds: number;
   keepAliveTimeoutSeconds: number;
-  /** Pipelined connections for reads, and at most as many for changes and transactions (DATABASE_POOL_SIZE). */
+  /** Pipelined connections for reads, as many for changes, at most as many for transactions (DATABASE_POOL_SIZE). */
   databasePoolSize: number;
   database: DatabaseConfig;
   tracing: TracingConfig;
@@ -66,12 +66,14 @@ export interface ServiceConfig {
 }
 
 /**
- * Connections per process (DATABASE_POOL_SIZE): up to this many pipelined connections carry the reads, and a
- * pool of at most this many more, opened as needed and closed when idle, the changes (which may wait for a row
- * lock), transactions (checkout), migrations and the background check. Writes wait for their commit to reach
- * the disk, and PostgreSQL flushes the commits waiting together in one go: with 4 connections add-item ran at
- * a third of the rate it reached with 10 to 16 (bench/README.md), and 32 was no faster. 10 per task keeps a
- * fleet of 10 tasks within a small RDS instance's connection limit under a read-mostly load.
+ * Connections per process (DATABASE_POOL_SIZE): up to this many pipelined connections carry the reads, up to
+ * as many more the one-statement changes (a cart's changes always over the same one), and a pool of at most
+ * this many, opened as needed and closed when idle, transactions (checkout), migrations and the background
+ * check: at most three times this many in all, each set opened only as concurrency asks for it. Writes wait
+ * for their commit to reach the disk, and PostgreSQL flushes the commits waiting together in one go: with 4
+ * connections add-item ran at a third of the rate it reached with 10 to 16 (bench/README.md), and 32 was no
+ * faster. 10 per task keeps a fleet of 10 tasks within a small RDS instance's connection limit under a
+ * read-mostly load.
  */
 export const DEFAULT_POOL_SIZE = 10;
 

@@ -67,7 +67,11 @@ if (config.database.kind === 'embedded') {
 
 const app = await buildApp(
   { ...config, database },
-  { logMixin: tracing?.logMixin, migrateOnStart: config.migrateOnStart },
+  {
+    logMixin: tracing?.logMixin,
+    requestLogBindings: tracing?.requestLogBindings,
+    migrateOnStart: config.migrateOnStart,
+  },
 );
 await app.listen({ host: config.host, port: config.port });
 

@@ -212,6 +212,7 @@ describe('database plugin: a reachable database (PostgreSQL 18)', () => {
       '0001-initial',
       '0002-cart-line-count',
       '0003-cart-touched-at',
+      '0004-cart-touched-by-changes',
     ]);
     assert.equal(typeof ready[0]?.migrateMs, 'number');
     assert.equal(typeof ready[0]?.sinceProcessStartMs, 'number');

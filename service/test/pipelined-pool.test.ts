@@ -38,6 +38,28 @@ describe(`pipelined connections on ${where}`, () => {
     assert.ok(quickMs < 1000, `the quick statement waited ${Math.round(quickMs)} ms, behind the slow one`);
   });
 
+  test('statements with one key share one connection, even behind a slow one; different keys spread', async (t) => {
+    const statements = new PipelinedPool(postgresPoolConfig(await freshPostgresDatabase(t)), 4);
+    t.after(() => statements.end());
+    const pidFor = async (key: string) =>
+      (await statements.query<{ pid: number }>({ text: 'select pg_backend_pid() as pid' }, key)).rows[0]!.pid;
+    // A slow statement first: a least-busy choice would send the ones after it elsewhere, a key does not.
+    const slow = statements.query<{ pid: number }>(
+      { text: 'select pg_backend_pid() as pid, pg_sleep(0.2)' },
+      '6f1c2d3e-0000-4000-8000-000000000001',
+    );
+    const same = await Promise.all(
+      Array.from({ length: 8 }, () => pidFor('6f1c2d3e-0000-4000-8000-000000000001')),
+    );
+    assert.deepEqual(new Set([...same, (await slow).rows[0]!.pid]).size, 1);
+    const spread = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        pidFor(`6f1c2d3e-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`),
+      ),
+    );
+    assert.ok(new Set(spread).size >= 3, `16 keys used ${new Set(spread).size} of 4 connections`);
+  });
+
   test('after the server drops a connection, the next statements get a new one', async (t) => {
     const database = await freshPostgresDatabase(t);
     const lost: Error[] = [];

@@ -24,12 +24,13 @@ function quantityOf(cart: { lines: { sku: string; quantity: number }[] }, sku: s
   return cart.lines.find((line) => line.sku === sku)?.quantity;
 }
 
-// The app sends reads over pipelined connections (PipelinedPool); the repository must keep every invariant
-// whether they go there or over the pool.
+// The app sends reads and one-statement changes over pipelined connections (PipelinedPool), a set for each;
+// the repository must keep every invariant whether they go there or over the pool.
 for (const statementsOver of ['pipelined connections', 'a pool'] as const) {
-  describe(`cart storage on ${where}, reads over ${statementsOver}`, () => {
+  describe(`cart storage on ${where}, reads and changes over ${statementsOver}`, () => {
     let pool: pg.Pool;
     let statements: PipelinedPool | undefined;
+    let changes: PipelinedPool | undefined;
     let carts: PgCartRepository;
     const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -39,11 +40,13 @@ for (const statementsOver of ['pipelined connections', 'a pool'] as const) {
       await migrateToLatest(pool);
       if (statementsOver === 'pipelined connections') {
         statements = new PipelinedPool(postgresPoolConfig(database), DEFAULT_POOL_SIZE);
+        changes = new PipelinedPool(postgresPoolConfig(database), DEFAULT_POOL_SIZE);
       }
-      carts = new PgCartRepository(pool, statements);
+      carts = new PgCartRepository(pool, statements, changes);
     });
     after(async () => {
       await statements?.end();
+      await changes?.end();
       await pool?.end();
       for (const fn of cleanups.reverse()) await fn();
     });
@@ -196,6 +199,41 @@ for (const statementsOver of ['pipelined connections', 'a pool'] as const) {
       assert.equal(quantityOf((await carts.find(id))!, 'BERTH-TEE'), MAX_QUANTITY);
     });
 
+    test('adds racing a checkout: the order holds exactly the adds that succeeded, the rest are refused', async () => {
+      const { id } = await carts.create();
+      await carts.addItem(id, 'BERTH-MUG', 1);
+      const adds = Array.from({ length: 40 }, () => carts.addItem(id, 'BERTH-MUG', 1));
+      const checkout = carts.checkout(id);
+      const results = await Promise.allSettled(adds);
+      const order = await checkout;
+      const refused = results.filter((r) => r.status === 'rejected');
+      for (const r of refused) assert.equal((r.reason as ServiceError).code, 'cart_checked_out');
+      assert.deepEqual(
+        order.lines.map((l) => [l.sku, l.quantity]),
+        [['BERTH-MUG', 1 + results.length - refused.length]],
+      );
+    });
+
+    test(`parallel adds of new lines stop at exactly ${MAX_LINES_PER_CART} lines`, async () => {
+      const skus = Array.from(
+        { length: MAX_LINES_PER_CART + 10 },
+        (_, i) => `RACE-${String(i).padStart(2, '0')}`,
+      );
+      await pool.query(
+        `insert into products (sku, name, price_cents, image_url, position)
+         select sku, sku, 100, '/images/mug.svg', 200 + n from unnest($1::text[]) with ordinality as s(sku, n)`,
+        [skus],
+      );
+      const { id } = await carts.create();
+      const results = await Promise.allSettled(skus.map((sku) => carts.addItem(id, sku, 1)));
+      const refused = results.filter((r) => r.status === 'rejected');
+      assert.equal(refused.length, 10);
+      for (const r of refused) assert.equal((r.reason as ServiceError).code, 'cart_full');
+      assert.equal((await carts.find(id))!.lines.length, MAX_LINES_PER_CART);
+      const { rows } = await pool.query('select line_count from carts where id = $1', [id]);
+      assert.deepEqual(rows, [{ line_count: MAX_LINES_PER_CART }]);
+    });
+
     test('parallel checkouts of one cart create exactly one order', async () => {
       const { id } = await carts.create();
       await carts.addItem(id, 'BERTH-CAP', 1);
@@ -216,7 +254,12 @@ describe(`migrations on ${where}`, () => {
       // WHEN they all migrate together
       const applied = await Promise.all(replicas.map((pool) => migrateToLatest(pool)));
       // THEN one applied the migrations, the others found nothing to do, and the seed ran once
-      assert.deepEqual(applied.flat(), ['0001-initial', '0002-cart-line-count', '0003-cart-touched-at']);
+      assert.deepEqual(applied.flat(), [
+        '0001-initial',
+        '0002-cart-line-count',
+        '0003-cart-touched-at',
+        '0004-cart-touched-by-changes',
+      ]);
       const { rows } = await replicas[0]!.query('select sku from products');
       assert.equal(rows.length, 4);
     } finally {
@@ -245,6 +288,7 @@ describe(`upgrading a database an earlier release created, on ${where}`, () => {
       '0001-initial',
       '0002-cart-line-count',
       '0003-cart-touched-at',
+      '0004-cart-touched-by-changes',
     ]);
     // THEN the data is intact and the line bound counts the lines that were already there
     const { rows } = await pool.query('select line_count from carts where id = $1', [cart]);

@@ -22,7 +22,11 @@ const { freshPostgresDatabase } = await import('./helpers/postgres.js');
 const { buildApp } = await import('../src/app.js');
 const app = await buildApp(
   { logLevel: 'info', keepAliveTimeoutSeconds: 65, database: await freshPostgresDatabase({ after }) },
-  { logMixin: tracing.logMixin, logStream: { write: (line) => logLines.push(JSON.parse(line)) } },
+  {
+    logMixin: tracing.logMixin,
+    requestLogBindings: tracing.requestLogBindings,
+    logStream: { write: (line) => logLines.push(JSON.parse(line)) },
+  },
 );
 after(() => app.close());
 await app.database.migrated;
@@ -113,6 +117,39 @@ describe('tracing on (in-memory exporter)', () => {
     );
   });
 
+  test('a caller that did not sample (traceparent flag 00): no span at all, the log lines carry its trace id', async () => {
+    exporter.reset();
+    const callerTrace = '5c1e0d9a2b3f4e6a8b7c6d5e4f3a2b1c';
+    const callerSpan = '1a2b3c4d5e6f7a8b';
+    const created = await fetch(`${base}/api/carts`, {
+      method: 'POST',
+      headers: { traceparent: `00-${callerTrace}-${callerSpan}-00` },
+    });
+    assert.equal(created.status, 201);
+    // A sampled request after it: its spans arriving show the exporter has had time to see the first's.
+    assert.equal((await fetch(`${base}/api/products`)).status, 200);
+    await waitForSpans(() => exporter.getFinishedSpans().some((span) => span.kind === SERVER));
+    assert.deepEqual(
+      exporter
+        .getFinishedSpans()
+        .filter((span) => span.spanContext().traceId === callerTrace)
+        .map((span) => span.name),
+      [],
+    );
+    assert.ok(
+      exporter.getFinishedSpans().every((span) => !span.name.includes('insert')),
+      'no SQL span of the unsampled request under another trace',
+    );
+    const lines = logLines.filter((line) => line.trace_id === callerTrace);
+    assert.deepEqual(
+      lines.map((line) => line.msg),
+      ['incoming request', 'request completed'],
+    );
+    // The span id this service's part of the trace would have had: its own, not the caller's.
+    assert.match(String(lines[0]?.span_id), /^[0-9a-f]{16}$/);
+    assert.notEqual(lines[0]?.span_id, callerSpan);
+  });
+
   test('probes are not traced', async () => {
     exporter.reset();
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
@@ -167,6 +204,40 @@ describe('the real server', () => {
     assert.equal(incoming?.trace_id, callerTrace, server.output());
     assert.equal(completedProducts()?.trace_id, callerTrace, server.output());
     assert.ok(server.output().includes(`traceId: '${callerTrace}'`), 'the console exporter printed the span');
+  });
+
+  test('TRACING_SAMPLE_RATIO=0: a new trace is not recorded, yet its log lines carry a trace id', async (t) => {
+    const server = spawnServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TRACING: 'console',
+      TRACING_SAMPLE_RATIO: '0',
+      SHUTDOWN_DRAIN_SECONDS: '0',
+      DATA_DIR: await dataDir(t),
+    });
+    t.after(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    });
+    const url = await readyUrl(server, 60_000);
+    assert.equal((await fetch(`${url}/api/products`)).status, 200);
+    const completed = () => {
+      const lines = server
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{"'))
+        .map((line) => JSON.parse(line) as { reqId?: string; msg?: string; req?: { url?: string } });
+      const incoming = lines.find((line) => line.req?.url === '/api/products');
+      return lines.find((line) => line.reqId === incoming?.reqId && line.msg === 'request completed') as
+        | Record<string, unknown>
+        | undefined;
+    };
+    await waitFor(() => completed() !== undefined);
+    assert.match(String(completed()?.trace_id), /^[0-9a-f]{32}$/, server.output());
+    assert.match(String(completed()?.span_id), /^[0-9a-f]{16}$/, server.output());
+    // The console exporter prints every recorded span; a second is ample for one to show.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.doesNotMatch(server.output(), /traceId: '/, 'no span was recorded');
   });
 
   test('TRACING unset: no OpenTelemetry module is loaded and log lines carry no trace id', async (t) => {

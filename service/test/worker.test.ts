@@ -72,7 +72,7 @@ describe('abandoned-cart expiry on PostgreSQL', () => {
     const old = '2020-01-01T00:00:00.000Z';
     for (const change of [
       () => carts.addItem(cart, 'BERTH-MUG', 1), // new line
-      () => carts.addItem(cart, 'BERTH-MUG', 1), // existing line, cart row not updated by the statement
+      () => carts.addItem(cart, 'BERTH-MUG', 1), // existing line: line_count stays, touched_at moves
       () => carts.setQuantity(cart, 'BERTH-MUG', 5),
       () => carts.removeItem(cart, 'BERTH-MUG'),
     ]) {
@@ -85,6 +85,33 @@ describe('abandoned-cart expiry on PostgreSQL', () => {
         `touched: ${after?.toISOString()}`,
       );
     }
+  });
+
+  test('touched_at is written at most once a minute: a change to a cart touched 30 s ago leaves it', async () => {
+    const cart = (await carts.create()).id;
+    await carts.addItem(cart, 'BERTH-MUG', 1);
+    const recent = new Date(Date.now() - 30_000).toISOString();
+    const stale = new Date(Date.now() - 61_000).toISOString();
+    // GIVEN a cart touched 30 s ago, WHEN an existing line changes, THEN touched_at stays
+    await setTouchedAt(cart, recent);
+    await carts.addItem(cart, 'BERTH-MUG', 1);
+    await carts.setQuantity(cart, 'BERTH-MUG', 4);
+    assert.equal((await touchedAt(cart))?.toISOString(), recent);
+    // WHEN a line is added or removed, THEN it moves (the statement writes the cart row for line_count anyway)
+    await carts.addItem(cart, 'BERTH-CAP', 1);
+    assert.notEqual((await touchedAt(cart))?.toISOString(), recent, 'a new line');
+    await setTouchedAt(cart, recent);
+    await carts.removeItem(cart, 'BERTH-CAP');
+    assert.notEqual((await touchedAt(cart))?.toISOString(), recent, 'a removed line');
+    // GIVEN a cart touched 61 s ago, WHEN an existing line changes, THEN touched_at moves
+    await setTouchedAt(cart, stale);
+    await carts.addItem(cart, 'BERTH-MUG', 1);
+    const moved = await touchedAt(cart);
+    assert.ok(
+      moved !== undefined && Date.now() - moved.getTime() < 30_000,
+      `touched: ${moved?.toISOString()}`,
+    );
+    assert.equal((await carts.find(cart))?.lines[0]?.quantity, 5, 'every change was stored');
   });
 
   test('boundaries: older than 72 h is deleted, exactly 72 h and younger are kept, checked-out carts stay', async () => {
@@ -160,9 +187,8 @@ describe('abandoned-cart expiry on PostgreSQL', () => {
     const request = await pool.connect();
     try {
       await request.query('begin');
-      await request.query("update cart_lines set quantity = 2 where cart_id = $1 and sku = 'BERTH-MUG'", [
-        cart,
-      ]);
+      // The API's own statement, inside a transaction the test keeps open (a client runs queries as a pool does).
+      await new PgCartRepository(request as unknown as pg.Pool).setQuantity(cart, 'BERTH-MUG', 2);
       // WHEN a pass runs meanwhile
       await expireAbandonedCarts(pool, { olderThanHours: 72 });
       // THEN it passes over the cart without waiting, and the change commits
@@ -277,11 +303,12 @@ describe('the real processes (src/worker.ts, src/migrate-command.ts)', () => {
     const first = spawnScript('src/migrate-command.ts', postgresEnv(database));
     assert.deepEqual(await first.exited, { code: 0, signal: null });
     const [line] = jsonLines(first.output()).filter((entry) => entry.level === 30);
-    assert.equal(line?.msg, 'release: applied 3 migrations');
+    assert.equal(line?.msg, 'release: applied 4 migrations');
     assert.deepEqual(line?.migrationsApplied, [
       '0001-initial',
       '0002-cart-line-count',
       '0003-cart-touched-at',
+      '0004-cart-touched-by-changes',
     ]);
 
     const second = spawnScript('src/migrate-command.ts', postgresEnv(database));

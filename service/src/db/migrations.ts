@@ -98,4 +98,20 @@ export const MIGRATIONS: readonly Migration[] = [
       -- The expiry pass reads only open carts, oldest first.
       create index carts_open_touched_at on carts (touched_at) where status = 'open';`,
   },
+  {
+    // 0003's lines trigger ran a second statement and wrote the cart row again (a new row version and index
+    // entries, touched_at being indexed) on every change of a line: a third of the database's CPU per added
+    // item (bench/README.md). The API's change statements already lock the cart row; they now write
+    // touched_at themselves, at most once a minute per cart (src/repositories/pg-cart-repository.ts). The
+    // carts trigger keeps touching on any other update of the row, and now skips, without calling its function,
+    // an update that sets touched_at itself.
+    name: '0004-cart-touched-by-changes',
+    sql: `
+      drop trigger cart_lines_touch_cart on cart_lines;
+      drop function berth_cart_line_touched();
+      drop trigger carts_touched on carts;
+      create trigger carts_touched before update on carts
+        for each row when (new.touched_at is not distinct from old.touched_at)
+        execute function berth_cart_touched();`,
+  },
 ];

@@ -55,10 +55,16 @@ export default fp<DatabasePluginOptions>(
         { code: (error as { code?: string }).code, reason: error.message },
         'database connection lost',
       );
-    // Changes that lock a cart row, transactions (checkout), migrations and the background check.
+    // Transactions (checkout), migrations and the background check.
     const pool = createPool(options.database, onConnectionLost, options.poolSize);
     // Reads (the bulk of the traffic) never wait for a lock: sent over connections shared in pipeline mode.
     const statements = new PipelinedPool(
+      postgresPoolConfig(options.database),
+      options.poolSize ?? DEFAULT_POOL_SIZE,
+      onConnectionLost,
+    );
+    // One-statement changes, which may wait for a cart's row lock: pipelined too, on connections of their own.
+    const changes = new PipelinedPool(
       postgresPoolConfig(options.database),
       options.poolSize ?? DEFAULT_POOL_SIZE,
       onConnectionLost,
@@ -125,7 +131,7 @@ export default fp<DatabasePluginOptions>(
       },
       migrated,
     } satisfies DatabaseState);
-    app.decorate('carts', new PgCartRepository(pool, statements));
+    app.decorate('carts', new PgCartRepository(pool, statements, changes));
     app.decorate('products', new PgProductRepository(statements));
 
     // Before the schema exists, API requests would fail in confusing ways: say "starting" instead.
@@ -143,7 +149,7 @@ export default fp<DatabasePluginOptions>(
       closing.abort(new Error('the app is closing'));
       clearInterval(check);
       await migrated;
-      await Promise.all([pool.end(), statements.end()]);
+      await Promise.all([pool.end(), statements.end(), changes.end()]);
     });
   },
   { name: 'database', dependencies: ['lifecycle', 'metrics'] },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Queryable } from '../db/pipelined-pool.js';
+import type { KeyedQueryable, Queryable } from '../db/pipelined-pool.js';
 import type { Cart, CartLine, Order } from '../schemas/cart.js';
 import { MAX_LINES_PER_CART, MAX_QUANTITY } from '../schemas/limits.js';
 import type { CartRepository } from './cart-repository.js';
@@ -41,12 +41,22 @@ const READ_CART: Omit<pg.QueryConfig, 'values'> = {
 };
 
 /**
+ * How stale carts.touched_at may be before a change writes it again. The worker expires carts after hours
+ * (CART_EXPIRY_HOURS, at least 1), so a minute is invisible to it; writing the cart row on every change
+ * instead (a new row version, index entries: touched_at is indexed) cost the database a third of its CPU per
+ * added item (bench/README.md).
+ */
+const TOUCH_RESOLUTION = "interval '1 minute'";
+
+/**
  * Adds to or sets a line in one statement. `cart` locks the cart row (FOR UPDATE returns its newest
  * version, so a cart checked out meanwhile is seen as such); ON CONFLICT works on the newest line, so the
  * per-line bound holds without a lost update; a new line bumps carts.line_count, whose check constraint
- * keeps the line bound (the statement fails, nothing is stored). The lines returned are the statement's
- * snapshot with this change applied: exact unless another change to the same cart committed while this one
- * waited for the lock.
+ * keeps the line bound (the statement fails, nothing is stored). `touched` also moves the cart's touched_at
+ * (for the expiry worker) when the change added a line, or stored something while touched_at is older than
+ * TOUCH_RESOLUTION; its conditions are checked again on the newest row version, as the lock's are. The lines returned are the
+ * statement's snapshot with this change applied: exact unless another change to the same cart committed
+ * while this one waited for the lock.
  */
 function upsertLine(name: string, onConflict: string): Omit<pg.QueryConfig, 'values'> {
   return {
@@ -61,9 +71,10 @@ function upsertLine(name: string, onConflict: string): Omit<pg.QueryConfig, 'val
         select cart.id, product.sku, $3::int from cart, product where cart.status = 'open'
         on conflict (cart_id, sku) do update set ${onConflict}
         returning sku, quantity, position, xmax = 0 as inserted
-      ), counted as (
-        update carts set line_count = carts.line_count + 1
-        from upsert where carts.id = $1::uuid and upsert.inserted
+      ), touched as (
+        update carts set line_count = carts.line_count + upsert.inserted::int, touched_at = now()
+        from upsert
+        where carts.id = $1::uuid and (upsert.inserted or carts.touched_at < now() - ${TOUCH_RESOLUTION})
         returning carts.line_count
       ), lines as (
         select l.sku, l.quantity, l.position from cart_lines l
@@ -98,7 +109,7 @@ const REMOVE_ITEM: Omit<pg.QueryConfig, 'values'> = {
       where l.cart_id = cart.id and cart.status = 'open' and l.sku = $2::text
       returning l.sku
     ), counted as (
-      update carts set line_count = carts.line_count - 1
+      update carts set line_count = carts.line_count - 1, touched_at = now()
       from removed where carts.id = $1::uuid
       returning carts.line_count
     ), lines as (
@@ -131,13 +142,17 @@ const CREATE_CART: Omit<pg.QueryConfig, 'values'> = {
 /**
  * Carts on PostgreSQL through `pg`. Every change but checkout is one statement that locks the cart row
  * first, so a change and a checkout of the same cart never interleave. Statements that never wait for a lock
- * (reading a cart, creating one) go to `statements`, which the app makes pipelined connections; the changes,
- * which may wait for a cart's row lock, each take a connection of the pool's, so a wait holds back nothing else.
+ * (reading a cart, creating one) go to `statements`; the one-statement changes, which may wait for a cart's
+ * row lock, to `changes`. The app makes both pipelined connections, each set its own, so a change waiting for
+ * a lock holds back only the changes behind it on its connection, never a read (and over a pool, where every
+ * change held a connection of its own, changes waiting for one busy cart held back all others just the same).
+ * Checkout, several statements in one transaction, takes a connection of `pool`.
  */
 export class PgCartRepository implements CartRepository {
   constructor(
     private readonly pool: pg.Pool,
     private readonly statements: Queryable = pool,
+    private readonly changes: KeyedQueryable = anyConnectionOf(pool),
   ) {}
 
   async create(): Promise<Cart> {
@@ -161,16 +176,16 @@ export class PgCartRepository implements CartRepository {
   }
 
   async removeItem(cartId: string, sku: string): Promise<Cart> {
-    const { rows } = await this.pool.query<CartRow>({ ...REMOVE_ITEM, values: [cartId, sku] });
+    const { rows } = await this.changes.query<CartRow>({ ...REMOVE_ITEM, values: [cartId, sku] }, cartId);
     requireOpen(cartId, rows[0]);
     return toCart(cartId, rows);
   }
 
   async delete(cartId: string): Promise<void> {
-    const { rows } = await this.pool.query<{ status: Cart['status'] }>({
-      ...DELETE_CART,
-      values: [cartId],
-    });
+    const { rows } = await this.changes.query<{ status: Cart['status'] }>(
+      { ...DELETE_CART, values: [cartId] },
+      cartId,
+    );
     requireOpen(cartId, rows[0]);
   }
 
@@ -205,7 +220,10 @@ export class PgCartRepository implements CartRepository {
   ): Promise<Cart> {
     let rows: ChangeRow[];
     try {
-      ({ rows } = await this.pool.query<ChangeRow>({ ...statement, values: [cartId, sku, quantity] }));
+      ({ rows } = await this.changes.query<ChangeRow>(
+        { ...statement, values: [cartId, sku, quantity] },
+        cartId,
+      ));
     } catch (error) {
       if ((error as { constraint?: string }).constraint === 'carts_line_count_check') {
         throw cartFull(MAX_LINES_PER_CART);
@@ -217,6 +235,11 @@ export class PgCartRepository implements CartRepository {
     if (!first.changed) throw quantityLimit(sku, MAX_QUANTITY);
     return toCart(cartId, rows);
   }
+}
+
+/** The pool as a KeyedQueryable: each statement takes any free connection (pg.Pool would read a key as values). */
+function anyConnectionOf(pool: pg.Pool): KeyedQueryable {
+  return { query: <R extends pg.QueryResultRow>(config: pg.QueryConfig) => pool.query<R>(config) };
 }
 
 async function checkoutIn(client: pg.PoolClient, cartId: string): Promise<Order> {

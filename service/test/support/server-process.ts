@@ -21,6 +21,10 @@ export interface StartServerOptions {
 
 export interface RunningServer {
   readonly url: string;
+  /** Where the server's embedded PostgreSQL keeps its data; undefined when it uses another server. */
+  readonly dataDir: string | undefined;
+  /** The server's process id (the benchmark reads its CPU time). */
+  readonly pid: number | undefined;
   /** Everything the server wrote so far; attach it to failure messages. */
   output(): string;
   /** SIGTERM, wait for exit (SIGKILL after 15 s), remove the temp data directory. Returns the exit code. */
@@ -55,6 +59,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const url = `http://127.0.0.1:${port}`;
   const running: RunningServer = {
     url,
+    dataDir: database === 'embedded' ? join(dataDir, 'data') : undefined,
+    pid: child.pid,
     output: server.output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
