@@ -18,6 +18,8 @@ export default defineConfig({
       port: 80,
       // /readyz never touches the database, so only the task itself (or its draining) can fail it.
       healthCheck: { path: '/readyz' },
+      // `berth up` (`npm start`) runs the compiled server as a process, so Node is all the quick start needs.
+      dev: { command: ['node', 'dist/server.js'], cwd: 'service' },
     },
   },
   environments: {

@@ -59,8 +59,12 @@ export class ServiceProcess {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: Ctrl-C in the terminal reaches berth up alone, which then stops each service
+      // once, in order. Sharing the terminal's group, a service would get SIGINT and then berth up's SIGTERM,
+      // and many servers (the cart among them) take a second signal as "exit now, skip the drain".
+      detached: true,
     });
-    this.deliver = options.signal ?? ((signal) => this.child.kill(signal));
+    this.deliver = options.signal ?? ((signal) => this.signalGroup(signal));
     const relay = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) {
         if (!line.trim()) continue;
@@ -96,6 +100,15 @@ export class ServiceProcess {
   /** The last output lines, oldest first: what an error shows when the process exits too early. */
   lastLines(): string[] {
     return [...this.recent];
+  }
+
+  /** The whole group, as a terminal would: a dev command is often a wrapper (npm, sh) around the server. */
+  private signalGroup(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-this.child.pid!, signal);
+    } catch {
+      // Already gone.
+    }
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -145,61 +158,9 @@ export async function waitForHealthy(
       // Not listening yet.
     }
     // Short: the cart is ready in tens of milliseconds on a warm data directory.
-    await delay(20);
+    await delay(50);
   }
   throw new CliError(
     `${process.name} did not answer ${url} within ${timeoutMs / 1000} s: check that it listens on PORT`,
   );
-}
-
-// Until berth up runs every configured service (next commit): the one-process start of the cart.
-export interface ReplicaOptions {
-  readonly port: number;
-  readonly dataDir: string;
-  /** Listen address; loopback unless the user asks for another. */
-  readonly host?: string;
-  /** Command that runs the service; serviceCommand() by default (tests pass a stub or the TS sources). */
-  readonly command?: readonly string[];
-  readonly env?: NodeJS.ProcessEnv;
-  readonly stdio?: 'inherit' | 'ignore';
-}
-
-/** Starts one service process on the embedded database, for `berth up`. */
-export function startService(options: ReplicaOptions): ChildProcess {
-  const [cmd, ...args] = options.command ?? serviceCommand();
-  return spawn(cmd!, args, {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      ...options.env,
-      PORT: String(options.port),
-      ...(options.host ? { HOST: options.host } : {}),
-      DATA_DIR: options.dataDir,
-    },
-    stdio: options.stdio ?? 'inherit',
-  });
-}
-
-/** Polls /readyz until 200; fails early if the process exits (a port in use, a broken migration). */
-export async function waitForReady(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = child.exitCode !== null;
-  child.once('exit', () => {
-    exited = true;
-  });
-  while (Date.now() < deadline) {
-    if (exited)
-      throw new CliError(
-        `the service exited (code ${child.exitCode}) before it was ready: see its output above`,
-      );
-    try {
-      const response = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2_000) });
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    // Short: the service is ready in tens of milliseconds on a warm data directory.
-    await delay(10);
-  }
-  throw new CliError(`the service did not answer ${url}readyz within ${timeoutMs / 1000}s`);
 }

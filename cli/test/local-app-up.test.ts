@@ -224,6 +224,22 @@ describe('berth up start-up errors', { timeout: 120_000 }, () => {
     await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) }));
   });
 
+  it('an abort during the start (Ctrl-C) stops what runs and says so', async (t) => {
+    const dir = await scratch(t);
+    const port = await freePort();
+    // Never listens: berth up would wait for its health path until the timeout.
+    const silent = webService('site', undefined, {
+      database: false,
+      dev: { command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'] },
+    });
+    const controller = new AbortController();
+    const starting = startApp({ ...base(dir, port, [silent]), signal: controller.signal });
+    setTimeout(() => controller.abort(), 500);
+    const started = Date.now();
+    await assert.rejects(starting, { message: 'berth up was stopped before every service was up' });
+    assert.ok(Date.now() - started < 10_000, 'the abort must not wait for the health-check timeout');
+  });
+
   it('a taken port is one line before anything starts', async (t) => {
     const dir = await scratch(t);
     const blocker = createServer().listen(0, '127.0.0.1');

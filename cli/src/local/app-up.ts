@@ -71,6 +71,8 @@ export interface AppUpOptions {
   readonly output?: (line: string) => void;
   /** How long a web service may take to answer its health path. @default 120 s */
   readonly readyTimeoutMs?: number;
+  /** Aborted (Ctrl-C during the start): whatever is running is stopped and startApp rejects. */
+  readonly signal?: AbortSignal;
 }
 
 export interface WebEndpoint {
@@ -191,12 +193,27 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
 
   const cleanups: (() => Promise<unknown>)[] = [];
   const running: ServiceProcess[] = [];
+  // Every process started so far (the build and the release command too): what an abort or an exit stops.
+  const started = new Set<ServiceProcess>();
+  const track = (child: ServiceProcess) => {
+    started.add(child);
+    return child;
+  };
+  const abort = () => {
+    for (const child of started) child.signal('SIGTERM');
+  };
+  options.signal?.addEventListener('abort', abort);
+  const checkAborted = () => {
+    if (options.signal?.aborted) throw new CliError('berth up was stopped before every service was up');
+  };
+  // Last resort when berth up exits without stopping them (an uncaught error): no service outlives it.
   const killOnExit = () => {
-    for (const child of running) child.signal('SIGKILL');
+    for (const child of started) child.signal('SIGKILL');
   };
   process.once('exit', killOnExit);
   const stopAll = async () => {
     process.off('exit', killOnExit);
+    options.signal?.removeEventListener('abort', abort);
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch((error: Error) => options.log(`stopping: ${error.message}`));
     }
@@ -204,17 +221,19 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
 
   try {
     const image = localImage(options.app);
-    if (plan.needsImage) await buildImage(tools.podman!, image, options);
+    if (plan.needsImage) await buildImage(tools.podman!, image, options, track);
+    checkAborted();
 
     let database: ProjectDatabase | undefined;
     if (plan.needsDatabase) {
       database = await startProjectDatabase(options.dataDir, options.log);
       const db = database;
       cleanups.push(() => db.stop());
+      checkAborted();
     }
 
     const launch = (planned: PlannedService, spec: LaunchSpec) =>
-      launchProcess(planned, spec, { options, shell, tools, image, secrets, database, output });
+      track(launchProcess(planned, spec, { options, shell, tools, image, secrets, database, output }));
 
     if (plan.release) {
       const release = plan.release;
@@ -225,11 +244,23 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
       const child = launch(release, { role: 'release' });
       cleanups.push(() => child.stop(STOP_TIMEOUT_SECONDS));
       const exit = await child.exited;
+      checkAborted();
       if (exit.code !== 0) {
         throw exitedError(child, 'so no service was started (the release command must exit 0)');
       }
     }
 
+    // Together, as ECS stops a service's tasks: each drains in parallel with the others.
+    const services: ServiceProcess[] = [];
+    cleanups.push(() =>
+      Promise.all(
+        services.map(async (child) => {
+          const exit = await child.stop(STOP_TIMEOUT_SECONDS);
+          // 137 means SIGKILL after the stop timeout: the service ignores SIGTERM (as ECS would show).
+          options.log(`${child.name} stopped (${describeExit(exit)})`);
+        }),
+      ),
+    );
     const router = plan.needsRouter;
     const webs: { service: LocalService; process: ServiceProcess; hostPort: number }[] = [];
     for (const planned of plan.services) {
@@ -244,15 +275,11 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
         child = launch(planned, { role: 'service' });
       }
       running.push(child);
-      cleanups.push(async () => {
-        const exit = await child.stop(STOP_TIMEOUT_SECONDS);
-        // 137 here means SIGKILL after the stop timeout: the service ignores SIGTERM (as ECS would show).
-        options.log(`${child.name} stopped (${describeExit(exit)})`);
-      });
+      services.push(child);
     }
 
     const anyExit = Promise.race(running.map((child) => child.exited.then(() => child)));
-    const started = Promise.all([
+    const ready = Promise.all([
       ...webs.map((web) =>
         waitForHealthy(
           `http://127.0.0.1:${web.hostPort}${web.service.healthCheckPath ?? '/'}`,
@@ -263,20 +290,23 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
       ...(webs.length < running.length ? [delay(WORKER_SETTLE_MS)] : []),
     ]);
     await Promise.race([
-      started,
+      ready,
       anyExit.then((child) => {
+        checkAborted();
         throw exitedError(child, 'during start');
       }),
     ]);
+    checkAborted();
 
     if (router) {
-      const haproxy = await startRouter(tools.haproxy!, options, webs, output);
+      const haproxy = await startRouter(tools.haproxy!, options, webs, output, track);
       running.push(haproxy.process);
       cleanups.push(haproxy.stop);
     }
 
     const base = `http://${options.listenHost === '0.0.0.0' ? '127.0.0.1' : options.listenHost}:${options.listenPort}/`;
     const serving = running.filter((child) => child.running);
+    options.signal?.removeEventListener('abort', abort);
     return {
       url: base,
       endpoints: webs.map((web) => ({ name: web.service.name, url: endpointUrl(base, web.service) })),
@@ -371,25 +401,32 @@ function launchProcess(planned: PlannedService, spec: LaunchSpec, context: Launc
   });
 }
 
-async function buildImage(podman: string, image: string, options: AppUpOptions): Promise<void> {
+async function buildImage(
+  podman: string,
+  image: string,
+  options: AppUpOptions,
+  track: (child: ServiceProcess) => ServiceProcess,
+): Promise<void> {
   const started = Date.now();
   options.log(`podman: building ${image} from ${options.build.dockerfile}`);
-  const build = new ServiceProcess({
-    name: 'build',
-    command: [
-      podman,
-      ...imageBuildArgs({
-        image,
-        dockerfile: path.resolve(options.projectRoot, options.build.dockerfile),
-        context: path.resolve(options.projectRoot, options.build.context),
-        ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
-      }),
-    ],
-    cwd: options.projectRoot,
-    env: options.shell ?? process.env,
-    // The build's own output is long; only its last lines matter, and only when it fails.
-    log: () => {},
-  });
+  const build = track(
+    new ServiceProcess({
+      name: 'build',
+      command: [
+        podman,
+        ...imageBuildArgs({
+          image,
+          dockerfile: path.resolve(options.projectRoot, options.build.dockerfile),
+          context: path.resolve(options.projectRoot, options.build.context),
+          ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
+        }),
+      ],
+      cwd: options.projectRoot,
+      env: options.shell ?? process.env,
+      // The build's own output is long; only its last lines matter, and only when it fails.
+      log: () => {},
+    }),
+  );
   const exit = await build.exited;
   if (exit.code !== 0) {
     const last = build.lastLines().slice(-5);
@@ -405,6 +442,7 @@ async function startRouter(
   options: AppUpOptions,
   webs: readonly { service: LocalService; hostPort: number }[],
   output: (line: string) => void,
+  track: (child: ServiceProcess) => ServiceProcess,
 ): Promise<{ process: ServiceProcess; stop: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'berth-up-'));
   const configFile = path.join(dir, 'haproxy.cfg');
@@ -421,13 +459,15 @@ async function startRouter(
     }),
     { mode: 0o600 },
   );
-  const child = new ServiceProcess({
-    name: 'haproxy',
-    command: [haproxy, '-db', '-f', configFile],
-    cwd: dir,
-    env: options.shell ?? process.env,
-    log: output,
-  });
+  const child = track(
+    new ServiceProcess({
+      name: 'haproxy',
+      command: [haproxy, '-db', '-f', configFile],
+      cwd: dir,
+      env: options.shell ?? process.env,
+      log: output,
+    }),
+  );
   const stop = async () => {
     await child.stop(STOP_TIMEOUT_SECONDS);
     await rm(dir, { recursive: true, force: true });

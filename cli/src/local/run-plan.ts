@@ -1,26 +1,7 @@
-import type { Route } from './routing-config.js';
+import type { AppService } from '@berth/infra';
 
-/**
- * What `berth up` needs of one service: the environment-independent view berth.config.ts resolves to
- * (`ResolvedConfig.services`).
- */
-export interface LocalService {
-  readonly name: string;
-  readonly kind: 'web' | 'worker';
-  /** A web service's container port. */
-  readonly port?: number;
-  readonly healthCheckPath?: string;
-  readonly route?: Route;
-  /** Overrides the image's CMD. */
-  readonly command?: readonly string[];
-  readonly environment: Readonly<Record<string, string>>;
-  /** References to SSM / Secrets Manager: locally only their names are used. */
-  readonly secrets: Readonly<Record<string, unknown>>;
-  readonly database: boolean;
-  readonly release?: { readonly command: readonly string[] };
-  /** A process run instead of the container; `cwd` is relative to the project root. */
-  readonly dev?: { readonly command: readonly string[]; readonly cwd?: string };
-}
+/** One service of berth.config.ts as `berth up` sees it: `ResolvedConfig.services`, whatever the environment. */
+export type LocalService = AppService;
 
 /** How one service runs: its dev command as a process, or a container of the app's image. */
 export type Runner = 'dev' | 'container';
