@@ -28,11 +28,11 @@ export function parsePort(text: string): number {
 }
 
 /** `--build-arg` may be given more than once. */
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] | undefined): string[] {
   if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(value)) {
     throw new CliError(`--build-arg "${value}" is not NAME=VALUE: e.g. --build-arg NODE_IMAGE=node:24-slim`);
   }
-  return [...previous, value];
+  return [...(previous ?? []), value];
 }
 
 /**
@@ -180,14 +180,16 @@ export function registerUpCommand(program: Command): void {
       "run the app's services locally (dev commands, or the Dockerfile with podman) on an embedded PostgreSQL",
     )
     // Defaults come from the variables the README documents, so `PORT=3000 npm start` does what it says.
-    .addOption(new Option('--port <port>', 'port the app is served on').env('PORT').default('8080'))
+    .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('8080'))
     .addOption(
-      new Option('--host <address>', 'address the app is served on').env('HOST').default('127.0.0.1'),
+      new Option('--host <address>', 'address to listen on (0.0.0.0: reachable from other machines)')
+        .env('HOST')
+        .default('127.0.0.1'),
     )
     .addOption(
       new Option(
         '--data-dir <dir>',
-        "where the embedded database keeps its files (relative to berth.config.ts's directory)",
+        'where the embedded database keeps its files, relative to the folder of berth.config.ts',
       )
         .env('DATA_DIR')
         .default('./.data'),
@@ -196,7 +198,7 @@ export function registerUpCommand(program: Command): void {
       '--containers',
       "run every service from the app's Dockerfile with podman, even those with a dev command",
     )
-    .option('--build-arg <NAME=VALUE>', "a build argument for the app's Dockerfile (repeatable)", collect, [])
+    .option('--build-arg <NAME=VALUE>', "a build argument for the app's Dockerfile (repeatable)", collect)
     .option('--env-file <file>', "where the services' secrets are read from first (else your environment)")
     .option(
       '--replicas <n>',
