@@ -262,6 +262,8 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
       ),
     );
     const router = plan.needsRouter;
+    // Where berth up itself reaches a web service: its own address when it listens on berth up's.
+    const probeHost = router || options.listenHost === '0.0.0.0' ? '127.0.0.1' : options.listenHost;
     const webs: { service: LocalService; process: ServiceProcess; hostPort: number }[] = [];
     for (const planned of plan.services) {
       const { service } = planned;
@@ -282,7 +284,7 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
     const ready = Promise.all([
       ...webs.map((web) =>
         waitForHealthy(
-          `http://127.0.0.1:${web.hostPort}${web.service.healthCheckPath ?? '/'}`,
+          `http://${probeHost}:${web.hostPort}${web.service.healthCheckPath ?? '/'}`,
           web.process,
           options.readyTimeoutMs ?? 120_000,
         ),
