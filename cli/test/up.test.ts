@@ -110,6 +110,8 @@ describe('berth up, the real thing', {
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, as a terminal gives a foreground command: Ctrl-C signals the whole group.
+      detached: true,
     });
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
@@ -127,7 +129,11 @@ describe('berth up, the real thing', {
   });
 
   after(async () => {
-    berth?.kill('SIGKILL');
+    try {
+      if (berth?.exitCode === null) process.kill(-berth.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
     await rm(path.dirname(dataDir), { recursive: true, force: true });
   });
 
@@ -146,10 +152,12 @@ describe('berth up, the real thing', {
     assert.equal(response.status, 200, await response.text());
   });
 
-  it('on SIGTERM, stops the service (port closed) and exits 0', async () => {
-    berth.kill('SIGTERM');
+  it('on Ctrl-C (SIGINT to the whole group), stops each service once (exit 0) and exits 0 itself', async () => {
+    process.kill(-berth.pid!, 'SIGINT');
     const { code, signal } = await exit;
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, output);
+    // 1 would be the cart taking a second signal (the terminal's, then berth up's) as "exit now".
+    assert.match(output, /\n\w+ stopped \(code 0\)\n/);
     assert.equal(await readyzStatus(port), 0, 'the service still answers after berth up exited');
   });
 });
