@@ -126,6 +126,11 @@ export async function runParity(flags: UpFlags): Promise<number> {
       '--build-arg does not apply with --replicas: use --base-image for the Node base image',
     );
   }
+  // The environment's first web service: parity mirrors its target group and deployment settings.
+  const web = config.services.find((service) => service.kind === 'web');
+  if (web === undefined) {
+    throw new CliError(`--replicas needs a web service in berth.config.ts; ${config.name} has none`);
+  }
   const missing = checkPrerequisites({ containers: flags.containers === true });
   if (missing.length > 0) throw new CliError(missing.join(' '));
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -134,7 +139,7 @@ export async function runParity(flags: UpFlags): Promise<number> {
     : undefined;
   const parity = await startLocalParity({
     env: config.name,
-    service: config.service,
+    service: web,
     replicas,
     port: parsePort(flags.port),
     log,
