@@ -23,6 +23,9 @@ export default defineConfig({
       release: { command: ['node', 'dist/migrate-command.js'] },
       // So the tasks leave them to the release command (`npm start` alone still migrates).
       environment: { MIGRATE_ON_START: 'false' },
+      // `berth up` (`npm start`) runs the compiled server as a process, so Node is all the quick start needs;
+      // the release command runs first, the same way, in this directory.
+      dev: { command: ['node', 'dist/server.js'], cwd: 'service' },
     },
     worker: {
       type: 'worker',
@@ -32,6 +35,7 @@ export default defineConfig({
       cpu: 256,
       memoryMiB: 256,
       scaling: { minTasks: 1, maxTasks: 2 },
+      dev: { command: ['node', 'dist/worker.js'], cwd: 'service' },
     },
   },
   environments: {

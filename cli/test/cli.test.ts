@@ -124,13 +124,14 @@ describe('berth (spawned)', () => {
     assert.match(text, /--data-dir <dir> [^(]*\(default: "\.\/\.data", env: DATA_DIR\)/);
   });
 
-  it('refuses --base-image without --containers in one line', async () => {
+  it('refuses --base-image without --replicas in one line', async () => {
     const [, , , , , , result] = await runs;
     assert.deepEqual(
       { code: result.code, stderr: result.stderr },
       {
         code: 1,
-        stderr: 'berth: --base-image only applies with --containers: add --containers or drop --base-image\n',
+        stderr:
+          "berth: --base-image only applies with --replicas --containers: for your Dockerfile's own arguments use --build-arg NAME=VALUE\n",
       },
     );
   });

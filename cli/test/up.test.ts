@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parsePort, parseReplicas } from '../src/commands/up.js';
 import { freePort } from '../src/local/free-port.js';
-import { SERVICE_ENTRY, serviceCommand, startService, waitForReady } from '../src/service-process.js';
+import { SERVICE_ENTRY, ServiceProcess, serviceCommand, waitForHealthy } from '../src/service-process.js';
 
 const STUB = fileURLToPath(new URL('./fixtures/ready-server.mjs', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
@@ -21,34 +21,58 @@ async function readyzStatus(port: number): Promise<number> {
   );
 }
 
-describe('startService and waitForReady', () => {
-  it('give the service PORT and DATA_DIR and wait until /readyz answers 200', async (t) => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'berth-up-'));
-    t.after(() => rm(dataDir, { recursive: true, force: true }));
+describe('ServiceProcess and waitForHealthy', () => {
+  it('run a command with exactly the environment given and wait until its health path answers', async () => {
     const port = await freePort();
-
-    const child = startService({ port, dataDir, command: [process.execPath, STUB], stdio: 'ignore' });
-    t.after(() => child.kill('SIGKILL'));
-    await waitForReady(`http://127.0.0.1:${port}/`, child, 15_000);
-
-    const body = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { dataDir: string };
-    assert.equal(body.dataDir, dataDir);
-  });
-
-  it('fail fast when the process exits before it is ready', async () => {
-    const child = startService({
-      port: 1,
-      dataDir: '/tmp',
-      command: [process.execPath, '/nonexistent/server.js'],
-      stdio: 'ignore',
+    const child = new ServiceProcess({
+      name: 'stub',
+      command: [process.execPath, STUB],
+      cwd: ROOT,
+      env: { PORT: String(port), DATA_DIR: '/data/from-the-test' },
+      log: () => {},
     });
-    await assert.rejects(
-      waitForReady('http://127.0.0.1:1/', child, 15_000),
-      /exited \(code 1\) before it was ready/,
-    );
+    try {
+      await waitForHealthy(`http://127.0.0.1:${port}/readyz`, child, 15_000);
+      const body = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { dataDir: string };
+      assert.equal(body.dataDir, '/data/from-the-test');
+    } finally {
+      assert.deepEqual(await child.stop(5), { code: 0, signal: null });
+    }
   });
 
-  it('run the compiled service, and say how to build it when it is missing', async (t) => {
+  it('fail fast with the last lines, prefixed in the log, when the process exits before it is healthy', async () => {
+    const logged: string[] = [];
+    const child = new ServiceProcess({
+      name: 'broken',
+      command: [
+        process.execPath,
+        '-e',
+        'console.log("starting"); console.error("EADDRINUSE :8080"); process.exit(4)',
+      ],
+      cwd: ROOT,
+      env: {},
+      log: (line) => logged.push(line),
+    });
+    await assert.rejects(waitForHealthy('http://127.0.0.1:1/healthz', child, 15_000), {
+      message:
+        'broken exited (code 4) before http://127.0.0.1:1/healthz answered; its last lines:\n  starting\n  EADDRINUSE :8080',
+    });
+    assert.deepEqual(logged, ['broken | starting', 'broken | EADDRINUSE :8080']);
+  });
+
+  it('report a command that does not exist as an exit with its error', async () => {
+    const child = new ServiceProcess({
+      name: 'missing',
+      command: ['/nonexistent/berth-dev-server'],
+      cwd: ROOT,
+      env: {},
+      log: () => {},
+    });
+    assert.deepEqual(await child.exited, { code: 127, signal: null });
+    assert.match(child.lastLines().join('\n'), /ENOENT/);
+  });
+
+  it('run the compiled cart for parity replicas, and say how to build it when it is missing', async (t) => {
     assert.deepEqual(serviceCommand(ROOT), [process.execPath, 'service/dist/server.js']);
     const empty = await mkdtemp(path.join(tmpdir(), 'berth-unbuilt-'));
     t.after(() => rm(empty, { recursive: true, force: true }));
@@ -86,6 +110,8 @@ describe('berth up, the real thing', {
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, as a terminal gives a foreground command: Ctrl-C signals the whole group.
+      detached: true,
     });
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
@@ -103,7 +129,11 @@ describe('berth up, the real thing', {
   });
 
   after(async () => {
-    berth?.kill('SIGKILL');
+    try {
+      if (berth?.exitCode === null) process.kill(-berth.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
     await rm(path.dirname(dataDir), { recursive: true, force: true });
   });
 
@@ -112,13 +142,22 @@ describe('berth up, the real thing', {
       output,
       new RegExp(`berth is up at http://127\\.0\\.0\\.1:${port}/ \\(data in ${dataDir}\\)`),
     );
-    assert.ok((await readdir(dataDir)).length > 0, `expected database files in ${dataDir}`);
+    // The cluster and its password where the cart keeps its own, so an older ./.data is reused as it is.
+    assert.deepEqual((await readdir(dataDir)).sort(), ['postgres', 'postgres-password']);
   });
 
-  it('on SIGTERM, stops the service (port closed) and exits 0', async () => {
-    berth.kill('SIGTERM');
+  it('serves the storefront API from the database berth up started (DATABASE_URL)', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/api/products`);
+    // 503 database_unavailable would mean the service is not on the database berth up gave it.
+    assert.equal(response.status, 200, await response.text());
+  });
+
+  it('on Ctrl-C (SIGINT to the whole group), stops each service once (exit 0) and exits 0 itself', async () => {
+    process.kill(-berth.pid!, 'SIGINT');
     const { code, signal } = await exit;
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, output);
+    // 1 would be the cart taking a second signal (the terminal's, then berth up's) as "exit now".
+    assert.match(output, /\n\w+ stopped \(code 0\)\n/);
     assert.equal(await readyzStatus(port), 0, 'the service still answers after berth up exited');
   });
 });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
 import { CliError } from '../errors.js';
-import { startService, waitForReady } from '../service-process.js';
+import { describeExit } from '../service-process.js';
 
 export interface UpFlags {
   port: string;
@@ -13,6 +13,8 @@ export interface UpFlags {
   databaseUrl?: string;
   containers?: boolean;
   baseImage?: string;
+  buildArg?: string[];
+  envFile?: string;
   /** The program's `--config`: which berth.config.ts `--replicas` takes the environment's settings from. */
   config?: string;
 }
@@ -25,27 +27,73 @@ export function parsePort(text: string): number {
   return port;
 }
 
-/** Runs one service process in the foreground until it exits or the user stops it. */
+/** `--build-arg` may be given more than once. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(value)) {
+    throw new CliError(`--build-arg "${value}" is not NAME=VALUE: e.g. --build-arg NODE_IMAGE=node:24-slim`);
+  }
+  return [...(previous ?? []), value];
+}
+
+/**
+ * Runs every service of berth.config.ts in the foreground until Ctrl-C (or SIGTERM), or until one of them
+ * exits on its own: then the others are stopped too and berth up exits 1.
+ */
 export async function runUp(flags: UpFlags): Promise<number> {
+  if (flags.baseImage !== undefined) {
+    throw new CliError(
+      "--base-image only applies with --replicas --containers: for your Dockerfile's own arguments use --build-arg NAME=VALUE",
+    );
+  }
   const port = parsePort(flags.port);
-  const dataDir = path.resolve(process.cwd(), flags.dataDir);
-  const child = startService({ port, host: flags.host, dataDir });
-  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 0)));
-  // The child shares our terminal; forwarding lets it drain and exit cleanly instead of being orphaned.
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  const [{ loadProjectConfig }, { startApp }] = await Promise.all([
+    import('../config.js'),
+    import('../local/app-up.js'),
+  ]);
+  const config = await loadProjectConfig(flags);
+  const dataDir = path.resolve(config.projectRoot, flags.dataDir);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Listening from the start: a signal during a long build or start must still stop what was started
+  // (Node's default would end berth up at once and leave the services running).
+  const abort = new AbortController();
+  let onSignal = () => {};
+  const signalled = new Promise<'signal'>((resolve) => {
+    onSignal = () => {
+      abort.abort();
+      resolve('signal');
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
   try {
-    const url = `http://${flags.host === '0.0.0.0' ? '127.0.0.1' : flags.host}:${port}/`;
-    await waitForReady(url, child);
-    process.stdout.write(`berth is up at ${url} (data in ${dataDir}); Ctrl-C stops it\n`);
-    return await exited;
-  } catch (error) {
-    child.kill('SIGTERM');
-    throw error;
+    const app = await startApp({
+      app: config.app,
+      projectRoot: config.projectRoot,
+      build: config.service.build,
+      services: config.services,
+      listenHost: flags.host,
+      listenPort: port,
+      dataDir,
+      containers: flags.containers === true,
+      buildArgs: flags.buildArg ?? [],
+      ...(flags.envFile === undefined ? {} : { envFile: path.resolve(flags.envFile) }),
+      log,
+      output: (line) => process.stdout.write(`${line}\n`),
+      signal: abort.signal,
+    });
+    process.stdout.write(`berth is up at ${app.url} (data in ${dataDir}); Ctrl-C stops it\n`);
+    if (app.endpoints.length > 1) {
+      for (const endpoint of app.endpoints) process.stdout.write(`  ${endpoint.name}: ${endpoint.url}\n`);
+    }
+    const first = await Promise.race([signalled, app.exited]);
+    if (first !== 'signal') {
+      log(`${first.name} exited (${describeExit(first.exit)}) on its own: stopping the other services`);
+    }
+    await app.stop();
+    return first === 'signal' ? 0 : 1;
   } finally {
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -73,6 +121,16 @@ export async function runParity(flags: UpFlags): Promise<number> {
   if (flags.baseImage !== undefined && !flags.containers) {
     throw new CliError('--base-image only applies with --containers: add --containers or drop --base-image');
   }
+  if (flags.buildArg !== undefined && flags.buildArg.length > 0) {
+    throw new CliError(
+      '--build-arg does not apply with --replicas: use --base-image for the Node base image',
+    );
+  }
+  // The environment's first web service: parity mirrors its target group and deployment settings.
+  const web = config.services.find((service) => service.kind === 'web');
+  if (web === undefined) {
+    throw new CliError(`--replicas needs a web service in berth.config.ts; ${config.name} has none`);
+  }
   const missing = checkPrerequisites({ containers: flags.containers === true });
   if (missing.length > 0) throw new CliError(missing.join(' '));
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -81,7 +139,7 @@ export async function runParity(flags: UpFlags): Promise<number> {
     : undefined;
   const parity = await startLocalParity({
     env: config.name,
-    service: config.service,
+    service: web,
     replicas,
     port: parsePort(flags.port),
     log,
@@ -123,35 +181,47 @@ export async function runParity(flags: UpFlags): Promise<number> {
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run the service locally: embedded database, or --replicas N behind HAProxy on PostgreSQL')
+    .description(
+      "run the app's services locally (dev commands, or the Dockerfile with podman) on an embedded PostgreSQL",
+    )
     // Defaults come from the variables the README documents, so `PORT=3000 npm start` does what it says.
     .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('8080'))
     .addOption(
-      new Option('--host <address>', 'address to listen on (without --replicas)')
+      new Option('--host <address>', 'address to listen on (0.0.0.0: reachable from other machines)')
         .env('HOST')
         .default('127.0.0.1'),
     )
     .addOption(
-      new Option('--data-dir <dir>', 'where the embedded database keeps its files')
+      new Option(
+        '--data-dir <dir>',
+        'where the embedded database keeps its files, relative to the folder of berth.config.ts',
+      )
         .env('DATA_DIR')
         .default('./.data'),
     )
-    .option('--replicas <n>', 'production parity: N replicas on PostgreSQL behind HAProxy')
-    .option('--env <env>', 'whose target group and deployment settings HAProxy mirrors', 'test')
+    .option(
+      '--containers',
+      "run every service from the app's Dockerfile with podman, even those with a dev command",
+    )
+    .option('--build-arg <NAME=VALUE>', "a build argument for the app's Dockerfile (repeatable)", collect)
+    .option('--env-file <file>', "where the services' secrets are read from first (else your environment)")
+    .option(
+      '--replicas <n>',
+      "production parity for Berth's own cart: N replicas on PostgreSQL behind HAProxy",
+    )
+    .option(
+      '--env <env>',
+      'with --replicas: whose target group and deployment settings HAProxy mirrors',
+      'test',
+    )
     .option('--database-url <url>', 'with --replicas: use this PostgreSQL instead of a throwaway cluster')
-    .option('--containers', 'with --replicas: build the Dockerfile image and run it with podman')
     .option(
       '--base-image <image>',
-      "with --containers: Node base image to build on (the Dockerfile's NODE_IMAGE)",
+      "with --replicas --containers: Node base image to build on (the Dockerfile's NODE_IMAGE)",
     )
     .action(async (flags: UpFlags) => {
-      const parity =
-        flags.replicas !== undefined ||
-        flags.databaseUrl !== undefined ||
-        flags.containers ||
-        flags.baseImage !== undefined;
-      process.exitCode = parity
-        ? await runParity({ ...flags, ...(program.opts() as { config?: string }) })
-        : await runUp(flags);
+      const options = { ...flags, ...(program.opts() as { config?: string }) };
+      const parity = flags.replicas !== undefined || flags.databaseUrl !== undefined;
+      process.exitCode = parity ? await runParity(options) : await runUp(options);
     });
 }

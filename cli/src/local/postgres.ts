@@ -17,7 +17,7 @@ let embeddedPostgres: Promise<typeof EmbeddedPostgresClass> | undefined;
  * SIGHUP that rolls them into an exit, and replace a failing exit code with 0. Clusters are stopped by
  * their owner instead (ThrowawayCluster.close).
  */
-function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
   embeddedPostgres ??= (async () => {
     const emitter: NodeJS.EventEmitter = process;
     const before = new Map(HOOKED_EVENTS.map((event) => [event, emitter.listeners(event)]));
