@@ -132,13 +132,11 @@ describe('berth deploy of two services: one fails after CloudFormation is done',
       ],
     });
     // Other streams do not exist (CloudWatch Logs API Reference, "GetLogEvents": ResourceNotFoundException).
-    stubs.logs
-      .on(GetLogEventsCommand)
-      .rejects(
-        Object.assign(new Error('The specified log stream does not exist.'), {
-          name: 'ResourceNotFoundException',
-        }),
-      );
+    stubs.logs.on(GetLogEventsCommand).rejects(
+      Object.assign(new Error('The specified log stream does not exist.'), {
+        name: 'ResourceNotFoundException',
+      }),
+    );
     stubs.logs
       .on(GetLogEventsCommand, {
         logGroupName: JOBS_LOGS,
