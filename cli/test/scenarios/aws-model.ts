@@ -1115,14 +1115,14 @@ export class AwsModel {
 
   /**
    * A deployment of `taskDefinition` whose tasks exit at start: the circuit breaker counts failed tasks up to
-   * its threshold (half the desired count, at least 3: ECS Developer Guide, "How the Amazon ECS deployment
-   * circuit breaker detects failures"), fails the deployment and rolls the service back to the last completed
-   * one. The model keeps the tasks that ran before; the failed ones are stopped tasks with their essential
+   * its threshold (0.5 x the desired count, at least 3 and at most 200: ECS API Reference,
+   * "ServiceDeploymentCircuitBreaker": threshold; ECS Developer Guide, "How the Amazon ECS deployment circuit
+   * breaker detects failures"), fails the deployment and rolls the service back to the last completed one. The model keeps the tasks that ran before; the failed ones are stopped tasks with their essential
    * container's exit code and last log lines.
    */
   tripCircuitBreaker(service: ModelService, taskDefinition: string): void {
     const now = this.clock.now();
-    const threshold = Math.max(3, Math.ceil(service.desiredCount / 2));
+    const threshold = Math.min(200, Math.max(3, Math.ceil(service.desiredCount / 2)));
     for (let i = 0; i < threshold; i++) {
       // One after the other: each starts, crashes within a second, and the scheduler starts the next.
       service.stopped.push({
