@@ -132,7 +132,8 @@ describe('two services, one image: deploy, re-deploy, rollback, destroy', () => 
     assert.ok(
       inOrder(w.progress.lines, [
         'api: production rule weights now 100/0 (kept)',
-        'release command exited 0 after 20s',
+        `api: running the release command (${releaseRevision.definition?.family}:${releaseRevision.definition?.revision}) before the rollout`,
+        'api: release command exited 0 after 20s',
         `deploying ${STACKS.join(', ')}`,
         `waiting for api (${api.name}) to reach a steady state`,
         'api: rollout IN_PROGRESS, tasks 1/1 running (0 pending), targets 1/1 healthy',

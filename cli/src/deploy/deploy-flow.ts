@@ -367,7 +367,15 @@ async function releaseBeforeRollout(ctx: CommandContext, target: Target, digest:
   const release = releaseTaskFromOutputs(outputs, target.stacks.Service);
   if (release === undefined) return;
   const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, target.stacks.Service);
-  const run = { image: `${repositoryUri}@${digest}`, deadline, clock: ctx.clock, progress: ctx.progress };
+  // At most one service of the app has the release command (the config refuses two).
+  const owner = target.config.services.find((s) => s.release !== undefined)?.name;
+  const run = {
+    image: `${repositoryUri}@${digest}`,
+    deadline,
+    clock: ctx.clock,
+    progress: ctx.progress,
+    ...(owner === undefined ? {} : { label: owner }),
+  };
   await runReleaseTask(aws, release, run);
 }
 
