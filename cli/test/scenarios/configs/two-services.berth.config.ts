@@ -22,12 +22,17 @@ export default defineConfig({
       type: 'worker',
       command: ['./bin/jobs'],
       database: false,
+      cpu: 256,
+      memoryMiB: 256,
+      scaling: { maxTasks: 3 },
     },
   },
   environments: {
     test: {
       account: ACCOUNT,
       regions: ['eu-west-1'],
+      // Room for a deploy of both at their most (api 4 doubled by blue/green, jobs 3 doubled by rolling).
+      cluster: { maxInstances: 4 },
       services: { jobs: { scaling: { minTasks: 3 } } },
     },
     prod: {
