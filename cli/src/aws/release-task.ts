@@ -69,6 +69,8 @@ export interface ReleaseRun {
   readonly deadline: number;
   readonly clock: Clock;
   readonly progress: { step(message: string): void };
+  /** Starts its progress lines (`api: running the release command …`): the service whose release command it is. */
+  readonly label?: string;
 }
 
 /**
@@ -82,14 +84,15 @@ export async function runReleaseTask(
   run: ReleaseRun,
 ): Promise<void> {
   const revision = await registerRevision(aws.ecs, ref.taskDefinitionArn, run.image);
+  const step = (line: string) => run.progress.step(run.label === undefined ? line : `${run.label}: ${line}`);
   try {
-    run.progress.step(`running the release command (${revision.split('/').at(-1)}) before the rollout`);
+    step(`running the release command (${revision.split('/').at(-1)}) before the rollout`);
     const started = run.clock.now();
     const task = await startTask(aws.ecs, ref, revision);
     const stopped = await waitUntilStopped(aws.ecs, ref, task, run);
     const container = stopped.containers?.find((c) => c.name === RELEASE_CONTAINER.name);
     if (container?.exitCode === 0) {
-      run.progress.step(`release command exited 0 after ${formatSeconds(run.clock.now() - started)}`);
+      step(`release command exited 0 after ${formatSeconds(run.clock.now() - started)}`);
       return;
     }
     const why =
