@@ -1,6 +1,8 @@
 /** Text rendering of plan reports: aligned tables, money with two decimals. */
 import type { CostLine } from './cost.js';
 import type { ChangeSafetySection, PlanReport } from './report.js';
+import { describeRoute } from './services.js';
+import type { PlanSummary } from './summary.js';
 
 export const usd = (n: number) => `$${n.toFixed(2)}`;
 
@@ -93,10 +95,6 @@ export function renderPlan(report: PlanReport): string {
     ...table([
       ['  instances', `${s.instanceType ?? '?'} × ${s.minInstances ?? '?'}–${s.maxInstances ?? '?'}`],
       [
-        '  tasks',
-        `${s.minTasks ?? '?'}–${s.maxTasks ?? '?'} × ${s.taskCpu ?? '?'} CPU / ${s.taskMemoryMiB ?? '?'} MiB`,
-      ],
-      [
         '  database',
         `${s.dbClass ?? '?'}, ${s.dbMultiAz ? 'Multi-AZ' : 'single-AZ'}, ${s.dbStorageGiB ?? '?'} GiB (auto-grows to ${s.dbMaxStorageGiB ?? '-'})`,
       ],
@@ -107,6 +105,8 @@ export function renderPlan(report: PlanReport): string {
       ['  listeners', s.listeners.join(', ') || 'none'],
     ]),
   );
+
+  out.push('', ...renderServices(summary));
 
   out.push('', `Monthly cost (${cost.hoursPerMonth} h/month; prices ${cost.priceDate}: ${cost.priceSource})`);
   const rows = groupLines(cost.lines)
@@ -185,6 +185,34 @@ export function renderPlan(report: PlanReport): string {
   if (report.changeSafety) out.push('', renderChangeSafety(report.changeSafety));
   out.push('', report.deployedDiff);
   return `${out.join('\n')}\n`;
+}
+
+/** Each service with its kind, route, task counts and size, then what their minimum tasks need. */
+export function renderServices(summary: PlanSummary): string[] {
+  const out = ['Services'];
+  if (summary.services.length === 0) return [...out, '  none'];
+  out.push(
+    ...table(
+      summary.services.map((s) => [
+        `  ${s.name}`,
+        s.kind,
+        s.kind === 'web'
+          ? `${s.routes.map(describeRoute).join(', ') || 'no route'} → port ${s.port ?? '?'}, ` +
+            `${s.targetGroups} target group(s)`
+          : 'no inbound traffic',
+        `${s.minTasks ?? '?'}–${s.maxTasks ?? '?'} tasks × ${s.taskCpu ?? '?'} CPU / ${s.taskMemoryMiB ?? '?'} MiB`,
+      ]),
+    ),
+  );
+  const c = summary.capacity;
+  const s = summary.sizing;
+  if (c) {
+    out.push(
+      `  at minimum: ${c.cpu} CPU / ${c.memoryMiB} MiB → at least ${c.instancesNeeded} × ${s.instanceType} ` +
+        `(${c.instanceCpu} CPU / ${c.instanceMemoryMiB} MiB each); ASG minimum ${s.minInstances ?? '?'}`,
+    );
+  }
+  return out;
 }
 
 export function renderComparison(reports: readonly PlanReport[]): string {
