@@ -40,22 +40,37 @@ export function configReference(): string {
   );
   if (!root) throw new Error('infra/config/schema.ts has no BerthConfig interface');
 
-  /** The documented interface a property's type names (directly, in a Record, or in a union with undefined). */
-  const interfaceOf = (type: ts.Type): ts.InterfaceDeclaration | undefined => {
-    const candidates = [type, ...(type.isUnion() ? type.types : [])];
-    for (const t of candidates) {
-      const index = checker.getIndexInfosOfType(t)[0];
-      const target = index ? index.type : t;
-      const declaration = target.getSymbol()?.declarations?.[0];
-      if (declaration && isDocumented(declaration)) return declaration;
+  /**
+   * The documented interfaces a property's type names: directly, in a Record, or in a union (with undefined, or
+   * of several interfaces such as `WebServiceDefinition | WorkerServiceDefinition`).
+   */
+  const interfacesOf = (type: ts.Type): ts.InterfaceDeclaration[] => {
+    const found: ts.InterfaceDeclaration[] = [];
+    /** `inRecord`: already inside a Record's values (a string's own index signature is not one). */
+    const visit = (t: ts.Type, inRecord = false): void => {
+      if (t.isUnion()) {
+        for (const member of t.types) visit(member, inRecord);
+        return;
+      }
+      const index = inRecord ? undefined : checker.getIndexInfosOfType(t)[0];
+      if (index) {
+        visit(index.type, true);
+        return;
+      }
+      const declaration = t.getSymbol()?.declarations?.[0];
+      if (declaration && isDocumented(declaration)) {
+        found.push(declaration);
+        return;
+      }
       // Record<EnvName, X>: a mapped type whose properties all have the type X.
       const first = checker.getPropertiesOfType(t)[0];
       if (t.getSymbol()?.getName() === '__type' && first) {
         const inner = checker.getTypeOfSymbol(first).getSymbol()?.declarations?.[0];
-        if (inner && isDocumented(inner)) return inner;
+        if (inner && isDocumented(inner)) found.push(inner);
       }
-    }
-    return undefined;
+    };
+    visit(type);
+    return found;
   };
 
   /** Literal unions spelled out (`'rolling' | 'canary'`, not `DeployStrategy`): the page is read without the source. */
@@ -89,10 +104,16 @@ export function configReference(): string {
       if (!propertyDeclaration) continue;
       const propertyType = checker.getTypeOfSymbolAtLocation(property, propertyDeclaration);
       const optional = (property.flags & ts.SymbolFlags.Optional) !== 0;
-      const nested = interfaceOf(propertyType);
-      if (nested) queue.push(nested);
+      const nested = interfacesOf(propertyType);
+      queue.push(...nested);
       const typeText = typeName(optional ? checker.getNonNullableType(propertyType) : propertyType);
-      const shownType = nested ? `[${typeText}](#${anchor(nested.name.text)})` : `\`${typeText}\``;
+      const link = (d: ts.InterfaceDeclaration) => `[${d.name.text}](#${anchor(d.name.text)})`;
+      const shownType =
+        nested.length === 1
+          ? `[${typeText}](#${anchor(nested[0]!.name.text)})`
+          : nested.length > 1
+            ? `\`${typeText}\`: ${nested.map(link).join(' or ')}`
+            : `\`${typeText}\``;
       const tags = property.getJsDocTags(checker);
       const defaultTag = tags.find((t) => t.name === 'default');
       const defaultText = defaultTag ? text(defaultTag.text).replace(/^- /, '') : optional ? '' : 'required';

@@ -8,9 +8,11 @@ import type {
   EnvName,
   ExecConfig,
   NetworkConfig,
+  ServiceCommonConfig as ServiceCommon,
   ServiceConfig,
   TracingConfig,
   WafConfig,
+  WorkerServiceConfig,
 } from './environments.js';
 
 /** An environment's settings that are not the user's to state: sizing, safety and cost choices. */
@@ -19,6 +21,8 @@ export interface EnvironmentDefaults {
   readonly cluster: ClusterConfig;
   /** Everything of a service except what only the user knows (its port and health path). */
   readonly service: Omit<ServiceConfig, 'containerPort'>;
+  /** A worker's sizing (its name, command and settings are the user's). */
+  readonly worker: Omit<WorkerServiceConfig, keyof ServiceCommon | 'kind'>;
   readonly database: DatabaseConfig;
   readonly waf: WafConfig;
   readonly tracing: TracingConfig;
@@ -69,6 +73,16 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvName, EnvironmentDefaults>
       },
       scaling: { cpuPercent: 60, memoryPercent: 75, requestsPerTarget: 500 },
     },
+    worker: {
+      cpu: 256,
+      memoryMiB: 512,
+      minTasks: 1,
+      maxTasks: 4,
+      stopTimeoutSeconds: 30,
+      scaling: { cpuPercent: 60 },
+      // New tasks start before old ones stop: the work never pauses during a deploy.
+      deployment: { minHealthyPercent: 100, maxPercent: 200 },
+    },
     database: {
       instanceClass: 't4g.micro',
       engineVersion: '18',
@@ -115,6 +129,16 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvName, EnvironmentDefaults>
         canaryPercent: 10,
       },
       scaling: { cpuPercent: 60, memoryPercent: 75, requestsPerTarget: 500 },
+    },
+    worker: {
+      cpu: 512,
+      memoryMiB: 1024,
+      // Two tasks, spread over the zones: one zone's outage does not stop the work.
+      minTasks: 2,
+      maxTasks: 10,
+      stopTimeoutSeconds: 30,
+      scaling: { cpuPercent: 60 },
+      deployment: { minHealthyPercent: 100, maxPercent: 200 },
     },
     database: {
       instanceClass: 't4g.small',

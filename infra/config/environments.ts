@@ -92,6 +92,65 @@ export interface ServiceConfig {
   };
 }
 
+/** A secret ECS injects when the task starts (schema.ts `SecretReference`, as the user wrote it). */
+export type SecretReferenceConfig =
+  | { readonly ssm: string }
+  | { readonly secretsManager: string; readonly key?: string };
+
+/** The one-off release task of a service, sized for the environment. */
+export interface ReleaseConfig {
+  readonly command: readonly string[];
+  readonly cpu: number;
+  readonly memoryMiB: number;
+}
+
+/** Which requests the load balancer sends to a web service. */
+export interface RouteConfig {
+  /** ALB path pattern; `/*` with no host is the catch-all. */
+  readonly path: string;
+  /** Host header condition. @default - any host */
+  readonly host?: string;
+  /** Listener rule priority (1 to 50000, lower first). */
+  readonly priority: number;
+}
+
+/** What every resolved service has, whatever its kind. */
+export interface ServiceCommonConfig {
+  /** Its name in `services`: the container's name, its log stream prefix, its construct id (Pascal case). */
+  readonly name: string;
+  /** Overrides the image's CMD. @default - the image's CMD */
+  readonly command?: readonly string[];
+  /** Plain settings the user gave (Berth adds its own: PORT, PG*, …). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Secret settings by variable name, injected as ECS secrets. */
+  readonly secrets: Readonly<Record<string, SecretReferenceConfig>>;
+  /** Database credentials injected and the service's tasks admitted to the database. */
+  readonly database: boolean;
+  /** The release task this service's image runs before each rollout. @default - none */
+  readonly release?: ReleaseConfig;
+}
+
+/** A web service in an environment: today's ServiceConfig plus its name, route and settings. */
+export interface WebServiceConfig extends ServiceConfig, ServiceCommonConfig {
+  readonly kind: 'web';
+  readonly route: RouteConfig;
+}
+
+/** A worker in an environment: no port, no route, no health check; rolling deployments. */
+export interface WorkerServiceConfig extends ServiceCommonConfig {
+  readonly kind: 'worker';
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  /** SIGTERM to SIGKILL, 2 to 120 s (ECS on EC2). */
+  readonly stopTimeoutSeconds: number;
+  readonly scaling: { readonly cpuPercent: number };
+  readonly deployment: { readonly minHealthyPercent: number; readonly maxPercent: number };
+}
+
+export type ResolvedServiceConfig = WebServiceConfig | WorkerServiceConfig;
+
 export interface DatabaseConfig {
   /** RDS instance class without the `db.` prefix handling: e.g. `t4g.micro`. */
   readonly instanceClass: string;
@@ -175,7 +234,13 @@ export interface EnvironmentConfig {
   readonly regions: readonly Region[];
   readonly network: NetworkConfig;
   readonly cluster: ClusterConfig;
+  /**
+   * @deprecated The first web service (what one-service code read); use `services`. Goes away by the end of
+   * issue #13 item 2.
+   */
   readonly service: ServiceConfig;
+  /** Every service of the app, sized for this environment, in the order of `services` in berth.config.ts. */
+  readonly services: readonly ResolvedServiceConfig[];
   readonly database: DatabaseConfig;
   /** A name with HTTPS for this environment. @default - plain HTTP on the load balancer's DNS name */
   readonly domain?: DomainConfig;

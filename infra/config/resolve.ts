@@ -11,18 +11,62 @@ import {
   type EnvName,
   type GlobalConfig,
   type Region,
+  type ResolvedServiceConfig,
+  type RouteConfig,
+  type SecretReferenceConfig,
+  type ServiceCommonConfig,
   type ServiceConfig,
+  type WebServiceConfig,
+  type WorkerServiceConfig,
 } from './environments.js';
-import type { BerthConfig, ScalingDefinition, ServiceDefinition, ServiceSizing } from './schema.js';
+import type {
+  BerthConfig,
+  ScalingDefinition,
+  ServiceDefinition,
+  ServiceSizing,
+  WebServiceDefinition,
+  WorkerScalingDefinition,
+  WorkerServiceDefinition,
+  WorkerSizing,
+} from './schema.js';
+import { appBuild, checkServices, resolveRoutes, secretReference } from './services.js';
 import { ConfigFileError, checkShape, shown } from './shape.js';
 import { ConfigError, validateEnvironment, validateGlobal, validatePromotion } from './validate.js';
 
-/** The one service of this step, with what the CLI needs to build its image. */
+/** The app's one image: what the CLI builds and pushes, whichever services run it. */
 export interface ResolvedService {
-  /** Its name in `services`, e.g. `web`; the image repository is `<app>/<name>`. */
+  /** The first service's name in `services`, e.g. `web`; the image repository is `<app>/<name>`. */
   readonly name: string;
   /** Relative to the project root (the directory of berth.config.ts). */
   readonly build: { readonly dockerfile: string; readonly context: string };
+}
+
+/**
+ * One service as the user defined it, whatever the environment: what `berth up` runs locally and what the CLI
+ * lists. Sizes per environment are in `EnvironmentConfig.services`.
+ */
+export interface AppService {
+  readonly name: string;
+  readonly kind: 'web' | 'worker';
+  /** Web: the port the container listens on. */
+  readonly port?: number;
+  /** Web: the path the load balancer probes (`/` when the config gives none). */
+  readonly healthCheckPath?: string;
+  /** Web: which requests reach it. */
+  readonly route?: RouteConfig;
+  /** Overrides the image's CMD. @default - the image's CMD */
+  readonly command?: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly secrets: Readonly<Record<string, SecretReferenceConfig>>;
+  readonly database: boolean;
+  /** The release command; cpu and memory default to the service's in each environment. */
+  readonly release?: {
+    readonly command: readonly string[];
+    readonly cpu?: number;
+    readonly memoryMiB?: number;
+  };
+  /** What `berth up` runs instead of the container (given PORT and DATABASE_URL). */
+  readonly dev?: { readonly command: readonly string[]; readonly cwd?: string };
 }
 
 /** Everything a synth or a command needs, resolved and valid. */
@@ -31,12 +75,14 @@ export interface ResolvedConfig {
   readonly names: AppNames;
   readonly global: GlobalConfig;
   readonly environments: Readonly<Record<EnvName, EnvironmentConfig>>;
+  /** The app's one image. */
   readonly service: ResolvedService;
+  /** Every service, in the order of `services` in berth.config.ts. */
+  readonly services: readonly AppService[];
 }
 
 /** Lower-case, starts with a letter: it becomes stack names, parameter paths and repository names. */
 const APP_NAME = /^[a-z][a-z0-9-]{0,19}$/;
-const SERVICE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** The later layers win; a layer's undefined fields leave the earlier value. */
 function layered<T extends object>(base: T, ...layers: (Partial<T> | undefined)[]): T {
@@ -52,9 +98,9 @@ export function defaultBootstrapQualifier(app: string, env: EnvName): string {
   return app.replace(/[^a-z0-9]/g, '').slice(0, 10 - env.length) + env;
 }
 
-function resolveService(
+function resolveWebSizing(
   env: EnvName,
-  service: ServiceDefinition,
+  service: WebServiceDefinition,
   override: ServiceSizing | undefined,
 ): ServiceConfig {
   const d = ENVIRONMENT_DEFAULTS[env].service;
@@ -80,7 +126,7 @@ function resolveService(
   };
 }
 
-function pickSizing(service: ServiceDefinition): ServiceSizing {
+function pickSizing(service: WebServiceDefinition): ServiceSizing {
   const {
     type: _type,
     build: _build,
@@ -88,19 +134,111 @@ function pickSizing(service: ServiceDefinition): ServiceSizing {
     healthCheck: _hc,
     route: _route,
     database: _db,
+    command: _command,
+    environment: _environment,
+    secrets: _secrets,
+    release: _release,
+    dev: _dev,
     ...sizing
   } = service;
   return sizing;
 }
 
+function resolveWorkerSizing(
+  env: EnvName,
+  service: WorkerServiceDefinition,
+  override: WorkerSizing | undefined,
+): Omit<WorkerServiceConfig, keyof ServiceCommonConfig | 'kind'> {
+  const d = ENVIRONMENT_DEFAULTS[env].worker;
+  const scaling = layered<WorkerScalingDefinition>({}, service.scaling, override?.scaling);
+  return {
+    cpu: override?.cpu ?? service.cpu ?? d.cpu,
+    memoryMiB: override?.memoryMiB ?? service.memoryMiB ?? d.memoryMiB,
+    minTasks: scaling.minTasks ?? d.minTasks,
+    maxTasks: scaling.maxTasks ?? d.maxTasks,
+    stopTimeoutSeconds: override?.stopTimeoutSeconds ?? service.stopTimeoutSeconds ?? d.stopTimeoutSeconds,
+    scaling: { cpuPercent: scaling.cpuPercent ?? d.scaling.cpuPercent },
+    deployment: layered(d.deployment, service.deployment, override?.deployment),
+  };
+}
+
+/** What a service is whatever the environment (its release task's size aside). */
+function appService(name: string, service: ServiceDefinition, route: RouteConfig | undefined): AppService {
+  const release = service.release;
+  return {
+    name,
+    kind: service.type,
+    ...(service.type === 'web'
+      ? { port: service.port, healthCheckPath: service.healthCheck?.path ?? DEFAULT_HEALTH_CHECK_PATH }
+      : {}),
+    ...(route === undefined ? {} : { route }),
+    ...(service.command === undefined ? {} : { command: service.command }),
+    environment: service.environment ?? {},
+    secrets: Object.fromEntries(
+      Object.entries(service.secrets ?? {}).map(([variable, ref]) => [variable, secretReference(ref)]),
+    ),
+    database: service.database ?? true,
+    ...(release === undefined
+      ? {}
+      : {
+          release: {
+            command: release.command,
+            ...(release.cpu === undefined ? {} : { cpu: release.cpu }),
+            ...(release.memoryMiB === undefined ? {} : { memoryMiB: release.memoryMiB }),
+          },
+        }),
+    ...(service.dev === undefined ? {} : { dev: service.dev }),
+  };
+}
+
+const DEFAULT_HEALTH_CHECK_PATH = ENVIRONMENT_DEFAULTS.test.service.healthCheck.path;
+
+function resolveServices(
+  config: BerthConfig,
+  env: EnvName,
+  services: readonly AppService[],
+): ResolvedServiceConfig[] {
+  const overrides = config.environments[env].services ?? {};
+  return services.map((app): ResolvedServiceConfig => {
+    const definition = config.services[app.name]!;
+    const { kind: _kind, port: _port, healthCheckPath: _hc, route, dev: _dev, release, ...common } = app;
+    const sized = <T extends { cpu: number; memoryMiB: number }>(sizing: T) => ({
+      ...sizing,
+      ...common,
+      ...(release === undefined
+        ? {}
+        : {
+            release: {
+              command: release.command,
+              cpu: release.cpu ?? sizing.cpu,
+              memoryMiB: release.memoryMiB ?? sizing.memoryMiB,
+            },
+          }),
+    });
+    if (definition.type === 'web') {
+      return {
+        kind: 'web',
+        ...sized(resolveWebSizing(env, definition, overrides[app.name] as ServiceSizing | undefined)),
+        route: route!,
+      };
+    }
+    return {
+      kind: 'worker',
+      ...sized(resolveWorkerSizing(env, definition, overrides[app.name] as WorkerSizing | undefined)),
+    };
+  });
+}
+
 function resolveEnvironment(
   config: BerthConfig,
   env: EnvName,
-  serviceName: string,
-  service: ServiceDefinition,
+  services: readonly AppService[],
 ): EnvironmentConfig {
   const user = config.environments[env];
   const d = ENVIRONMENT_DEFAULTS[env];
+  const resolved = resolveServices(config, env, services);
+  // checkServices guarantees a web service.
+  const firstWeb = resolved.find((s): s is WebServiceConfig => s.kind === 'web')!;
   return {
     name: env,
     account: user.account,
@@ -108,7 +246,8 @@ function resolveEnvironment(
     regions: user.regions,
     network: layered(d.network, user.network),
     cluster: layered(d.cluster, user.cluster),
-    service: resolveService(env, service, user.services?.[serviceName]),
+    service: serviceConfigOf(firstWeb),
+    services: resolved,
     database: layered(d.database, user.database),
     ...(user.domain === undefined ? {} : { domain: user.domain }),
     waf: layered(d.waf, user.waf),
@@ -119,62 +258,30 @@ function resolveEnvironment(
   };
 }
 
-/** The one service this step supports: a single entry of type `web`. */
-function theService(config: BerthConfig, source: string): [string, ServiceDefinition] {
-  const entries = Object.entries(config.services);
-  const first = entries[0];
-  if (first === undefined) {
-    throw new ConfigFileError(
-      `${source}: services = {}: expected one service, e.g. web: { type: 'web', port: 8000 }`,
-    );
-  }
-  if (entries.length > 1) {
-    throw new ConfigFileError(
-      `${source}: services has ${entries.length} services (${entries.map(([n]) => n).join(', ')}): not supported yet, one web service for now (several services come with issue #13 item 2)`,
-    );
-  }
-  const [name, service] = first;
-  const fail = (field: string, value: unknown, expected: string): never => {
-    throw new ConfigFileError(`${source}: services.${name}${field} = ${shown(value)}: expected ${expected}`);
+/** The ServiceConfig fields of a web service, as the deprecated `EnvironmentConfig.service` carried them. */
+function serviceConfigOf(web: WebServiceConfig): ServiceConfig {
+  return {
+    containerPort: web.containerPort,
+    cpu: web.cpu,
+    memoryMiB: web.memoryMiB,
+    minTasks: web.minTasks,
+    maxTasks: web.maxTasks,
+    healthCheck: web.healthCheck,
+    drainSeconds: web.drainSeconds,
+    deregistrationDelaySeconds: web.deregistrationDelaySeconds,
+    stopTimeoutSeconds: web.stopTimeoutSeconds,
+    healthCheckGracePeriodSeconds: web.healthCheckGracePeriodSeconds,
+    deployment: web.deployment,
+    scaling: web.scaling,
   };
-  if (!SERVICE_NAME.test(name)) {
-    fail('', name, 'a service name of lower-case letters, digits and hyphens, starting with a letter');
-  }
-  if (service.type !== 'web') {
-    fail('.type', service.type, "'web' (workers are not supported yet: issue #13 item 2)");
-  }
-  if (service.route?.path !== undefined && service.route.path !== '/*') {
-    fail(
-      '.route.path',
-      service.route.path,
-      "'/*' (the one web service receives every request; path routing comes with several services)",
-    );
-  }
-  if (service.database === false) {
-    fail(
-      '.database',
-      false,
-      'true: every service gets the database for now (opting out comes with issue #13 item 2)',
-    );
-  }
-  for (const env of ENV_NAMES) {
-    for (const other of Object.keys(config.environments[env].services ?? {})) {
-      if (other !== name) {
-        throw new ConfigFileError(
-          `${source}: environments.${env}.services.${other}: no service named ${other}; expected one of ${name}`,
-        );
-      }
-    }
-  }
-  return [name, service];
 }
 
 /**
- * Rewrites a ConfigError from validate.ts (which speaks of the resolved config, `prod.service.minTasks`) to
- * the field the user writes: `environments.prod.services.web.scaling.minTasks`, or `services.web.…` when the
+ * Rewrites a ConfigError from validate.ts (which speaks of the resolved config, `prod.services.web.minTasks`)
+ * to the field the user writes: `environments.prod.services.web.scaling.minTasks`, or `services.web.…` when the
  * value came from the service's own definition.
  */
-function userPath(field: string, config: BerthConfig, serviceName: string): string {
+function userPath(field: string, config: BerthConfig, firstWeb: string): string {
   const own = config.global !== undefined;
   const globals: Record<string, string> = {
     'global.githubRepository': 'github.repository',
@@ -187,8 +294,14 @@ function userPath(field: string, config: BerthConfig, serviceName: string): stri
   const global = globals[field];
   if (global !== undefined) return global;
   const [env, ...rest] = field.split('.') as [EnvName, ...string[]];
-  if (rest[0] !== 'service') return `environments.${field}`;
-  const inService = serviceField(rest.slice(1).join('.'));
+  // `prod.service.x` is the deprecated first web service; `prod.services.<name>.x` any service.
+  let serviceName: string;
+  let inResolved: string[];
+  if (rest[0] === 'service') [serviceName, inResolved] = [firstWeb, rest.slice(1)];
+  else if (rest[0] === 'services' && rest[1] !== undefined)
+    [serviceName, inResolved] = [rest[1], rest.slice(2)];
+  else return `environments.${field}`;
+  const inService = serviceField(inResolved.join('.'));
   const defined = (root: unknown) =>
     inService
       .split('.')
@@ -203,7 +316,7 @@ function userPath(field: string, config: BerthConfig, serviceName: string): stri
   return `environments.${env}.services.${serviceName}.${inService}`;
 }
 
-/** The resolved ServiceConfig's field → the ServiceDefinition's. */
+/** The resolved service's field → the ServiceDefinition's. */
 function serviceField(field: string): string {
   if (field === 'containerPort') return 'port';
   if (field === 'minTasks' || field === 'maxTasks') return `scaling.${field}`;
@@ -222,14 +335,17 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
       `${source}: app = ${shown(config.app)}: expected a name of lower-case letters, digits and hyphens starting with a letter, at most 20 (it names stacks and parameters), e.g. shop`,
     );
   }
-  const [serviceName, service] = theService(config, source);
+  checkServices(config, source);
+  const routes = resolveRoutes(config);
+  const services = Object.entries(config.services).map(([name, service]) =>
+    appService(name, service, routes.get(name)),
+  );
+  const imageName = services[0]!.name;
+  const firstWeb = services.find((s) => s.kind === 'web')!.name;
   const names = appNames(config.app);
   try {
     const environments = Object.fromEntries(
-      ENV_NAMES.map((env) => [
-        env,
-        validateEnvironment(resolveEnvironment(config, env, serviceName, service)),
-      ]),
+      ENV_NAMES.map((env) => [env, validateEnvironment(resolveEnvironment(config, env, services))]),
     ) as Record<EnvName, EnvironmentConfig>;
     validatePromotion(environments);
     const prod = environments.prod;
@@ -238,7 +354,7 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
       primaryRegion: config.global?.region ?? (prod.regions[0] as Region),
       githubRepository: config.github.repository,
       githubProdEnvironment: config.github.prodEnvironment ?? DEFAULT_PROD_GITHUB_ENVIRONMENT,
-      repositoryName: names.repositoryName(serviceName),
+      repositoryName: names.repositoryName(imageName),
       ...(config.global?.oidcProviderArn === undefined
         ? {}
         : { githubOidcProviderArn: config.global.oidcProviderArn }),
@@ -248,18 +364,13 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
       names,
       global,
       environments,
-      service: {
-        name: serviceName,
-        build: {
-          dockerfile: service.build?.dockerfile ?? 'Dockerfile',
-          context: service.build?.context ?? '.',
-        },
-      },
+      service: { name: imageName, build: appBuild(config) },
+      services,
     };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     throw new ConfigFileError(
-      `${source}: ${userPath(error.field, config, serviceName)} = ${shown(error.value)}: expected ${error.expected}`,
+      `${source}: ${userPath(error.field, config, firstWeb)} = ${shown(error.value)}: expected ${error.expected}`,
     );
   }
 }

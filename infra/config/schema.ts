@@ -30,8 +30,9 @@ export interface BerthConfig {
    */
   readonly global?: GlobalAccountConfig;
   /**
-   * The services to run, by name (lower-case letters, digits and hyphens). For now exactly one, of
-   * type `web`; more services and workers come next.
+   * The services to run, by name (lower-case letters, digits and hyphens): `web` ones behind the environment's
+   * load balancer, `worker` ones with no inbound traffic. All run the app's one image (see `build`) and differ
+   * by `command`. The name is the container's name, its log stream prefix and its stack outputs' prefix.
    */
   readonly services: Readonly<Record<string, ServiceDefinition>>;
   /** Where and how big each environment is: `test` (built from `main`) and `prod` (promoted by digest). */
@@ -61,30 +62,111 @@ export interface GlobalAccountConfig {
   readonly oidcProviderArn?: string;
 }
 
-/** One service. `type: 'web'` runs behind the environment's load balancer. */
-export interface ServiceDefinition extends ServiceSizing {
-  /** `web`: tasks behind the environment's one Application Load Balancer. */
-  readonly type: 'web';
+/** One service: `type: 'web'` behind the load balancer, or `type: 'worker'` with no inbound traffic. */
+export type ServiceDefinition = WebServiceDefinition | WorkerServiceDefinition;
+
+/** What web and worker services share: the image, the process, its settings and what it may reach. */
+export interface ServiceCommon {
   /**
    * How the image is built: `docker buildx build -f <dockerfile> <context>`, relative to the directory of
-   * berth.config.ts. The image is built once (for test) and promoted to prod by digest.
+   * berth.config.ts. The image is built once (for test) and promoted to prod by digest. An app has one image
+   * for now: every service that states `build` must state the same one (services differ by `command`).
    * @default - `{ dockerfile: 'Dockerfile', context: '.' }`
    */
   readonly build?: BuildConfig;
+  /**
+   * The process to run instead of the image's CMD, e.g. `['node', 'dist/worker.js']`.
+   * @default - the image's CMD
+   */
+  readonly command?: readonly string[];
+  /**
+   * Plain settings, by variable name (`[A-Z_][A-Z0-9_]*`). Never a password or a key: those go in `secrets`.
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Secret settings, by variable name: references that ECS resolves when the task starts (injected as ECS
+   * `secrets`, never written into the task definition). The task's execution role may read exactly these.
+   * @default - none
+   */
+  readonly secrets?: Readonly<Record<string, SecretReference>>;
+  /**
+   * Give the service the environment's PostgreSQL: its credentials are injected from Secrets Manager (PGHOST,
+   * PGUSER, PGPASSWORD, …) and its tasks are admitted to the database. `false`: neither.
+   * @default true
+   */
+  readonly database?: boolean;
+  /**
+   * A one-off task `berth deploy` runs with the new image before the rollout starts (migrations); a failure
+   * stops the deploy before any task is replaced. At most one service of the app has one.
+   * @default - no release step
+   */
+  readonly release?: ReleaseDefinition;
+  /**
+   * What `berth up` runs for this service instead of its container: your own dev command, given PORT and
+   * DATABASE_URL.
+   * @default - the container, built from `build`
+   */
+  readonly dev?: DevDefinition;
+}
+
+/** A service behind the environment's one Application Load Balancer. */
+export interface WebServiceDefinition extends ServiceCommon, ServiceSizing {
+  /** `web`: tasks behind the environment's one Application Load Balancer. */
+  readonly type: 'web';
   /** The port the container listens on; the load balancer sends traffic and health checks there. */
   readonly port: number;
   /** The load balancer's health check of each task. */
   readonly healthCheck?: HealthCheckDefinition;
   /**
-   * Which requests reach the service. With one web service it receives every request.
+   * Which requests reach the service. At most one web service is the catch-all (path `/*` with no host).
    * @default - `{ path: '/*' }`
    */
   readonly route?: RouteDefinition;
+}
+
+/** A background service: no load balancer, no inbound traffic, scaled on CPU. */
+export interface WorkerServiceDefinition extends ServiceCommon, WorkerSizing {
+  /** `worker`: tasks that receive no traffic (queue consumers, schedulers, expiry jobs). */
+  readonly type: 'worker';
+}
+
+/**
+ * A secret ECS reads when the task starts: an SSM parameter (`{ ssm: '/shop/stripe-key' }`, a SecureString or
+ * String, by name or ARN) or a Secrets Manager secret (`{ secretsManager: 'shop/stripe' }` by name or ARN, with
+ * `key` to take one field of a JSON secret).
+ */
+export type SecretReference = SsmSecretReference | SecretsManagerSecretReference;
+
+export interface SsmSecretReference {
+  /** The parameter's name (`/shop/stripe-key`, in the environment's account and region) or its full ARN. */
+  readonly ssm: string;
+}
+
+export interface SecretsManagerSecretReference {
+  /** The secret's name (`shop/stripe`, in the environment's account and region) or its full ARN. */
+  readonly secretsManager: string;
   /**
-   * Give the service the environment's PostgreSQL: its credentials are injected from Secrets Manager.
-   * @default true
+   * One field of a JSON secret.
+   * @default - the whole secret string
    */
-  readonly database?: boolean;
+  readonly key?: string;
+}
+
+export interface ReleaseDefinition {
+  /** The release command, run in the service's image with its environment and secrets, e.g. `['node', 'dist/migrate.js']`. */
+  readonly command: readonly string[];
+  /** CPU units of the release task. @default - the service's cpu in that environment */
+  readonly cpu?: number;
+  /** Memory of the release task in MiB. @default - the service's memoryMiB in that environment */
+  readonly memoryMiB?: number;
+}
+
+export interface DevDefinition {
+  /** The command `berth up` runs, e.g. `['npm', 'run', 'dev']`. */
+  readonly command: readonly string[];
+  /** Its working directory, relative to the directory of berth.config.ts. @default '.' */
+  readonly cwd?: string;
 }
 
 export interface BuildConfig {
@@ -102,10 +184,18 @@ export interface BuildConfig {
 
 export interface RouteDefinition {
   /**
-   * The listener path pattern (ALB syntax: `*` and `?` wildcards).
+   * The listener path pattern (ALB syntax: `*` and `?` wildcards), e.g. `/api/*`.
    * @default '/*'
    */
   readonly path?: string;
+  /** The host name requests must carry (`Host` header), e.g. `admin.example.org`. @default - any host */
+  readonly host?: string;
+  /**
+   * The listener rule's priority, 1 to 50000 (lower is evaluated first). Set it when you insert a service
+   * between others: the defaults follow the order of `services`.
+   * @default - 10, 20, 30, … in the order of the web services that are not the catch-all; the catch-all 50000
+   */
+  readonly priority?: number;
 }
 
 export interface HealthCheckDefinition {
@@ -124,7 +214,7 @@ export interface HealthCheckDefinition {
   readonly unhealthyThreshold?: number;
 }
 
-/** What an environment may change about a service: its size, scaling, deployment and shutdown timing. */
+/** What an environment may change about a web service: its size, scaling, deployment and shutdown timing. */
 export interface ServiceSizing {
   /**
    * CPU units per task (1024 = one vCPU): 256, 512, 1024, 2048 or 4096.
@@ -194,6 +284,45 @@ export interface DeploymentDefinition {
   readonly canaryPercent?: number;
 }
 
+/** What an environment may change about a worker: its size, scaling, deployment and shutdown timing. */
+export interface WorkerSizing {
+  /**
+   * CPU units per task (1024 = one vCPU): 256, 512, 1024, 2048 or 4096.
+   * @default - test 256, prod 512
+   */
+  readonly cpu?: number;
+  /**
+   * Memory per task in MiB (the hard limit; the task is stopped beyond it).
+   * @default - test 512, prod 1024
+   */
+  readonly memoryMiB?: number;
+  /**
+   * ECS sends SIGKILL this long after SIGTERM: the worker finishes the job in hand within it (2 to 120).
+   * @default 30
+   */
+  readonly stopTimeoutSeconds?: number;
+  /** How many tasks run, and when to add more. */
+  readonly scaling?: WorkerScalingDefinition;
+  /** How a new revision replaces the running one (rolling). */
+  readonly deployment?: WorkerDeploymentDefinition;
+}
+
+export interface WorkerScalingDefinition {
+  /** Fewest tasks. @default - test 1, prod 2 */
+  readonly minTasks?: number;
+  /** Most tasks. @default - test 4, prod 10 */
+  readonly maxTasks?: number;
+  /** Target average CPU use, percent. @default 60 */
+  readonly cpuPercent?: number;
+}
+
+export interface WorkerDeploymentDefinition {
+  /** The share of tasks that must keep running during a deploy. @default 100 */
+  readonly minHealthyPercent?: number;
+  /** The most tasks, as a share of the desired count, during a deploy. @default 200 */
+  readonly maxPercent?: number;
+}
+
 /** One environment. Only `account` and `regions` are required; everything else has Berth's defaults for it. */
 export interface EnvironmentDefinition {
   /** The 12-digit AWS account the environment deploys to. */
@@ -231,8 +360,12 @@ export interface EnvironmentDefinition {
    * @default - test 14, prod 90
    */
   readonly logRetentionDays?: number;
-  /** Per-service changes for this environment, by service name, e.g. `{ web: { cpu: 512 } }`. */
-  readonly services?: Readonly<Record<string, ServiceSizing>>;
+  /**
+   * Per-service changes for this environment, by service name, e.g. `{ web: { cpu: 512 } }`. A worker takes
+   * only the worker fields (cpu, memoryMiB, stopTimeoutSeconds, scaling.minTasks/maxTasks/cpuPercent,
+   * deployment.minHealthyPercent/maxPercent).
+   */
+  readonly services?: Readonly<Record<string, ServiceSizing | WorkerSizing>>;
 }
 
 export interface NetworkDefinition {

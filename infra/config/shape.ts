@@ -3,14 +3,35 @@
  * fields and wrong types are errors that name the field's path (a typo must never silently mean "default").
  * The value rules (ranges, formats, prod's safety floor) are validate.ts's, checked on the resolved config.
  */
-import type { BerthConfig, EnvironmentDefinition, ServiceDefinition, ServiceSizing } from './schema.js';
+import type {
+  BerthConfig,
+  EnvironmentDefinition,
+  ServiceCommon,
+  ServiceSizing,
+  WebServiceDefinition,
+  WorkerServiceDefinition,
+  WorkerSizing,
+} from './schema.js';
 
 type Spec =
   | { readonly kind: 'string' | 'number' | 'boolean' | 'strings' }
   | { readonly kind: 'object'; readonly fields: Fields; readonly required?: readonly string[] }
   | { readonly kind: 'record'; readonly of: Spec }
-  /** A field the schema will have once the next step builds it: named, so the error can say so. */
+  /** One of several object shapes, chosen by the string in field `on` (`type: 'web' | 'worker'`). */
+  | { readonly kind: 'union'; readonly on: string; readonly variants: Readonly<Record<string, Spec>> }
+  /** A field the schema will have once a later step builds it: named, so the error can say so. */
   | { readonly kind: 'later'; readonly what: string };
+/**
+ * The shape a field would have in another variant of a union (a web service's, when checking a worker), so a
+ * field of the wrong variant is named as such rather than as a typo.
+ */
+interface OtherVariant {
+  readonly spec: Spec | undefined;
+  /** What the field's `on` value must be for it to be allowed, e.g. `web`. */
+  readonly label: string;
+  /** What the checked value's `on` value is, e.g. `worker`. */
+  readonly actual: string;
+}
 type Fields = Readonly<Record<string, Spec>>;
 /** Every key of T must have a spec, so the shape check cannot fall behind the types. */
 type FieldsOf<T> = { readonly [K in keyof Required<T>]: Spec };
@@ -57,11 +78,33 @@ const SIZING: FieldsOf<ServiceSizing> = {
   healthCheckGracePeriodSeconds: num,
 };
 
-const NEXT_STEP = 'issue #13 item 2';
-const SERVICE: FieldsOf<ServiceDefinition> = {
-  ...SIZING,
-  type: str,
+const WORKER_SIZING: FieldsOf<WorkerSizing> = {
+  cpu: num,
+  memoryMiB: num,
+  stopTimeoutSeconds: num,
+  scaling: object({ minTasks: num, maxTasks: num, cpuPercent: num }),
+  deployment: object({ minHealthyPercent: num, maxPercent: num }),
+};
+
+const COMMON: FieldsOf<ServiceCommon> = {
   build: object({ dockerfile: str, context: str }),
+  command: strings,
+  environment: { kind: 'record', of: str },
+  // Which of ssm / secretsManager is given, and key only with secretsManager, is resolve.ts's to check.
+  secrets: { kind: 'record', of: object({ ssm: str, secretsManager: str, key: str }) },
+  database: bool,
+  release: object({ command: strings, cpu: num, memoryMiB: num }, ['command']),
+  dev: object({ command: strings, cwd: str }, ['command']),
+};
+/** Fields of the design that a later step adds; until then they are refused by name rather than as typos. */
+const SERVICE_LATER: Fields = {
+  image: later('prebuilt images: one image per app, built from `build`, for now'),
+};
+
+const WEB: FieldsOf<WebServiceDefinition> = {
+  ...SIZING,
+  ...COMMON,
+  type: str,
   port: num,
   healthCheck: object({
     path: str,
@@ -70,17 +113,12 @@ const SERVICE: FieldsOf<ServiceDefinition> = {
     healthyThreshold: num,
     unhealthyThreshold: num,
   }),
-  route: object({ path: str, host: later(`routing by host name (${NEXT_STEP})`) }),
-  database: bool,
+  route: object({ path: str, host: str, priority: num }),
 };
-/** Fields of the design that later steps add; until then they are refused by name rather than as typos. */
-const SERVICE_LATER: Fields = {
-  image: later(`prebuilt images (${NEXT_STEP})`),
-  command: later(`worker commands (${NEXT_STEP})`),
-  environment: later(`environment variables (${NEXT_STEP})`),
-  secrets: later(`secrets from SSM or Secrets Manager (${NEXT_STEP})`),
-  release: later(`release commands (${NEXT_STEP})`),
-};
+const WORKER: FieldsOf<WorkerServiceDefinition> = { ...WORKER_SIZING, ...COMMON, type: str };
+const WEB_SPEC = object({ ...WEB, ...SERVICE_LATER }, ['type', 'port']);
+const WORKER_SPEC = object({ ...WORKER, ...SERVICE_LATER }, ['type']);
+const SERVICE: Spec = { kind: 'union', on: 'type', variants: { web: WEB_SPEC, worker: WORKER_SPEC } };
 
 const ENVIRONMENT: FieldsOf<EnvironmentDefinition> = {
   account: str,
@@ -120,7 +158,7 @@ const CONFIG: FieldsOf<BerthConfig> = {
   app: str,
   github: object({ repository: str, prodEnvironment: str }, ['repository']),
   global: object({ account: str, region: str, oidcProviderArn: str }, ['account', 'region']),
-  services: { kind: 'record', of: object({ ...SERVICE, ...SERVICE_LATER }, ['type', 'port']) },
+  services: { kind: 'record', of: SERVICE },
   environments: object(
     {
       test: object(ENVIRONMENT, ['account', 'regions']),
@@ -146,11 +184,35 @@ export function shown(value: unknown): string {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function check(value: unknown, spec: Spec, path: string, source: string): void {
+function check(value: unknown, spec: Spec, path: string, source: string, other?: OtherVariant): void {
   const fail = (expected: string): never => {
     throw new ConfigFileError(`${source}: ${path} = ${shown(value)}: expected ${expected}`);
   };
   switch (spec.kind) {
+    case 'union': {
+      if (!isObject(value)) fail(`an object with ${spec.on}: ${Object.keys(spec.variants).join(' or ')}`);
+      const names = Object.keys(spec.variants);
+      const chosen = (value as Record<string, unknown>)[spec.on];
+      if (chosen === undefined) {
+        throw new ConfigFileError(
+          `${source}: ${join(path, spec.on)} is missing: add ${spec.on}: ${names.map((n) => `'${n}'`).join(' or ')}`,
+        );
+      }
+      const variant = typeof chosen === 'string' ? spec.variants[chosen] : undefined;
+      if (variant === undefined) {
+        throw new ConfigFileError(
+          `${source}: ${join(path, spec.on)} = ${shown(chosen)}: expected ${names.map((n) => `'${n}'`).join(' or ')}`,
+        );
+      }
+      // Two variants: a field of the other one is named as such.
+      const otherName = names.find((n) => n !== chosen);
+      const alternative =
+        otherName === undefined
+          ? undefined
+          : { spec: spec.variants[otherName], label: otherName, actual: chosen as string };
+      check(value, variant, path, source, alternative);
+      return;
+    }
     case 'later':
       throw new ConfigFileError(`${source}: ${path}: not supported yet (${spec.what}); remove it for now`);
     case 'string':
@@ -168,7 +230,7 @@ function check(value: unknown, spec: Spec, path: string, source: string): void {
     case 'record':
       if (!isObject(value)) fail('an object of named entries');
       for (const [key, entry] of Object.entries(value as object))
-        check(entry, spec.of, `${path}.${key}`, source);
+        check(entry, spec.of, `${path}.${key}`, source, other && { ...other, spec: recordOf(other.spec) });
       return;
     case 'object': {
       if (!isObject(value)) fail(`an object with ${Object.keys(spec.fields).join(', ')}`);
@@ -182,17 +244,27 @@ function check(value: unknown, spec: Spec, path: string, source: string): void {
       }
       for (const [key, entry] of Object.entries(record)) {
         const field = spec.fields[key];
+        const elsewhere = other?.spec?.kind === 'object' ? other.spec.fields[key] : undefined;
+        if (field === undefined && other !== undefined && elsewhere !== undefined) {
+          throw new ConfigFileError(
+            `${source}: ${join(path, key)}: only ${other.label} services have ${key} (this one is a ${other.actual}); remove it`,
+          );
+        }
         if (field === undefined) {
           throw new ConfigFileError(
             `${source}: ${join(path, key)}: unknown field; expected one of ${Object.keys(spec.fields).join(', ')}`,
           );
         }
-        if (entry !== undefined) check(entry, field, join(path, key), source);
+        if (entry !== undefined)
+          check(entry, field, join(path, key), source, other && { ...other, spec: elsewhere });
       }
       return;
     }
   }
 }
+
+const recordOf = (spec: Spec | undefined): Spec | undefined =>
+  spec?.kind === 'record' ? spec.of : undefined;
 
 const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
 
@@ -204,4 +276,12 @@ export function checkShape(input: unknown, source: string): asserts input is Ber
     );
   }
   check(input, object(CONFIG, ['app', 'github', 'services', 'environments']), '', source);
+}
+
+/**
+ * Checks an environment's override of a worker (`environments.<env>.services.<worker>`): only the worker's
+ * sizing fields, and a web-only field is named as such.
+ */
+export function checkWorkerOverride(input: unknown, path: string, source: string): void {
+  check(input, object(WORKER_SIZING), path, source, { spec: object(SIZING), label: 'web', actual: 'worker' });
 }

@@ -5,6 +5,9 @@ import {
   type EnvName,
   type GlobalConfig,
   REGIONS,
+  type ReleaseConfig,
+  type ServiceConfig,
+  type WorkerServiceConfig,
 } from './environments.js';
 import { INSTANCE_SIZES, peakTasksDuringDeployment, tasksPerInstance } from './instance-capacity.js';
 
@@ -196,6 +199,78 @@ function validateCapacity(cfg: EnvironmentConfig): void {
   );
 }
 
+const CPU_UNITS = [256, 512, 1024, 2048, 4096];
+
+/** A web service's sizing; `at` turns a field into its resolved-config path. */
+function validateWebService(env: EnvName, s: ServiceConfig, at: (field: string) => string): void {
+  between(at('containerPort'), s.containerPort, 1, 65535);
+  check(CPU_UNITS.includes(s.cpu), at('cpu'), s.cpu, 'one of 256, 512, 1024, 2048, 4096 CPU units');
+  between(at('memoryMiB'), s.memoryMiB, 128, 30720);
+  between(at('minTasks'), s.minTasks, env === 'prod' ? 2 : 1, 100);
+  between(at('maxTasks'), s.maxTasks, 1, 100);
+  check(s.minTasks <= s.maxTasks, at('minTasks'), s.minTasks, `<= service.maxTasks (${s.maxTasks})`);
+  const hc = s.healthCheck;
+  check(hc.path.startsWith('/'), at('healthCheck.path'), hc.path, 'a path starting with /');
+  between(at('healthCheck.intervalSeconds'), hc.intervalSeconds, 5, 300);
+  between(at('healthCheck.timeoutSeconds'), hc.timeoutSeconds, 2, 120);
+  check(
+    hc.timeoutSeconds < hc.intervalSeconds,
+    at('healthCheck.timeoutSeconds'),
+    hc.timeoutSeconds,
+    `< intervalSeconds (${hc.intervalSeconds})`,
+  );
+  between(at('healthCheck.healthyThreshold'), hc.healthyThreshold, 2, 10);
+  between(at('healthCheck.unhealthyThreshold'), hc.unhealthyThreshold, 2, 10);
+  between(at('drainSeconds'), s.drainSeconds, 0, 25);
+  between(at('deregistrationDelaySeconds'), s.deregistrationDelaySeconds, 0, 3600);
+  check(
+    s.deregistrationDelaySeconds <= s.drainSeconds,
+    at('deregistrationDelaySeconds'),
+    s.deregistrationDelaySeconds,
+    `<= service.drainSeconds (${s.drainSeconds}) so the target is gone before the task stops serving`,
+  );
+  between(at('stopTimeoutSeconds'), s.stopTimeoutSeconds, 2, 30);
+  check(
+    s.drainSeconds < s.stopTimeoutSeconds,
+    at('drainSeconds'),
+    s.drainSeconds,
+    `< service.stopTimeoutSeconds (${s.stopTimeoutSeconds}) so shutdown ends before SIGKILL`,
+  );
+  between(at('healthCheckGracePeriodSeconds'), s.healthCheckGracePeriodSeconds, 0, 2_147_483_647);
+  const d = s.deployment;
+  check(
+    ['rolling', 'blue-green', 'canary'].includes(d.strategy),
+    at('deployment.strategy'),
+    d.strategy,
+    'rolling, blue-green or canary',
+  );
+  between(at('deployment.minHealthyPercent'), d.minHealthyPercent, 0, 100);
+  between(at('deployment.maxPercent'), d.maxPercent, 100, 200);
+  between(at('deployment.bakeTimeMinutes'), d.bakeTimeMinutes, 0, 1440);
+  between(at('deployment.canaryPercent'), d.canaryPercent, 1, 99);
+  between(at('scaling.cpuPercent'), s.scaling.cpuPercent, 10, 95);
+  between(at('scaling.memoryPercent'), s.scaling.memoryPercent, 10, 95);
+  between(at('scaling.requestsPerTarget'), s.scaling.requestsPerTarget, 1, 100_000);
+}
+
+function validateWorker(s: WorkerServiceConfig, at: (field: string) => string): void {
+  check(CPU_UNITS.includes(s.cpu), at('cpu'), s.cpu, 'one of 256, 512, 1024, 2048, 4096 CPU units');
+  between(at('memoryMiB'), s.memoryMiB, 128, 30720);
+  between(at('minTasks'), s.minTasks, 0, 100);
+  between(at('maxTasks'), s.maxTasks, 1, 100);
+  check(s.minTasks <= s.maxTasks, at('minTasks'), s.minTasks, `<= maxTasks (${s.maxTasks})`);
+  // ECS on EC2 allows up to 120 s between SIGTERM and SIGKILL (Task definition parameters, "stopTimeout").
+  between(at('stopTimeoutSeconds'), s.stopTimeoutSeconds, 2, 120);
+  between(at('scaling.cpuPercent'), s.scaling.cpuPercent, 10, 95);
+  between(at('deployment.minHealthyPercent'), s.deployment.minHealthyPercent, 0, 100);
+  between(at('deployment.maxPercent'), s.deployment.maxPercent, 100, 200);
+}
+
+function validateRelease(r: ReleaseConfig, at: (field: string) => string): void {
+  check(CPU_UNITS.includes(r.cpu), at('release.cpu'), r.cpu, 'one of 256, 512, 1024, 2048, 4096 CPU units');
+  between(at('release.memoryMiB'), r.memoryMiB, 128, 30720);
+}
+
 /** Returns the config unchanged, or throws a ConfigError naming the first bad field. */
 export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
   const at = (field: string) => `${cfg.name}.${field}`;
@@ -261,60 +336,14 @@ export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
   between(at('cluster.targetCapacityPercent'), c.targetCapacityPercent, 1, 100);
   between(at('cluster.rootVolumeGiB'), c.rootVolumeGiB, 30, 1000);
 
-  const s = cfg.service;
-  between(at('service.containerPort'), s.containerPort, 1, 65535);
-  check(
-    [256, 512, 1024, 2048, 4096].includes(s.cpu),
-    at('service.cpu'),
-    s.cpu,
-    'one of 256, 512, 1024, 2048, 4096 CPU units',
-  );
-  between(at('service.memoryMiB'), s.memoryMiB, 128, 30720);
-  between(at('service.minTasks'), s.minTasks, cfg.name === 'prod' ? 2 : 1, 100);
-  between(at('service.maxTasks'), s.maxTasks, 1, 100);
-  check(s.minTasks <= s.maxTasks, at('service.minTasks'), s.minTasks, `<= service.maxTasks (${s.maxTasks})`);
-  const hc = s.healthCheck;
-  check(hc.path.startsWith('/'), at('service.healthCheck.path'), hc.path, 'a path starting with /');
-  between(at('service.healthCheck.intervalSeconds'), hc.intervalSeconds, 5, 300);
-  between(at('service.healthCheck.timeoutSeconds'), hc.timeoutSeconds, 2, 120);
-  check(
-    hc.timeoutSeconds < hc.intervalSeconds,
-    at('service.healthCheck.timeoutSeconds'),
-    hc.timeoutSeconds,
-    `< intervalSeconds (${hc.intervalSeconds})`,
-  );
-  between(at('service.healthCheck.healthyThreshold'), hc.healthyThreshold, 2, 10);
-  between(at('service.healthCheck.unhealthyThreshold'), hc.unhealthyThreshold, 2, 10);
-  between(at('service.drainSeconds'), s.drainSeconds, 0, 25);
-  between(at('service.deregistrationDelaySeconds'), s.deregistrationDelaySeconds, 0, 3600);
-  check(
-    s.deregistrationDelaySeconds <= s.drainSeconds,
-    at('service.deregistrationDelaySeconds'),
-    s.deregistrationDelaySeconds,
-    `<= service.drainSeconds (${s.drainSeconds}) so the target is gone before the task stops serving`,
-  );
-  between(at('service.stopTimeoutSeconds'), s.stopTimeoutSeconds, 2, 30);
-  check(
-    s.drainSeconds < s.stopTimeoutSeconds,
-    at('service.drainSeconds'),
-    s.drainSeconds,
-    `< service.stopTimeoutSeconds (${s.stopTimeoutSeconds}) so shutdown ends before SIGKILL`,
-  );
-  between(at('service.healthCheckGracePeriodSeconds'), s.healthCheckGracePeriodSeconds, 0, 2_147_483_647);
-  const d = s.deployment;
-  check(
-    ['rolling', 'blue-green', 'canary'].includes(d.strategy),
-    at('service.deployment.strategy'),
-    d.strategy,
-    'rolling, blue-green or canary',
-  );
-  between(at('service.deployment.minHealthyPercent'), d.minHealthyPercent, 0, 100);
-  between(at('service.deployment.maxPercent'), d.maxPercent, 100, 200);
-  between(at('service.deployment.bakeTimeMinutes'), d.bakeTimeMinutes, 0, 1440);
-  between(at('service.deployment.canaryPercent'), d.canaryPercent, 1, 99);
-  between(at('service.scaling.cpuPercent'), s.scaling.cpuPercent, 10, 95);
-  between(at('service.scaling.memoryPercent'), s.scaling.memoryPercent, 10, 95);
-  between(at('service.scaling.requestsPerTarget'), s.scaling.requestsPerTarget, 1, 100_000);
+  // The deprecated one-service view first (its paths are what older callers and tests expect), then each service.
+  validateWebService(cfg.name, cfg.service, (field) => at(`service.${field}`));
+  for (const service of cfg.services) {
+    const path = (field: string) => at(`services.${service.name}.${field}`);
+    if (service.kind === 'web') validateWebService(cfg.name, service, path);
+    else validateWorker(service, path);
+    if (service.release) validateRelease(service.release, path);
+  }
 
   const db = cfg.database;
   check(

@@ -71,19 +71,67 @@ export function appNames(app: string): AppNames {
   };
 }
 
-/** CloudFormation output keys the CLI and the smoke test read. */
+/**
+ * A service's name in Pascal case, `cart-expiry` → `CartExpiry`: its construct id and the start of its stack
+ * outputs' keys (CloudFormation logical ids and output keys are alphanumeric).
+ */
+export function pascalCase(name: string): string {
+  return name
+    .split('-')
+    .filter((part) => part !== '')
+    .map(title)
+    .join('');
+}
+
+/** The stack outputs of one service (the Service stack has them for each of its services). */
+export interface ServiceOutputKeys {
+  /** `WebServiceName`: the ECS service's name. */
+  readonly serviceName: string;
+  /** `WebLogGroupName`: the log group of its tasks (and of the release task, for the service that has one). */
+  readonly logGroupName: string;
+  /** Web only, `WebTargetGroupArn`: the primary (blue) target group. */
+  readonly targetGroupArn: string;
+  /** Web, blue/green and canary only, `WebProductionRuleArn`: the listener rule whose weights ECS shifts. */
+  readonly productionRuleArn: string;
+  /**
+   * Web only, `WebUrl`: where it answers: `http(s)://<host>` for a host route, else the environment's URL with
+   * the path's prefix.
+   */
+  readonly url: string;
+}
+
+/** The output keys of service `name`, e.g. `serviceOutputs('web').serviceName` → `WebServiceName`. */
+export function serviceOutputs(name: string): ServiceOutputKeys {
+  const prefix = pascalCase(name);
+  return {
+    serviceName: `${prefix}ServiceName`,
+    logGroupName: `${prefix}LogGroupName`,
+    targetGroupArn: `${prefix}TargetGroupArn`,
+    productionRuleArn: `${prefix}ProductionRuleArn`,
+    url: `${prefix}Url`,
+  };
+}
+
+/** CloudFormation output keys the CLI and the smoke test read: the environment's (per service: serviceOutputs). */
 export const OUTPUTS = {
+  /** The environment's URL (the load balancer's name, or the domain). */
   serviceUrl: 'ServiceUrl',
   repositoryUri: 'RepositoryUri',
   clusterName: 'ClusterName',
+  /** @deprecated The one service's; use `serviceOutputs(name).serviceName`. Removed by the end of #13 item 2. */
   serviceName: 'ServiceName',
   dashboardUrl: 'DashboardUrl',
+  /** @deprecated Use `serviceOutputs(name).logGroupName`. Removed by the end of #13 item 2. */
   logGroupName: 'LogGroupName',
+  /** @deprecated Use `serviceOutputs(name).targetGroupArn`. Removed by the end of #13 item 2. */
   targetGroupArn: 'TargetGroupArn',
   alarmTopicArn: 'AlarmTopicArn',
   autoScalingGroupName: 'AutoScalingGroupName',
   deployRoleArn: 'DeployRoleArn',
-  /** Blue/green and canary only: the listener rule whose weights ECS shifts (read before each deploy). */
+  /**
+   * @deprecated Blue/green and canary only: the listener rule whose weights ECS shifts (read before each deploy).
+   * Use `serviceOutputs(name).productionRuleArn`. Removed by the end of #13 item 2.
+   */
   productionRuleArn: 'ProductionRuleArn',
   /**
    * Present only when the service has a release command: the one-off task `berth deploy` runs with the new
@@ -97,7 +145,10 @@ export const OUTPUTS = {
   releaseLogGroupName: 'ReleaseLogGroupName',
 } as const;
 
-/** The application container of every task definition, and the awslogs stream prefix of its logs. */
+/**
+ * @deprecated The one service's container. A service's container is named after the service, and so is its
+ * awslogs stream prefix (`logStreamName(service, taskId)`). Removed by the end of #13 item 2.
+ */
 export const CONTAINER = { name: 'web', logStreamPrefix: 'web' } as const;
 
 /** The release task's container (the service's image running its release command) and its log stream prefix. */
@@ -109,17 +160,26 @@ export const releaseLogStreamName = (taskId: string) =>
 
 /**
  * The stream a task's logs land in: awslogs names it `<prefix>/<container name>/<task id>`
- * (AWS, "Using the awslogs log driver", awslogs-stream-prefix).
+ * (AWS, "Using the awslogs log driver", awslogs-stream-prefix). A service's container and its stream prefix
+ * are both the service's name: `logStreamName('web', id)` → `web/web/<id>`.
  */
-export const logStreamName = (taskId: string) => `${CONTAINER.logStreamPrefix}/${CONTAINER.name}/${taskId}`;
+export function logStreamName(service: string, taskId: string): string;
+/** @deprecated The one service's stream (`web/web/<id>`); pass the service's name. Removed by the end of #13 item 2. */
+export function logStreamName(taskId: string): string;
+export function logStreamName(serviceOrTaskId: string, taskId?: string): string {
+  if (taskId === undefined) return `${CONTAINER.logStreamPrefix}/${CONTAINER.name}/${serviceOrTaskId}`;
+  return `${serviceOrTaskId}/${serviceOrTaskId}/${taskId}`;
+}
 
 /** CDK context key holding the image to deploy: a digest (`sha256:…`) or a tag. */
 export const IMAGE_CONTEXT_KEY = 'berth:image';
 
 /**
- * CDK context key holding the production rule's live weights, `<primary>/<alternate>` (e.g. `0/100` after an
- * odd number of blue/green deploys). `berth deploy` reads them from the rule (output ProductionRuleArn) so the
- * template never moves traffic ECS has shifted; absent, the rule is rendered 100/0 (a first deploy).
+ * CDK context key holding the production rules' live weights, `<primary>/<alternate>` (e.g. `0/100` after an
+ * odd number of blue/green deploys). `berth deploy` reads them from the rules (outputs `…ProductionRuleArn`) so
+ * the template never moves traffic ECS has shifted; absent, a rule is rendered 100/0 (a first deploy).
+ * The value: an object by web service, `{ "web": "0/100", "admin": "100/0" }` (the single-service string
+ * `"0/100"` is still read, as the first web service's, until the CLI passes the object).
  */
 export const PRODUCTION_WEIGHTS_CONTEXT_KEY = 'berth:production-weights';
 

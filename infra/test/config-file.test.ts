@@ -255,36 +255,11 @@ describe('one-line errors that name the field and the fix', () => {
 });
 
 describe('what this step does not support yet is refused by name', () => {
-  const cases: [string, Record<string, unknown>, string][] = [
-    [
-      'a second service',
-      { 'services.worker': { type: 'web', port: 9000 } },
-      'berth.config.ts: services has 2 services (web, worker): not supported yet, one web service for now (several services come with issue #13 item 2)',
-    ],
-    [
-      'a worker',
-      { 'services.web.type': 'worker' },
-      'berth.config.ts: services.web.type = "worker": expected \'web\' (workers are not supported yet: issue #13 item 2)',
-    ],
-    [
-      'a release command',
-      { 'services.web.release': { command: ['node', 'migrate.js'] } },
-      'berth.config.ts: services.web.release: not supported yet (release commands (issue #13 item 2)); remove it for now',
-    ],
-    [
-      'secrets',
-      { 'services.web.secrets': { KEY: { ssm: '/shop/key' } } },
-      'berth.config.ts: services.web.secrets: not supported yet (secrets from SSM or Secrets Manager (issue #13 item 2)); remove it for now',
-    ],
-    [
-      'host routing',
-      { 'services.web.route': { host: 'api.example.org' } },
-      'berth.config.ts: services.web.route.host: not supported yet (routing by host name (issue #13 item 2)); remove it for now',
-    ],
-  ];
-  for (const [what, changes, message] of cases) {
-    test(what, () => rejects(shop(changes), message));
-  }
+  test('a prebuilt image', () =>
+    rejects(
+      shop({ 'services.web.image': 'nginx:1.27' }),
+      'berth.config.ts: services.web.image: not supported yet (prebuilt images: one image per app, built from `build`, for now); remove it for now',
+    ));
 });
 
 describe('loadConfig: the nearest berth.config.ts, or --config', () => {

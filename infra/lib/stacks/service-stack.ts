@@ -44,8 +44,10 @@ export class ServiceStack extends Stack {
       );
     }
 
+    const firstWeb = config.services.find((s) => s.kind === 'web')?.name ?? '';
     const productionWeights = resolveProductionWeights(
       this.node.tryGetContext(PRODUCTION_WEIGHTS_CONTEXT_KEY),
+      firstWeb,
     );
     if (config.service.deployment.strategy !== 'rolling' && productionWeights === undefined) {
       Annotations.of(this).addWarningV2(
