@@ -93,6 +93,18 @@ describe('scaleServiceToZero', () => {
     assert.deepEqual(progress.lines, [`scaling ${SERVICE} to 0: 0 running, 0 pending`]);
   });
 
+  it('names the service by its config name too when it is given (an environment has several)', async () => {
+    const { clients, stubs } = mockAws();
+    stubs.ecs.on(UpdateServiceCommand, { desiredCount: 0 }).resolves({});
+    stubs.ecs.on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] }).resolves(counts(0, 0));
+    const clock = new FakeClock();
+    const progress = new RecordingProgress();
+
+    await scaleServiceToZero(clients.ecs, { ...REF, name: 'worker' }, clock.now() + 60_000, progress, clock);
+
+    assert.deepEqual(progress.lines, [`scaling worker (${SERVICE}) to 0: 0 running, 0 pending`]);
+  });
+
   it('polls while the next poll still fits before the deadline, then says to run destroy again', async () => {
     const { clients, stubs } = mockAws();
     stubs.ecs.on(UpdateServiceCommand, { desiredCount: 0 }).resolves({});

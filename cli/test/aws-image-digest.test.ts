@@ -275,10 +275,11 @@ describe('releaseHistory', () => {
 });
 
 describe('runningDigest', () => {
-  const REF = { cluster: CLUSTER, service: SERVICE };
+  // The service is `api` in the config: its container bears that name (the ECS service's name does not).
+  const REF = { cluster: CLUSTER, service: SERVICE, name: 'api' };
   const repo = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/berth/service';
 
-  it("is the digest of the web container in the service's task definition", async () => {
+  it("is the digest of the container named after the service in the service's task definition", async () => {
     const { clients, stubs } = mockAws();
     stubs.ecs
       .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
@@ -287,7 +288,8 @@ describe('runningDigest', () => {
       taskDefinition: {
         containerDefinitions: [
           { name: 'xray-daemon', image: `public.ecr.aws/xray/aws-xray-daemon@${digest('9')}` },
-          { name: 'web', image: `${repo}@${digest('7')}` },
+          { name: 'web', image: `${repo}@${digest('5')}` },
+          { name: 'api', image: `${repo}@${digest('7')}` },
         ],
       },
     });
@@ -295,7 +297,7 @@ describe('runningDigest', () => {
     assert.equal(await runningDigest(clients.ecs, REF), digest('7'));
   });
 
-  it('is undefined for a tag-only image, a missing web container or a service without task definition', async () => {
+  it("is undefined for a tag-only image, a missing service's container or a service without task definition", async () => {
     const { clients, stubs } = mockAws();
     stubs.ecs
       .on(DescribeServicesCommand, { cluster: CLUSTER, services: [SERVICE] })
@@ -305,12 +307,12 @@ describe('runningDigest', () => {
       .resolves(service([deployment()]));
     stubs.ecs
       .on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(3) })
-      .resolves({ taskDefinition: { containerDefinitions: [{ name: 'web', image: `${repo}:v1.2.3` }] } });
+      .resolves({ taskDefinition: { containerDefinitions: [{ name: 'api', image: `${repo}:v1.2.3` }] } });
     stubs.ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(4) }).resolves({
-      taskDefinition: { containerDefinitions: [{ name: 'worker', image: `${repo}@${digest('8')}` }] },
+      taskDefinition: { containerDefinitions: [{ name: 'web', image: `${repo}@${digest('8')}` }] },
     });
     stubs.ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: TASK_DEF(5) }).resolves({
-      taskDefinition: { containerDefinitions: [{ name: 'web', image: `${repo}@sha256:short` }] },
+      taskDefinition: { containerDefinitions: [{ name: 'api', image: `${repo}@sha256:short` }] },
     });
 
     assert.equal(await runningDigest(clients.ecs, REF), undefined);

@@ -312,23 +312,10 @@ describe('readProductionWeights', () => {
   const RULE =
     'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener-rule/app/berth/abc/def/0123456789';
   const STACK = 'Berth-Prod-eu-west-1-Service';
+  const API = { name: 'api', productionRuleArn: RULE, targetGroupArn: BLUE };
 
-  function givenOutputs(stubs: ReturnType<typeof mockAws>['stubs'], outputs: Record<string, string>) {
-    stubs.cfn.on(DescribeStacksCommand, { StackName: STACK }, true).resolves({
-      Stacks: [
-        {
-          StackName: STACK,
-          StackStatus: 'UPDATE_COMPLETE',
-          CreationTime: new Date('2026-11-01T00:00:00Z'),
-          Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-        },
-      ],
-    });
-  }
-
-  it('reads <primary>/<alternate> from the forward action, primary being the stack output TargetGroupArn', async () => {
+  it('reads <primary>/<alternate> from the forward action, primary being the service output …TargetGroupArn', async () => {
     const { clients, stubs } = mockAws();
-    givenOutputs(stubs, { ProductionRuleArn: RULE, TargetGroupArn: BLUE });
     // After an odd number of blue/green deploys ECS has moved all traffic to the alternate group.
     stubs.elbv2.on(DescribeRulesCommand, { RuleArns: [RULE] }, true).resolves({
       Rules: [
@@ -349,22 +336,25 @@ describe('readProductionWeights', () => {
       ],
     });
 
-    assert.equal(await readProductionWeights(clients, STACK), '0/100');
+    assert.equal(await readProductionWeights(clients.elbv2, API, STACK), '0/100');
   });
 
-  it('is undefined without the rule or the group output (rolling, or before the first create)', async () => {
-    const partial: Record<string, string>[] = [{ TargetGroupArn: BLUE }, { ProductionRuleArn: RULE }, {}];
-    for (const outputs of partial) {
+  it('is undefined without the rule or the group output (rolling, a worker, or before the first create)', async () => {
+    const partial = [
+      { name: 'api', targetGroupArn: BLUE },
+      { name: 'api', productionRuleArn: RULE },
+      { name: 'jobs' },
+    ];
+    for (const service of partial) {
       const { clients, stubs } = mockAws();
-      givenOutputs(stubs, outputs);
-      assert.equal(await readProductionWeights(clients, STACK), undefined);
+      assert.equal(await readProductionWeights(clients.elbv2, service, STACK), undefined);
       assert.equal(stubs.elbv2.calls().length, 0);
     }
   });
 
   it('refuses a rule that no longer forwards to the primary group and one other (changed outside CloudFormation)', async () => {
     const message =
-      `the production rule ${RULE} of ${STACK} does not forward to ${BLUE} and one other group: ` +
+      `the production rule ${RULE} of api in ${STACK} does not forward to ${BLUE} and one other group: ` +
       'it was changed outside CloudFormation; restore it (or redeploy from the console) before deploying';
     for (const groups of [
       [{ TargetGroupArn: GREEN, Weight: 100 }],
@@ -373,11 +363,10 @@ describe('readProductionWeights', () => {
       [{ TargetGroupArn: BLUE, Weight: 100 }, { TargetGroupArn: GREEN }],
     ]) {
       const { clients, stubs } = mockAws();
-      givenOutputs(stubs, { ProductionRuleArn: RULE, TargetGroupArn: BLUE });
       stubs.elbv2
         .on(DescribeRulesCommand, { RuleArns: [RULE] })
         .resolves({ Rules: [{ Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: groups } }] }] });
-      await assert.rejects(readProductionWeights(clients, STACK), { name: 'CliError', message });
+      await assert.rejects(readProductionWeights(clients.elbv2, API, STACK), { name: 'CliError', message });
     }
   });
 });

@@ -117,7 +117,7 @@ describe('waitForSteadyState: every condition of "settled" counts on its own', (
     assert.deepEqual(result, { outcome: 'steady', taskDefinition: NEW });
     assert.deepEqual(sleeps, []);
     assert.equal(stubs.elbv2.calls().length, 0);
-    assert.deepEqual(progress, ['rollout COMPLETED, tasks 2/2 running (0 pending), targets 0/0 healthy']);
+    assert.deepEqual(progress, ['rollout COMPLETED, tasks 2/2 running (0 pending)']);
   });
 });
 

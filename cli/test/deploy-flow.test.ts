@@ -26,6 +26,11 @@ import {
   URL_TEST,
 } from './fixtures/aws.js';
 import { PARAMETERS, stackName } from './fixtures/cart-config.js';
+import { ONE_WEB_SERVICE } from './scenarios/configs.js';
+
+/** The stubbed stacks hold one web service, `web` (fixtures/aws.ts stackOutputs): so does this config. */
+const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>) =>
+  fakeContext(clients, { config: ONE_WEB_SERVICE, ...overrides });
 
 const GOOD = digest('a');
 const REGIONAL = ['Network', 'Data', 'Service', 'Monitoring'].map((c) =>
@@ -47,7 +52,7 @@ describe('berth deploy', () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenHealthyRollout(stubs);
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const result = await deployEnvironment(ctx, { ...request, imageDigest: GOOD });
 
@@ -69,13 +74,13 @@ describe('berth deploy', () => {
     givenHealthyRollout(stubs);
     stubs.ecr
       .on(DescribeImagesCommand, {
-        repositoryName: 'berth/service',
+        repositoryName: 'berth/web',
         imageIds: [{ imageTag: '3f9c2ab41d07' }],
       })
       .resolves({
-        imageDetails: [{ imageDigest: GOOD, imageTags: ['3f9c2ab41d07'], repositoryName: 'berth/service' }],
+        imageDetails: [{ imageDigest: GOOD, imageTags: ['3f9c2ab41d07'], repositoryName: 'berth/web' }],
       });
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const result = await deployEnvironment(ctx, { ...request, imageTag: '3f9c2ab41d07' });
 
@@ -92,9 +97,8 @@ describe('berth deploy', () => {
       }),
     );
 
-    await assert.rejects(deployEnvironment(fakeContext(clients), { ...request, imageTag: 'nope' }), {
-      message:
-        'image tag "nope" not found in ECR repository berth/service: push it first or pass --image-digest',
+    await assert.rejects(deployEnvironment(webContext(clients), { ...request, imageTag: 'nope' }), {
+      message: 'image tag "nope" not found in ECR repository berth/web: push it first or pass --image-digest',
     });
   });
 
@@ -104,7 +108,7 @@ describe('berth deploy', () => {
       Account: '210987654321',
       Arn: 'arn:aws:sts::210987654321:assumed-role/admin/me',
     });
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     await assert.rejects(deployEnvironment(ctx, { ...request, imageDigest: GOOD }), {
       message:
@@ -119,7 +123,7 @@ describe('berth deploy', () => {
     const { clients, stubs } = mockAws();
     for (const flags of [{ imageTag: PLACEHOLDER_IMAGE }, { imageDigest: PLACEHOLDER_IMAGE }]) {
       await assert.rejects(
-        deployEnvironment(fakeContext(clients), { ...request, ...flags }),
+        deployEnvironment(webContext(clients), { ...request, ...flags }),
         /placeholder image/,
       );
     }
@@ -134,7 +138,7 @@ describe('berth deploy', () => {
     stubs.ssm
       .on(GetParameterCommand, { Name: PARAMETERS.imageDigest('test') })
       .resolvesOnce({ Parameter: { Name: PARAMETERS.imageDigest('test'), Value: GOOD } });
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const result = await deployEnvironment(ctx, { ...request, skipBuild: true });
     assert.equal(result.digest, GOOD);
@@ -143,7 +147,7 @@ describe('berth deploy', () => {
     stubs.ssm
       .on(GetParameterCommand, { Name: PARAMETERS.imageDigest('test') })
       .rejects(Object.assign(new Error('ParameterNotFound'), { name: 'ParameterNotFound' }));
-    const second = fakeContext(clients);
+    const second = webContext(clients);
     await assert.rejects(
       deployEnvironment(second, { ...request, skipBuild: true }),
       /no image digest recorded for test/,
@@ -173,7 +177,7 @@ describe('berth deploy', () => {
         },
       ],
     });
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const error = await deployEnvironment(ctx, { ...request, imageDigest: GOOD }).catch((e: unknown) => e);
 
@@ -219,7 +223,7 @@ describe('berth deploy', () => {
         service([deployment({ taskDefinition: TASK_DEF(9), rolloutState: 'IN_PROGRESS', runningCount: 0 })]),
       )
       .resolves(rolledBack);
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const error = await deployEnvironment(ctx, { ...request, imageDigest: GOOD }).catch((e: unknown) => e);
 
@@ -254,7 +258,7 @@ describe('berth deploy', () => {
     );
     stubs.ecs.on(UpdateServiceCommand).resolves({});
 
-    await assert.rejects(deployEnvironment(fakeContext(clients), { ...request, imageDigest: GOOD }), {
+    await assert.rejects(deployEnvironment(webContext(clients), { ...request, imageDigest: GOOD }), {
       message: `deployment of ${GOOD} to test failed (alarm Berth-Test-5xx in ALARM); rolled back to ${TASK_DEF(8)}`,
     });
     const update = stubs.ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input;
@@ -265,7 +269,7 @@ describe('berth deploy', () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenHealthyRollout(stubs);
-    const ctx = fakeContext(clients, {
+    const ctx = webContext(clients, {
       fetch: async (url) =>
         new Response(url.endsWith('readyz') ? 'ok' : '{"error":"internal"}', {
           status: url.endsWith('readyz') ? 200 : 500,
@@ -281,11 +285,11 @@ describe('berth deploy', () => {
 
   it('names the known environments and regions', async () => {
     const { clients } = mockAws();
-    await assert.rejects(deployEnvironment(fakeContext(clients), { ...request, env: 'staging' }), {
+    await assert.rejects(deployEnvironment(webContext(clients), { ...request, env: 'staging' }), {
       message: 'unknown environment "staging": use one of test, prod',
     });
     await assert.rejects(
-      deployEnvironment(fakeContext(clients), { ...request, env: 'test', region: 'us-east-1' }),
+      deployEnvironment(webContext(clients), { ...request, env: 'test', region: 'us-east-1' }),
       {
         message:
           'region "us-east-1" is not configured for test: use one of eu-west-1 (environments.test.regions in berth.config.ts)',

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { DeployPreflight } from '../src/context.js';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { CliError } from '../src/errors.js';
+import { ONE_WEB_SERVICE } from './scenarios/configs.js';
 import { inOrder, modelWorld } from './scenarios/model-context.js';
 
 // `berth deploy`'s paths beyond the happy one, in-process against the AWS model (cli/test/scenarios):
@@ -14,7 +15,7 @@ import { inOrder, modelWorld } from './scenarios/model-context.js';
 
 const SHA_A = '3f9c2ab41d07';
 const SHA_B = '8e1d44c0a9b2';
-const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/service';
+const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web';
 const TEST_STACKS = ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`);
 const TEST_DIGEST_PARAM = '/berth/test/image-digest';
 const TEN_MINUTES = 10 * 60_000;
@@ -30,7 +31,7 @@ async function caught(promise: Promise<unknown>): Promise<CliError> {
 
 describe('berth deploy: what it ships and says', () => {
   it('narrates a first build-and-deploy, then reuses the pushed tag on the next deploy of the same commit', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.docker.sha = SHA_A;
 
     const first = await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
@@ -46,7 +47,7 @@ describe('berth deploy: what it ships and says', () => {
         `looking for this commit's image in ${REPO}`,
         `built for x86_64 and pushed ${REPO}:${SHA_A} as ${a}`,
         `deploying ${TEST_STACKS.join(', ')}`,
-        `waiting for ${service.name} to reach a steady state`,
+        `waiting for web (${service.name}) to reach a steady state`,
         `steady after 0s; smoke-testing ${url}`,
         `recorded ${a} as the test image`,
       ]),
@@ -66,7 +67,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('refuses --image-tag together with --image-digest before any AWS call', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     const error = await caught(
       deployEnvironment(w.ctx, {
         env: 'test',
@@ -82,7 +83,7 @@ describe('berth deploy: what it ships and says', () => {
 
   it('--skip-build with --image-tag deploys the tag, not the recorded digest', async () => {
     // GIVEN test runs A (recorded), and B is pushed under its tag
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.docker.sha = SHA_A;
     await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
     const b = w.model.digestFor('b');
@@ -107,7 +108,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('--skip-build with --image-digest deploys that digest without reading the record', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.docker.sha = SHA_A;
     await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
     const b = w.model.digestFor('b');
@@ -128,7 +129,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('--skip-build alone keeps the recorded digest and says so', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.docker.sha = SHA_A;
     await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
     const a = w.model.images.get(SHA_A)!;
@@ -142,7 +143,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('refuses to deploy test while Berth-Global is only a change set (REVIEW_IN_PROGRESS)', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.model.stacks.get('Berth-Global')!.status = 'REVIEW_IN_PROGRESS';
 
     const error = await caught(
@@ -159,7 +160,7 @@ describe('berth deploy: what it ships and says', () => {
 
   it('hands the preflight the stacks still to create (REVIEW_IN_PROGRESS counts) and the accepted changes', async () => {
     const seen: Parameters<DeployPreflight>[0][] = [];
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.ctx = { ...w.ctx, preflight: async (input) => void seen.push(input) };
     w.docker.sha = SHA_A;
     await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
@@ -193,7 +194,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('prod deploys Berth-Global first, records its template under prod, then the regional stacks', async () => {
-    const w = modelWorld({ globalDeployed: false });
+    const w = modelWorld({ config: ONE_WEB_SERVICE, globalDeployed: false });
     w.docker.sha = SHA_A;
 
     await deployEnvironment(w.ctx, { env: 'prod', skipBuild: false, timeoutMs: TEN_MINUTES });
@@ -213,7 +214,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('stops at the deadline while Berth-Global updates, cancels it and says how to resume', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.deployer.hangOn = 'Berth-Global';
     const started = w.clock.now();
 
@@ -236,7 +237,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('a failed first create names the stack and the reason, with no diagnosis (no service yet)', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.deployer.failNext = { stack: 'Berth-Test-eu-west-1-Network', reason: 'Rate exceeded' };
 
     const error = await caught(
@@ -253,7 +254,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('a failed Service update comes with the diagnosis of the running service', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.docker.sha = SHA_A;
     await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
     const a = w.model.images.get(SHA_A)!;
@@ -285,7 +286,7 @@ describe('berth deploy: what it ships and says', () => {
 
   it("defaults prod's first --timeout to the plan's estimate including Berth-Global, which it creates too", async () => {
     // GIVEN a fresh account: prod creates Berth-Global and its four stacks
-    const w = modelWorld({ globalDeployed: false });
+    const w = modelWorld({ config: ONE_WEB_SERVICE, globalDeployed: false });
     const prod = (c: string) => `Berth-Prod-eu-west-1-${c}`;
     w.deployer.app.set(prod('Network'), { Resources: { Nat: { Type: 'AWS::EC2::NatGateway' } } });
     w.deployer.app.set(prod('Data'), {
@@ -315,7 +316,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('checks Berth-Global too before deploying, and stops when it needs attention', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.model.stacks.get('Berth-Global')!.status = 'UPDATE_ROLLBACK_FAILED';
 
     const error = await caught(
@@ -328,7 +329,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it("keeps the production rule's live weights on a blue/green redeploy, and says so", async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.docker.sha = SHA_A;
     await deployEnvironment(w.ctx, { env: 'prod', skipBuild: false, timeoutMs: TEN_MINUTES });
     w.docker.sha = SHA_B;
@@ -337,9 +338,9 @@ describe('berth deploy: what it ships and says', () => {
 
     // After the first create ECS serves everything from the group the stack attached first (blue).
     assert.ok(
-      w.progress.lines.includes('production rule weights now 100/0 (kept)'),
+      w.progress.lines.includes('web: production rule weights now 100/0 (kept)'),
       w.progress.lines.join('\n'),
     );
-    assert.equal(w.deployer.deployed.at(-1)?.weights, '100/0');
+    assert.deepEqual(w.deployer.deployed.at(-1)?.weights, { web: '100/0' });
   });
 });

@@ -23,6 +23,11 @@ import {
   target,
   URL_TEST,
 } from './fixtures/aws.js';
+import { ONE_WEB_SERVICE } from './scenarios/configs.js';
+
+/** The stubbed stacks hold one web service, `web` (fixtures/aws.ts stackOutputs): so does this config. */
+const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>) =>
+  fakeContext(clients, { config: ONE_WEB_SERVICE, ...overrides });
 
 // `berth deploy` after CloudFormation: the ECS rollout that does not settle in time, settles late, or
 // fails without the circuit breaker's rollback (then berth picks the revision to go back to itself).
@@ -61,7 +66,7 @@ describe('berth deploy: the ECS rollout', () => {
     stubs.ecs
       .on(ListTasksCommand, { cluster: CLUSTER, serviceName: SERVICE, desiredStatus: 'STOPPED' })
       .resolves({ taskArns: [] });
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
     const started = ctx.clock.now();
 
     // WHEN deployed with a 1-minute --timeout
@@ -70,7 +75,7 @@ describe('berth deploy: the ECS rollout', () => {
     // THEN it stops within that minute (one deadline for the whole command), saying where the rollout was
     assert.equal(
       error.message,
-      `${SERVICE} did not reach a steady state before the --timeout ` +
+      `web (${SERVICE}) did not reach a steady state before the --timeout ` +
         '(last: rollout IN_PROGRESS, tasks 1/2 running (0 pending), targets 1/2 healthy)',
     );
     assert.match(error.detail ?? '', /^Service events \(newest first\):\n {2}\(none\)\nStopped tasks:/);
@@ -95,7 +100,7 @@ describe('berth deploy: the ECS rollout', () => {
       .resolves(service([deployment({ taskDefinition: TASK_DEF(9) })]));
     givenTargets(stubs, 'healthy', 'healthy');
     stubs.ssm.on(PutParameterCommand, { Name: '/berth/test/image-digest', Value: GOOD }).resolves({});
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const result = await deployEnvironment(ctx, { ...request, timeoutMs: 30 * 60_000 });
 
@@ -130,7 +135,7 @@ describe('berth deploy: the ECS rollout', () => {
     stubs.ecs
       .on(UpdateServiceCommand, { cluster: CLUSTER, service: SERVICE, taskDefinition: TASK_DEF(7) })
       .resolves({});
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const error = await caught(deployEnvironment(ctx, { ...request, timeoutMs: 30 * 60_000 }));
 
@@ -159,7 +164,7 @@ describe('berth deploy: the ECS rollout', () => {
       ]),
     );
     givenTargets(stubs);
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const error = await caught(deployEnvironment(ctx, { ...request, timeoutMs: 30 * 60_000 }));
 
@@ -171,15 +176,20 @@ describe('berth deploy: the ECS rollout', () => {
   });
 
   it('still fails with its own message when the diagnosis cannot be collected', async () => {
-    // GIVEN the Service stack fails, and the credentials may not describe the ECS service
+    // GIVEN the Service stack fails, and the credentials may not read ECS
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
-    stubs.ecs.on(DescribeServicesCommand, SERVICE_REF).rejects(
-      Object.assign(new Error('User is not authorized to perform: ecs:DescribeServices'), {
-        name: 'AccessDeniedException',
-      }),
+    stubs.ecs.onAnyCommand().rejects(
+      Object.assign(
+        new Error(
+          'User: arn:aws:sts::123456789012:assumed-role/berth-deploy/ci is not authorized to read ECS',
+        ),
+        {
+          name: 'AccessDeniedException',
+        },
+      ),
     );
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
     ctx.deployerFake.failOn = 'Berth-Test-eu-west-1-Service';
 
     const error = await caught(deployEnvironment(ctx, { ...request, timeoutMs: 30 * 60_000 }));
@@ -190,7 +200,7 @@ describe('berth deploy: the ECS rollout', () => {
     );
     assert.equal(
       error.detail,
-      '(could not collect a diagnosis: User is not authorized to perform: ecs:DescribeServices)',
+      '(could not collect a diagnosis: User: arn:aws:sts::123456789012:assumed-role/berth-deploy/ci is not authorized to read ECS)',
     );
   });
 
@@ -198,7 +208,7 @@ describe('berth deploy: the ECS rollout', () => {
     // GIVEN every stack is settled in CloudFormation, but the toolkit never returns
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
-    const ctx = fakeContext(clients, {
+    const ctx = webContext(clients, {
       deployer: async () => ({
         deploy: () => new Promise<never>(() => undefined),
         destroy: async () => undefined,
@@ -223,7 +233,7 @@ describe('berth deploy: the ECS rollout', () => {
       ],
     }));
     const repoRoot = mkdtempSync(join(tmpdir(), 'berth-norecord-'));
-    const ctx = fakeContext(clients, { repoRoot });
+    const ctx = webContext(clients, { repoRoot });
 
     const error = await caught(deployEnvironment(ctx, { ...request, timeoutMs: 30 * 60_000 }));
 

@@ -6,9 +6,15 @@ import { main } from '../src/main.js';
 import type { Terminal } from '../src/terminal.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
-import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+import { ONE_WEB_SERVICE } from './scenarios/configs.js';
 import { modelContextParts } from './scenarios/model-context.js';
+
+/**
+ * The app holds one web service, `web`: its container bears that name, the one `berth exec` opens a shell in
+ * (whatever the cart's own services are called).
+ */
+const ENVIRONMENTS = ONE_WEB_SERVICE.environments;
 
 // `berth exec` (#14 item 3) through `main`, against the AWS model after a real `berth deploy test`.
 // The session-manager-plugin is a recorded fake: no process is spawned.
@@ -43,13 +49,14 @@ function setTestExec(enabled: boolean): void {
   (ENVIRONMENTS as Record<'test', EnvironmentConfig>).test = {
     ...test,
     service: { ...test.service, minTasks: 2 },
+    services: test.services.map((s) => ({ ...s, minTasks: 2 })),
     exec: { enabled },
   };
 }
 
 function world() {
   const clock = new FakeClock();
-  const model = new AwsModel(clock);
+  const model = new AwsModel(clock, ONE_WEB_SERVICE);
   model.bootstrap(REGION, 'test');
   model.createGlobal();
   const deployer = new ModelDeployer(model);

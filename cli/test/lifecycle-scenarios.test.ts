@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { COMPONENTS, type EnvName } from '@berth/infra';
+import { COMPONENTS, type EnvName, type LoadedConfig } from '@berth/infra';
 import { changeSafetyPreflight } from '../src/commands/shared.js';
 import type { CommandContext, DeployPreflight } from '../src/context.js';
 import { CliError } from '../src/errors.js';
@@ -12,6 +12,7 @@ import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
 import { CART, GLOBAL_STACK_NAME, stackName } from './fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+import { ONE_WEB_SERVICE } from './scenarios/configs.js';
 import { modelContextParts } from './scenarios/model-context.js';
 
 // Lifecycle scenarios: the real commands (through `main`, as a user types them) run in sequence
@@ -31,7 +32,10 @@ function world({
   globalDeployed = true,
   preflight,
   changeSafety = false,
+  config = CART,
 }: {
+  /** The app the account holds: the cart's, or one whose service names a test states (./scenarios/configs.ts). */
+  config?: LoadedConfig;
   /** The real deploy preflight (`berth plan`'s change safety) over the model and the deployer's app. */
   changeSafety?: boolean;
   bootstrapped?: boolean;
@@ -40,7 +44,7 @@ function world({
   preflight?: DeployPreflight;
 } = {}) {
   const clock = new FakeClock();
-  const model = new AwsModel(clock);
+  const model = new AwsModel(clock, config);
   if (bootstrapped) {
     model.bootstrap(REGION, 'test');
     model.bootstrap(REGION, 'prod');
@@ -257,8 +261,9 @@ describe('lifecycle: blue/green', () => {
 
 describe('lifecycle: live production weights', () => {
   it("renders each deploy's template with the weights ECS left on the production rule", async () => {
-    // GIVEN prod (blue/green): created with A, then B deployed (ECS moved all traffic to green)
-    const w = world();
+    // GIVEN prod (blue/green) with one web service, `web`: created with A, then B deployed (ECS moved all
+    // traffic to green)
+    const w = world({ config: ONE_WEB_SERVICE });
     await w.release('prod', SHA_A);
     await w.release('prod', SHA_B);
 
@@ -267,14 +272,14 @@ describe('lifecycle: live production weights', () => {
     const rollback = await w.berth('rollback', 'prod');
     assert.equal(rollback.code, 0, rollback.stderr);
 
-    // THEN the first create passed none (no rule yet), each later synth the rule's weights then, blue first:
-    // B saw 100/0, C saw 0/100 (B's swap), the rollback 100/0 (C swapped back)
+    // THEN the first create passed none (no rule yet), each later synth the rule's weights then, blue first, by
+    // web service: B saw 100/0, C saw 0/100 (B's swap), the rollback 100/0 (C swapped back)
     const serviceDeploys = w.deployer.deployed.filter((d) =>
       d.stacks.includes('Berth-Prod-eu-west-1-Service'),
     );
     assert.deepEqual(
       serviceDeploys.map((d) => d.weights),
-      [undefined, '100/0', '0/100', '100/0'],
+      [undefined, { web: '100/0' }, { web: '0/100' }, { web: '100/0' }],
     );
   });
 });
@@ -334,8 +339,8 @@ describe('lifecycle: rollback', () => {
   });
 
   it('records nothing when the rolled-back service does not settle before the --timeout', async () => {
-    // GIVEN A and B released (test is blue/green with a 2-minute bake)
-    const w = world();
+    // GIVEN A and B released to `web` (test is blue/green with a 2-minute bake)
+    const w = world({ config: ONE_WEB_SERVICE });
     const a = await w.release('test', SHA_A);
     const b = await w.release('test', SHA_B);
 
@@ -347,7 +352,7 @@ describe('lifecycle: rollback', () => {
     assert.match(
       result.stderr,
       new RegExp(
-        `^berth: rollback of test in eu-west-1 to ${a} did not settle \\(timeout\\); nothing was recorded`,
+        `^berth: rollback of test in eu-west-1 to ${a} did not settle \\(web: timeout\\); nothing was recorded`,
       ),
     );
     assert.deepEqual(w.model.parameterValues(REGION, TEST_DIGEST_PARAM), [a, b]);

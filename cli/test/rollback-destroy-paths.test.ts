@@ -8,6 +8,7 @@ import { destroyEnvironment } from '../src/deploy/destroy-flow.js';
 import { rollbackEnvironment } from '../src/deploy/rollback-flow.js';
 import { CliError } from '../src/errors.js';
 import { CLUSTER, FakeDeployer, fakeContext, mockAws } from './fixtures/aws.js';
+import { ONE_WEB_SERVICE } from './scenarios/configs.js';
 import { inOrder, modelWorld } from './scenarios/model-context.js';
 
 // `berth rollback` and `berth destroy` beyond their happy paths, in-process against the AWS model:
@@ -33,7 +34,7 @@ async function caught(promise: Promise<unknown>): Promise<CliError> {
 
 /** test released A, B and C in that order (each recorded). */
 async function releasedThree() {
-  const w = modelWorld();
+  const w = modelWorld({ config: ONE_WEB_SERVICE });
   const digests: string[] = [];
   for (const sha of [SHA_A, SHA_B, SHA_C]) {
     w.docker.sha = sha;
@@ -61,7 +62,7 @@ describe('berth rollback: paths', () => {
   });
 
   it('refuses a --to that is not a digest before any AWS call', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     const error = await caught(
       rollbackEnvironment(w.ctx, { env: 'test', to: SHA_A, timeoutMs: TEN_MINUTES }),
     );
@@ -120,7 +121,7 @@ describe('berth rollback: paths', () => {
     assert.deepEqual(w.model.parameterValues('eu-west-1', '/berth/test/image-digest'), [a, b, c]);
   });
   it('says to deploy first when the environment has no stacks to roll back', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     const error = await caught(rollbackEnvironment(w.ctx, { env: 'test', timeoutMs: TEN_MINUTES }));
     assert.equal(
       error.message,
@@ -131,7 +132,7 @@ describe('berth rollback: paths', () => {
 
 describe('berth destroy: paths', () => {
   it('destroys an environment that was never deployed without touching ECS or its instances', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
 
     const destroyed = await destroyEnvironment(w.ctx, {
       env: 'test',
@@ -147,7 +148,7 @@ describe('berth destroy: paths', () => {
   });
 
   it('stops at the --timeout while a stack is still being deleted, with the wait command', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.docker.sha = SHA_A;
     await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
     const log: string[] = [];
@@ -195,7 +196,7 @@ describe('berth destroy: paths', () => {
     stubs.ecs
       .on(DescribeClustersCommand, { clusters: [CLUSTER] })
       .resolves({ clusters: [{ clusterName: CLUSTER, capacityProviders: [] }] });
-    const ctx = fakeContext(clients);
+    const ctx = fakeContext(clients, { config: ONE_WEB_SERVICE });
 
     const destroyed = await destroyEnvironment(ctx, {
       env: 'test',
@@ -209,7 +210,7 @@ describe('berth destroy: paths', () => {
   });
 
   it('stops before the prod database and lists every step to delete it, after what it destroyed', async () => {
-    const w = modelWorld();
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
     w.docker.sha = SHA_A;
     await deployEnvironment(w.ctx, { env: 'prod', skipBuild: false, timeoutMs: TEN_MINUTES });
 

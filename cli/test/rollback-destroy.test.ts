@@ -35,6 +35,11 @@ import {
   target,
 } from './fixtures/aws.js';
 import { PARAMETERS, stackName } from './fixtures/cart-config.js';
+import { ONE_WEB_SERVICE } from './scenarios/configs.js';
+
+/** The stubbed stacks hold one web service, `web` (fixtures/aws.ts stackOutputs): so does this config. */
+const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>) =>
+  fakeContext(clients, { config: ONE_WEB_SERVICE, ...overrides });
 
 const history = (...values: string[]) => ({
   Parameters: values.map((Value, i) => ({
@@ -74,7 +79,7 @@ describe('berth rollback', () => {
     stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
       TargetHealthDescriptions: [target('i-1', 32768, 'healthy'), target('i-2', 32769, 'healthy')],
     });
-    const ctx = fakeContext(clients);
+    const ctx = webContext(clients);
 
     const result = await rollbackEnvironment(ctx, { env: 'test', timeoutMs: 600_000 });
 
@@ -96,7 +101,7 @@ describe('berth rollback', () => {
     stubs.ssm
       .on(GetParameterHistoryCommand, { Name: PARAMETERS.imageDigest('test') })
       .resolves(history(digest('a'), digest('a')));
-    await assert.rejects(rollbackEnvironment(fakeContext(clients), { env: 'test', timeoutMs: 60_000 }), {
+    await assert.rejects(rollbackEnvironment(webContext(clients), { env: 'test', timeoutMs: 60_000 }), {
       message: `no release before ${digest('a')} recorded for test in /berth/test/image-digest: pass --to <sha256:…> to choose one`,
     });
   });
@@ -170,7 +175,7 @@ describe('berth destroy', () => {
     const log: string[] = [];
     givenRunningCluster(stubs, log);
     const deployer = new FakeDeployer(log);
-    const ctx = fakeContext(clients, { deployer: async () => deployer });
+    const ctx = webContext(clients, { deployer: async () => deployer });
 
     const destroyed = await destroyEnvironment(ctx, {
       env: 'test',
@@ -191,7 +196,7 @@ describe('berth destroy', () => {
     ]);
     assert.ok(
       ctx.progress.lines.includes(
-        `scaling ${'Berth-Test-eu-west-1-Service-WebServiceC2F3A1B0-def456'} to 0: 2 running, 0 pending`,
+        'scaling web (Berth-Test-eu-west-1-Service-WebServiceC2F3A1B0-def456) to 0: 2 running, 0 pending',
       ),
     );
   });
@@ -199,7 +204,7 @@ describe('berth destroy', () => {
   it('refuses prod without --yes-destroy-prod before any AWS call', async () => {
     const { clients, stubs } = mockAws();
     await assert.rejects(
-      destroyEnvironment(fakeContext(clients), { env: 'prod', yesDestroyProd: false, timeoutMs: 1 }),
+      destroyEnvironment(webContext(clients), { env: 'prod', yesDestroyProd: false, timeoutMs: 1 }),
       {
         message: 'refusing to destroy prod: pass --yes-destroy-prod if you really mean it',
       },
@@ -212,7 +217,7 @@ describe('berth destroy', () => {
     const log: string[] = [];
     givenRunningCluster(stubs, log);
     const deployer = new FakeDeployer(log);
-    const ctx = fakeContext(clients, { deployer: async () => deployer });
+    const ctx = webContext(clients, { deployer: async () => deployer });
 
     const error = await destroyEnvironment(ctx, {
       env: 'prod',

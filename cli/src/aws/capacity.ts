@@ -15,10 +15,13 @@ import type { Progress } from '../ui/progress.js';
 import { describeService, type ServiceRef } from './service-state.js';
 import type { Clock } from './wait-for-steady-state.js';
 
-/** Scales the service to zero and waits until no task runs, so stack deletion has nothing to drain. */
+/**
+ * Scales the service to zero and waits until no task runs, so stack deletion has nothing to drain. Progress
+ * lines start with `name` (the service's name in the config) when given.
+ */
 export async function scaleServiceToZero(
   ecs: ECSClient,
-  ref: ServiceRef,
+  ref: ServiceRef & { readonly name?: string },
   deadline: number,
   progress: Progress,
   clock: Clock,
@@ -29,7 +32,8 @@ export async function scaleServiceToZero(
     const service = await describeService(ecs, ref);
     const running = service.runningCount ?? 0;
     const pending = service.pendingCount ?? 0;
-    progress.step(`scaling ${ref.service} to 0: ${running} running, ${pending} pending`);
+    const label = ref.name === undefined ? ref.service : `${ref.name} (${ref.service})`;
+    progress.step(`scaling ${label} to 0: ${running} running, ${pending} pending`);
     if (running === 0 && pending === 0) return;
     if (clock.now() + pollMs > deadline) {
       throw new Error(`tasks of ${ref.service} still running at the deadline; run destroy again to continue`);

@@ -6,7 +6,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { type AppNames, CONTAINER, type EnvName, PLACEHOLDER_IMAGE } from '@berth/infra';
+import { type AppNames, type EnvName, PLACEHOLDER_IMAGE } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { describeService, type ServiceRef } from './service-state.js';
 
@@ -164,17 +164,20 @@ export async function releaseHistory(ssm: SSMClient, record: DigestRecord): Prom
 }
 
 /**
- * The digest the ECS service runs: the image of the `web` container in the service's current task
- * definition (`<repository>@sha256:…`). This, not the last record, is "current": a deploy whose
- * smoke test failed leaves its image running without recording it.
+ * The digest a service runs: the image of the container named after the service (its name in the config) in
+ * the service's current task definition (`<repository>@sha256:…`). This, not the last record, is "current":
+ * a deploy whose smoke test failed leaves its image running without recording it.
  */
-export async function runningDigest(ecs: ECSClient, ref: ServiceRef): Promise<string | undefined> {
+export async function runningDigest(
+  ecs: ECSClient,
+  ref: ServiceRef & { readonly name: string },
+): Promise<string | undefined> {
   const service = await describeService(ecs, ref);
   if (!service.taskDefinition) return undefined;
   const described = await ecs.send(
     new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }),
   );
-  const image = described.taskDefinition?.containerDefinitions?.find((c) => c.name === CONTAINER.name)?.image;
+  const image = described.taskDefinition?.containerDefinitions?.find((c) => c.name === ref.name)?.image;
   const digest = image?.split('@')[1];
   return digest && isDigest(digest) ? digest : undefined;
 }

@@ -66,12 +66,15 @@ export async function targetHealth(
   return { healthy, total: targets.length, problems };
 }
 
-/** `rollout IN_PROGRESS, tasks 1/2 running (1 pending), targets 1/2 healthy`. */
-export function describeRollout(deployment: Deployment | undefined, targets: TargetSummary): string {
+/**
+ * `rollout IN_PROGRESS, tasks 1/2 running (1 pending), targets 1/2 healthy`; without targets (a service with no
+ * load balancer) the part about them is left out.
+ */
+export function describeRollout(deployment: Deployment | undefined, targets?: TargetSummary): string {
   if (!deployment) return 'no primary deployment';
   return (
     `rollout ${deployment.rolloutState ?? 'UNKNOWN'}, tasks ${deployment.runningCount ?? 0}/` +
-    `${deployment.desiredCount ?? 0} running (${deployment.pendingCount ?? 0} pending), ` +
-    `targets ${targets.healthy}/${targets.total} healthy`
+    `${deployment.desiredCount ?? 0} running (${deployment.pendingCount ?? 0} pending)` +
+    (targets ? `, targets ${targets.healthy}/${targets.total} healthy` : '')
   );
 }

@@ -27,6 +27,8 @@ export interface WaitOptions extends ServiceRef {
   readonly deadline: number;
   /** ECS updates deployment counters every few seconds; polling faster only costs API calls. */
   readonly pollMs?: number;
+  /** Starts every progress line (`worker: rollout …`): the service's name when an environment has several. */
+  readonly label?: string;
 }
 
 export type WaitResult =
@@ -42,8 +44,8 @@ export type WaitResult =
 
 /**
  * Polls the service until the deployment that was primary when we started is the only one,
- * COMPLETED, with every desired task running and every target of the service's live target group
- * healthy (none draining or unhealthy). The live group is read from DescribeServices on every poll,
+ * COMPLETED, with every desired task running and, for a service behind the load balancer, every target
+ * of its live target group healthy (none draining or unhealthy). The live group is read from DescribeServices on every poll,
  * because blue/green swaps it each deployment. A FAILED rollout or a primary that switched to another task definition (the circuit
  * breaker's rollback) ends the wait early.
  */
@@ -62,9 +64,10 @@ export async function waitForSteadyState(
     const primary = primaryDeployment(service);
     const ours = service.deployments?.find((d) => d.taskDefinition === taskDefinition);
     const { live } = serviceTargetGroups(service);
-    const targets = live ? await targetHealth(clients.elbv2, live) : { healthy: 0, total: 0, problems: [] };
+    // A service without a load balancer (a worker) has no targets: its tasks running is all there is to wait for.
+    const targets = live ? await targetHealth(clients.elbv2, live) : undefined;
     lastState = describeRollout(primary, targets);
-    progress.step(lastState);
+    progress.step(options.label === undefined ? lastState : `${options.label}: ${lastState}`);
 
     if (ours?.rolloutState === 'FAILED' || (primary && primary.taskDefinition !== taskDefinition)) {
       const rolledBackTo =
@@ -82,7 +85,7 @@ export async function waitForSteadyState(
       primary?.rolloutState === 'COMPLETED' &&
       primary.runningCount === desired &&
       (primary.pendingCount ?? 0) === 0;
-    const healthy = !live || (targets.healthy >= desired && targets.problems.length === 0);
+    const healthy = !targets || (targets.healthy >= desired && targets.problems.length === 0);
     if (settled && healthy) return { outcome: 'steady', taskDefinition };
 
     if (clock.now() + pollMs > options.deadline) return { outcome: 'timeout', taskDefinition, lastState };

@@ -11,7 +11,7 @@ import {
 import { requireBootstrap } from '../aws/bootstrap.js';
 import type { AwsClients } from '../aws/clients.js';
 import { checkCredentials } from '../aws/credentials.js';
-import { diagnoseService, formatDiagnosis, revertService } from '../aws/diagnose.js';
+import { revertService } from '../aws/diagnose.js';
 import {
   digestRecord,
   recordDeployedDigest,
@@ -22,10 +22,10 @@ import {
 } from '../aws/image-digest.js';
 import { readProductionWeights } from '../aws/production-weights.js';
 import { releaseTaskFromOutputs, runReleaseTask } from '../aws/release-task.js';
-import { describeService, serviceTargetGroups } from '../aws/service-state.js';
+import { deployedServices, existingServices } from '../aws/service-outputs.js';
+import { describeService } from '../aws/service-state.js';
 import { describeStack, readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { findStackProblems, formatStackProblems } from '../aws/stack-state.js';
-import { waitForSteadyState } from '../aws/wait-for-steady-state.js';
 import type { CommandContext } from '../context.js';
 import { raceDeadline } from '../context.js';
 import { formatSeconds } from '../duration.js';
@@ -35,7 +35,9 @@ import { stacksFor } from '../plan/synth.js';
 import { smokeTest } from '../smoke-test.js';
 import { resolveTargets, type Target } from '../target.js';
 import { defaultDeployTimeoutMs } from './deploy-timeout.js';
+import { explainFailure } from './explain-failure.js';
 import { ensureImage } from './image-build.js';
+import { waitForServices } from './service-rollout.js';
 import type { StackDeployer } from './stack-deployer.js';
 import { stopOrExplain } from './stack-timeout.js';
 
@@ -267,6 +269,7 @@ async function deployRegion(
   timeoutMs: number,
 ): Promise<string> {
   const aws = ctx.clients(target.region);
+  const started = ctx.clock.now();
   const stacks = COMPONENTS.map((c) => target.stacks[c]);
   const context = await deployContext(ctx, target, digest);
   await releaseBeforeRollout(ctx, target, digest, deadline);
@@ -281,49 +284,54 @@ async function deployRegion(
   } catch (error) {
     if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
+    const { failed, detail } = await explainFailure(ctx, target, started);
     throw new CliError(
-      `deploy of ${target.env} in ${target.region} failed: ${reason}. CloudFormation rolls a failed stack back to its previous state.`,
-      await explain(ctx, target),
+      `deploy of ${target.env} in ${target.region} failed${inServices(failed)}: ${reason}. ` +
+        'CloudFormation rolls a failed stack back to its previous state.',
+      detail,
     );
   }
 
   const outputs = await readOutputs(aws.cfn, stacks);
   const where = `the ${target.env} stacks in ${target.region}`;
-  const ref = {
-    cluster: requireOutput(outputs, OUTPUTS.clusterName, where),
-    service: requireOutput(outputs, OUTPUTS.serviceName, where),
-  };
+  const services = deployedServices(target.config, outputs, where);
   const url = requireOutput(outputs, OUTPUTS.serviceUrl, where);
 
   const waitStarted = ctx.clock.now();
-  ctx.progress.step(`waiting for ${ref.service} to reach a steady state`);
-  const result = await waitForSteadyState(aws, { ...ref, deadline }, ctx.progress, ctx.clock);
-  if (result.outcome !== 'steady') {
-    const diagnosis = await explain(ctx, target);
+  const rollout = await waitForServices(ctx, aws, services, deadline);
+  if (rollout.outcome !== 'steady') {
+    const { service: failedService, result } = rollout;
     if (result.outcome === 'timeout') {
       throw new CliError(
-        `${ref.service} did not reach a steady state before the --timeout (last: ${result.lastState})`,
-        diagnosis,
+        `${failedService.name} (${failedService.service}) did not reach a steady state before the --timeout (last: ${result.lastState})`,
+        (await explainFailure(ctx, target, started)).detail,
       );
     }
     let rollback: string;
     if (result.rolledBackTo) {
       rollback = `the deployment circuit breaker rolled back to ${result.rolledBackTo}`;
     } else {
-      const service = await describeService(aws.ecs, ref);
+      const service = await describeService(aws.ecs, failedService);
       const previous = service.deployments?.find(
         (d) => d.status === 'ACTIVE' && d.taskDefinition && d.taskDefinition !== result.taskDefinition,
       )?.taskDefinition;
       if (previous) {
-        await revertService(aws.ecs, ref, previous);
+        await revertService(aws.ecs, failedService, previous);
         rollback = `rolled back to ${previous}`;
       } else {
         rollback = 'there is no earlier revision to roll back to';
       }
     }
+    // The other services may already run the new image: CloudFormation, not this command, puts them back.
+    const others = services.filter((s) => s !== failedService).map((s) => s.name);
+    const name = others.length > 0 ? ` in ${failedService.name}` : '';
+    const putBack =
+      others.length > 0
+        ? `; ${others.join(', ')} may run the new image: \`berth rollback ${target.env}\` puts every service back on the last recorded release`
+        : '';
     throw new CliError(
-      `deployment of ${digest} to ${target.env} failed (${result.reason}); ${rollback}`,
-      diagnosis,
+      `deployment of ${digest} to ${target.env} failed${name} (${result.reason}); ${rollback}${putBack}`,
+      (await explainFailure(ctx, target, started)).detail,
     );
   }
 
@@ -342,6 +350,12 @@ async function deployRegion(
   return url;
 }
 
+/** ` in service worker` / ` in services web, worker`: where a failure happened, when the tasks told. */
+function inServices(failed: readonly string[]): string {
+  if (failed.length === 0) return '';
+  return ` in ${failed.length === 1 ? 'service' : 'services'} ${failed.join(', ')}`;
+}
+
 /**
  * When the deployed Service stack has a release task (its output), runs the release command with the new
  * image before any stack is updated: a failure throws, so no task is replaced. Without one (today's stacks,
@@ -358,43 +372,27 @@ async function releaseBeforeRollout(ctx: CommandContext, target: Target, digest:
 }
 
 /**
- * The CDK context of a deploy of `digest`: the image, and the production rule's live weights when
- * there is a rule (blue/green), so the template keeps traffic where ECS put it.
+ * The CDK context of a deploy of `digest`: the image, and each blue/green web service's production rule
+ * weights when it has a rule, `{ "<service>": "<primary>/<alternate>" }`, so the template keeps traffic where
+ * ECS put it. A service the stacks do not have yet has no rule to read (it is created at 100/0).
  */
 export async function deployContext(
   ctx: CommandContext,
   target: Target,
   digest: string,
 ): Promise<Record<string, unknown>> {
-  const weights = await readProductionWeights(ctx.clients(target.region), target.stacks.Service);
-  if (weights !== undefined) ctx.progress.step(`production rule weights now ${weights} (kept)`);
+  const aws = ctx.clients(target.region);
+  const outputs = await readOutputs(aws.cfn, [target.stacks.Service]);
+  const weights: Record<string, string> = {};
+  for (const service of existingServices(target.config, outputs)) {
+    if (service.kind !== 'web') continue;
+    const live = await readProductionWeights(aws.elbv2, service, target.stacks.Service);
+    if (live === undefined) continue;
+    weights[service.name] = live;
+    ctx.progress.step(`${service.name}: production rule weights now ${live} (kept)`);
+  }
   return {
     [IMAGE_CONTEXT_KEY]: digest,
-    ...(weights === undefined ? {} : { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: weights }),
+    ...(Object.keys(weights).length === 0 ? {} : { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: weights }),
   };
-}
-
-/** Best effort: a diagnosis that itself fails must not hide the original error. */
-export async function explain(ctx: CommandContext, target: Target): Promise<string | undefined> {
-  try {
-    const aws = ctx.clients(target.region);
-    const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
-    const cluster = outputs[OUTPUTS.clusterName];
-    const service = outputs[OUTPUTS.serviceName];
-    if (!cluster || !service) return undefined;
-    const { live: targetGroupArn } = serviceTargetGroups(
-      await describeService(aws.ecs, { cluster, service }),
-    );
-    const logGroupName = outputs[OUTPUTS.logGroupName];
-    return formatDiagnosis(
-      await diagnoseService(aws, {
-        cluster,
-        service,
-        ...(targetGroupArn ? { targetGroupArn } : {}),
-        ...(logGroupName ? { logGroupName } : {}),
-      }),
-    );
-  } catch (error) {
-    return `(could not collect a diagnosis: ${error instanceof Error ? error.message : String(error)})`;
-  }
 }

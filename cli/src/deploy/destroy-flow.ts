@@ -1,6 +1,7 @@
 import { COMPONENTS, OUTPUTS } from '@berth/infra';
 import { releaseClusterCapacity, scaleServiceToZero } from '../aws/capacity.js';
 import { checkCredentials } from '../aws/credentials.js';
+import { existingServices } from '../aws/service-outputs.js';
 import { readOutputs } from '../aws/stack-outputs.js';
 import type { CommandContext } from '../context.js';
 import { raceDeadline } from '../context.js';
@@ -15,7 +16,7 @@ export interface DestroyRequest {
 }
 
 /**
- * `berth destroy`: empties the service and the cluster's instances first (a capacity provider with
+ * `berth destroy`: empties every service and the cluster's instances first (a capacity provider with
  * managed termination protection otherwise blocks the Service stack's deletion for hours), then
  * deletes Monitoring → Service → Data → Network. The Global stack (shared registry, CI roles) stays.
  */
@@ -33,11 +34,11 @@ export async function destroyEnvironment(ctx: CommandContext, request: DestroyRe
   for (const target of targets) {
     const aws = ctx.clients(target.region);
     const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
-    const cluster = outputs[OUTPUTS.clusterName];
-    const service = outputs[OUTPUTS.serviceName];
-    if (cluster && service) {
-      await scaleServiceToZero(aws.ecs, { cluster, service }, deadline, ctx.progress, ctx.clock);
+    // Every service the stacks have: one that a partial destroy already deleted is simply not there.
+    for (const service of existingServices(config, outputs)) {
+      await scaleServiceToZero(aws.ecs, service, deadline, ctx.progress, ctx.clock);
     }
+    const cluster = outputs[OUTPUTS.clusterName];
     if (cluster) await releaseClusterCapacity(aws, cluster, ctx.progress);
 
     const reverse = [...COMPONENTS].reverse();

@@ -1,4 +1,3 @@
-import { OUTPUTS } from '@berth/infra';
 import { checkCredentials } from '../aws/credentials.js';
 import {
   digestRecord,
@@ -7,14 +6,16 @@ import {
   requireDigest,
   runningDigest,
 } from '../aws/image-digest.js';
-import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
-import { waitForSteadyState } from '../aws/wait-for-steady-state.js';
+import { deployedServices } from '../aws/service-outputs.js';
+import { readOutputs } from '../aws/stack-outputs.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { stacksFor } from '../plan/synth.js';
 import { resolveTargets } from '../target.js';
-import { deployContext, deployStacks, explain } from './deploy-flow.js';
+import { deployContext, deployStacks } from './deploy-flow.js';
 import { defaultRollbackTimeoutMs } from './deploy-timeout.js';
+import { explainFailure } from './explain-failure.js';
+import { waitForServices } from './service-rollout.js';
 
 export interface RollbackRequest {
   readonly env: string;
@@ -62,10 +63,8 @@ export async function rollbackEnvironment(
 
   const firstOutputs = await readOutputs(first.cfn, Object.values(targets[0]!.stacks));
   const firstWhere = `the ${config.name} stacks in ${targets[0]!.region}`;
-  const running = await runningDigest(first.ecs, {
-    cluster: requireOutput(firstOutputs, OUTPUTS.clusterName, firstWhere),
-    service: requireOutput(firstOutputs, OUTPUTS.serviceName, firstWhere),
-  });
+  // Every service runs the app's one image: the first one's container says which.
+  const running = await runningDigest(first.ecs, deployedServices(config, firstOutputs, firstWhere)[0]!);
   const history = await releaseHistory(first.ssm, record);
   const to = request.to ?? previousRelease(history, running);
   if (to === undefined) {
@@ -85,6 +84,7 @@ export async function rollbackEnvironment(
   const deployer = await ctx.deployer([config.name]);
   for (const target of targets) {
     const aws = ctx.clients(target.region);
+    const regionStarted = ctx.clock.now();
     const context = await deployContext(ctx, target, to);
     try {
       await deployStacks(
@@ -104,25 +104,16 @@ export async function rollbackEnvironment(
       if (error instanceof CliError) throw error;
       throw new CliError(
         `rollback of ${config.name} in ${target.region} to ${to} failed: ${error instanceof Error ? error.message : String(error)}; nothing was recorded`,
-        await explain(ctx, target),
+        (await explainFailure(ctx, target, regionStarted)).detail,
       );
     }
     const outputs = await readOutputs(aws.cfn, Object.values(target.stacks));
     const where = `the ${target.env} stacks in ${target.region}`;
-    const result = await waitForSteadyState(
-      aws,
-      {
-        cluster: requireOutput(outputs, OUTPUTS.clusterName, where),
-        service: requireOutput(outputs, OUTPUTS.serviceName, where),
-        deadline,
-      },
-      ctx.progress,
-      ctx.clock,
-    );
-    if (result.outcome !== 'steady') {
+    const rollout = await waitForServices(ctx, aws, deployedServices(config, outputs, where), deadline);
+    if (rollout.outcome !== 'steady') {
       throw new CliError(
-        `rollback of ${config.name} in ${target.region} to ${to} did not settle (${result.outcome}); nothing was recorded`,
-        await explain(ctx, target),
+        `rollback of ${config.name} in ${target.region} to ${to} did not settle (${rollout.service.name}: ${rollout.outcome}); nothing was recorded`,
+        (await explainFailure(ctx, target, regionStarted)).detail,
       );
     }
     await recordDeployedDigest(aws.ssm, record, to, 'rollback');

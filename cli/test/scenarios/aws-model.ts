@@ -40,30 +40,46 @@ import {
 } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
-  CONTAINER,
   type EnvName,
   GLOBAL_STACK_ENV,
   IMAGE_CONTEXT_KEY,
+  type LoadedConfig,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
   qualifierOf,
   RELEASE_CONTAINER,
+  type ResolvedServiceConfig,
   releaseLogStreamName,
+  serviceOutputs,
 } from '@berth/infra';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type AwsClients, createAwsClients } from '../../src/aws/clients.js';
 import type { StackDeployer } from '../../src/deploy/stack-deployer.js';
 import type { CfnTemplate, StackTemplate } from '../../src/plan/template.js';
 import type { FakeClock } from '../fixtures/aws.js';
-import { CART, ENVIRONMENTS, GLOBAL, GLOBAL_STACK_NAME } from '../fixtures/cart-config.js';
+import { CART } from '../fixtures/cart-config.js';
 
-/** What a deployed image does once it runs, so scenarios can ship good and bad releases. */
-export type ImageBehaviour = 'healthy' | 'crashes' | 'breaks-api' | 'fails-release';
+/**
+ * What a deployed image does once it runs, so scenarios can ship good and bad releases: `crashes` (every
+ * service's process exits at start), `worker-crashes` (only the worker services' process does: the web
+ * services start and pass their health checks).
+ */
+export type ImageBehaviour = 'healthy' | 'crashes' | 'worker-crashes' | 'breaks-api' | 'fails-release';
+
+/** Whether a service of `kind` starts with an image of `behaviour`, or its process exits at once. */
+const crashesAsA = (behaviour: ImageBehaviour, kind: ResolvedServiceConfig['kind']) =>
+  behaviour === 'crashes' || (behaviour === 'worker-crashes' && kind === 'worker');
+
+/** What a service's process writes before it exits at start (the service's JSON log lines, exit code 1). */
+const CRASH_LINES = [
+  '{"level":60,"msg":"config: CART_EXPIRY_HOURS must be a whole number of hours, got \\"three days\\""}',
+];
 
 /** What the release command of each behaviour writes before it exits (the service's JSON log lines). */
 const RELEASE_OUTPUT: Record<ImageBehaviour, { exitCode: number; lines: string[] }> = {
   healthy: { exitCode: 0, lines: ['{"level":30,"msg":"release: applied 1 migrations"}'] },
   crashes: { exitCode: 0, lines: ['{"level":30,"msg":"release: the schema is up to date"}'] },
+  'worker-crashes': { exitCode: 0, lines: ['{"level":30,"msg":"release: the schema is up to date"}'] },
   'breaks-api': { exitCode: 0, lines: ['{"level":30,"msg":"release: the schema is up to date"}'] },
   'fails-release': {
     exitCode: 1,
@@ -107,13 +123,33 @@ interface ModelTarget {
   goneAt?: number;
 }
 
-/** A task of a service; only the fields ECS Exec looks at. */
+/** A running task of a service; only the fields ECS Exec and the deploy's diagnosis look at. */
 interface ModelTask {
   arn: string;
-  /** The Docker id of the `web` container, part of the Session Manager target. */
+  taskDefinition: string;
+  /** Clock time at which it entered PENDING (ECS API Reference, "Task": createdAt). */
+  createdAt: number;
+  /** The Docker id of the service's container, part of the Session Manager target. */
   runtimeId: string;
   /** Fixed when the task starts: the service's setting at that moment. */
   enableExecuteCommand: boolean;
+}
+
+/**
+ * A task of a service that stopped: replaced by a deployment (stop code ServiceSchedulerInitiated), or ended by
+ * its own essential container (EssentialContainerExited, with the container's exit code) (ECS Developer Guide,
+ * "Amazon ECS stopped tasks error codes"; ECS API Reference, "Task": stopCode, stoppedReason).
+ */
+interface ModelStoppedTask {
+  arn: string;
+  taskDefinition: string;
+  createdAt: number;
+  stoppedAt: number;
+  stopCode: 'ServiceSchedulerInitiated' | 'EssentialContainerExited';
+  stoppedReason: string;
+  exitCode?: number;
+  /** What it logged to its awslogs stream. */
+  logLines: string[];
 }
 
 /** An ExecuteCommand call as ECS received it. */
@@ -128,12 +164,20 @@ export interface ModelExecCall {
 interface ModelService {
   env: EnvName;
   cluster: string;
+  /** The ECS service's name (the stack output `<Service>ServiceName`). */
   name: string;
+  /** Its name in the config: the container's name, its log stream prefix, its outputs' prefix. */
+  configName: string;
+  kind: ResolvedServiceConfig['kind'];
+  /** Web only: the container port the load balancer forwards to. */
+  containerPort?: number;
+  /** Where its tasks log (awslogs-group). */
+  logGroupName: string;
   desiredCount: number;
   taskDefinition: string;
   deployments: Deployment[];
-  /** Live (production) group first; the blue/green alternate second. */
-  live: string;
+  /** Web only: the live (production) group; the blue/green alternate second. A worker has no load balancer. */
+  live?: string;
   alternate?: string;
   /** Blue/green: the production listener rule ECS shifts, forwarding to `blue` (the group the stack attached first) and `green`. */
   productionRule?: { arn: string; blue: string; green: string };
@@ -144,9 +188,18 @@ interface ModelService {
   baking?: { until: number; blue: string };
   /** The service's `enableExecuteCommand`, as the template set it. */
   enableExecuteCommand: boolean;
-  /** RUNNING tasks; replaced on every deployment (stopped tasks are not modelled). */
+  /** RUNNING tasks; replaced on every deployment. */
   tasks: ModelTask[];
+  /** Tasks that stopped, oldest first. */
+  stopped: ModelStoppedTask[];
 }
+
+/** `cart-expiry` → `CartExpiry`, as the Service stack names a service's constructs. */
+const pascal = (name: string) =>
+  name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 
 /** AWS's error shape as the SDK surfaces it: `name` is the error code. */
 function awsError(name: string, message: string): Error {
@@ -160,7 +213,7 @@ const unmodelled = (client: string) => (input: unknown) => {
 };
 
 export class AwsModel {
-  readonly account = GLOBAL.account;
+  readonly account: string;
   readonly stacks = new Map<string, ModelStack>();
   readonly parameters = new Map<string, ParameterHistory[]>();
   /** ECR `berth/service`: tag → digest. Exists once the Global stack does. */
@@ -169,12 +222,14 @@ export class AwsModel {
   readonly services = new Map<string, ModelService>();
   /**
    * Task definitions by ARN. `definition` holds the full definition of those registered with one (the
-   * release task's); the service's revisions only carry their image.
+   * release task's); the services' revisions only carry their image and their one container's name.
    */
   readonly taskDefinitions = new Map<
     string,
-    { image: string; definition?: TaskDefinition; inactive?: boolean }
+    { image: string; container?: string; definition?: TaskDefinition; inactive?: boolean }
   >();
+  /** The services the Service stacks' deletion took with them, by config name, with their desired count then. */
+  readonly deletedServices: { name: string; desiredCount: number }[] = [];
   /** Tasks started with RunTask, in order. */
   readonly runTasks: ModelRunTask[] = [];
   /** RunTask answers with this placement failure instead of a task (ECS API Reference, "RunTask": failures). */
@@ -191,7 +246,16 @@ export class AwsModel {
   private readonly clients = new Map<string, AwsClients>();
   private sequence = 0;
 
-  constructor(readonly clock: FakeClock) {}
+  /**
+   * @param config the app whose stacks the model holds (its names, environments and services): the cart's by
+   * default; a scenario may bring its own (cli/test/scenarios/two-services.ts).
+   */
+  constructor(
+    readonly clock: FakeClock,
+    readonly config: LoadedConfig = CART,
+  ) {
+    this.account = config.global.account;
+  }
 
   /**
    * What `cdk bootstrap --qualifier <env's>` leaves behind that deploys check (CDK Developer Guide,
@@ -199,7 +263,7 @@ export class AwsModel {
    */
   /** Berth-Global as prod's deploy (or an administrator) leaves it: the shared registry, termination-protected. */
   createGlobal(): void {
-    this.stacks.set('Berth-Global', {
+    this.stacks.set(this.config.names.globalStackName, {
       status: 'CREATE_COMPLETE',
       outputs: { RepositoryUri: this.repositoryUri() },
       terminationProtection: true,
@@ -209,7 +273,7 @@ export class AwsModel {
   bootstrap(region: string, env: EnvName): void {
     this.putParameter(
       region,
-      `/cdk-bootstrap/${qualifierOf(CART, env)}/version`,
+      `/cdk-bootstrap/${qualifierOf(this.config, env)}/version`,
       '27',
       'CDK bootstrap version',
     );
@@ -223,12 +287,12 @@ export class AwsModel {
     return (this.parameters.get(`${region}|${name}`) ?? []).map((p) => p.Value!);
   }
 
-  registryHost(region: string = GLOBAL.primaryRegion): string {
+  registryHost(region: string = this.config.global.primaryRegion): string {
     return `${this.account}.dkr.ecr.${region}.amazonaws.com`;
   }
 
   repositoryUri(): string {
-    return `${this.registryHost()}/${GLOBAL.repositoryName}`;
+    return `${this.registryHost()}/${this.config.global.repositoryName}`;
   }
 
   nextId(): number {
@@ -236,21 +300,42 @@ export class AwsModel {
     return this.sequence;
   }
 
-  /** The service of an env, as the Service stack created it. */
-  service(env: EnvName): ModelService | undefined {
-    return [...this.services.values()].find((s) => s.env === env);
+  /** A service of an env by its config name, as the Service stack created it; without a name, its first web service. */
+  service(env: EnvName, name?: string): ModelService | undefined {
+    return this.servicesOf(env).find((s) => (name === undefined ? s.kind === 'web' : s.configName === name));
   }
 
-  /** A running task of a cluster, by ARN or id. */
-  findTask(cluster: string | undefined, ref: string): ModelTask | undefined {
-    return [...this.services.values()]
-      .filter((s) => s.cluster === cluster)
-      .flatMap((s) => s.tasks)
-      .find((t) => t.arn === ref || taskId(t.arn) === ref);
+  /** The services of an env, in the order the Service stack created them (the config's). */
+  servicesOf(env: EnvName): ModelService[] {
+    return [...this.services.values()].filter((s) => s.env === env);
   }
 
-  runningImage(env: EnvName): string | undefined {
-    const service = this.service(env);
+  /** A running task of a cluster, by ARN or id, with its service. */
+  findTask(cluster: string | undefined, ref: string): (ModelTask & { service: ModelService }) | undefined {
+    for (const service of this.services.values()) {
+      if (service.cluster !== cluster) continue;
+      const task = service.tasks.find((t) => t.arn === ref || taskId(t.arn) === ref);
+      if (task) return { ...task, service };
+    }
+    return undefined;
+  }
+
+  /** A stopped task of a cluster, by ARN or id, with its service. */
+  findStoppedTask(
+    cluster: string | undefined,
+    ref: string,
+  ): (ModelStoppedTask & { service: ModelService }) | undefined {
+    for (const service of this.services.values()) {
+      if (service.cluster !== cluster) continue;
+      const task = service.stopped.find((t) => t.arn === ref || taskId(t.arn) === ref);
+      if (task) return { ...task, service };
+    }
+    return undefined;
+  }
+
+  /** The digest a service of `env` runs (its first web service without a name). */
+  runningImage(env: EnvName, name?: string): string | undefined {
+    const service = this.service(env, name);
     return service ? this.taskDefinitions.get(service.taskDefinition)?.image.split('@')[1] : undefined;
   }
 
@@ -412,7 +497,10 @@ export class AwsModel {
       .callsFake(
         (input: { repositoryName?: string; imageIds?: { imageTag?: string; imageDigest?: string }[] }) => {
           log('ECR.DescribeImages');
-          if (input.repositoryName !== GLOBAL.repositoryName || !this.stacks.has(GLOBAL_STACK_NAME)) {
+          if (
+            input.repositoryName !== this.config.global.repositoryName ||
+            !this.stacks.has(this.config.names.globalStackName)
+          ) {
             throw awsError(
               'RepositoryNotFoundException',
               `The repository '${input.repositoryName}' does not exist`,
@@ -431,7 +519,7 @@ export class AwsModel {
           return {
             imageDetails: [
               {
-                repositoryName: GLOBAL.repositoryName,
+                repositoryName: this.config.global.repositoryName,
                 imageDigest: digest,
                 imageTags: [...this.images].filter(([, d]) => d === digest).map(([t]) => t),
               },
@@ -462,16 +550,20 @@ export class AwsModel {
             taskDefinition: service.taskDefinition,
             enableExecuteCommand: service.enableExecuteCommand,
             deployments,
-            loadBalancers: [
-              {
-                targetGroupArn: service.live,
-                containerName: CONTAINER.name,
-                containerPort: 80,
-                ...(service.alternate
-                  ? { advancedConfiguration: { alternateTargetGroupArn: service.alternate } }
-                  : {}),
-              },
-            ],
+            // A service without a load balancer (a worker) has none in its configuration (ECS API
+            // Reference, "Service": loadBalancers).
+            loadBalancers: service.live
+              ? [
+                  {
+                    targetGroupArn: service.live,
+                    containerName: service.configName,
+                    containerPort: service.containerPort,
+                    ...(service.alternate
+                      ? { advancedConfiguration: { alternateTargetGroupArn: service.alternate } }
+                      : {}),
+                  },
+                ]
+              : [],
             events: [],
           },
         ],
@@ -495,7 +587,7 @@ export class AwsModel {
         return {
           taskDefinition: {
             taskDefinitionArn: input.taskDefinition,
-            containerDefinitions: [{ name: CONTAINER.name, image: td.image }],
+            containerDefinitions: [{ name: td.container, image: td.image }],
           },
         };
       });
@@ -573,17 +665,43 @@ export class AwsModel {
       );
     ecs
       .on(ListTasksCommand)
-      .callsFake((input: { cluster?: string; serviceName?: string; desiredStatus?: string }) => {
-        log('ECS.ListTasks');
-        // desiredStatus defaults to RUNNING; serviceName filters to that service's tasks (ECS API Reference,
-        // "ListTasks"). Stopped tasks are not modelled, so a STOPPED listing is empty.
-        if ((input.desiredStatus ?? 'RUNNING') !== 'RUNNING') return { taskArns: [] };
-        const services = [...this.services.values()].filter(
-          (s) =>
-            s.cluster === input.cluster && (input.serviceName === undefined || s.name === input.serviceName),
-        );
-        return { taskArns: services.flatMap((s) => s.tasks.map((t) => t.arn)) };
-      });
+      .callsFake(
+        (input: {
+          cluster?: string;
+          serviceName?: string;
+          desiredStatus?: string;
+          maxResults?: number;
+          nextToken?: string;
+        }) => {
+          log('ECS.ListTasks');
+          // desiredStatus defaults to RUNNING; serviceName filters to that service's tasks; at most maxResults
+          // (default 100) per page, with a nextToken for the rest (ECS API Reference, "ListTasks"). Stopped tasks are listed for at least an
+          // hour after they stop (ECS Developer Guide, "Viewing Amazon ECS stopped task errors"); the model
+          // keeps exactly an hour. The API promises no order: the model lists the newest first.
+          const services = [...this.services.values()].filter(
+            (s) =>
+              s.cluster === input.cluster &&
+              (input.serviceName === undefined || s.name === input.serviceName),
+          );
+          const status = input.desiredStatus ?? 'RUNNING';
+          const arns =
+            status === 'RUNNING'
+              ? services.flatMap((s) => s.tasks.map((t) => t.arn))
+              : status === 'STOPPED'
+                ? services
+                    .flatMap((s) => s.stopped)
+                    .filter((t) => t.stoppedAt > this.clock.now() - 3_600_000)
+                    .sort((a, b) => b.stoppedAt - a.stoppedAt)
+                    .map((t) => t.arn)
+                : [];
+          const start = Number(input.nextToken ?? 0);
+          const end = start + (input.maxResults ?? 100);
+          return {
+            taskArns: arns.slice(start, end),
+            ...(end < arns.length ? { nextToken: String(end) } : {}),
+          };
+        },
+      );
     ecs.on(DescribeTasksCommand).callsFake((input: { cluster?: string; tasks?: string[] }) => {
       log('ECS.DescribeTasks');
       // Tasks are named by ARN or id; unknown ones come back as failures with reason MISSING (ECS API
@@ -596,31 +714,61 @@ export class AwsModel {
       if (oneOff.length > 0) {
         return { tasks: oneOff.map((task) => this.describeRunTask(region, task)), failures: [] };
       }
-      const found = (input.tasks ?? []).map((ref) => ({ ref, task: this.findTask(input.cluster, ref) }));
-      return {
-        tasks: found.flatMap(({ task }) =>
-          task
-            ? [
+      const clusterArn = `arn:aws:ecs:${region}:${this.account}:cluster/${input.cluster}`;
+      const found = (input.tasks ?? []).map((ref) => {
+        const running = this.findTask(input.cluster, ref);
+        if (running) {
+          return {
+            ref,
+            task: {
+              taskArn: running.arn,
+              clusterArn,
+              taskDefinitionArn: running.taskDefinition,
+              createdAt: new Date(running.createdAt),
+              lastStatus: 'RUNNING',
+              desiredStatus: 'RUNNING',
+              enableExecuteCommand: running.enableExecuteCommand,
+              containers: [
                 {
-                  taskArn: task.arn,
-                  clusterArn: `arn:aws:ecs:${region}:${this.account}:cluster/${input.cluster}`,
+                  name: running.service.configName,
+                  runtimeId: running.runtimeId,
                   lastStatus: 'RUNNING',
-                  desiredStatus: 'RUNNING',
-                  enableExecuteCommand: task.enableExecuteCommand,
-                  containers: [
-                    {
-                      name: CONTAINER.name,
-                      runtimeId: task.runtimeId,
-                      lastStatus: 'RUNNING',
-                      managedAgents: task.enableExecuteCommand
-                        ? [{ name: 'ExecuteCommandAgent', lastStatus: 'RUNNING' }]
-                        : [],
-                    },
-                  ],
+                  managedAgents: running.enableExecuteCommand
+                    ? [{ name: 'ExecuteCommandAgent', lastStatus: 'RUNNING' }]
+                    : [],
                 },
-              ]
-            : [],
-        ),
+              ],
+            },
+          };
+        }
+        const stopped = this.findStoppedTask(input.cluster, ref);
+        if (!stopped) return { ref, task: undefined };
+        // A stopped task keeps its stop code, reason and times, and each container its exit code
+        // (ECS API Reference, "Task", "Container").
+        return {
+          ref,
+          task: {
+            taskArn: stopped.arn,
+            clusterArn,
+            taskDefinitionArn: stopped.taskDefinition,
+            createdAt: new Date(stopped.createdAt),
+            stoppedAt: new Date(stopped.stoppedAt),
+            lastStatus: 'STOPPED',
+            desiredStatus: 'STOPPED',
+            stopCode: stopped.stopCode,
+            stoppedReason: stopped.stoppedReason,
+            containers: [
+              {
+                name: stopped.service.configName,
+                lastStatus: 'STOPPED',
+                ...(stopped.exitCode === undefined ? {} : { exitCode: stopped.exitCode }),
+              },
+            ],
+          },
+        };
+      });
+      return {
+        tasks: found.flatMap(({ task }) => (task ? [task] : [])),
         failures: found.filter(({ task }) => !task).map(({ ref }) => ({ arn: ref, reason: 'MISSING' })),
       };
     });
@@ -640,7 +788,7 @@ export class AwsModel {
           'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running.',
         );
       }
-      if (input.container !== CONTAINER.name) {
+      if (input.container !== task.service.configName) {
         throw awsError('InvalidParameterException', `The container ${input.container} is not found.`);
       }
       const sessionId = `ecs-execute-command-${this.nextId()}`;
@@ -649,7 +797,7 @@ export class AwsModel {
       return {
         clusterArn: `arn:aws:ecs:${region}:${this.account}:cluster/${input.cluster}`,
         containerArn: `arn:aws:ecs:${region}:${this.account}:container/${input.cluster}/${taskId(task.arn)}/c1`,
-        containerName: CONTAINER.name,
+        containerName: task.service.configName,
         interactive: true,
         taskArn: task.arn,
         session: {
@@ -743,25 +891,20 @@ export class AwsModel {
           startFromHead?: boolean;
         }) => {
           log('CloudWatchLogs.GetLogEvents');
-          // Only the release tasks' streams are modelled. startFromHead defaults to false: the newest `limit`
-          // events, oldest first within the page (CloudWatch Logs API Reference, "GetLogEvents").
-          const task = this.runTasks.find(
-            (t) =>
-              releaseLogStreamName(taskId(t.arn)) === input.logStreamName &&
-              this.stacks.get(this.stackOfCluster(t.cluster))?.outputs[OUTPUTS.releaseLogGroupName] ===
-                input.logGroupName,
-          );
-          if (!task || this.runTaskStatus(task) === 'PROVISIONING') {
+          // The release tasks' streams and the stopped service tasks' ones are modelled: awslogs names a stream
+          // `<prefix>/<container name>/<task id>` (ECS Developer Guide, "Using the awslogs log driver":
+          // awslogs-stream-prefix), the prefix being the service's name. startFromHead defaults to false: the
+          // newest `limit` events, oldest first within the page (CloudWatch Logs API Reference, "GetLogEvents").
+          const stream = this.logStream(input.logGroupName, input.logStreamName);
+          if (!stream)
             throw awsError('ResourceNotFoundException', 'The specified log stream does not exist.');
-          }
-          const lines = task.logLines;
           const limit = input.limit ?? 10_000;
-          const page = input.startFromHead ? lines.slice(0, limit) : lines.slice(-limit);
+          const page = input.startFromHead ? stream.lines.slice(0, limit) : stream.lines.slice(-limit);
           return {
             events: page.map((message, i) => ({
-              timestamp: task.startedAt + i,
+              timestamp: stream.startedAt + i,
               message,
-              ingestionTime: task.startedAt + i,
+              ingestionTime: stream.startedAt + i,
             })),
           };
         },
@@ -774,6 +917,31 @@ export class AwsModel {
 
     this.clients.set(region, clients);
     return clients;
+  }
+
+  /** The lines of a log stream, or undefined when it does not exist (a task that never started writes none). */
+  private logStream(
+    group: string | undefined,
+    stream: string | undefined,
+  ): { lines: string[]; startedAt: number } | undefined {
+    const release = this.runTasks.find(
+      (t) =>
+        releaseLogStreamName(taskId(t.arn)) === stream &&
+        this.stacks.get(this.stackOfCluster(t.cluster))?.outputs[OUTPUTS.releaseLogGroupName] === group,
+    );
+    if (release) {
+      return this.runTaskStatus(release) === 'PROVISIONING'
+        ? undefined
+        : { lines: release.logLines, startedAt: release.startedAt };
+    }
+    for (const service of this.services.values()) {
+      if (service.logGroupName !== group) continue;
+      const task = service.stopped.find(
+        (t) => `${service.configName}/${service.configName}/${taskId(t.arn)}` === stream,
+      );
+      if (task && task.logLines.length > 0) return { lines: task.logLines, startedAt: task.createdAt };
+    }
+    return undefined;
   }
 
   /** The Service stack whose cluster this is. */
@@ -889,30 +1057,50 @@ export class AwsModel {
       state: 'healthy',
     }));
     const oldGroup = service.live;
-    for (const t of this.targetGroups.get(oldGroup) ?? []) {
-      if (t.state === 'healthy') Object.assign(t, { state: 'draining', goneAt: now + service.drainMs });
+    if (oldGroup !== undefined) {
+      for (const t of this.targetGroups.get(oldGroup) ?? []) {
+        if (t.state === 'healthy') Object.assign(t, { state: 'draining', goneAt: now + service.drainMs });
+      }
+      // A new service has no blue revision yet: its first tasks register in the production group.
+      if (service.blueGreen && service.alternate && !initial) {
+        this.targetGroups.set(service.alternate, newTargets);
+        [service.live, service.alternate] = [service.alternate, service.live];
+        service.baking = { until: now + service.bakeMs, blue: service.taskDefinition };
+      } else {
+        this.targetGroups.get(oldGroup)!.push(...newTargets);
+      }
     }
-    // A new service has no blue revision yet: its first tasks register in the production group.
-    if (service.blueGreen && service.alternate && !initial) {
-      this.targetGroups.set(service.alternate, newTargets);
-      [service.live, service.alternate] = [service.alternate, service.live];
-      service.baking = { until: now + service.bakeMs, blue: service.taskDefinition };
-    } else {
-      this.targetGroups.get(oldGroup)!.push(...newTargets);
-    }
+    const deploymentId = `ecs-svc/${this.nextId()}`;
+    // The replaced tasks stop at the scheduler's request (stop code ServiceSchedulerInitiated).
+    service.stopped.push(
+      ...service.tasks.map(
+        (t): ModelStoppedTask => ({
+          arn: t.arn,
+          taskDefinition: t.taskDefinition,
+          createdAt: t.createdAt,
+          stoppedAt: now,
+          stopCode: 'ServiceSchedulerInitiated',
+          stoppedReason: `Scaling activity initiated by (deployment ${deploymentId})`,
+          exitCode: 0,
+          logLines: [],
+        }),
+      ),
+    );
     service.taskDefinition = taskDefinition;
     // The new revision's tasks replace the old ones and take the service's exec setting as they start.
     service.tasks = newTargets.map(() => {
-      const id = createHash('sha256').update(`task-${this.nextId()}`).digest('hex').slice(0, 32);
+      const id = this.taskIdFor('task');
       return {
         arn: `arn:aws:ecs:eu-west-1:${this.account}:task/${service.cluster}/${id}`,
+        taskDefinition,
+        createdAt: now,
         runtimeId: `${id}-${this.nextId()}`,
         enableExecuteCommand: service.enableExecuteCommand,
       };
     });
     service.deployments = [
       {
-        id: `ecs-svc/${this.nextId()}`,
+        id: deploymentId,
         status: 'PRIMARY',
         taskDefinition,
         desiredCount: service.desiredCount,
@@ -923,6 +1111,35 @@ export class AwsModel {
         rolloutStateReason: 'ECS deployment completed.',
       },
     ];
+  }
+
+  /**
+   * A deployment of `taskDefinition` whose tasks exit at start: the circuit breaker counts failed tasks up to
+   * its threshold (half the desired count, at least 3: ECS Developer Guide, "How the Amazon ECS deployment
+   * circuit breaker detects failures"), fails the deployment and rolls the service back to the last completed
+   * one. The model keeps the tasks that ran before; the failed ones are stopped tasks with their essential
+   * container's exit code and last log lines.
+   */
+  tripCircuitBreaker(service: ModelService, taskDefinition: string): void {
+    const now = this.clock.now();
+    const threshold = Math.max(3, Math.ceil(service.desiredCount / 2));
+    for (let i = 0; i < threshold; i++) {
+      // One after the other: each starts, crashes within a second, and the scheduler starts the next.
+      service.stopped.push({
+        arn: `arn:aws:ecs:eu-west-1:${this.account}:task/${service.cluster}/${this.taskIdFor('failed')}`,
+        taskDefinition,
+        createdAt: now + i * 1_000,
+        stoppedAt: now + i * 1_000 + 500,
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+        exitCode: 1,
+        logLines: CRASH_LINES,
+      });
+    }
+  }
+
+  private taskIdFor(kind: string): string {
+    return createHash('sha256').update(`${kind}-${this.nextId()}`).digest('hex').slice(0, 32);
   }
 
   /**
@@ -955,7 +1172,7 @@ export class AwsModel {
   /** A smoke-test client: the load balancer URL answers with what that env's service runs. */
   fetch = async (url: string): Promise<Response> => {
     const env = (['test', 'prod'] as const).find((e) => {
-      const base = this.stacks.get(`Berth-${e === 'test' ? 'Test' : 'Prod'}-eu-west-1-Service`)?.outputs[
+      const base = this.stacks.get(this.config.names.stackName(e, 'eu-west-1', 'Service'))?.outputs[
         OUTPUTS.serviceUrl
       ];
       return base !== undefined && url.startsWith(base);
@@ -971,13 +1188,17 @@ export class AwsModel {
     });
   };
 
+  /** The environment a stack belongs to, from its name (`Berth-Test-…`); none for the Global stack. */
+  envOf(stackName: string): EnvName | undefined {
+    return (['test', 'prod'] as const).find((env) =>
+      stackName.startsWith(this.config.names.envStackPrefix(env)),
+    );
+  }
+
   digestFor(seed: string): string {
     return `sha256:${createHash('sha256').update(seed).digest('hex')}`;
   }
 }
-
-const ENV_OF = (stackName: string): EnvName | undefined =>
-  stackName.startsWith('Berth-Test-') ? 'test' : stackName.startsWith('Berth-Prod-') ? 'prod' : undefined;
 
 /**
  * The CDK side of a deploy, acting on the model as CloudFormation would: a stack that does not
@@ -1021,7 +1242,11 @@ export class ModelDeployer implements StackDeployer {
     const applied: StackTemplate[] = [];
     for (const name of stackNames) {
       await this.deployStack(name, context);
-      applied.push({ stackName: name, region: GLOBAL.primaryRegion, template: this.templateOf(name) });
+      applied.push({
+        stackName: name,
+        region: this.model.config.global.primaryRegion,
+        template: this.templateOf(name),
+      });
     }
     return applied;
   }
@@ -1032,10 +1257,10 @@ export class ModelDeployer implements StackDeployer {
 
   private async deployStack(name: string, context: Record<string, unknown>): Promise<void> {
     const model = this.model;
-    const region = GLOBAL.primaryRegion;
+    const region = this.model.config.global.primaryRegion;
     // Each stack's synthesizer carries its environment's qualifier; Berth-Global uses prod's (infra/lib/app.ts).
-    const owner = ENV_OF(name) ?? GLOBAL_STACK_ENV;
-    const qualifier = qualifierOf(CART, owner);
+    const owner = model.envOf(name) ?? GLOBAL_STACK_ENV;
+    const qualifier = qualifierOf(model.config, owner);
     // toolkit-lib reads the bootstrap version before deploying (CDK Developer Guide, "Bootstrapping").
     if (!model.parameters.has(`${region}|/cdk-bootstrap/${qualifier}/version`)) {
       throw new Error(
@@ -1058,11 +1283,12 @@ export class ModelDeployer implements StackDeployer {
     if (existing?.status === 'ROLLBACK_COMPLETE') {
       throw new Error(`Stack:${name} is in ROLLBACK_COMPLETE state and can not be updated.`);
     }
-    const env = ENV_OF(name);
+    const env = model.envOf(name);
     const stack: ModelStack = existing ?? {
       status: 'CREATE_IN_PROGRESS',
       outputs: {},
-      terminationProtection: name === GLOBAL_STACK_NAME || (env === 'prod' && /-(Network|Data)$/.test(name)),
+      terminationProtection:
+        name === model.config.names.globalStackName || (env === 'prod' && /-(Network|Data)$/.test(name)),
     };
     stack.status = create ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS';
     model.stacks.set(name, stack);
@@ -1076,7 +1302,8 @@ export class ModelDeployer implements StackDeployer {
       stack.status = create ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE';
       throw new Error(`The stack named ${name} failed to deploy: ${stack.status}: ${reason}`);
     }
-    if (name === GLOBAL_STACK_NAME) stack.outputs[OUTPUTS.repositoryUri] = model.repositoryUri();
+    if (name === model.config.names.globalStackName)
+      stack.outputs[OUTPUTS.repositoryUri] = model.repositoryUri();
     if (env && name.endsWith('-Service')) this.deployService(name, env, stack, create, context);
     stack.template = this.templateOf(name);
     stack.status = create ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
@@ -1096,81 +1323,149 @@ export class ModelDeployer implements StackDeployer {
       stack.status = create ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE';
       throw new Error(`The stack named ${name} failed to deploy: CannotPullContainerError for ${digest}`);
     }
-    const config = ENVIRONMENTS[env];
+    const config = model.config.environments[env];
     const image = `${model.repositoryUri()}@${digest}`;
-    const found = model.service(env);
-    const initial = create || !found;
-    let service: ModelService;
-    if (found && !initial) {
-      service = found;
-    } else {
+    // One cluster and one load balancer (the environment's URL) per Service stack, shared by its services.
+    if (create || stack.outputs[OUTPUTS.clusterName] === undefined) {
       const id = model.nextId();
-      const group = (color: string) =>
-        `arn:aws:elasticloadbalancing:eu-west-1:${model.account}:targetgroup/Berth-${env}-${color}/${id}`;
-      const blueGreen = config.service.deployment.strategy !== 'rolling';
-      service = {
-        env,
-        cluster: `${name}-Cluster-${id}`,
-        name: `${name}-WebService-${id}`,
-        desiredCount: config.service.minTasks,
-        taskDefinition: '',
-        deployments: [],
-        live: group('blue'),
-        ...(blueGreen ? { alternate: group('green') } : {}),
-        blueGreen,
-        drainMs: config.service.deregistrationDelaySeconds * 1000,
-        bakeMs: blueGreen ? config.service.deployment.bakeTimeMinutes * 60_000 : 0,
-        enableExecuteCommand: config.exec.enabled,
-        tasks: [],
-      };
-      if (service.alternate) {
-        service.productionRule = {
-          arn: `arn:aws:elasticloadbalancing:eu-west-1:${model.account}:listener-rule/app/berth-${env}/${id}/prod/${id}`,
-          blue: service.live,
-          green: service.alternate,
-        };
-        stack.outputs[OUTPUTS.productionRuleArn] = service.productionRule.arn;
-      }
-      model.targetGroups.set(service.live, []);
-      if (service.alternate) model.targetGroups.set(service.alternate, []);
-      model.services.set(`${service.cluster}/${service.name}`, service);
       Object.assign(stack.outputs, {
-        [OUTPUTS.clusterName]: service.cluster,
-        [OUTPUTS.serviceName]: service.name,
+        [OUTPUTS.clusterName]: `${name}-Cluster-${id}`,
         [OUTPUTS.serviceUrl]: `http://berth-${env}-${id}.eu-west-1.elb.amazonaws.com`,
-        // The construct outputs the group it attached first (blue); it is live only every other deploy.
-        [OUTPUTS.targetGroupArn]: service.live,
-        [OUTPUTS.logGroupName]: `${name}-Logs-${id}`,
       });
     }
-    // The template sets enableExecuteCommand from the config; running tasks keep theirs until replaced.
-    service.enableExecuteCommand = config.exec.enabled;
-    if (this.withReleaseTask) this.deployReleaseTask(env, stack, service, image);
-    const current = model.taskDefinitions.get(service.taskDefinition)?.image;
+    const services = config.services.map((settings) => {
+      const found = model.service(env, settings.name);
+      const initial = create || !found;
+      const service = found && !initial ? found : this.createService(name, env, stack, settings);
+      // The template sets enableExecuteCommand from the config; running tasks keep theirs until replaced.
+      service.enableExecuteCommand = config.exec.enabled;
+      return { service, initial };
+    });
+    if (this.withReleaseTask) this.deployReleaseTask(env, stack, image);
+
+    const behaviour = model.behaviours.get(digest) ?? 'healthy';
     // Same image, same template: CloudFormation changes nothing and ECS starts no deployment.
-    if (current === image) return;
-    if ((model.behaviours.get(digest) ?? 'healthy') === 'crashes') {
-      // The circuit breaker fails the deployment and returns to the last completed one
-      // (ECS Developer Guide, "Deployment circuit breaker"); CloudFormation rolls the stack back.
+    const changed = services.filter(
+      ({ service }) => model.taskDefinitions.get(service.taskDefinition)?.image !== image,
+    );
+    const revisions = new Map(
+      changed.map(({ service }) => {
+        const family = `${model.config.names.taskFamilyPrefix(env)}${pascal(service.configName)}`;
+        const arn = `arn:aws:ecs:eu-west-1:${model.account}:task-definition/${family}:${model.nextId()}`;
+        return [service, arn] as const;
+      }),
+    );
+    const failing = changed.filter(({ service }) => crashesAsA(behaviour, service.kind));
+    if (failing.length > 0) {
+      // The circuit breaker fails each crashing service's deployment and returns it to the last completed one
+      // (ECS Developer Guide, "Deployment circuit breaker"); the service resource fails, so CloudFormation rolls
+      // the whole stack back, every other service with it, to its previous state (CloudFormation User Guide,
+      // "Choose how to handle failures when provisioning resources"): the model leaves those where they were.
+      for (const { service, initial } of failing) {
+        if (!initial) model.tripCircuitBreaker(service, revisions.get(service)!);
+      }
       stack.status = create ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE';
       throw new Error(
         `The stack named ${name} failed to deploy: ${stack.status}: Resource handler returned message: "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'."`,
       );
     }
-    const arn = `arn:aws:ecs:eu-west-1:${model.account}:task-definition/Berth${env}Web:${model.nextId()}`;
-    model.taskDefinitions.set(arn, { image });
-    model.settle(service, arn, initial);
+    for (const { service, initial } of changed) {
+      const arn = revisions.get(service)!;
+      model.taskDefinitions.set(arn, { image, container: service.configName });
+      model.settle(service, arn, initial);
+    }
+  }
+
+  /**
+   * A service as the Service stack creates it from its settings, with its stack outputs (serviceOutputs): a web
+   * service behind the load balancer with its target group(s) (two and a production rule for blue/green), a
+   * worker with none.
+   */
+  private createService(
+    name: string,
+    env: EnvName,
+    stack: ModelStack,
+    settings: ResolvedServiceConfig,
+  ): ModelService {
+    const model = this.model;
+    const id = model.nextId();
+    const keys = serviceOutputs(settings.name);
+    const service: ModelService = {
+      env,
+      cluster: stack.outputs[OUTPUTS.clusterName]!,
+      name: `${name}-${pascal(settings.name)}Service-${id}`,
+      configName: settings.name,
+      kind: settings.kind,
+      logGroupName: `${name}-${pascal(settings.name)}Logs-${id}`,
+      desiredCount: settings.minTasks,
+      taskDefinition: '',
+      deployments: [],
+      blueGreen: false,
+      drainMs: 0,
+      bakeMs: 0,
+      enableExecuteCommand: false,
+      tasks: [],
+      stopped: [],
+    };
+    stack.outputs[keys.serviceName] = service.name;
+    stack.outputs[keys.logGroupName] = service.logGroupName;
+    if (settings.kind === 'web') {
+      const group = (color: string) =>
+        `arn:aws:elasticloadbalancing:eu-west-1:${model.account}:targetgroup/Berth-${env}-${settings.name}-${color}/${id}`;
+      const blueGreen = settings.deployment.strategy !== 'rolling';
+      Object.assign(service, {
+        containerPort: settings.containerPort,
+        live: group('blue'),
+        ...(blueGreen ? { alternate: group('green') } : {}),
+        blueGreen,
+        drainMs: settings.deregistrationDelaySeconds * 1000,
+        bakeMs: blueGreen ? settings.deployment.bakeTimeMinutes * 60_000 : 0,
+      });
+      model.targetGroups.set(service.live!, []);
+      // The construct outputs the group it attached first (blue); it is live only every other deploy.
+      stack.outputs[keys.targetGroupArn] = service.live!;
+      if (service.alternate) {
+        model.targetGroups.set(service.alternate, []);
+        service.productionRule = {
+          arn: `arn:aws:elasticloadbalancing:eu-west-1:${model.account}:listener-rule/app/berth-${env}/${id}/${settings.name}/${id}`,
+          blue: service.live!,
+          green: service.alternate,
+        };
+        stack.outputs[keys.productionRuleArn] = service.productionRule.arn;
+      }
+      // A host route answers at that host; a path route at the environment's URL with the path's prefix.
+      const base = stack.outputs[OUTPUTS.serviceUrl]!;
+      stack.outputs[keys.url] = settings.route.host
+        ? `http://${settings.route.host}`
+        : `${base}${settings.route.path.replace(/\/?\*$/, '')}`;
+      if (model.service(env) === undefined) {
+        // Until #13's per-service outputs replace them, the stack also carries its first web service's under the
+        // one-service keys (OUTPUTS' deprecated ones), which the read-side commands still use.
+        Object.assign(stack.outputs, {
+          [OUTPUTS.serviceName]: service.name,
+          [OUTPUTS.logGroupName]: service.logGroupName,
+          [OUTPUTS.targetGroupArn]: service.live,
+          ...(service.productionRule ? { [OUTPUTS.productionRuleArn]: service.productionRule.arn } : {}),
+        });
+      }
+    }
+    model.services.set(`${service.cluster}/${service.name}`, service);
+    return service;
   }
 
   /**
    * The release task definition as CloudFormation keeps it: a new revision whenever the image changes
    * (AWS::ECS::TaskDefinition: an update replaces it), and the stack's release outputs.
    */
-  private deployReleaseTask(env: EnvName, stack: ModelStack, service: ModelService, image: string): void {
+  private deployReleaseTask(env: EnvName, stack: ModelStack, image: string): void {
     const model = this.model;
     const current = stack.outputs[OUTPUTS.releaseTaskDefinitionArn];
     if (current !== undefined && model.taskDefinitions.get(current)?.image === image) return;
-    const family = `Berth${env === 'prod' ? 'Prod' : 'Test'}ServiceReleaseTaskDefinition`;
+    // The service that has the release command (at most one); stacks from before the config said so ran the cart's.
+    const settings = model.config.environments[env].services;
+    const releasing = settings.find((s) => s.release !== undefined) ?? settings[0]!;
+    const service = model.service(env, releasing.name)!;
+    const family = `${model.config.names.taskFamilyPrefix(env)}ServiceReleaseTaskDefinition`;
     const revision =
       [...model.taskDefinitions.values()].filter((td) => td.definition?.family === family).length + 1;
     const arn = `arn:aws:ecs:eu-west-1:${model.account}:task-definition/${family}:${revision}`;
@@ -1188,7 +1483,7 @@ export class ModelDeployer implements StackDeployer {
           {
             name: RELEASE_CONTAINER.name,
             image,
-            command: ['node', 'dist/migrate-command.js'],
+            command: [...(releasing.release?.command ?? ['node', 'dist/migrate-command.js'])],
             essential: true,
           },
         ],
@@ -1199,7 +1494,7 @@ export class ModelDeployer implements StackDeployer {
       [OUTPUTS.releaseCapacityProviderName]: `${service.cluster}-CapacityProvider`,
       [OUTPUTS.releaseSubnetIds]: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002',
       [OUTPUTS.releaseSecurityGroupId]: 'sg-0release0000000001',
-      [OUTPUTS.releaseLogGroupName]: stack.outputs[OUTPUTS.logGroupName],
+      [OUTPUTS.releaseLogGroupName]: service.logGroupName,
       [OUTPUTS.repositoryUri]: model.repositoryUri(),
     });
   }
@@ -1213,10 +1508,12 @@ export class ModelDeployer implements StackDeployer {
       if (stack.terminationProtection) {
         throw new Error(`Stack [${name}] cannot be deleted while TerminationProtection is enabled`);
       }
-      if (name.endsWith('-Service')) {
-        const env = ENV_OF(name);
-        const service = env ? this.model.service(env) : undefined;
-        if (service) this.model.services.delete(`${service.cluster}/${service.name}`);
+      const env = this.model.envOf(name);
+      if (env && name.endsWith('-Service')) {
+        for (const service of this.model.servicesOf(env)) {
+          this.model.deletedServices.push({ name: service.configName, desiredCount: service.desiredCount });
+          this.model.services.delete(`${service.cluster}/${service.name}`);
+        }
       }
       this.model.stacks.delete(name);
     }
@@ -1272,7 +1569,7 @@ export class ModelDocker {
     if (this.model.images.has(tag)) {
       return {
         code: 1,
-        stdout: `tag invalid: The image tag '${tag}' already exists in the '${GLOBAL.repositoryName}' repository and cannot be overwritten because the repository is immutable.`,
+        stdout: `tag invalid: The image tag '${tag}' already exists in the '${this.model.config.global.repositoryName}' repository and cannot be overwritten because the repository is immutable.`,
       };
     }
     // Each build yields a new digest (timestamps in the layers), as a real rebuild does.

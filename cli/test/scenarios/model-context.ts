@@ -1,16 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMPONENTS, type EnvName } from '@berth/infra';
+import { COMPONENTS, type EnvName, type LoadedConfig } from '@berth/infra';
 import type { CommandContext } from '../../src/context.js';
 import { RecordingProgress } from '../../src/ui/progress.js';
 import { FakeClock } from '../fixtures/aws.js';
-import { CART, GLOBAL_STACK_NAME, stackName } from '../fixtures/cart-config.js';
+import { CART } from '../fixtures/cart-config.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './aws-model.js';
 
 export const MODEL_REGION = 'eu-west-1';
 
-/** What a CommandContext takes from the AWS model: the cart's config, the model's AWS, deployer, docker and clock. */
+/** What a CommandContext takes from the AWS model: the model's config, its AWS, deployer, docker and clock. */
 export function modelContextParts(
   model: AwsModel,
   deployer: ModelDeployer,
@@ -18,7 +18,7 @@ export function modelContextParts(
   clock: FakeClock,
 ): Pick<CommandContext, 'config' | 'clients' | 'deployer' | 'run' | 'clock' | 'fetch'> {
   return {
-    config: CART,
+    config: model.config,
     clients: (region) => model.clientsFor(region),
     deployer: async () => deployer,
     run: docker.run,
@@ -28,13 +28,20 @@ export function modelContextParts(
 }
 
 /**
- * One account as the AWS model holds it (both environments bootstrapped, Berth-Global deployed), and a
+ * One account as the AWS model holds it (both environments bootstrapped, the Global stack deployed), and a
  * CommandContext over it, for calling the deploy, rollback and destroy flows in-process (where the
  * mutation run can see which code they reach). `synthesize` answers with the deployer's app templates.
  */
-export function modelWorld({ globalDeployed = true }: { globalDeployed?: boolean } = {}) {
+export function modelWorld({
+  globalDeployed = true,
+  config = CART,
+}: {
+  globalDeployed?: boolean;
+  /** The app the account holds: the cart's unless a scenario brings its own (./configs.ts). */
+  config?: LoadedConfig;
+} = {}) {
   const clock = new FakeClock();
-  const model = new AwsModel(clock);
+  const model = new AwsModel(clock, config);
   model.bootstrap(MODEL_REGION, 'test');
   model.bootstrap(MODEL_REGION, 'prod');
   if (globalDeployed) model.createGlobal();
@@ -50,7 +57,10 @@ export function modelWorld({ globalDeployed = true }: { globalDeployed?: boolean
     repoRoot,
     synthesize: async (env: string) => {
       synthesized.push(env);
-      const names = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName(env as EnvName, MODEL_REGION, c))];
+      const names = [
+        config.names.globalStackName,
+        ...COMPONENTS.map((c) => config.names.stackName(env as EnvName, MODEL_REGION, c)),
+      ];
       return names.map((name) => ({
         stackName: name,
         region: MODEL_REGION,

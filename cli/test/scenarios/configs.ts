@@ -1,0 +1,13 @@
+/** The configs the scenarios bring besides the cart's (cli/test/fixtures/cart-config.ts), loaded as the CLI loads one. */
+import { fileURLToPath } from 'node:url';
+import { type LoadedConfig, loadConfig } from '@berth/infra';
+
+const DIR = fileURLToPath(new URL('./configs/', import.meta.url));
+
+const load = (file: string) => loadConfig({ cwd: DIR, configPath: file });
+
+/** App `shop`: web service `api` (port 8080, release command) and worker `jobs` (3 tasks in test). */
+export const TWO_SERVICES: LoadedConfig = await load('two-services.berth.config.ts');
+
+/** App `berth` with one web service, `web`: the stubbed flow tests' config. */
+export const ONE_WEB_SERVICE: LoadedConfig = await load('one-web-service.berth.config.ts');
