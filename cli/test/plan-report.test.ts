@@ -131,6 +131,8 @@ describe('text rendering', () => {
       buildPlan('prod', 'eu-west-1', fixtureStacks(PROD_SIZED), PRICES),
     ]);
     assert.match(text, /NAT gateways +1 +2/);
+    // Each service with its task range.
+    assert.match(text, /\n {2}tasks +web 1–4 +web 1–4\n/);
     assert.match(text, /total \/ month +\$120\.87 +\$\d+\.\d{2}/);
     assert.match(text, /prod could save/);
   });

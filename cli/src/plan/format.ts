@@ -229,7 +229,9 @@ export function renderComparison(reports: readonly PlanReport[]): string {
           (r) =>
             `${r.summary.sizing.instanceType} × ${r.summary.sizing.minInstances}–${r.summary.sizing.maxInstances}`,
         ),
-        row('tasks', (r) => `${r.summary.sizing.minTasks}–${r.summary.sizing.maxTasks}`),
+        row('tasks', (r) =>
+          r.summary.services.map((s) => `${s.name} ${s.minTasks ?? '?'}–${s.maxTasks ?? '?'}`).join(', '),
+        ),
         row('database', (r) => `${r.summary.sizing.dbClass}${r.summary.sizing.dbMultiAz ? ' Multi-AZ' : ''}`),
         row('NAT gateways', (r) => String(r.summary.sizing.natGateways)),
         row('deploy', (r) =>
