@@ -12,12 +12,26 @@ export default defineConfig({
   github: { repository: 'berth-dev/berth' },
   global: { account: ACCOUNT, region: 'eu-west-1' },
   services: {
-    service: {
+    web: {
       type: 'web',
-      build: { dockerfile: 'Dockerfile', context: '.' },
+      // `service`: the repository the cart's images have been pushed to since it had one service of that name.
+      build: { dockerfile: 'Dockerfile', context: '.', repository: 'service' },
       port: 80,
       // /readyz never touches the database, so only the task itself (or its draining) can fail it.
       healthCheck: { path: '/readyz' },
+      // Migrations run once per deploy, before any task is replaced; a failure stops the deploy.
+      release: { command: ['node', 'dist/migrate-command.js'] },
+      // So the tasks leave them to the release command (`npm start` alone still migrates).
+      environment: { MIGRATE_ON_START: 'false' },
+    },
+    worker: {
+      type: 'worker',
+      // Expires abandoned carts; idempotent, so one task is enough and a second only covers a deploy.
+      command: ['node', 'dist/worker.js'],
+      // A small Node process (a query a minute): 256 MiB leaves the web service's room on the instances.
+      cpu: 256,
+      memoryMiB: 256,
+      scaling: { minTasks: 1, maxTasks: 2 },
     },
   },
   environments: {

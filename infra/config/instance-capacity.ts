@@ -63,7 +63,40 @@ export function tasksPerInstance(size: InstanceSize, task: { cpu: number; memory
  * up to maxPercent of the desired count, rounded down (AWS, "Deploy Amazon ECS services by replacing tasks",
  * maximumPercent).
  */
-export function peakTasksDuringDeployment(deployment: DeploymentConfig, maxTasks: number): number {
+export function peakTasksDuringDeployment(
+  deployment: Pick<DeploymentConfig, 'strategy' | 'maxPercent'>,
+  maxTasks: number,
+): number {
   if (deployment.strategy === 'rolling') return Math.floor((maxTasks * deployment.maxPercent) / 100);
   return 2 * maxTasks;
+}
+
+/** One service's tasks at its deployment peak. */
+export interface PeakTasks {
+  readonly tasks: number;
+  readonly task: { readonly cpu: number; readonly memoryMiB: number };
+}
+
+/**
+ * Instances that hold every service's peak at once: the tasks placed first-fit, largest memory first, on
+ * instances of `size` (the planned memory share, every CPU unit). For one service this is
+ * ceil(tasks / tasksPerInstance). ECS spreads and packs by its own strategies, so this is the room the
+ * cluster must be able to grow to, not a placement plan.
+ */
+export function instancesToHold(size: InstanceSize, services: readonly PeakTasks[]): number {
+  const capacity = {
+    cpu: size.vcpus * CPU_UNITS_PER_VCPU,
+    memoryMiB: Math.floor(size.memoryGiB * 1024 * PLANNED_MEMORY_SHARE),
+  };
+  const tasks = services
+    .flatMap((s) => Array.from({ length: s.tasks }, () => s.task))
+    .sort((a, b) => b.memoryMiB - a.memoryMiB || b.cpu - a.cpu);
+  const instances: { cpu: number; memoryMiB: number }[] = [];
+  for (const task of tasks) {
+    const room = instances.find((i) => i.cpu >= task.cpu && i.memoryMiB >= task.memoryMiB);
+    const target = room ?? instances[instances.push({ ...capacity }) - 1]!;
+    target.cpu -= task.cpu;
+    target.memoryMiB -= task.memoryMiB;
+  }
+  return instances.length;
 }

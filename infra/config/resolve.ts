@@ -29,13 +29,22 @@ import type {
   WorkerServiceDefinition,
   WorkerSizing,
 } from './schema.js';
-import { appBuild, checkServices, resolveRoutes, secretReference } from './services.js';
+import {
+  appBuild,
+  imageName as appImageName,
+  checkServices,
+  resolveRoutes,
+  secretReference,
+} from './services.js';
 import { ConfigFileError, checkShape, shown } from './shape.js';
 import { ConfigError, validateEnvironment, validateGlobal, validatePromotion } from './validate.js';
 
 /** The app's one image: what the CLI builds and pushes, whichever services run it. */
 export interface ResolvedService {
-  /** The first service's name in `services`, e.g. `web`; the image repository is `<app>/<name>`. */
+  /**
+   * The image's name: the `build.repository` a service names, else the first service's name; the image
+   * repository is `<app>/<name>`.
+   */
   readonly name: string;
   /** Relative to the project root (the directory of berth.config.ts). */
   readonly build: { readonly dockerfile: string; readonly context: string };
@@ -340,7 +349,7 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
   const services = Object.entries(config.services).map(([name, service]) =>
     appService(name, service, routes.get(name)),
   );
-  const imageName = services[0]!.name;
+  const imageName = appImageName(config);
   const firstWeb = services.find((s) => s.kind === 'web')!.name;
   const names = appNames(config.app);
   try {

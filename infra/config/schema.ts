@@ -180,6 +180,12 @@ export interface BuildConfig {
    * @default '.'
    */
   readonly context?: string;
+  /**
+   * The image repository's name under the app: `<app>/<repository>`, shared by every environment. Set it to
+   * keep the repository (and the images in it) when you rename or reorder services.
+   * @default - the name of the first service in `services`
+   */
+  readonly repository?: string;
 }
 
 export interface RouteDefinition {

@@ -196,18 +196,43 @@ function checkDistinctIds(names: string[], source: string): void {
   }
 }
 
-/** The app's one image: every service's build (given or default) must be the first service's. */
+/**
+ * The app's one image: every service's build (given or default) must be the first service's, and the services
+ * that name a repository must name the same one.
+ */
 function checkOneImage(entries: [string, ServiceDefinition][], source: string): void {
   const [firstName, first] = entries[0]!;
   const image = buildOf(first);
-  for (const [name, service] of entries.slice(1)) {
+  let repository: [string, string] | undefined;
+  for (const [name, service] of entries) {
     const build = buildOf(service);
-    if (build.dockerfile !== image.dockerfile || build.context !== image.context) {
+    const named = service.build?.repository;
+    const other = repository !== undefined && named !== undefined && named !== repository[1];
+    if (build.dockerfile !== image.dockerfile || build.context !== image.context || other) {
       throw new ConfigFileError(
-        `${source}: services.${name}.build = ${shown(service.build ?? build)}: not supported yet: one image per app, services differ by \`command\`; give ${name} the build of ${firstName} (${shown(image)}) or none`,
+        `${source}: services.${name}.build = ${shown(service.build ?? build)}: not supported yet: one image per app, services differ by \`command\`; give ${name} the build of ${repository?.[0] ?? firstName} (${shown(repository === undefined ? image : { ...image, repository: repository[1] })}) or none`,
       );
     }
+    if (named !== undefined && repository === undefined) {
+      if (!REPOSITORY_NAME.test(named)) {
+        throw new ConfigFileError(
+          `${source}: services.${name}.build.repository = ${shown(named)}: expected lower-case letters, digits and - _ . / (an ECR repository name under the app)`,
+        );
+      }
+      repository = [name, named];
+    }
   }
+}
+
+/** ECR repository names: lower case, digits, `-_./` separators (ECR API Reference, CreateRepository). */
+const REPOSITORY_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+
+/** The image repository's name under the app: the first one a service names, else the first service's name. */
+export function imageName(config: BerthConfig): string {
+  const services = Object.entries(config.services);
+  return (
+    services.find(([, s]) => s.build?.repository !== undefined)?.[1].build?.repository ?? services[0]![0]
+  );
 }
 
 function checkOneRelease(entries: [string, ServiceDefinition][], source: string): void {

@@ -87,7 +87,7 @@ const WORKER_SIZING: FieldsOf<WorkerSizing> = {
 };
 
 const COMMON: FieldsOf<ServiceCommon> = {
-  build: object({ dockerfile: str, context: str }),
+  build: object({ dockerfile: str, context: str, repository: str }),
   command: strings,
   environment: { kind: 'record', of: str },
   // Which of ssm / secretsManager is given, and key only with secretsManager, is resolve.ts's to check.

@@ -9,7 +9,12 @@ import {
   type ServiceConfig,
   type WorkerServiceConfig,
 } from './environments.js';
-import { INSTANCE_SIZES, peakTasksDuringDeployment, tasksPerInstance } from './instance-capacity.js';
+import {
+  INSTANCE_SIZES,
+  instancesToHold,
+  peakTasksDuringDeployment,
+  tasksPerInstance,
+} from './instance-capacity.js';
 
 /** A configuration mistake, worded so the reader knows which field to change and to what. */
 export class ConfigError extends Error {
@@ -171,7 +176,10 @@ export function alarmWarnings(cfg: EnvironmentConfig): string[] {
   return [waiveSubscriber === undefined ? base : `${base}; waived: ${waiveSubscriber}`];
 }
 
-/** The cluster at its maximum size must hold every task a deployment at maxTasks runs at once. */
+/**
+ * The cluster at its maximum size must hold every task that runs at once when every service deploys at its
+ * maxTasks: each service's peak (instance-capacity.ts), packed onto instances first-fit by size.
+ */
 function validateCapacity(cfg: EnvironmentConfig): void {
   const { instanceType, maxInstances } = cfg.cluster;
   const size = INSTANCE_SIZES[instanceType];
@@ -181,21 +189,30 @@ function validateCapacity(cfg: EnvironmentConfig): void {
     instanceType,
     `one of the instance types Berth knows the size of: ${Object.keys(INSTANCE_SIZES).join(', ')}`,
   );
-  const s = cfg.service;
-  const perInstance = tasksPerInstance(size!, s);
-  check(
-    perInstance >= 1,
-    `${cfg.name}.service.memoryMiB`,
-    s.memoryMiB,
-    `a task (${s.cpu} CPU units, ${s.memoryMiB} MiB) that fits on one ${instanceType}`,
-  );
-  const peak = peakTasksDuringDeployment(s.deployment, s.maxTasks);
-  const needed = Math.ceil(peak / perInstance);
+  const peaks = cfg.services.map((s) => {
+    check(
+      tasksPerInstance(size!, s) >= 1,
+      `${cfg.name}.services.${s.name}.memoryMiB`,
+      s.memoryMiB,
+      `a task (${s.cpu} CPU units, ${s.memoryMiB} MiB) that fits on one ${instanceType}`,
+    );
+    const strategy = s.kind === 'web' ? s.deployment.strategy : 'rolling';
+    const tasks = peakTasksDuringDeployment({ strategy, maxPercent: s.deployment.maxPercent }, s.maxTasks);
+    return {
+      name: s.name,
+      strategy,
+      maxTasks: s.maxTasks,
+      tasks,
+      task: { cpu: s.cpu, memoryMiB: s.memoryMiB },
+    };
+  });
+  const needed = instancesToHold(size!, peaks);
+  const runs = peaks.map((p) => `${p.name} ${p.tasks} (${p.strategy} at maxTasks ${p.maxTasks})`).join(', ');
   check(
     maxInstances >= needed,
     `${cfg.name}.cluster.maxInstances`,
     maxInstances,
-    `>= ${needed}: a ${s.deployment.strategy} deployment at service.maxTasks (${s.maxTasks}) runs ${peak} tasks and a ${instanceType} holds ${perInstance} (raise maxInstances, or lower maxTasks or the task size)`,
+    `>= ${needed}: a deployment of every service at its maxTasks runs ${runs} tasks, which take ${needed} ${instanceType} (raise maxInstances, or lower maxTasks or the task sizes)`,
   );
 }
 

@@ -164,7 +164,7 @@ describe('Cluster contract: what it refuses', () => {
 });
 
 describe('Cluster contract: ECS Exec', () => {
-  const { resources, construct } = cluster({ exec: { logRetentionDays: 60 } });
+  const { resources, construct } = cluster({ exec: { logRetentionDays: 60, containerNames: ['web'] } });
   const [keyId, key] = only(resources, 'AWS::KMS::Key');
   const [groupId, group] = only(resources, 'AWS::Logs::LogGroup');
 

@@ -43,12 +43,17 @@ const SHOP = {
     },
   },
   environments: {
-    test: { account: '111111111111', regions: ['eu-west-1'], services: { jobs: { memoryMiB: 1536 } } },
+    test: {
+      account: '111111111111',
+      regions: ['eu-west-1'],
+      cluster: { instanceType: 't3.xlarge', maxInstances: 10 },
+      services: { jobs: { memoryMiB: 1536 } },
+    },
     prod: {
       account: '222222222222',
       regions: ['eu-west-2'],
       alarms: { email: 'oncall@acme.example' },
-      cluster: { maxInstances: 20 },
+      cluster: { instanceType: 'm6i.2xlarge', maxInstances: 10 },
       services: { api: { cpu: 1024 }, jobs: { scaling: { minTasks: 3 } } },
     },
   },
@@ -224,6 +229,12 @@ describe('several services resolve per environment, in config order', () => {
     assert.deepEqual(resolved.service.build, build);
   });
 
+  test('build.repository names the image repository, whichever service states it', () => {
+    const resolved = resolveConfig(shop({ 'services.admin.build': { repository: 'shop-images' } }));
+    assert.equal(resolved.service.name, 'shop-images');
+    assert.equal(resolved.global.repositoryName, 'shop/shop-images');
+  });
+
   test('explicit priorities are kept', () => {
     const resolved = resolveConfig(shop({ 'services.admin.route.priority': 7 }));
     const admin = resolved.environments.test.services.find((s) => s.name === 'admin') as WebServiceConfig;
@@ -247,6 +258,16 @@ describe('one-line errors naming the field', () => {
       'a different build on one service',
       { 'services.jobs.build': { dockerfile: 'Dockerfile.jobs' } },
       'berth.config.ts: services.jobs.build = {"dockerfile":"Dockerfile.jobs"}: not supported yet: one image per app, services differ by `command`; give jobs the build of api ({"dockerfile":"Dockerfile","context":"."}) or none',
+    ],
+    [
+      'two repositories for the one image',
+      { 'services.api.build': { repository: 'a' }, 'services.jobs.build': { repository: 'b' } },
+      'berth.config.ts: services.jobs.build = {"repository":"b"}: not supported yet: one image per app, services differ by `command`; give jobs the build of api ({"dockerfile":"Dockerfile","context":".","repository":"a"}) or none',
+    ],
+    [
+      'a repository name ECR refuses',
+      { 'services.api.build': { repository: 'Shop Images' } },
+      'berth.config.ts: services.api.build.repository = "Shop Images": expected lower-case letters, digits and - _ . / (an ECR repository name under the app)',
     ],
     [
       'a web-only field on a worker',
@@ -399,6 +420,14 @@ describe('one-line errors naming the field', () => {
   for (const [what, changes, message] of cases) {
     test(what, () => rejects(shop(changes), message));
   }
+});
+
+describe('capacity: every service at its peak, packed together', () => {
+  test('the error names the peaks and the instances they take', () =>
+    rejects(
+      shop({ 'environments.test.cluster': { instanceType: 't3.xlarge', maxInstances: 3 } }),
+      'berth.config.ts: environments.test.cluster.maxInstances = 3: expected >= 4: a deployment of every service at its maxTasks runs api 8 (blue-green at maxTasks 4), admin 8 (blue-green at maxTasks 4), jobs 12 (rolling at maxTasks 6) tasks, which take 4 t3.xlarge (raise maxInstances, or lower maxTasks or the task sizes)',
+    ));
 });
 
 describe('names both sides use', () => {

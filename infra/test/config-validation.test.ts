@@ -31,6 +31,8 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 interface Case {
   /** The field the error must name. */
   readonly field: string;
+  /** The path set to the bad value, when it differs from `field` (a service by index). @default field */
+  readonly set?: string;
   /** The value the error must show. */
   readonly value: unknown;
   /** Extra paths changed to set up relational rules. */
@@ -106,15 +108,29 @@ const CASES: readonly Case[] = [
   { field: 'alarms.email', value: undefined, also: { 'alarms.waiveSubscriber': undefined }, env: 'prod' },
   // Capacity: blue/green at maxTasks 10 runs 20 tasks of 1024 MiB; a t3.medium holds 3 → 7 instances.
   { field: 'cluster.maxInstances', value: 6, env: 'prod' },
-  // Rolling at 200 % runs 20 too; at 150 % 15 → 5 instances.
+  // Rolling at 200 % runs 20 too; at 150 % 15 → 5 instances (the worker's 4 × 256 MiB fit beside them).
   {
     field: 'cluster.maxInstances',
     value: 4,
     env: 'prod',
-    also: { 'service.deployment.strategy': 'rolling', 'service.deployment.maxPercent': 150 },
+    also: { 'services.0.deployment.strategy': 'rolling', 'services.0.deployment.maxPercent': 150 },
   },
   { field: 'cluster.instanceType', value: 'z9.mega' },
-  { field: 'service.memoryMiB', value: 4096, also: { 'cluster.instanceType': 't3.small' } },
+  {
+    field: 'services.web.memoryMiB',
+    set: 'services.0.memoryMiB',
+    value: 4096,
+    also: { 'cluster.instanceType': 't3.small' },
+  },
+  // A worker's task too: every service is placed.
+  {
+    field: 'services.worker.memoryMiB',
+    set: 'services.1.memoryMiB',
+    value: 3000,
+    also: { 'cluster.instanceType': 't3.small' },
+  },
+  { field: 'services.worker.stopTimeoutSeconds', set: 'services.1.stopTimeoutSeconds', value: 121 },
+  { field: 'services.worker.minTasks', set: 'services.1.minTasks', value: 3 },
   { field: 'logRetentionDays', value: 10 },
   { field: 'exec.enabled', value: 'yes', env: 'prod' },
   { field: 'exec.enabled', value: undefined },
@@ -141,7 +157,7 @@ describe('config validation', () => {
     const shown = c.value === undefined ? 'undefined' : JSON.stringify(c.shows ?? c.value);
     test(`${env}.${c.field} = ${shown} is rejected, naming the field and the value`, () => {
       // GIVEN a shipped environment with one bad value
-      const bad = withChanges(env, { ...c.also, [c.field]: c.value });
+      const bad = withChanges(env, { ...c.also, [c.set ?? c.field]: c.value });
       // WHEN it is validated THEN the error names exactly that field and value, and what is expected
       assert.throws(
         () => validateEnvironment(bad),
@@ -178,7 +194,7 @@ describe('cluster capacity for a deployment', () => {
   test('the error says how many instances the strategy needs', () => {
     assert.throws(
       () => validateEnvironment(withChanges('prod', { 'cluster.maxInstances': 6 })),
-      /expected >= 7: a blue-green deployment at service.maxTasks \(10\) runs 20 tasks and a t3.medium holds 3/,
+      /expected >= 7: a deployment of every service at its maxTasks runs web 20 \(blue-green at maxTasks 10\), worker 4 \(rolling at maxTasks 2\) tasks, which take 7 t3.medium/,
     );
   });
 });

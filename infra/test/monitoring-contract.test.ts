@@ -33,9 +33,10 @@ function build(overrides: Partial<MonitoringProps> = {}) {
   new Monitoring(fixture.stack, 'Monitoring', {
     envName: 'test',
     loadBalancer: web.loadBalancer,
-    targetGroupFullNames: [web.targetGroup.targetGroupFullName],
+    webServices: [
+      { name: 'web', service: web.service, targetGroupFullNames: [web.targetGroup.targetGroupFullName] },
+    ],
     cluster: fixture.cluster,
-    service: web.service,
     autoScalingGroupName: fixture.autoScalingGroup.autoScalingGroupName,
     capacityProviderName: fixture.capacityProvider.capacityProviderName,
     database: fixture.database,
@@ -90,9 +91,9 @@ describe('Monitoring contract: alarms', () => {
   });
 
   test('unhealthy hosts: any, for 3 minutes, highest count of the minute', () => {
-    const { rest, metrics } = alarm('A target has failed');
+    const { rest, metrics } = alarm('web: a target has failed');
     assert.deepEqual(rest, {
-      AlarmDescription: 'A target has failed its health checks for 3 minutes',
+      AlarmDescription: 'web: a target has failed its health checks for 3 minutes',
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 3,
       Threshold: 0,
@@ -103,9 +104,9 @@ describe('Monitoring contract: alarms', () => {
   });
 
   test('service CPU and memory: above the given percents for 10 minutes; silence keeps the last state', () => {
-    const cpu = alarm('Service CPU');
+    const cpu = alarm('web: CPU');
     assert.deepEqual(cpu.rest, {
-      AlarmDescription: 'Service CPU above 81% for 10 minutes: autoscaling is at its limit or stuck',
+      AlarmDescription: 'web: CPU above 81% for 10 minutes: autoscaling is at its limit or stuck',
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 10,
       Period: 60,
@@ -114,9 +115,9 @@ describe('Monitoring contract: alarms', () => {
       TreatMissingData: 'missing',
     });
     assert.deepEqual([cpu.namespace, cpu.metricName], ['AWS/ECS', 'CPUUtilization']);
-    const memory = alarm('Service memory');
+    const memory = alarm('web: memory');
     assert.deepEqual(memory.rest, {
-      AlarmDescription: 'Service memory above 88% for 10 minutes: tasks are close to OOM kills',
+      AlarmDescription: 'web: memory above 88% for 10 minutes: tasks are close to OOM kills',
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 10,
       Period: 60,
@@ -128,9 +129,9 @@ describe('Monitoring contract: alarms', () => {
   });
 
   test('pending tasks: any, for the given minutes (the highest count each minute)', () => {
-    const pending = alarm('Tasks have waited');
+    const pending = alarm('web: tasks have waited');
     assert.deepEqual(pending.rest, {
-      AlarmDescription: 'Tasks have waited 6 minutes for an instance with room',
+      AlarmDescription: 'web: tasks have waited 6 minutes for an instance with room',
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 6,
       Period: 60,
@@ -201,10 +202,10 @@ describe('Monitoring contract: dashboard', () => {
     assert.deepEqual(titles, [
       'Requests and errors',
       'Latency (target response time)',
-      'Targets',
-      'Service CPU and memory (%)',
-      'Tasks',
       'Cluster capacity',
+      'web: targets',
+      'web: CPU and memory (%)',
+      'web: tasks',
       'Database CPU (%)',
       'Database connections',
       'Database free storage (bytes)',
@@ -270,10 +271,11 @@ describe('Monitoring contract: what it refuses', () => {
     );
   });
 
-  test('no target group to watch', () => {
+  test('no web service, or one with no target group, to watch', () => {
+    refuses({ webServices: [] }, 'Monitoring webServices must name at least one web service');
     refuses(
-      { targetGroupFullNames: [] },
-      'Monitoring targetGroupFullNames must name at least one target group',
+      { webServices: [{ name: 'api', service: undefined as never, targetGroupFullNames: [] }] },
+      'Monitoring web service api must name at least one target group',
     );
   });
 });

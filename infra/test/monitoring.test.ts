@@ -12,12 +12,17 @@ function build(overrides: Partial<MonitoringProps> = {}, service: Partial<Servic
   const monitoring = new Monitoring(fixture.stack, 'Monitoring', {
     envName: 'test',
     loadBalancer: web.loadBalancer,
-    targetGroupFullNames: [
-      web.targetGroup,
-      ...(web.alternateTargetGroup ? [web.alternateTargetGroup] : []),
-    ].map((g) => g.targetGroupFullName),
+    webServices: [
+      {
+        name: 'web',
+        service: web.service,
+        targetGroupFullNames: [
+          web.targetGroup,
+          ...(web.alternateTargetGroup ? [web.alternateTargetGroup] : []),
+        ].map((g) => g.targetGroupFullName),
+      },
+    ],
     cluster: fixture.cluster,
-    service: web.service,
     autoScalingGroupName: fixture.autoScalingGroup.autoScalingGroupName,
     capacityProviderName: fixture.capacityProvider.capacityProviderName,
     database: fixture.database,

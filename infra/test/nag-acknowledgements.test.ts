@@ -41,8 +41,8 @@ describe('cdk-nag acknowledgements', () => {
   test('each construct that silences a finding is found (the scan is not vacuous)', () => {
     // One per construct family that acknowledges something; the ids are cdk-nag's AwsSolutions rule ids.
     for (const [path, id] of [
-      ['/Web/LoadBalancerSecurityGroup', 'AwsSolutions::AwsSolutions-EC23'],
-      ['/Web/AccessLogs', 'AwsSolutions::AwsSolutions-S1'],
+      ['/LoadBalancer/SecurityGroup', 'AwsSolutions::AwsSolutions-EC23'],
+      ['/LoadBalancer/AccessLogs', 'AwsSolutions::AwsSolutions-S1'],
       ['/Web/TaskDefinition', 'AwsSolutions::AwsSolutions-ECS2'],
       ['/Cluster/AutoScalingGroup', 'AwsSolutions::AwsSolutions-AS3'],
       ['/Database/Instance', 'AwsSolutions::AwsSolutions-RDS11'],

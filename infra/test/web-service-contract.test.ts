@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { ServiceConfig } from '../config/environments.js';
 import { WebService, type WebServiceProps } from '../lib/constructs/web-service.js';
-import { createWebFixture, DIGEST, synthesize } from './support/web-fixture.js';
+import { addLoadBalancer, createWebFixture, DIGEST, synthesize } from './support/web-fixture.js';
 
 const SERVICE: ServiceConfig = {
   containerPort: 8080,
@@ -42,14 +42,15 @@ const SERVICE: ServiceConfig = {
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON, read field by field
 type Json = any;
 
-function synthesized(props: Partial<WebServiceProps>) {
+function synthesized(props: Partial<WebServiceProps>, accessLogs: { accessLogRetentionDays?: number } = {}) {
   const fixture = createWebFixture();
   new WebService(fixture.stack, 'Web', {
     envName: 'test',
+    name: 'web',
+    loadBalancer: addLoadBalancer(fixture, 'test', accessLogs),
     vpc: fixture.vpc,
     cluster: fixture.cluster,
     capacityProvider: fixture.capacityProvider,
-    instanceSecurityGroup: fixture.instanceSecurityGroup,
     repository: fixture.repository,
     image: DIGEST,
     databaseSecret: fixture.databaseSecret,
@@ -62,7 +63,7 @@ function synthesized(props: Partial<WebServiceProps>) {
 }
 
 // GIVEN a rolling service with a 5xx limit and an access-log retention of its own, and a blue/green one.
-const rolling = synthesized({ deploymentMax5xxPerMinute: 17, accessLogRetentionDays: 45 });
+const rolling = synthesized({ deploymentMax5xxPerMinute: 17 }, { accessLogRetentionDays: 45 });
 const blueGreen = synthesized({
   service: { ...SERVICE, deployment: { ...SERVICE.deployment, strategy: 'blue-green' } },
 });
@@ -237,7 +238,7 @@ describe('WebService contract: deployment alarms', () => {
     return found[0]!;
   };
 
-  test('5xx: more than the given count (17) of target 5xx, summed per minute, two minutes out of two', () => {
+  test('5xx: more than the given count (17) of target 5xx in its own target group per minute, two minutes out of two', () => {
     const [, alarm] = byMetric('HTTPCode_Target_5XX_Count');
     const { Dimensions, Tags: _tags, ...rest } = alarm.Properties;
     assert.deepEqual(rest, {
@@ -252,9 +253,10 @@ describe('WebService contract: deployment alarms', () => {
       Threshold: 17,
       TreatMissingData: 'notBreaching',
     });
+    // Its own target group's: other services behind the same load balancer do not roll it back.
     assert.deepEqual(
       Dimensions.map((d: { Name: string }) => d.Name),
-      ['LoadBalancer'],
+      ['LoadBalancer', 'TargetGroup'],
     );
   });
 
@@ -313,7 +315,7 @@ describe('WebService contract: scaling', () => {
     }
   });
 
-  test('blue/green: requests per task = ALB RequestCount (Sum) / Container Insights RunningTaskCount (Average)', () => {
+  test('blue/green: requests per task = RequestCount of both groups (Sum) / Container Insights RunningTaskCount (Average)', () => {
     const custom = all(blueGreen.resources, 'AWS::ApplicationAutoScaling::ScalingPolicy')
       .map(([, p]) => p.Properties.TargetTrackingScalingPolicyConfiguration)
       .find((c: Json) => c.CustomizedMetricSpecification);
@@ -323,31 +325,52 @@ describe('WebService contract: scaling', () => {
     assert.equal(custom.ScaleInCooldown, 300);
     const [serviceId] = Object.keys(blueGreen.template.findResources('AWS::ECS::Service'));
     const [clusterId] = Object.keys(blueGreen.template.findResources('AWS::ECS::Cluster'));
-    const metrics = custom.CustomizedMetricSpecification.Metrics;
-    assert.deepEqual(metrics[0].MetricStat.Metric.Namespace, 'AWS/ApplicationELB');
-    assert.equal(metrics[0].MetricStat.Stat, 'Sum');
-    assert.equal(metrics[0].ReturnData, false);
-    assert.deepEqual(metrics[1], {
-      Id: 'tasks',
+    const [albId] = Object.keys(
+      blueGreen.template.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'),
+    );
+    const groups = Object.keys(blueGreen.template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    const primary = groups.find((id) => id.startsWith('WebTargetGroup'))!;
+    const alternate = groups.find((id) => id.startsWith('WebAlternateTargetGroup'))!;
+    const requests = (id: string, group: string) => ({
+      Id: id,
       MetricStat: {
         Metric: {
-          Namespace: 'ECS/ContainerInsights',
-          MetricName: 'RunningTaskCount',
+          Namespace: 'AWS/ApplicationELB',
+          MetricName: 'RequestCount',
           Dimensions: [
-            { Name: 'ClusterName', Value: { Ref: clusterId } },
-            { Name: 'ServiceName', Value: { 'Fn::GetAtt': [serviceId, 'Name'] } },
+            { Name: 'LoadBalancer', Value: { 'Fn::GetAtt': [albId, 'LoadBalancerFullName'] } },
+            { Name: 'TargetGroup', Value: { 'Fn::GetAtt': [group, 'TargetGroupFullName'] } },
           ],
         },
-        Stat: 'Average',
+        Stat: 'Sum',
       },
       ReturnData: false,
     });
-    assert.deepEqual(metrics[2], {
-      Id: 'perTask',
-      Expression: 'requests / tasks',
-      Label: 'ALB requests per running task',
-      ReturnData: true,
-    });
+    assert.deepEqual(custom.CustomizedMetricSpecification.Metrics, [
+      requests('requests0', primary),
+      requests('requests1', alternate),
+      {
+        Id: 'tasks',
+        MetricStat: {
+          Metric: {
+            Namespace: 'ECS/ContainerInsights',
+            MetricName: 'RunningTaskCount',
+            Dimensions: [
+              { Name: 'ClusterName', Value: { Ref: clusterId } },
+              { Name: 'ServiceName', Value: { 'Fn::GetAtt': [serviceId, 'Name'] } },
+            ],
+          },
+          Stat: 'Average',
+        },
+        ReturnData: false,
+      },
+      {
+        Id: 'perTask',
+        Expression: '(FILL(requests0, 0) + FILL(requests1, 0)) / tasks',
+        Label: 'Requests per running task',
+        ReturnData: true,
+      },
+    ]);
   });
 
   test('blue/green: the traffic-shift role says what ECS uses it for', () => {

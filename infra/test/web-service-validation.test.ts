@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { EnvName, ServiceConfig } from '../config/environments.js';
 import { WebService, type WebServiceProps } from '../lib/constructs/web-service.js';
-import { createWebFixture, DIGEST } from './support/web-fixture.js';
+import { addLoadBalancer, createWebFixture, DIGEST } from './support/web-fixture.js';
 
 /** A valid service, with values distinct from each other and from the shipped environments. */
 const SERVICE: ServiceConfig = {
@@ -53,10 +53,11 @@ function build(overrides: Overrides = {}): WebService {
   const fixture = createWebFixture(`Validation${built++}`);
   return new WebService(fixture.stack, 'Web', {
     envName: 'test',
+    name: 'web',
+    loadBalancer: addLoadBalancer(fixture, 'test'),
     vpc: fixture.vpc,
     cluster: fixture.cluster,
     capacityProvider: fixture.capacityProvider,
-    instanceSecurityGroup: fixture.instanceSecurityGroup,
     repository: fixture.repository,
     image: DIGEST,
     databaseSecret: fixture.databaseSecret,

@@ -347,19 +347,29 @@ describe('WebService ECS service', () => {
 
   test('blue/green: the deployment alarms hold whichever target group is live after a swap', () => {
     const alarms = Object.values(blueGreen.template.findResources('AWS::CloudWatch::Alarm'));
-    const target5xx = alarms.filter((a) => a.Properties.MetricName === 'HTTPCode_Target_5XX_Count');
-    assert.equal(target5xx.length, 1);
-    assert.deepEqual(
-      target5xx[0]!.Properties.Dimensions.map((d: { Name: string }) => d.Name),
-      ['LoadBalancer'],
-      'counted on the load balancer, not one target group',
+    const groups = Object.keys(blueGreen.template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    assert.equal(groups.length, 2);
+    // 5xx: the sum of both groups' target 5xx (a group with none that minute counts 0).
+    const target5xx = alarms.filter((a) =>
+      (a.Properties.Metrics ?? []).some(
+        (m: { MetricStat?: { Metric: { MetricName: string } } }) =>
+          m.MetricStat?.Metric.MetricName === 'HTTPCode_Target_5XX_Count',
+      ),
     );
+    assert.equal(target5xx.length, 1);
+    const queries = target5xx[0]!.Properties.Metrics;
+    assert.equal(
+      queries.find((m: { Expression?: string }) => m.Expression)?.Expression,
+      'FILL(g0, 0) + FILL(g1, 0)',
+    );
+    for (const group of groups) {
+      assert.ok(JSON.stringify(queries).includes(group), `${group} is counted`);
+    }
     const groupsWatched = alarms
       .filter((a) => a.Properties.MetricName === 'UnHealthyHostCount')
       .map((a) =>
         JSON.stringify(a.Properties.Dimensions.find((d: { Name: string }) => d.Name === 'TargetGroup')),
       );
-    const groups = Object.keys(blueGreen.template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
     assert.equal(groupsWatched.length, 2);
     for (const group of groups)
       assert.ok(
@@ -368,7 +378,7 @@ describe('WebService ECS service', () => {
       );
   });
 
-  test('blue/green: request scaling divides load balancer requests by running tasks', () => {
+  test('blue/green: request scaling divides the requests of both groups by running tasks', () => {
     const policies = Object.values(
       blueGreen.template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'),
     );
@@ -376,17 +386,19 @@ describe('WebService ECS service', () => {
       .map((p) => p.Properties.TargetTrackingScalingPolicyConfiguration)
       .find((c) => c.CustomizedMetricSpecification);
     assert.ok(custom, 'a customized request policy exists');
-    assert.equal(custom.TargetValue, ENVIRONMENTS.prod.service.scaling.requestsPerTarget);
+    assert.equal(custom.TargetValue, 500);
     const spec = custom.CustomizedMetricSpecification;
     assert.deepEqual(Object.keys(spec), ['Metrics'], 'a math query only, no single-metric fields beside it');
     const byId = Object.fromEntries(spec.Metrics.map((m: { Id: string }) => [m.Id, m]));
-    assert.equal(byId.requests.MetricStat.Metric.MetricName, 'RequestCount');
-    assert.deepEqual(
-      byId.requests.MetricStat.Metric.Dimensions.map((d: { Name: string }) => d.Name),
-      ['LoadBalancer'],
-    );
+    for (const id of ['requests0', 'requests1']) {
+      assert.equal(byId[id].MetricStat.Metric.MetricName, 'RequestCount');
+      assert.deepEqual(
+        byId[id].MetricStat.Metric.Dimensions.map((d: { Name: string }) => d.Name),
+        ['LoadBalancer', 'TargetGroup'],
+      );
+    }
     assert.equal(byId.tasks.MetricStat.Metric.MetricName, 'RunningTaskCount');
-    assert.equal(byId.perTask.Expression, 'requests / tasks');
+    assert.equal(byId.perTask.Expression, '(FILL(requests0, 0) + FILL(requests1, 0)) / tasks');
     assert.equal(byId.perTask.ReturnData, true);
   });
 

@@ -20,7 +20,8 @@ export interface AppConfig
   database: PostgresDatabaseConfig;
 }
 
-export interface AppOptions extends Pick<DatabasePluginOptions, 'checkIntervalMs' | 'migrationRetry'> {
+export interface AppOptions
+  extends Pick<DatabasePluginOptions, 'checkIntervalMs' | 'migrationRetry' | 'migrateOnStart'> {
   /** Directory of the storefront files; defaults to service/public. */
   publicDir?: string;
   /** Adds fields to every log line (tracing.ts passes the active trace and span ids); none when tracing is off. */
@@ -76,6 +77,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
     poolSize: config.databasePoolSize,
     checkIntervalMs: options.checkIntervalMs,
     migrationRetry: options.migrationRetry,
+    migrateOnStart: options.migrateOnStart,
   });
 
   await app.register(healthRoutes);

@@ -58,6 +58,11 @@ export interface ServiceConfig {
   databasePoolSize: number;
   database: DatabaseConfig;
   tracing: TracingConfig;
+  /**
+   * MIGRATE_ON_START: apply pending migrations at start-up (the default, so `npm start` is one command). A
+   * deployment whose release command migrates sets `false`: the task then only waits for the database.
+   */
+  migrateOnStart: boolean;
 }
 
 /**
@@ -84,6 +89,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', { min: 1, max: 500, fallback: DEFAULT_POOL_SIZE }),
     database: parseDatabase(env, cwd),
     tracing: parseTracing(env),
+    migrateOnStart: oneOf(env, 'MIGRATE_ON_START', ['true', 'false'] as const, 'true') === 'true',
   };
 }
 

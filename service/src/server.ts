@@ -65,7 +65,10 @@ if (config.database.kind === 'embedded') {
   database = config.database;
 }
 
-const app = await buildApp({ ...config, database }, { logMixin: tracing?.logMixin });
+const app = await buildApp(
+  { ...config, database },
+  { logMixin: tracing?.logMixin, migrateOnStart: config.migrateOnStart },
+);
 await app.listen({ host: config.host, port: config.port });
 
 let stopping = false;

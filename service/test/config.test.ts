@@ -28,7 +28,14 @@ describe('parseConfig', () => {
       databasePoolSize: 10,
       database: { kind: 'embedded', dataDir: '/srv/.data' },
       tracing: { mode: 'off', sampleRatio: 1, otlpEndpoint: 'http://localhost:4318' },
+      migrateOnStart: true,
     });
+  });
+
+  test('MIGRATE_ON_START: true by default, false when a release command migrates; other values are named', () => {
+    assert.equal(parseConfig({ MIGRATE_ON_START: 'false' }, '/srv').migrateOnStart, false);
+    assert.equal(parseConfig({ MIGRATE_ON_START: 'true' }, '/srv').migrateOnStart, true);
+    assert.match(configError({ MIGRATE_ON_START: 'no' }), /MIGRATE_ON_START/);
   });
 
   test('tracing: TRACING, TRACING_SAMPLE_RATIO and OTEL_EXPORTER_OTLP_ENDPOINT; bad values are named', () => {

@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AmiSource, Architecture, EnvName, Region } from '../../config/environments.js';
-import { type AppNames, COMPONENTS, CONTAINER } from '../naming.js';
+import { type AppNames, COMPONENTS } from '../naming.js';
 
 export interface ClusterProps {
   readonly envName: EnvName;
@@ -46,7 +46,11 @@ export interface ClusterProps {
    * many days. The service must also turn `enableExecuteCommand` on (WebService `exec`).
    * @default - no exec configuration, key or log group
    */
-  readonly exec?: { readonly logRetentionDays: number };
+  readonly exec?: {
+    readonly logRetentionDays: number;
+    /** The app containers operators may open a session in (the services' names). */
+    readonly containerNames: readonly string[];
+  };
 }
 
 /** What the task role needs to know about the cluster's ECS Exec setup. */
@@ -127,7 +131,14 @@ export class Cluster extends Construct {
     });
     this.exec = exec && {
       ...exec,
-      operatorPolicy: createExecOperatorPolicy(this, props.names, props.envName, this.cluster, exec.key),
+      operatorPolicy: createExecOperatorPolicy(
+        this,
+        props.names,
+        props.envName,
+        this.cluster,
+        exec.key,
+        props.exec!.containerNames,
+      ),
     };
 
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
@@ -282,9 +293,12 @@ function createExecOperatorPolicy(
   envName: EnvName,
   cluster: ecs.Cluster,
   key: kms.IKey,
+  containerNames: readonly string[],
 ): iam.ManagedPolicy {
   const stack = Stack.of(scope);
   const policy = new iam.ManagedPolicy(scope, 'ExecOperatorPolicy', {
+    // The description is kept as first written although the policy now names every service's container: a new
+    // description replaces a managed policy, and operators would lose the attachment they made by ARN.
     description: "berth exec: a shell in the web container of this environment's tasks (ECS Exec)",
     statements: [
       new iam.PolicyStatement({
@@ -293,7 +307,11 @@ function createExecOperatorPolicy(
           cluster.clusterArn,
           `arn:${stack.partition}:ecs:${stack.region}:${stack.account}:task/${cluster.clusterName}/*`,
         ],
-        conditions: { StringEquals: { 'ecs:container-name': CONTAINER.name } },
+        conditions: {
+          StringEquals: {
+            'ecs:container-name': containerNames.length === 1 ? containerNames[0]! : [...containerNames],
+          },
+        },
       }),
       new iam.PolicyStatement({
         actions: ['ecs:DescribeServices', 'ecs:ListTasks', 'ecs:DescribeTasks'],

@@ -1,6 +1,7 @@
 /**
- * One dashboard and one alarm topic per environment: the load balancer, the service, the cluster's
- * capacity and the database, with alarms that page through an encrypted, SSL-only SNS topic.
+ * One dashboard and one alarm topic per environment: the load balancer, each service (web: targets, CPU,
+ * memory, tasks; worker: CPU and running tasks), the cluster's capacity and the database, with alarms that
+ * page through an encrypted, SSL-only SNS topic.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -14,7 +15,27 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvName } from '../../config/environments.js';
+import { pascalCase } from '../naming.js';
 import { targetGroupMetric } from './target-group-metric.js';
+import { workerAlarms } from './worker-service.js';
+
+/** A web service as the dashboard and its alarms see it. */
+export interface MonitoredWebService {
+  /** Its name in the config: titles the widgets, and its Pascal case scopes its alarms. */
+  readonly name: string;
+  readonly service: ecs.IBaseService;
+  /**
+   * Full names (`targetgroup/<name>/<id>`) of every target group the service may be live in: one for rolling,
+   * two for blue/green and canary, where host counts are summed since either can be live after a swap.
+   */
+  readonly targetGroupFullNames: readonly string[];
+}
+
+/** A worker as the dashboard and its alarms see it. */
+export interface MonitoredWorker {
+  readonly name: string;
+  readonly service: ecs.IBaseService;
+}
 
 export interface MonitoringProps {
   readonly envName: EnvName;
@@ -24,13 +45,11 @@ export interface MonitoringProps {
    */
   readonly dashboardName?: string;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
-  /**
-   * Full names (`targetgroup/<name>/<id>`) of every target group the service may be live in: one for rolling,
-   * two for blue/green and canary, where host counts are summed since either can be live after a swap.
-   */
-  readonly targetGroupFullNames: readonly string[];
+  /** The web services behind the load balancer (at least one). */
+  readonly webServices: readonly MonitoredWebService[];
+  /** @default - none */
+  readonly workers?: readonly MonitoredWorker[];
   readonly cluster: ecs.ICluster;
-  readonly service: ecs.IBaseService;
   /** Needs group metrics enabled on the ASG (`groupMetrics: [GroupMetrics.all()]`) to show instance counts. */
   readonly autoScalingGroupName: string;
   readonly capacityProviderName: string;
@@ -126,16 +145,23 @@ export class Monitoring extends Construct {
     }
 
     const alb = props.loadBalancer.metrics;
-    if (props.targetGroupFullNames.length === 0) {
-      throw new Error('Monitoring targetGroupFullNames must name at least one target group');
+    if (props.webServices.length === 0) {
+      throw new Error('Monitoring webServices must name at least one web service');
     }
-    /** A host count over every target group the service may be live in. */
+    for (const web of props.webServices) {
+      if (web.targetGroupFullNames.length === 0) {
+        throw new Error(`Monitoring web service ${web.name} must name at least one target group`);
+      }
+    }
+    const minute = Duration.minutes(1);
+    /** A host count over every target group a service may be live in. */
     const hosts = (
+      groups: readonly string[],
       label: string,
       statistic: string,
       metricName: 'HealthyHostCount' | 'UnHealthyHostCount',
     ): cloudwatch.IMetric => {
-      const perGroup = props.targetGroupFullNames.map((group) =>
+      const perGroup = groups.map((group) =>
         targetGroupMetric(props.loadBalancer.loadBalancerFullName, group, metricName, {
           period: minute,
           statistic,
@@ -149,18 +175,26 @@ export class Monitoring extends Construct {
         .join(' + ');
       return new cloudwatch.MathExpression({ expression, usingMetrics, label, period: minute });
     };
-    const minute = Duration.minutes(1);
-    const serviceDims = { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName };
-    const ecsMetric = (metricName: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/ECS', metricName, dimensionsMap: serviceDims, period: minute });
-    const insights = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'ECS/ContainerInsights',
-        metricName,
-        dimensionsMap: serviceDims,
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: minute,
-      });
+    // No labels: an alarm on a labelled metric is rendered as a metric query; the widgets' titles name the service.
+    const serviceMetrics = (service: ecs.IBaseService) => {
+      const dims = { ClusterName: props.cluster.clusterName, ServiceName: service.serviceName };
+      const ecsMetric = (metricName: string) =>
+        new cloudwatch.Metric({ namespace: 'AWS/ECS', metricName, dimensionsMap: dims, period: minute });
+      const insights = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: 'ECS/ContainerInsights',
+          metricName,
+          dimensionsMap: dims,
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: minute,
+        });
+      return {
+        cpu: ecsMetric('CPUUtilization'),
+        memory: ecsMetric('MemoryUtilization'),
+        running: insights('RunningTaskCount'),
+        pending: insights('PendingTaskCount'),
+      };
+    };
 
     const requests = alb.requestCount({ period: minute, label: 'Requests' });
     const elb5xx = alb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: minute, label: 'ALB 5xx' });
@@ -174,12 +208,6 @@ export class Monitoring extends Construct {
     });
     const latency = (statistic: string) =>
       alb.targetResponseTime({ period: minute, statistic, label: `${statistic} latency` });
-    const healthy = hosts('Healthy', cloudwatch.Stats.MINIMUM, 'HealthyHostCount');
-    const unhealthy = hosts('Unhealthy', cloudwatch.Stats.MAXIMUM, 'UnHealthyHostCount');
-    const cpu = ecsMetric('CPUUtilization');
-    const memory = ecsMetric('MemoryUtilization');
-    const running = insights('RunningTaskCount');
-    const pending = insights('PendingTaskCount');
     const capacityReservation = new cloudwatch.Metric({
       namespace: 'AWS/ECS/ManagedScaling',
       metricName: 'CapacityProviderReservation',
@@ -208,10 +236,16 @@ export class Monitoring extends Construct {
       label: '5xx %',
     });
 
-    const alarm = (name: string, options: cloudwatch.CreateAlarmOptions, metric: cloudwatch.IMetric) =>
-      new cloudwatch.Alarm(this, `${name}Alarm`, { metric, ...options });
-    this.alarms = [
+    const alarm = (
+      scope: Construct,
+      name: string,
+      options: cloudwatch.CreateAlarmOptions,
+      metric: cloudwatch.IMetric,
+    ) => new cloudwatch.Alarm(scope, `${name}Alarm`, { metric, ...options });
+    // The load balancer's: what every client of the environment sees.
+    const environmentAlarms = [
       alarm(
+        this,
         'Error5xxRate',
         {
           alarmDescription: `More than ${max5xxPercent}% of requests got a 5xx in 3 of the last 5 minutes`,
@@ -225,6 +259,7 @@ export class Monitoring extends Construct {
         errorRate,
       ),
       alarm(
+        this,
         'LatencyP99',
         {
           alarmDescription: `p99 response time above ${maxP99} s in 3 of the last 5 minutes`,
@@ -237,55 +272,105 @@ export class Monitoring extends Construct {
         },
         latency('p99'),
       ),
+    ];
+
+    // Per web service, in a scope named after it: its targets, CPU, memory and placement.
+    const webWidgets: cloudwatch.IWidget[][] = [];
+    const webAlarms = props.webServices.flatMap((web) => {
+      const scope = new Construct(this, pascalCase(web.name));
+      const m = serviceMetrics(web.service);
+      const healthy = hosts(
+        web.targetGroupFullNames,
+        'Healthy',
+        cloudwatch.Stats.MINIMUM,
+        'HealthyHostCount',
+      );
+      const unhealthy = hosts(
+        web.targetGroupFullNames,
+        'Unhealthy',
+        cloudwatch.Stats.MAXIMUM,
+        'UnHealthyHostCount',
+      );
+      webWidgets.push([
+        graph(`${web.name}: targets`, [healthy, unhealthy]),
+        graph(`${web.name}: CPU and memory (%)`, [m.cpu, m.memory]),
+        graph(`${web.name}: tasks`, [m.running, m.pending]),
+      ]);
+      return [
+        alarm(
+          scope,
+          'UnhealthyHosts',
+          {
+            alarmDescription: `${web.name}: a target has failed its health checks for 3 minutes`,
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 3,
+            // Published every minute while targets are registered; no data means no targets to be unhealthy,
+            // an outage the 5xx and pending-task alarms report.
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          },
+          unhealthy,
+        ),
+        alarm(
+          scope,
+          'ServiceCpuHigh',
+          {
+            alarmDescription: `${web.name}: CPU above ${maxCpu}% for 10 minutes: autoscaling is at its limit or stuck`,
+            threshold: maxCpu,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 10,
+            // No data means no running tasks: keep the last state rather than report CPU as fine or bad.
+            treatMissingData: cloudwatch.TreatMissingData.MISSING,
+          },
+          m.cpu,
+        ),
+        alarm(
+          scope,
+          'ServiceMemoryHigh',
+          {
+            alarmDescription: `${web.name}: memory above ${maxMemory}% for 10 minutes: tasks are close to OOM kills`,
+            threshold: maxMemory,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 10,
+            treatMissingData: cloudwatch.TreatMissingData.MISSING,
+          },
+          m.memory,
+        ),
+        alarm(
+          scope,
+          'TasksPending',
+          {
+            alarmDescription: `${web.name}: tasks have waited ${maxPendingMinutes} minutes for an instance with room`,
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: maxPendingMinutes,
+            // Container Insights may skip minutes with nothing to report; a gap is not a stuck task.
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          },
+          m.pending,
+        ),
+      ];
+    });
+
+    // Per worker: CPU and tasks that do not run (the alarms WorkerService would make, beside the topic).
+    const workerWidgets: cloudwatch.IWidget[] = [];
+    const workerAlarmList = (props.workers ?? []).flatMap((worker) => {
+      const scope = new Construct(this, pascalCase(worker.name));
+      const m = serviceMetrics(worker.service);
+      workerWidgets.push(
+        graph(`${worker.name} (worker): CPU and memory (%)`, [m.cpu, m.memory]),
+        graph(`${worker.name} (worker): tasks`, [m.running, m.pending]),
+      );
+      const { cpu, tasksBelowDesired } = workerAlarms(scope, {
+        cluster: props.cluster,
+        service: worker.service,
+      });
+      return [cpu, tasksBelowDesired];
+    });
+
+    const databaseAlarms = [
       alarm(
-        'UnhealthyHosts',
-        {
-          alarmDescription: 'A target has failed its health checks for 3 minutes',
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 3,
-          // Published every minute while targets are registered; no data means no targets to be unhealthy,
-          // an outage the 5xx and pending-task alarms report.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-        unhealthy,
-      ),
-      alarm(
-        'ServiceCpuHigh',
-        {
-          alarmDescription: `Service CPU above ${maxCpu}% for 10 minutes: autoscaling is at its limit or stuck`,
-          threshold: maxCpu,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 10,
-          // No data means no running tasks: keep the last state rather than report CPU as fine or bad.
-          treatMissingData: cloudwatch.TreatMissingData.MISSING,
-        },
-        cpu,
-      ),
-      alarm(
-        'ServiceMemoryHigh',
-        {
-          alarmDescription: `Service memory above ${maxMemory}% for 10 minutes: tasks are close to OOM kills`,
-          threshold: maxMemory,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 10,
-          treatMissingData: cloudwatch.TreatMissingData.MISSING,
-        },
-        memory,
-      ),
-      alarm(
-        'TasksPending',
-        {
-          alarmDescription: `Tasks have waited ${maxPendingMinutes} minutes for an instance with room`,
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: maxPendingMinutes,
-          // Container Insights may skip minutes with nothing to report; a gap is not a stuck task.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-        pending,
-      ),
-      alarm(
+        this,
         'DatabaseCpuHigh',
         {
           alarmDescription: `Database CPU above ${maxDbCpu}% for 15 minutes`,
@@ -298,6 +383,7 @@ export class Monitoring extends Construct {
         dbCpu,
       ),
       alarm(
+        this,
         'DatabaseStorageLow',
         {
           alarmDescription: `Database free storage below ${minFreeGiB} GiB`,
@@ -309,6 +395,7 @@ export class Monitoring extends Construct {
         dbFreeStorage,
       ),
     ];
+    this.alarms = [...environmentAlarms, ...webAlarms, ...workerAlarmList, ...databaseAlarms];
     const action = new cloudwatchActions.SnsAction(this.topic);
     for (const a of this.alarms) {
       a.addAlarmAction(action);
@@ -321,18 +408,13 @@ export class Monitoring extends Construct {
       dashboardName: props.dashboardName ?? `berth-${props.envName}-${Stack.of(this).region}`,
       defaultInterval: Duration.hours(3),
     });
-    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
-      new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
     this.dashboard.addWidgets(
       graph('Requests and errors', [requests], [target4xx, target5xx, elb5xx]),
       graph('Latency (target response time)', [latency('p50'), latency('p99')]),
-      graph('Targets', [healthy, unhealthy]),
-    );
-    this.dashboard.addWidgets(
-      graph('Service CPU and memory (%)', [cpu, memory]),
-      graph('Tasks', [running, pending]),
       graph('Cluster capacity', [capacityReservation], [instances]),
     );
+    for (const row of webWidgets) this.dashboard.addWidgets(...row);
+    if (workerWidgets.length > 0) this.dashboard.addWidgets(...workerWidgets);
     this.dashboard.addWidgets(
       graph('Database CPU (%)', [dbCpu]),
       graph('Database connections', [dbConnections]),
@@ -361,6 +443,9 @@ export class Monitoring extends Construct {
     );
   }
 }
+
+const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+  new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
 
 function validateMonitoringProps(t: Record<string, number>): void {
   for (const [name, value] of Object.entries(t)) {

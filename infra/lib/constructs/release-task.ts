@@ -34,6 +34,8 @@ export interface ReleaseTaskProps {
   readonly databaseSecret?: secretsmanager.ISecret;
   /** The service's plain settings. @default - none */
   readonly environment?: Readonly<Record<string, string>>;
+  /** The service's secrets, as ECS secrets; the execution role may read exactly these. @default - none */
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
 }
 
 export class ReleaseTask extends Construct {
@@ -65,6 +67,7 @@ export class ReleaseTask extends Construct {
       stopTimeout: Duration.seconds(30),
       databaseSecret: props.databaseSecret,
       environment: props.environment,
+      secrets: props.secrets,
       container: { command: props.command },
     });
     this.taskDefinition = task.taskDefinition;

@@ -64,6 +64,11 @@ export interface ServiceTaskProps {
   readonly databaseSecret?: secretsmanager.ISecret;
   /** Plain, non-secret settings, after the database ones. @default - none */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * The service's own secrets (SSM parameters, Secrets Manager secrets), after the database ones: ECS reads them
+   * with the execution role, which is granted exactly these. @default - none
+   */
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
   /** The ADOT collector sidecar (tracing-sidecar.ts). @default - tracing off */
   readonly tracing?: { readonly sampleRatio: number };
   /** What only this service type has: port mappings, a health check, system controls, a command. */
@@ -100,15 +105,21 @@ export function createServiceTask(scope: Construct, id: string, props: ServiceTa
       mode: ecs.AwsLogDriverMode.NON_BLOCKING,
       maxBufferSize: Size.mebibytes(25),
     }),
-    secrets: props.databaseSecret
-      ? {
-          PGHOST: secret('host'),
-          PGPORT: secret('port'),
-          PGUSER: secret('username'),
-          PGPASSWORD: secret('password'),
-          PGDATABASE: secret('dbname'),
-        }
-      : undefined,
+    secrets:
+      props.databaseSecret || props.secrets
+        ? {
+            ...(props.databaseSecret
+              ? {
+                  PGHOST: secret('host'),
+                  PGPORT: secret('port'),
+                  PGUSER: secret('username'),
+                  PGPASSWORD: secret('password'),
+                  PGDATABASE: secret('dbname'),
+                }
+              : {}),
+            ...props.secrets,
+          }
+        : undefined,
     environment: {
       ...(props.databaseSecret ? { PGSSLMODE: 'verify-full', PGSSLROOTCERT: RDS_CA_BUNDLE } : {}),
       ...props.environment,

@@ -1,28 +1,33 @@
 /**
- * The public face of Berth: an internet-facing ALB in front of an ECS service on EC2 (bridge mode,
- * dynamic host ports), with rolling, blue/green or canary deployments that roll back on alarms.
+ * One web service behind the environment's shared load balancer (load-balancer.ts): its target group(s), its
+ * listener rule (path and host conditions, priority), an ECS service on EC2 (bridge mode, dynamic host ports)
+ * with rolling, blue/green or canary deployments that roll back on alarms (deployment-alarms.ts), and its
+ * scaling (web-service-scaling.ts).
  */
-import { Duration, RemovalPolicy, Tags, Token, Validations } from 'aws-cdk-lib';
-import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Duration, Tags, Token, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvName, ServiceConfig, TracingConfig } from '../../config/environments.js';
-import { CONTAINER, PLACEHOLDER_IMAGE } from '../naming.js';
+import { PLACEHOLDER_IMAGE } from '../naming.js';
 import type { ExecSetup } from './cluster.js';
+import { createDeploymentAlarms } from './deployment-alarms.js';
+import type { LoadBalancer } from './load-balancer.js';
 import { createServiceLogGroup, createServiceTask, validateLogRetention } from './service-task.js';
-import { targetGroupMetric } from './target-group-metric.js';
+import { scaleWebService } from './web-service-scaling.js';
 
-/** Docker's ephemeral range: where bridge mode maps `hostPort: 0`, and the only range the ALB may reach. */
-export const EPHEMERAL_PORTS = { from: 32768, to: 65535 } as const;
+export { EPHEMERAL_PORTS } from './load-balancer.js';
+
 const MAX_STOP_TIMEOUT_SECONDS = 30;
+const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** The path pattern that matches every request; with no host it makes a service the catch-all. */
+export const CATCH_ALL_PATH = '/*';
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -41,32 +46,48 @@ const EXEC_AGENT_PATHS = [
   ['exec-ssm-logs', '/var/log/amazon/ssm'],
 ] as const;
 
+/** Which requests the load balancer sends to the service. */
+export interface WebServiceRoute {
+  /** ALB path pattern, e.g. `/api/*`. */
+  readonly path: string;
+  /** @default - any host */
+  readonly host?: string;
+  /** The listener rule's priority (1 to 50000, lower first); unique on the listener. */
+  readonly priority: number;
+}
+
 export interface WebServiceProps {
   readonly envName: EnvName;
+  /** The service's name: its container name and log stream prefix (lower case, digits, dashes). */
+  readonly name: string;
+  /** The environment's shared load balancer: the service adds its rule to its production listener. */
+  readonly loadBalancer: LoadBalancer;
   /**
-   * Key prefix of the load balancer's access logs in their bucket.
-   * @default - `berth-<envName>`
+   * Its requests. The catch-all (path `/*`, no host) also takes the listener's default action.
+   * @default - the catch-all at priority 50000
    */
-  readonly accessLogPrefix?: string;
+  readonly route?: WebServiceRoute;
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.ICluster;
   readonly capacityProvider: ecs.AsgCapacityProvider;
-  /** The container instances' group; this construct adds the one ingress rule the ALB needs. */
-  readonly instanceSecurityGroup: ec2.ISecurityGroup;
   readonly repository: ecr.IRepository;
   /** `sha256:<64 hex>` digest, a tag, or PLACEHOLDER_IMAGE (synth-only; `berth deploy` refuses it). */
   readonly image: string;
-  /** RDS-generated JSON secret with username, password, host, port, dbname. */
-  readonly databaseSecret: secretsmanager.ISecret;
+  /** @default - the image's CMD */
+  readonly command?: string[];
+  /**
+   * RDS-generated JSON secret with username, password, host, port, dbname. Admit the instances to the database.
+   * @default - no database credentials
+   */
+  readonly databaseSecret?: secretsmanager.ISecret;
+  /** The user's plain settings, after Berth's own. @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** The user's secrets, as ECS secrets; the execution role may read exactly these. @default - none */
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
   readonly service: ServiceConfig;
   readonly logRetentionDays: number;
   /** The ADOT collector sidecar and X-Ray permissions (tracing-sidecar.ts). @default - tracing off */
   readonly tracing?: TracingConfig;
-  /**
-   * ACM certificate in this region (an ARN or a token): serves 443 and redirects 80 to it. The `Domain` construct
-   * supplies it with the name that makes the URL pass TLS name checks. @default - plain HTTP on 80
-   */
-  readonly certificateArn?: string;
   /**
    * Blue/green and canary: the weights the production rule carries right now. ECS moves them on every deploy,
    * so the template renders what is live (`berth deploy` reads it from the running rule) and a template update
@@ -80,11 +101,6 @@ export interface WebServiceProps {
    */
   readonly deploymentMax5xxPerMinute?: number;
   /**
-   * Days the ALB access logs are kept.
-   * @default 90
-   */
-  readonly accessLogRetentionDays?: number;
-  /**
    * ECS Exec: the cluster's session key and log group. Turns `enableExecuteCommand` on and grants the task role
    * what the in-task Session Manager agent needs, nothing more.
    * @default - exec off: no permission, no agent
@@ -93,8 +109,8 @@ export interface WebServiceProps {
 }
 
 export class WebService extends Construct {
+  /** The shared load balancer the service is behind. */
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
-  readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   /** The listener that serves production traffic (443 with a certificate, else 80). */
   readonly listener: elbv2.ApplicationListener;
   /** The primary (blue) target group; what rolling deployments and the scaling policy use. */
@@ -103,101 +119,33 @@ export class WebService extends Construct {
   readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
   /** Blue/green and canary: the rule on the production listener whose weights ECS shifts. */
   readonly productionRule?: elbv2.ApplicationListenerRule;
+  /** Rolling and not the catch-all: the rule forwarding its requests to `targetGroup`. */
+  readonly listenerRule?: elbv2.ApplicationListenerRule;
+  readonly route: WebServiceRoute;
+  /** Path `/*` with no host: requests no other rule takes. */
+  readonly catchAll: boolean;
   readonly taskDefinition: ecs.Ec2TaskDefinition;
   readonly service: ecs.Ec2Service;
   readonly logGroup: logs.LogGroup;
-  readonly accessLogBucket: s3.Bucket;
   /** Alarms watched during each deployment; any of them firing rolls the deployment back. */
   readonly deploymentAlarms: cloudwatch.Alarm[];
+  /** Where it answers: `http(s)://<host>` for a host route, else the load balancer's URL with the path's prefix. */
   readonly url: string;
+  private readonly containerName: string;
 
   constructor(scope: Construct, id: string, props: WebServiceProps) {
     super(scope, id);
     validateWebServiceProps(props);
     const cfg = props.service;
-    const https = props.certificateArn !== undefined;
     const max5xx = props.deploymentMax5xxPerMinute ?? 10;
-
-    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
-      vpc: props.vpc,
-      description: `Berth ${props.envName} ALB: HTTP(S) from the internet, ephemeral ports to the instances`,
-      allowAllOutbound: false,
-    });
-    this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from anywhere');
-    if (https) {
-      this.loadBalancerSecurityGroup.addIngressRule(
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(443),
-        'HTTPS from anywhere',
-      );
-    }
-    Validations.of(this.loadBalancerSecurityGroup).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-EC23',
-      reason: 'An internet-facing load balancer must accept 80/443 from anywhere; nothing else is open.',
-    });
-    const ephemeral = ec2.Port.tcpRange(EPHEMERAL_PORTS.from, EPHEMERAL_PORTS.to);
-    props.instanceSecurityGroup.addIngressRule(
-      this.loadBalancerSecurityGroup,
-      ephemeral,
-      'Dynamic host ports of bridge-mode tasks, from the ALB only',
-    );
-    this.loadBalancerSecurityGroup.addEgressRule(
-      props.instanceSecurityGroup,
-      ephemeral,
-      'To bridge-mode tasks on the instances',
-    );
-
-    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
-      // ALB log delivery supports SSE-S3 only, not KMS.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(props.accessLogRetentionDays ?? 90) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.accessLogBucket).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-S1',
-      reason: 'This bucket only receives ALB access logs; logging access to the log bucket would recurse.',
-    });
-
-    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
-      vpc: props.vpc,
-      internetFacing: true,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
-      securityGroup: this.loadBalancerSecurityGroup,
-      dropInvalidHeaderFields: true,
-      deletionProtection: props.envName === 'prod',
-      // Below the service's 65 s keep-alive so the ALB, not Node, closes idle connections (no 502 races).
-      idleTimeout: Duration.seconds(60),
-    });
-    this.loadBalancer.logAccessLogs(this.accessLogBucket, props.accessLogPrefix ?? `berth-${props.envName}`);
+    this.route = props.route ?? { path: CATCH_ALL_PATH, priority: 50000 };
+    this.catchAll = this.route.path === CATCH_ALL_PATH && this.route.host === undefined;
+    this.containerName = props.name;
+    this.loadBalancer = props.loadBalancer.loadBalancer;
+    this.listener = props.loadBalancer.listener;
 
     this.targetGroup = this.createTargetGroup('TargetGroup', props);
-    // One port-80 listener with a stable logical id whatever the certificate: turning HTTPS on changes its
-    // default action (forward → redirect) in place. A second port-80 listener would be created before the
-    // first is deleted, and the load balancer refuses a duplicate port (DuplicateListener).
-    const http = this.loadBalancer.addListener('HttpListener', {
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      defaultAction: https
-        ? elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true })
-        : elbv2.ListenerAction.forward([this.targetGroup]),
-      open: false,
-    });
-    this.listener = https
-      ? this.loadBalancer.addListener('HttpsListener', {
-          port: 443,
-          protocol: elbv2.ApplicationProtocol.HTTPS,
-          certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn!)],
-          // ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 and 1.2 only. AWS "Security policies for your Application
-          // Load Balancer" (docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html):
-          // without one, CloudFormation defaults to ELBSecurityPolicy-2016-08, which still accepts TLS 1.0.
-          sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-          defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
-          open: false,
-        })
-      : http;
+    if (this.catchAll) props.loadBalancer.forwardByDefault(this.targetGroup);
 
     this.logGroup = createServiceLogGroup(this, props.logRetentionDays);
 
@@ -211,8 +159,20 @@ export class WebService extends Construct {
         this.alternateTargetGroup,
         props.productionWeights ?? { primary: 100, alternate: 0 },
       );
+    } else if (!this.catchAll) {
+      this.listenerRule = new elbv2.ApplicationListenerRule(this, 'ListenerRule', {
+        listener: this.listener,
+        priority: this.route.priority,
+        conditions: this.conditions(),
+        action: elbv2.ListenerAction.forward([this.targetGroup]),
+      });
     }
-    this.deploymentAlarms = this.createDeploymentAlarms(max5xx);
+    const groups = [this.targetGroup, ...(this.alternateTargetGroup ? [this.alternateTargetGroup] : [])];
+    this.deploymentAlarms = createDeploymentAlarms(this, {
+      loadBalancerFullName: this.loadBalancer.loadBalancerFullName,
+      targetGroupFullNames: groups.map((group) => group.targetGroupFullName),
+      max5xxPerMinute: max5xx,
+    });
     this.service = new ecs.Ec2Service(this, 'Service', {
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
@@ -264,29 +224,29 @@ export class WebService extends Construct {
       this.service.attachToApplicationTargetGroup(this.targetGroup);
     }
 
-    const scaling = this.service.autoScaleTaskCount({ minCapacity: cfg.minTasks, maxCapacity: cfg.maxTasks });
-    // Scale out fast, scale in slowly: a flapping count costs more than a few idle minutes.
-    const cooldowns = { scaleOutCooldown: Duration.seconds(60), scaleInCooldown: Duration.seconds(300) };
-    scaling.scaleOnCpuUtilization('CpuScaling', {
-      targetUtilizationPercent: cfg.scaling.cpuPercent,
-      ...cooldowns,
+    scaleWebService(this.service, {
+      cluster: props.cluster,
+      loadBalancerFullName: this.loadBalancer.loadBalancerFullName,
+      targetGroups: groups,
+      minTasks: cfg.minTasks,
+      maxTasks: cfg.maxTasks,
+      cpuPercent: cfg.scaling.cpuPercent,
+      memoryPercent: cfg.scaling.memoryPercent,
+      requestsPerTarget: cfg.scaling.requestsPerTarget,
     });
-    scaling.scaleOnMemoryUtilization('MemoryScaling', {
-      targetUtilizationPercent: cfg.scaling.memoryPercent,
-      ...cooldowns,
-    });
-    if (this.alternateTargetGroup) {
-      this.scaleOnLoadBalancerRequestsPerTask(scaling, props, cooldowns);
-    } else {
-      scaling.scaleOnRequestCount('RequestScaling', {
-        requestsPerTarget: cfg.scaling.requestsPerTarget,
-        targetGroup: this.targetGroup,
-        ...cooldowns,
-      });
-    }
 
     Tags.of(this).add('berth:env', props.envName);
-    this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+    this.url = this.route.host
+      ? `${props.loadBalancer.url.split('://')[0]}://${this.route.host}`
+      : `${props.loadBalancer.url}${pathPrefix(this.route.path)}`;
+  }
+
+  /** The rule's conditions: the path pattern, and the host when one is given. */
+  private conditions(): elbv2.ListenerCondition[] {
+    return [
+      ...(this.route.host === undefined ? [] : [elbv2.ListenerCondition.hostHeaders([this.route.host])]),
+      elbv2.ListenerCondition.pathPatterns([this.route.path]),
+    ];
   }
 
   /**
@@ -363,8 +323,8 @@ export class WebService extends Construct {
     const port = cfg.containerPort;
     return createServiceTask(this, 'TaskDefinition', {
       networkMode: ecs.NetworkMode.BRIDGE,
-      containerName: CONTAINER.name,
-      streamPrefix: CONTAINER.logStreamPrefix,
+      containerName: props.name,
+      streamPrefix: props.name,
       repository: props.repository,
       image: props.image,
       cpu: cfg.cpu,
@@ -376,9 +336,12 @@ export class WebService extends Construct {
         PORT: String(port),
         SHUTDOWN_DRAIN_SECONDS: String(cfg.drainSeconds),
         LOG_LEVEL: 'info',
+        ...props.environment,
       },
+      secrets: props.secrets,
       tracing: props.tracing?.enabled ? { sampleRatio: props.tracing.sampleRatio } : undefined,
       container: {
+        ...(props.command ? { command: props.command } : {}),
         portMappings: [{ containerPort: port, hostPort: 0, protocol: ecs.Protocol.TCP }],
         // Lets the non-root user bind port 80 inside its own network namespace, with no capabilities.
         systemControls: [{ namespace: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
@@ -400,119 +363,6 @@ export class WebService extends Construct {
   }
 
   /**
-   * Short-period alarms ECS watches during a deployment (and its bake); firing rolls it back.
-   * 5xx is counted on the load balancer (this service is its only backend), so it holds whichever target
-   * group is live; unhealthy hosts get one alarm per group, so a failing green group rolls back too.
-   */
-  private createDeploymentAlarms(max5xx: number): cloudwatch.Alarm[] {
-    const target5xx = new cloudwatch.Alarm(this, 'Deployment5xxAlarm', {
-      alarmDescription: `Rolls a deployment back: more than ${max5xx} target 5xx responses in a minute, twice`,
-      metric: this.loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.SUM,
-      }),
-      threshold: max5xx,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      // No requests means no errors.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const groups = [this.targetGroup, ...(this.alternateTargetGroup ? [this.alternateTargetGroup] : [])];
-    const unhealthy = groups.map(
-      (group, i) =>
-        new cloudwatch.Alarm(
-          this,
-          i === 0 ? 'DeploymentUnhealthyHostsAlarm' : 'DeploymentUnhealthyHostsAlarmAlternate',
-          {
-            alarmDescription: 'Rolls a deployment back: a target failed its health checks for two minutes',
-            metric: targetGroupMetric(
-              this.loadBalancer.loadBalancerFullName,
-              group.targetGroupFullName,
-              'UnHealthyHostCount',
-              { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM },
-            ),
-            threshold: 0,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluationPeriods: 2,
-            datapointsToAlarm: 2,
-            // ELB publishes this metric every minute while the group is attached; a gap says nothing about health.
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          },
-        ),
-    );
-    return [target5xx, ...unhealthy];
-  }
-
-  /**
-   * Requests per task that holds across blue/green swaps: the load balancer's request count (this service
-   * is its only backend) over the service's running tasks. The L2 only takes a single metric, so the
-   * metric math goes into the policy's CloudFormation properties.
-   */
-  private scaleOnLoadBalancerRequestsPerTask(
-    scaling: ecs.ScalableTaskCount,
-    props: WebServiceProps,
-    cooldowns: { scaleOutCooldown: Duration; scaleInCooldown: Duration },
-  ): void {
-    const requests = this.loadBalancer.metrics.requestCount({ period: Duration.minutes(1) });
-    scaling.scaleToTrackCustomMetric('RequestScaling', {
-      metric: requests,
-      targetValue: props.service.scaling.requestsPerTarget,
-      ...cooldowns,
-    });
-    // The L2 returns nothing, so find the policy it just created.
-    const cfn = this.service.node
-      .findAll()
-      .find(
-        (c): c is appscaling.CfnScalingPolicy =>
-          c instanceof appscaling.CfnScalingPolicy && c.node.path.includes('/RequestScaling/'),
-      );
-    if (!cfn) throw new Error('WebService: the request scaling policy was not created');
-    const spec = 'TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification';
-    cfn.addPropertyOverride(spec, {
-      Metrics: [
-        {
-          Id: 'requests',
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/ApplicationELB',
-              MetricName: 'RequestCount',
-              Dimensions: [{ Name: 'LoadBalancer', Value: this.loadBalancer.loadBalancerFullName }],
-            },
-            Stat: 'Sum',
-          },
-          ReturnData: false,
-        },
-        {
-          Id: 'tasks',
-          MetricStat: {
-            Metric: {
-              Namespace: 'ECS/ContainerInsights',
-              MetricName: 'RunningTaskCount',
-              Dimensions: [
-                { Name: 'ClusterName', Value: props.cluster.clusterName },
-                { Name: 'ServiceName', Value: this.service.serviceName },
-              ],
-            },
-            Stat: 'Average',
-          },
-          ReturnData: false,
-        },
-        {
-          Id: 'perTask',
-          Expression: 'requests / tasks',
-          Label: 'ALB requests per running task',
-          ReturnData: true,
-        },
-      ],
-    });
-    // A customized metric is either one metric or a math query, never both.
-    for (const single of ['Dimensions', 'MetricName', 'Namespace', 'Statistic', 'Unit']) {
-      cfn.addPropertyDeletionOverride(`${spec}.${single}`);
-    }
-  }
-
-  /**
    * ECS native blue/green (also carries canary): ECS registers the new revision in the alternate target group,
    * then shifts the production rule's weights. ECS only shifts traffic on a listener rule, so production traffic
    * goes through one catching every path. Its weights are whatever is live (see `productionWeights`): CloudFormation
@@ -525,8 +375,8 @@ export class WebService extends Construct {
   ): elbv2.ApplicationListenerRule {
     return new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
       listener: this.listener,
-      priority: 1,
-      conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
+      priority: this.route.priority,
+      conditions: this.conditions(),
       action: elbv2.ListenerAction.weightedForward([
         { targetGroup: this.targetGroup, weight: weights.primary },
         { targetGroup: alternate, weight: weights.alternate },
@@ -555,7 +405,7 @@ export class WebService extends Construct {
 
     this.service
       .loadBalancerTarget({
-        containerName: CONTAINER.name,
+        containerName: this.containerName,
         containerPort: props.service.containerPort,
         alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
           alternateTargetGroup: alternate,
@@ -570,6 +420,15 @@ export class WebService extends Construct {
 /** Throws with the field, the value and what to change, before any resource is created. */
 export function validateWebServiceProps(props: WebServiceProps): void {
   const s = props.service;
+  if (!NAME.test(props.name)) {
+    throw new Error(
+      `web service name "${props.name}" must be lower-case letters, digits and dashes, starting with a letter`,
+    );
+  }
+  const priority = props.route?.priority;
+  if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 50000)) {
+    throw new Error(`route.priority (${priority}) must be an integer from 1 to 50000`);
+  }
   const image = props.image;
   if (!Token.isUnresolved(image) && image !== PLACEHOLDER_IMAGE && !DIGEST.test(image) && !TAG.test(image)) {
     throw new Error(
@@ -615,4 +474,10 @@ export function validateWebServiceProps(props: WebServiceProps): void {
     throw new Error(`service.deployment.canaryPercent (${d.canaryPercent}) must be from 0.1 to 100`);
   }
   if (props.logRetentionDays !== undefined) validateLogRetention(props.logRetentionDays);
+}
+
+/** `/api/*` → `/api`; `/*` → `` (the URL of the service's part of the site). */
+export function pathPrefix(path: string): string {
+  const literal = path.split(/[*?]/)[0] ?? '';
+  return literal.endsWith('/') ? literal.slice(0, -1) : literal;
 }

@@ -51,6 +51,8 @@ export interface WorkerServiceProps {
   readonly logRetentionDays: number;
   /** Plain, non-secret settings. @default - none */
   readonly environment?: Readonly<Record<string, string>>;
+  /** The user's secrets, as ECS secrets; the execution role may read exactly these. @default - none */
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
   /** The environment's database: credentials as ECS secrets. Admit `securityGroup` to it as well. @default - none */
   readonly databaseSecret?: secretsmanager.ISecret;
   /** @default - tracing off */
@@ -68,6 +70,16 @@ export interface WorkerServiceProps {
    * @default Duration.seconds(30)
    */
   readonly stopTimeout?: Duration;
+  /** The share of tasks that must keep running during a deploy. @default 100 */
+  readonly minHealthyPercent?: number;
+  /** The most tasks, as a share of the desired count, during a deploy. @default 200 */
+  readonly maxHealthyPercent?: number;
+  /**
+   * Create the CPU and running-task alarms here. Off when another stack owns them (Berth's Monitoring stack
+   * creates them with `workerAlarms`, beside its alarm topic).
+   * @default true
+   */
+  readonly alarms?: boolean;
   /** Average CPU above which the CPU alarm fires (five minutes in a row). @default 90 */
   readonly cpuAlarmPercent?: number;
   /** Where the alarms notify. @default - alarms without actions */
@@ -82,9 +94,13 @@ export class WorkerService extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
   readonly service: ecs.Ec2Service;
   readonly scaling: appscaling.ScalableTarget;
-  readonly cpuAlarm: cloudwatch.Alarm;
-  /** Fires when fewer tasks run than ECS wants for ten minutes: crash loops, no capacity, image pull failures. */
-  readonly tasksBelowDesiredAlarm: cloudwatch.Alarm;
+  /** Present unless `alarms: false`. */
+  readonly cpuAlarm?: cloudwatch.Alarm;
+  /**
+   * Fires when fewer tasks run than ECS wants for ten minutes: crash loops, no capacity, image pull failures.
+   * Present unless `alarms: false`.
+   */
+  readonly tasksBelowDesiredAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
@@ -108,6 +124,7 @@ export class WorkerService extends Construct {
       stopTimeout,
       databaseSecret: props.databaseSecret,
       environment: props.environment,
+      secrets: props.secrets,
       tracing: props.tracing,
       container: props.command ? { command: props.command } : undefined,
     });
@@ -129,9 +146,9 @@ export class WorkerService extends Construct {
       securityGroups: [this.securityGroup],
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       placementStrategies: [ecs.PlacementStrategy.spreadAcross(ecs.BuiltInAttributes.AVAILABILITY_ZONE)],
-      // New tasks start before old ones stop: the work never pauses during a deploy.
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
+      // By default new tasks start before old ones stop: the work never pauses during a deploy.
+      minHealthyPercent: props.minHealthyPercent ?? 100,
+      maxHealthyPercent: props.maxHealthyPercent ?? 200,
       circuitBreaker: { enable: true, rollback: true },
       enableExecuteCommand: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
@@ -145,11 +162,18 @@ export class WorkerService extends Construct {
       props.queueScaling.queue.grantConsumeMessages(this.taskDefinition.taskRole);
       this.scaleOnQueueBacklog(props, props.queueScaling);
     }
-    this.cpuAlarm = this.createCpuAlarm(props.cpuAlarmPercent ?? 90);
-    this.tasksBelowDesiredAlarm = this.createTasksBelowDesiredAlarm(props.cluster);
-    if (props.alarmTopic) {
-      for (const alarm of [this.cpuAlarm, this.tasksBelowDesiredAlarm]) {
-        alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    if (props.alarms ?? true) {
+      const alarms = workerAlarms(this, {
+        cluster: props.cluster,
+        service: this.service,
+        cpuAlarmPercent: props.cpuAlarmPercent,
+      });
+      this.cpuAlarm = alarms.cpu;
+      this.tasksBelowDesiredAlarm = alarms.tasksBelowDesired;
+      if (props.alarmTopic) {
+        for (const alarm of [alarms.cpu, alarms.tasksBelowDesired]) {
+          alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+        }
       }
     }
     Tags.of(this).add('berth:service', props.name);
@@ -246,50 +270,66 @@ export class WorkerService extends Construct {
       },
     });
   }
+}
 
-  private createCpuAlarm(percent: number): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(this, 'CpuHighAlarm', {
-      alarmDescription: `Worker CPU above ${percent}% for five minutes: scaling is at its maximum or cannot keep up`,
-      metric: this.service.metricCpuUtilization({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.AVERAGE,
-      }),
-      threshold: percent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 5,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-  }
+export interface WorkerAlarmsProps {
+  readonly cluster: ecs.ICluster;
+  readonly service: ecs.IBaseService;
+  /** Average CPU above which the CPU alarm fires (five minutes in a row). @default 90 */
+  readonly cpuAlarmPercent?: number;
+}
 
-  /** DesiredTaskCount - RunningTaskCount from Container Insights (ECS/ContainerInsights, per service). */
-  private createTasksBelowDesiredAlarm(cluster: ecs.ICluster): cloudwatch.Alarm {
-    const metric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'ECS/ContainerInsights',
-        metricName,
-        dimensionsMap: { ClusterName: cluster.clusterName, ServiceName: this.service.serviceName },
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.AVERAGE,
-      });
-    return new cloudwatch.Alarm(this, 'TasksBelowDesiredAlarm', {
-      alarmDescription:
-        'Fewer worker tasks running than desired for ten minutes (crash loop, no capacity, image)',
-      metric: new cloudwatch.MathExpression({
-        expression: 'desired - running',
-        usingMetrics: { desired: metric('DesiredTaskCount'), running: metric('RunningTaskCount') },
-        label: 'Tasks missing',
-        period: Duration.minutes(1),
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      // A deployment or a scale-out starts tasks for a minute or two; ten minutes is a real shortfall.
-      evaluationPeriods: 10,
-      datapointsToAlarm: 10,
-      // No data means Container Insights is not reporting: left as INSUFFICIENT_DATA, visible, never "OK".
-      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+/**
+ * A worker's two alarms, in `scope`: CPU high for five minutes (scaling at its maximum or not keeping up), and
+ * fewer tasks running than desired for ten (Container Insights' DesiredTaskCount - RunningTaskCount, per
+ * service). Ids `CpuHighAlarm` and `TasksBelowDesiredAlarm`.
+ */
+export function workerAlarms(
+  scope: Construct,
+  props: WorkerAlarmsProps,
+): { cpu: cloudwatch.Alarm; tasksBelowDesired: cloudwatch.Alarm } {
+  const percent = props.cpuAlarmPercent ?? 90;
+  const cpu = new cloudwatch.Alarm(scope, 'CpuHighAlarm', {
+    alarmDescription: `Worker CPU above ${percent}% for five minutes: scaling is at its maximum or cannot keep up`,
+    metric: new cloudwatch.Metric({
+      namespace: 'AWS/ECS',
+      metricName: 'CPUUtilization',
+      dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName },
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.AVERAGE,
+    }),
+    threshold: percent,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 5,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  const metric = (metricName: string) =>
+    new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName,
+      dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName },
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.AVERAGE,
     });
-  }
+  const tasksBelowDesired = new cloudwatch.Alarm(scope, 'TasksBelowDesiredAlarm', {
+    alarmDescription:
+      'Fewer worker tasks running than desired for ten minutes (crash loop, no capacity, image)',
+    metric: new cloudwatch.MathExpression({
+      expression: 'desired - running',
+      usingMetrics: { desired: metric('DesiredTaskCount'), running: metric('RunningTaskCount') },
+      label: 'Tasks missing',
+      period: Duration.minutes(1),
+    }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    // A deployment or a scale-out starts tasks for a minute or two; ten minutes is a real shortfall.
+    evaluationPeriods: 10,
+    datapointsToAlarm: 10,
+    // No data means Container Insights is not reporting: left as INSUFFICIENT_DATA, visible, never "OK".
+    treatMissingData: cloudwatch.TreatMissingData.MISSING,
+  });
+  return { cpu, tasksBelowDesired };
 }
 
 /** The construct's own invariants, before any resource exists. */

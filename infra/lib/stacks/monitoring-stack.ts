@@ -33,17 +33,21 @@ export class MonitoringStack extends Stack {
     super(scope, id, props);
     // Read from the consumer's context: set before any child exists.
     this.node.setContext(CROSS_STACK_REFERENCES_KEY, 'weak');
-    const { cluster, web } = props.service;
+    const { cluster, loadBalancer, webServices, workers } = props.service;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       envName: props.config.name,
       dashboardName: `${props.names.resourcePrefix(props.config.name)}-${this.region}`,
-      loadBalancer: web.loadBalancer,
-      targetGroupFullNames: [
-        web.targetGroup,
-        ...(web.alternateTargetGroup ? [web.alternateTargetGroup] : []),
-      ].map((group) => group.targetGroupFullName),
+      loadBalancer: loadBalancer.loadBalancer,
+      webServices: webServices.map(({ config, construct }) => ({
+        name: config.name,
+        service: construct.service,
+        targetGroupFullNames: [
+          construct.targetGroup,
+          ...(construct.alternateTargetGroup ? [construct.alternateTargetGroup] : []),
+        ].map((group) => group.targetGroupFullName),
+      })),
+      workers: workers.map(({ config, construct }) => ({ name: config.name, service: construct.service })),
       cluster: cluster.cluster,
-      service: web.service,
       autoScalingGroupName: cluster.autoScalingGroup.autoScalingGroupName,
       capacityProviderName: cluster.capacityProvider.capacityProviderName,
       database: props.database.instance,

@@ -13,6 +13,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AVAILABILITY_ZONES, type EnvName, type ServiceConfig } from '../../config/environments.js';
+import { LoadBalancer, type LoadBalancerProps } from '../../lib/constructs/load-balancer.js';
 import { WebService, type WebServiceProps } from '../../lib/constructs/web-service.js';
 import { ENVIRONMENTS } from '../fixtures/cart-config.js';
 
@@ -120,23 +121,51 @@ export function createWebFixture(stackId = 'Fixture'): WebFixture {
   };
 }
 
-export type WebServiceOverrides = Partial<Omit<WebServiceProps, 'service'>> & {
+export type WebServiceOverrides = Partial<Omit<WebServiceProps, 'service' | 'loadBalancer'>> & {
   service?: Partial<ServiceConfig>;
-};
+} & Partial<Pick<LoadBalancerProps, 'certificateArn' | 'accessLogRetentionDays' | 'accessLogPrefix'>>;
 
-/** WHEN a WebService is composed on the fixture the way the Service stack does, with the env's config. */
+/** The environment's shared load balancer on the fixture, as the Service stack creates it. */
+export function addLoadBalancer(
+  fixture: WebFixture,
+  envName: EnvName,
+  props: Partial<
+    Pick<LoadBalancerProps, 'certificateArn' | 'accessLogRetentionDays' | 'accessLogPrefix'>
+  > = {},
+): LoadBalancer {
+  return new LoadBalancer(fixture.stack, 'LoadBalancer', {
+    envName,
+    vpc: fixture.vpc,
+    instanceSecurityGroup: fixture.instanceSecurityGroup,
+    accessLogPrefix: `berth-${envName}`,
+    deletionProtection: envName === 'prod',
+    ...props,
+  });
+}
+
+/**
+ * WHEN a WebService named `web` is composed on the fixture the way the Service stack does, behind a new shared
+ * load balancer, with the env's config.
+ */
 export function addWebService(fixture: WebFixture, envName: EnvName, overrides: WebServiceOverrides = {}) {
+  const { certificateArn, accessLogRetentionDays, accessLogPrefix, ...rest } = overrides;
+  const loadBalancer = addLoadBalancer(fixture, envName, {
+    ...(certificateArn === undefined ? {} : { certificateArn }),
+    ...(accessLogRetentionDays === undefined ? {} : { accessLogRetentionDays }),
+    ...(accessLogPrefix === undefined ? {} : { accessLogPrefix }),
+  });
   return new WebService(fixture.stack, 'Web', {
     envName,
+    name: 'web',
+    loadBalancer,
     vpc: fixture.vpc,
     cluster: fixture.cluster,
     capacityProvider: fixture.capacityProvider,
-    instanceSecurityGroup: fixture.instanceSecurityGroup,
     repository: fixture.repository,
     image: DIGEST,
     databaseSecret: fixture.databaseSecret,
     logRetentionDays: ENVIRONMENTS[envName].logRetentionDays,
-    ...overrides,
+    ...rest,
     service: { ...ENVIRONMENTS[envName].service, ...overrides.service },
   });
 }

@@ -61,6 +61,8 @@ export interface RetryOptions {
   initialDelayMs?: number;
   /** @default 30000 */
   maxDelayMs?: number;
+  /** @default MIGRATIONS - none: wait for the database (and the migration lock) without applying anything */
+  migrations?: readonly Migration[];
 }
 
 /**
@@ -74,7 +76,7 @@ export async function migrateWithRetry(pool: pg.Pool, options: RetryOptions): Pr
   for (let attempt = 1; ; attempt++) {
     options.signal?.throwIfAborted();
     try {
-      return await migrateToLatest(pool);
+      return await migrateToLatest(pool, options.migrations);
     } catch (error) {
       const cause = (error as Error).cause ?? error;
       if (!isDatabaseUnavailable(cause) && !isDatabaseUnavailable(error)) throw error;

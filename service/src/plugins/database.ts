@@ -37,6 +37,8 @@ export interface DatabasePluginOptions {
   checkIntervalMs?: number;
   /** Backoff of the start-up migrations while the database is unreachable. */
   migrationRetry?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** @default true - false: a release command migrates; start-up only waits for the database (no migration) */
+  migrateOnStart?: boolean;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -69,6 +71,7 @@ export default fp<DatabasePluginOptions>(
       try {
         const applied = await migrateWithRetry(pool, {
           ...options.migrationRetry,
+          ...(options.migrateOnStart === false ? { migrations: [] } : {}),
           signal: closing.signal,
           onRetry(attempt, error, delayMs) {
             reachability = 'unreachable';
