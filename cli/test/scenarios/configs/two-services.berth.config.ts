@@ -29,11 +29,14 @@ export default defineConfig({
       account: ACCOUNT,
       regions: ['eu-west-1'],
       services: { jobs: { scaling: { minTasks: 3 } } },
+      // Room for api and jobs at their maxTasks during a deploy (the config checks every service's share).
+      cluster: { maxInstances: 6 },
     },
     prod: {
       account: ACCOUNT,
       regions: ['eu-west-1'],
       alarms: { email: 'on-call@shop.example' },
+      cluster: { maxInstances: 14 },
     },
   },
 });
