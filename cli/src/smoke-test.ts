@@ -1,34 +1,82 @@
+import { type EnvironmentConfig, serviceOutputs } from '@berth/infra';
 import { CliError } from './errors.js';
 
 export type Fetch = (url: string, init?: { signal?: AbortSignal }) => Promise<Response>;
 
+/** One web service to check after a deploy: its health path, requested at its URL through the load balancer. */
+export interface SmokeTarget {
+  readonly service: string;
+  /** The service's URL (output `<Service>Url`): `https://<host>` for a host route, else the environment's URL. */
+  readonly url: string;
+  readonly healthPath: string;
+}
+
 /**
- * What "deployed" means to a user: the load balancer answers ready, and the API returns data
- * (which proves the database connection and migrations, not only the process).
+ * ALB path patterns are case-sensitive and take `*` (any characters) and `?` (one character) (ELB User Guide,
+ * "Listener rules for your Application Load Balancer", Path conditions).
+ */
+function pathMatches(pattern: string, path: string): boolean {
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(path);
+}
+
+/**
+ * The web services of the environment whose health path the load balancer routes to them. A service on
+ * `/admin/*` whose health path is `/health` cannot be reached there through the load balancer (the request
+ * would go to another service), so it is left out and named in `unreachable`.
+ */
+export function smokeTargets(
+  config: EnvironmentConfig,
+  outputs: Record<string, string>,
+): { targets: SmokeTarget[]; unreachable: string[] } {
+  const targets: SmokeTarget[] = [];
+  const unreachable: string[] = [];
+  for (const service of config.services) {
+    if (service.kind !== 'web') continue;
+    const healthPath = service.healthCheck.path;
+    if (!pathMatches(service.route.path, healthPath)) {
+      unreachable.push(
+        `${service.name} (health path ${healthPath} is outside its route ${service.route.path})`,
+      );
+      continue;
+    }
+    const key = serviceOutputs(service.name).url;
+    const url = outputs[key];
+    if (url === undefined) {
+      throw new CliError(
+        `output ${key} not found in the ${config.name} stacks: deploy the environment first (berth deploy ${config.name})`,
+      );
+    }
+    targets.push({ service: service.name, url, healthPath });
+  }
+  return { targets, unreachable };
+}
+
+/**
+ * What "deployed" means to a user: every web service answers 200 on its health path through the load
+ * balancer, at the URL users reach it by (a host route is requested by its name, so the rule matches).
  */
 export async function smokeTest(
-  baseUrl: string,
+  targets: readonly SmokeTarget[],
   fetchImpl: Fetch = fetch,
   timeoutMs = 10_000,
 ): Promise<void> {
-  const url = (path: string) => new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).toString();
-  const get = async (path: string) => {
+  for (const target of targets) {
+    const url = new URL(target.healthPath, target.url).toString();
+    let response: Response;
     try {
-      return await fetchImpl(url(path), { signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw new CliError(`smoke test: GET ${url(path)} failed (${describeFailure(error)})`);
+      throw new CliError(`smoke test of ${target.service}: GET ${url} failed (${describeFailure(error)})`);
     }
-  };
-  const ready = await get('readyz');
-  if (ready.status !== 200)
-    throw new CliError(`smoke test: GET ${url('readyz')} returned ${ready.status}, expected 200`);
-  const products = await get('api/products');
-  const body: unknown = products.status === 200 ? await products.json().catch(() => undefined) : undefined;
-  const list = Array.isArray(body) ? body : (body as { items?: unknown } | undefined)?.items;
-  if (!Array.isArray(list)) {
-    throw new CliError(
-      `smoke test: GET ${url('api/products')} returned ${products.status} without a product list`,
-    );
+    if (response.status !== 200) {
+      throw new CliError(
+        `smoke test of ${target.service}: GET ${url} returned ${response.status}, expected 200`,
+      );
+    }
   }
 }
 

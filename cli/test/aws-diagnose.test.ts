@@ -25,7 +25,7 @@ import {
   target,
 } from './fixtures/aws.js';
 
-const REF = { cluster: CLUSTER, service: SERVICE };
+const REF = { cluster: CLUSTER, service: SERVICE, container: 'web' };
 const taskArn = (id: string) => `arn:aws:ecs:${REGION}:111122223333:task/${CLUSTER}/${id}`;
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 30, 21, minute));
 
@@ -196,6 +196,36 @@ describe('diagnoseService: stopped tasks', () => {
     await assert.rejects(diagnoseService(clients, { ...REF, logGroupName: LOG_GROUP }), {
       name: 'ThrottlingException',
     });
+  });
+});
+
+describe("diagnoseService: the service's own log stream", () => {
+  it("reads a worker task's last lines from worker/worker/<task id>, not from the web prefix", async () => {
+    const { clients, stubs } = mockAws();
+    givenEvents(stubs, []);
+    stubs.ecs
+      .on(ListTasksCommand, { desiredStatus: 'STOPPED' })
+      .resolves({ taskArns: [taskArn('dddd4444')] });
+    stubs.ecs.on(DescribeTasksCommand).resolves({
+      tasks: [
+        { taskArn: taskArn('dddd4444'), stoppedAt: at(5), containers: [{ name: 'worker', exitCode: 0 }] },
+      ],
+    });
+    stubs.logs
+      .on(
+        GetLogEventsCommand,
+        { logGroupName: 'Shop-Worker-Logs', logStreamName: 'worker/worker/dddd4444' },
+        false,
+      )
+      .resolves({ events: [{ timestamp: 1, message: 'expired 3 carts' }] });
+
+    const d = await diagnoseService(clients, {
+      ...REF,
+      container: 'worker',
+      logGroupName: 'Shop-Worker-Logs',
+    });
+
+    assert.deepEqual(d.stoppedTasks[0]?.logLines, ['expired 3 carts']);
   });
 });
 

@@ -17,7 +17,7 @@ import { findExecTask, startExecSession } from '../src/aws/exec.js';
 import { CLUSTER, deployment, mockAws, REGION, SERVICE, service } from './fixtures/aws.js';
 
 const taskArn = (id: string) => `arn:aws:ecs:${REGION}:111122223333:task/${CLUSTER}/${id}`;
-const REQUEST = { env: 'prod', cluster: CLUSTER, service: SERVICE, command: '/bin/sh' };
+const REQUEST = { env: 'prod', cluster: CLUSTER, service: SERVICE, container: 'web', command: '/bin/sh' };
 
 function task(id: string, overrides: Partial<Task> = {}, agentStatus: string | null = 'RUNNING'): Task {
   return {
@@ -114,6 +114,10 @@ describe('findExecTask', () => {
         'the exec agent of task bbbb0004 is PENDING, not RUNNING: check the task role and its network path to ssmmessages (docs/runbook-exec.md)',
       ],
       [
+        task('bbbb0006', { containers: [{ name: 'service', managedAgents: [] }] }),
+        'task bbbb0006 has no container web: it runs an older task definition; deploy the environment (berth deploy prod) so every task runs the current one',
+      ],
+      [
         task('bbbb0005', {}, null),
         'the exec agent of task bbbb0005 is absent, not RUNNING: check the task role and its network path to ssmmessages (docs/runbook-exec.md)',
       ],
@@ -205,6 +209,30 @@ describe('startExecSession', () => {
     assert.equal(
       invocation.args[4],
       JSON.stringify({ Target: `ecs:${CLUSTER}_eeee0002_eeee0002-0123456789` }),
+    );
+  });
+
+  it("opens the session in the requested service's container, with that container's runtime id", async () => {
+    const { clients, stubs } = mockAws();
+    stubs.ecs
+      .on(ExecuteCommandCommand, { task: taskArn('ffff0001'), container: 'worker' })
+      .resolves({ session });
+    const workerTask = task('ffff0001', {
+      containers: [
+        { name: 'otel-collector', runtimeId: 'ffff0001-otel' },
+        { name: 'worker', runtimeId: 'ffff0001-worker-42' },
+      ],
+    });
+
+    const invocation = await startExecSession(
+      clients.ecs,
+      { ...REQUEST, container: 'worker', region: REGION },
+      workerTask,
+    );
+
+    assert.equal(
+      invocation.args[4],
+      JSON.stringify({ Target: `ecs:${CLUSTER}_ffff0001_ffff0001-worker-42` }),
     );
   });
 

@@ -265,20 +265,17 @@ describe('berth deploy', () => {
     assert.equal(update?.taskDefinition, TASK_DEF(8));
   });
 
-  it('fails the deploy when the smoke test does not see a product list', async () => {
+  it('fails the deploy when the smoke test does not get 200 from the health path', async () => {
     const { clients, stubs } = mockAws();
     givenDeployedStacks(stubs);
     givenHealthyRollout(stubs);
     const ctx = webContext(clients, {
-      fetch: async (url) =>
-        new Response(url.endsWith('readyz') ? 'ok' : '{"error":"internal"}', {
-          status: url.endsWith('readyz') ? 200 : 500,
-        }),
+      fetch: async (url) => new Response('', { status: url.endsWith('/readyz') ? 503 : 200 }),
     });
 
     await assert.rejects(
       deployEnvironment(ctx, { ...request, imageDigest: GOOD }),
-      /smoke test: GET .*api\/products returned 500/,
+      /smoke test of \w+: GET .*\/readyz returned 503, expected 200/,
     );
     assert.equal(stubs.ssm.commandCalls(PutParameterCommand).length, 0);
   });

@@ -21,6 +21,7 @@ describe('diagnoseService', () => {
     const diagnosis = await diagnoseService(clients, {
       cluster: CLUSTER,
       service: SERVICE,
+      container: 'web',
       targetGroupArn: TARGET_GROUP_ARN,
       logGroupName: LOG_GROUP,
     });
@@ -48,8 +49,9 @@ describe('diagnoseService', () => {
     assert.match(text, /Target\.FailedHealthChecks/);
   });
 
-  it('reads the stream awslogs writes: <stream prefix>/<container name>/<task id>', () => {
-    assert.equal(logStreamName('0123abcd'), 'web/web/0123abcd');
+  it('reads the stream awslogs writes: <stream prefix>/<container name>/<task id>, both the service name', () => {
+    assert.equal(logStreamName('web', '0123abcd'), 'web/web/0123abcd');
+    assert.equal(logStreamName('cart-expiry', '0123abcd'), 'cart-expiry/cart-expiry/0123abcd');
   });
 
   it('says the container never started when its log stream does not exist', async () => {
@@ -63,6 +65,7 @@ describe('diagnoseService', () => {
     const diagnosis = await diagnoseService(clients, {
       cluster: CLUSTER,
       service: SERVICE,
+      container: 'web',
       logGroupName: LOG_GROUP,
     });
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { EnvironmentConfig } from '@berth/infra';
+import type { EnvironmentConfig, LoadedConfig } from '@berth/infra';
 import type { CommandContext } from '../src/context.js';
 import { main } from '../src/main.js';
 import type { Terminal } from '../src/terminal.js';
 import { RecordingProgress } from '../src/ui/progress.js';
 import { FakeClock } from './fixtures/aws.js';
 import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
-import { ONE_WEB_SERVICE } from './scenarios/configs.js';
+import { ONE_WEB_SERVICE, TWO_SERVICES } from './scenarios/configs.js';
 import { modelContextParts } from './scenarios/model-context.js';
 
 /**
@@ -20,7 +20,6 @@ const ENVIRONMENTS = ONE_WEB_SERVICE.environments;
 // The session-manager-plugin is a recorded fake: no process is spawned.
 
 const REGION = 'eu-west-1';
-const SERVICE_STACK = 'Berth-Test-eu-west-1-Service';
 const PLUGIN = 'session-manager-plugin';
 const INSTALL_URL =
   'https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html';
@@ -54,9 +53,9 @@ function setTestExec(enabled: boolean): void {
   };
 }
 
-function world() {
+function world(config: LoadedConfig = ONE_WEB_SERVICE) {
   const clock = new FakeClock();
-  const model = new AwsModel(clock, ONE_WEB_SERVICE);
+  const model = new AwsModel(clock, config);
   model.bootstrap(REGION, 'test');
   model.createGlobal();
   const deployer = new ModelDeployer(model);
@@ -84,7 +83,7 @@ function world() {
     // An explicit --timeout: the default is an estimate from a synth, which this world refuses (see synthesize).
     const result = await berth('deploy', 'test', '--timeout', '30m');
     assert.equal(result.code, 0, result.stderr);
-    const cluster = model.stacks.get(SERVICE_STACK)!.outputs.ClusterName!;
+    const cluster = model.stacks.get(config.names.stackName('test', REGION, 'Service'))!.outputs.ClusterName!;
     const service = model.service('test')!;
     return { cluster, service };
   }
@@ -136,6 +135,28 @@ describe('berth exec', () => {
       'https://ecs.eu-west-1.amazonaws.com',
     ]);
     assert.equal(result.stdout, '', 'stdout belongs to the session');
+  });
+
+  it("--service opens the session in the worker's own service and container", async () => {
+    // GIVEN shop's test (web `api`, worker `jobs` with 3 tasks) deployed, exec on (test's default)
+    const w = world(TWO_SERVICES);
+    const { cluster } = await w.deployTest();
+    const jobs = w.model.service('test', 'jobs')!;
+    assert.equal(jobs.tasks.length, 3);
+
+    // WHEN the operator asks for a shell in the worker
+    const result = await w.berth('exec', 'test', '--service', 'jobs');
+
+    // THEN ECS is asked for a session in container jobs of one of jobs' tasks, and the plugin gets its target
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(w.model.execCalls, [
+      { cluster, task: jobs.tasks[0]!.arn, container: 'jobs', command: '/bin/sh', interactive: true },
+    ]);
+    const taskId = jobs.tasks[0]!.arn.split('/').at(-1);
+    assert.equal(
+      w.terminal.runs[0]?.args[4],
+      JSON.stringify({ Target: `ecs:${cluster}_${taskId}_${jobs.tasks[0]!.runtimeId}` }),
+    );
   });
 
   it('runs a one-off command in the task named with --task', async () => {

@@ -247,9 +247,9 @@ describe('lifecycle: blue/green', () => {
     w.clock.time += 60_000;
     const status = await w.berth('status', 'prod', '--json');
     assert.equal(status.code, 0, status.stderr);
-    const parsed = JSON.parse(status.stdout) as { digest: string; targets: unknown };
+    const parsed = JSON.parse(status.stdout) as { digest: string; services: { targets: unknown }[] };
     assert.equal(parsed.digest, b);
-    assert.deepEqual(parsed.targets, { healthy: 2, total: 2, problems: [] });
+    assert.deepEqual(parsed.services[0]?.targets, { healthy: 2, total: 2, problems: [] });
     const c = await w.release('prod', SHA_C);
 
     // THEN each deploy settled and was recorded, while the live group alternated
@@ -299,7 +299,7 @@ describe('lifecycle: rollback', () => {
     assert.match(
       broken.stderr,
       new RegExp(
-        `^berth: smoke test: GET .*/api/products returned 500 without a product list; ${c} is running in test but was not recorded: run \`berth rollback test\``,
+        `^berth: smoke test of \\w+: GET .*/readyz returned 503, expected 200; ${c} is running in test but was not recorded: run \`berth rollback test\``,
       ),
     );
     assert.deepEqual(w.model.parameterValues(REGION, TEST_DIGEST_PARAM), [a, b], 'C never recorded');

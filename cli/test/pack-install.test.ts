@@ -61,6 +61,32 @@ interface Resource {
   readonly Properties: Record<string, any>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON (container definitions, actions)
+type Json = Record<string, any>;
+
+/** A synthesized template, as the assertions read it. */
+interface Template {
+  readonly Resources: Record<string, Resource>;
+  readonly Outputs?: Record<string, unknown>;
+}
+
+/**
+ * The user's config, loaded and synthesized by the installed packages alone (createApp runs cdk-nag's
+ * AwsSolutions checks: an unacknowledged finding fails the synth). Prints every stack's template by name.
+ */
+const SYNTH_PROBE = [
+  "import { mkdtempSync } from 'node:fs';",
+  "import { tmpdir } from 'node:os';",
+  "import { join } from 'node:path';",
+  "import { loadConfig } from '@berth/infra';",
+  "import { createApp } from '@berth/infra/app';",
+  'const config = await loadConfig({ cwd: process.cwd() });',
+  "const outdir = mkdtempSync(join(tmpdir(), 'berth-user-synth-'));",
+  "const assembly = createApp({ config, outdir, environments: ['test'] }).synth();",
+  'const stacks = Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template]));',
+  'process.stdout.write(JSON.stringify(stacks));',
+].join('\n');
+
 const exec = promisify(execFile);
 
 interface Run {
@@ -289,22 +315,8 @@ describe('Berth packed and installed as dev dependencies of repositories that ar
   });
 
   it('synthesizes each app offline from the install, cdk-nag clean: the load balancer reaches the service on its port', async () => {
-    // The user's config, loaded and synthesized by the installed packages alone (createApp runs cdk-nag's
-    // AwsSolutions checks: an unacknowledged finding fails the synth). Prints what the assertions read.
-    const probe = [
-      "import { mkdtempSync } from 'node:fs';",
-      "import { tmpdir } from 'node:os';",
-      "import { join } from 'node:path';",
-      "import { loadConfig } from '@berth/infra';",
-      "import { createApp } from '@berth/infra/app';",
-      'const config = await loadConfig({ cwd: process.cwd() });',
-      "const outdir = mkdtempSync(join(tmpdir(), 'berth-user-synth-'));",
-      "const assembly = createApp({ config, outdir, environments: ['test'] }).synth();",
-      'const stacks = Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template]));',
-      'process.stdout.write(JSON.stringify(stacks));',
-    ].join('\n');
     for (const [name, { app, port, healthPath }] of Object.entries(SERVICES)) {
-      const result = await run(repos[name]!, process.execPath, ['--input-type=module', '-e', probe]);
+      const result = await run(repos[name]!, process.execPath, ['--input-type=module', '-e', SYNTH_PROBE]);
       assert.equal(result.code, 0, `${name}: ${result.stderr}`);
       const stacks = JSON.parse(result.stdout) as Record<string, { Resources: Record<string, Resource> }>;
       const prefix = app.charAt(0).toUpperCase() + app.slice(1);
@@ -372,6 +384,130 @@ describe('Berth packed and installed as dev dependencies of repositories that ar
     }
   });
 
-  // Item 2's wiring (workers, several services, the release task from berth.config.ts) comes next; its template
-  // checks join this synth then.
+  it('a worker and a release command added to the generated config synthesize, cdk-nag clean: the routes, the worker, the release task, SGs, logs, alarms', async () => {
+    // GIVEN the config `berth init` wrote, edited the way a user adds a worker and a migration step
+    const repo = repos['python-service']!;
+    const file = path.join(repo, 'berth.config.ts');
+    const written = readFileSync(file, 'utf8');
+    const edited = written
+      // (init may end the line with a comment saying where it found the path)
+      .replace(
+        /^( {6}healthCheck: \{ path: '\/health' \},.*\n)/m,
+        "$1      release: { command: ['python', 'migrate.py'] },\n",
+      )
+      .replace(
+        '    },\n  },\n  environments: {',
+        "    },\n    worker: { type: 'worker', command: ['python', 'worker.py'], scaling: { maxTasks: 2 } },\n  },\n  environments: {",
+      )
+      // Room for both services at their maxTasks during a deploy: config validation counts every service.
+      .replace(
+        "    test: { account: '111111111111', regions: ['eu-west-1'] }",
+        "    test: { account: '111111111111', regions: ['eu-west-1'], cluster: { maxInstances: 6 } }",
+      );
+    assert.notEqual(edited, written);
+    assert.equal(edited.split('\n').length, written.split('\n').length + 2, 'release and worker added');
+    assert.match(edited, /cluster: \{ maxInstances: 6 \}/);
+    writeFileSync(file, edited);
+
+    // WHEN the installed packages synthesize it (cdk-nag's findings fail the synth)
+    const result = await run(repo, process.execPath, ['--input-type=module', '-e', SYNTH_PROBE]);
+    assert.equal(result.code, 0, result.stderr);
+    const stacks = JSON.parse(result.stdout) as Record<string, Template>;
+    const service = stacks['Quotes-Test-eu-west-1-Service']!;
+    const resources = service.Resources;
+    const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+    const ref = (value: unknown) => (value as { Ref?: string } | undefined)?.Ref;
+
+    // THEN two ECS services: web behind the load balancer on 8000, the worker with none
+    const services = ofType('AWS::ECS::Service');
+    assert.equal(services.length, 2);
+    const [webId, web] = services.find(([, r]) => r.Properties.LoadBalancers)!;
+    const [workerId, worker] = services.find(([, r]) => !r.Properties.LoadBalancers)!;
+    assert.equal(web.Properties.LoadBalancers.length, 1);
+    const [balanced] = web.Properties.LoadBalancers as {
+      ContainerName: string;
+      ContainerPort: number;
+      TargetGroupArn: unknown;
+    }[];
+    assert.deepEqual([balanced!.ContainerName, balanced!.ContainerPort], ['web', 8000]);
+    // AND the listener sends requests to web's target group (a rule or the default action forwards to it)
+    const webGroup = ref(balanced!.TargetGroupArn)!;
+    assert.equal(resources[webGroup]?.Properties.Port, 8000);
+    assert.equal(resources[webGroup]?.Properties.HealthCheckPath, '/health');
+    const forwards = [
+      ...ofType('AWS::ElasticLoadBalancingV2::ListenerRule'),
+      ...ofType('AWS::ElasticLoadBalancingV2::Listener'),
+    ]
+      .flatMap(([, r]) => (r.Properties.Actions ?? r.Properties.DefaultActions ?? []) as Json[])
+      .flatMap((a) => [
+        a.TargetGroupArn,
+        ...(a.ForwardConfig?.TargetGroups ?? []).map((g: { TargetGroupArn: unknown }) => g.TargetGroupArn),
+      ])
+      .map(ref);
+    assert.ok(forwards.includes(webGroup), `nothing forwards to ${webGroup}`);
+
+    // AND each service runs its own container, named after it, logging under its name to a group with retention
+    const container = (serviceResource: Resource, name: string) => {
+      const task = resources[ref(serviceResource.Properties.TaskDefinition)!]!;
+      return (task.Properties.ContainerDefinitions as Json[]).find((c) => c.Name === name)!;
+    };
+    const webContainer = container(web, 'web');
+    const workerContainer = container(worker, 'worker');
+    assert.deepEqual(
+      webContainer.PortMappings.map((m: { ContainerPort: number }) => m.ContainerPort),
+      [8000],
+    );
+    assert.deepEqual(workerContainer.Command, ['python', 'worker.py']);
+    assert.equal(workerContainer.PortMappings, undefined, 'the worker listens on nothing');
+    for (const [name, c] of [
+      ['web', webContainer],
+      ['worker', workerContainer],
+    ] as const) {
+      assert.equal(c.LogConfiguration.LogDriver, 'awslogs', name);
+      assert.equal(c.LogConfiguration.Options['awslogs-stream-prefix'], name);
+      const group = resources[ref(c.LogConfiguration.Options['awslogs-group'])!];
+      assert.equal(group?.Properties.RetentionInDays, 14, `${name}'s log group`);
+    }
+
+    // AND the release task: the same image running the release command, its definition an output
+    const release = ofType('AWS::ECS::TaskDefinition')
+      .flatMap(([, r]) => r.Properties.ContainerDefinitions as Json[])
+      .find((c) => c.Name === 'release');
+    assert.deepEqual(release?.Command, ['python', 'migrate.py']);
+    assert.deepEqual(release?.Image, webContainer.Image);
+    assert.ok(service.Outputs?.ReleaseTaskDefinitionArn, 'ReleaseTaskDefinitionArn output');
+
+    // AND only the load balancer's port 80 is open to the internet
+    const open = ofType('AWS::EC2::SecurityGroupIngress').filter(
+      ([, r]) => r.Properties.CidrIp === '0.0.0.0/0',
+    );
+    const inline = ofType('AWS::EC2::SecurityGroup').flatMap(
+      ([, r]) =>
+        (r.Properties.SecurityGroupIngress as { CidrIp?: string; FromPort?: number }[] | undefined) ?? [],
+    );
+    assert.deepEqual(
+      [...open.map(([, r]) => r.Properties), ...inline]
+        .filter((rule) => rule.CidrIp === '0.0.0.0/0')
+        .map((rule) => rule.FromPort),
+      [80],
+    );
+
+    // AND alarms watch both services (an alarm names each one, in its own stack or through an import)
+    const alarms = Object.values(stacks)
+      .flatMap((t) => Object.values(t.Resources))
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => JSON.stringify(r.Properties));
+    for (const id of [webId, workerId]) {
+      assert.ok(
+        alarms.some((a) => a.includes(id)),
+        `no alarm on ${id}`,
+      );
+    }
+
+    // AND berth plan lists both services
+    const plan = await berth(repo, 'plan', 'test');
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /\n {2}web +web +.*→ port 8000/);
+    assert.match(plan.stdout, /\n {2}worker +worker +no inbound traffic/);
+  });
 });

@@ -15,12 +15,12 @@ describe('Mermaid diagram', () => {
     assert.match(diagram, /^flowchart TB\n/);
     for (const edge of [
       'internet -->|"HTTP 80"| alb',
-      'alb -->|"ports 32768-65535"| tasks',
-      'tasks -.->|"placed on"| asg',
-      'tasks -->|"5432, TLS verify-full"| db',
+      'alb -->|"every request (listener default) · ports 32768-65535"| svc_web',
+      'svc_web -.->|"placed on"| asg',
+      'svc_web -->|"5432, TLS verify-full"| db',
       'asg -->|"egress"| nat1',
       'nat1 --> internet',
-      'tasks -->|"awslogs"| logs',
+      'svc_web -->|"awslogs"| logs',
       'alarms -->|"notify"| sns',
     ]) {
       assert.ok(diagram.includes(edge), `missing edge: ${edge}\n${diagram}`);

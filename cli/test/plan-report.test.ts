@@ -128,9 +128,11 @@ describe('text rendering', () => {
   it('compares environments side by side', () => {
     const text = renderComparison([
       buildPlan('test', 'eu-west-1', fixtureStacks(), PRICES),
-      buildPlan('prod', 'eu-west-1', fixtureStacks(PROD_SIZED), PRICES),
+      buildPlan('prod', 'eu-west-1', fixtureStacks({ ...PROD_SIZED, minTasks: 2, maxTasks: 10 }), PRICES),
     ]);
     assert.match(text, /NAT gateways +1 +2/);
+    // Each service with its task range.
+    assert.match(text, /\n {2}tasks +web 1–4 +web 2–10\n/);
     assert.match(text, /total \/ month +\$120\.87 +\$\d+\.\d{2}/);
     assert.match(text, /prod could save/);
   });

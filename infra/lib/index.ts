@@ -5,6 +5,8 @@
 // berth.config.ts: the user-facing schema and defineConfig, and its loading, checking and resolving.
 export * from '../config/defaults.js';
 export * from '../config/environments.js';
+// Instance sizes and the capacity arithmetic validation uses: `berth plan` sizes the services' floor with them.
+export * from '../config/instance-capacity.js';
 export * from '../config/load.js';
 export * from '../config/resolve.js';
 export * from '../config/schema.js';

@@ -11,6 +11,8 @@ import { logStreamName } from '@berth/infra';
 import { describeService, type ServiceRef, targetHealth } from './service-state.js';
 
 export interface DiagnoseOptions extends ServiceRef {
+  /** The service's container, named after the service: its tasks log to `<name>/<name>/<task id>`. */
+  readonly container: string;
   readonly targetGroupArn?: string;
   readonly logGroupName?: string;
   readonly events?: number;
@@ -52,15 +54,15 @@ async function stoppedTasks(ecs: ECSClient, ref: ServiceRef, limit: number): Pro
 
 async function lastLogLines(
   logs: CloudWatchLogsClient,
-  logGroupName: string,
+  where: { logGroupName: string; container: string },
   taskId: string,
   limit: number,
 ): Promise<string[]> {
   try {
     const result = await logs.send(
       new GetLogEventsCommand({
-        logGroupName,
-        logStreamName: logStreamName(taskId),
+        logGroupName: where.logGroupName,
+        logStreamName: logStreamName(where.container, taskId),
         limit,
         startFromHead: false,
       }),
@@ -93,7 +95,12 @@ export async function diagnoseService(
       (c) => `${c.name ?? '?'} exit ${c.exitCode ?? 'none'}${c.reason ? ` (${c.reason})` : ''}`,
     );
     const logLines = options.logGroupName
-      ? await lastLogLines(clients.logs, options.logGroupName, taskId, options.logLines ?? 20)
+      ? await lastLogLines(
+          clients.logs,
+          { logGroupName: options.logGroupName, container: options.container },
+          taskId,
+          options.logLines ?? 20,
+        )
       : [];
     stopped.push({ taskId, stoppedReason: task.stoppedReason ?? 'unknown', containers, logLines });
   }

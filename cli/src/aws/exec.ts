@@ -10,7 +10,6 @@ import {
   ListTasksCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { CONTAINER } from '@berth/infra';
 import { CliError } from '../errors.js';
 import { describeService, type ServiceRef } from './service-state.js';
 
@@ -24,6 +23,8 @@ const EXEC_AGENT = 'ExecuteCommandAgent';
 
 export interface ExecRequest extends ServiceRef {
   readonly env: string;
+  /** The container to open the session in: the service's own, named after it in berth.config.ts. */
+  readonly container: string;
   /** A task id or ARN; default: the first running task of the service that can take a session. */
   readonly task?: string;
   readonly command: string;
@@ -37,8 +38,8 @@ export interface PluginInvocation {
 
 const taskIdOf = (arn: string) => arn.split('/').at(-1) ?? arn;
 
-const execAgentOf = (task: Task) =>
-  task.containers?.find((c) => c.name === CONTAINER.name)?.managedAgents?.find((a) => a.name === EXEC_AGENT);
+const execAgentOf = (task: Task, container: string) =>
+  task.containers?.find((c) => c.name === container)?.managedAgents?.find((a) => a.name === EXEC_AGENT);
 
 /** Why this task cannot take a session, or undefined when it can. */
 function unusable(task: Task, request: ExecRequest): string | undefined {
@@ -51,7 +52,13 @@ function unusable(task: Task, request: ExecRequest): string | undefined {
       `\`aws ecs update-service --cluster ${request.cluster} --service ${request.service} --force-new-deployment\``
     );
   }
-  const agent = execAgentOf(task);
+  if (!task.containers?.some((c) => c.name === request.container)) {
+    return (
+      `task ${id} has no container ${request.container}: it runs an older task definition; ` +
+      `deploy the environment (berth deploy ${request.env}) so every task runs the current one`
+    );
+  }
+  const agent = execAgentOf(task, request.container);
   if (agent?.lastStatus !== 'RUNNING') {
     return (
       `the exec agent of task ${id} is ${agent?.lastStatus ?? 'absent'}, not RUNNING: ` +
@@ -119,14 +126,14 @@ export async function startExecSession(
     new ExecuteCommandCommand({
       cluster: request.cluster,
       task: taskArn,
-      container: CONTAINER.name,
+      container: request.container,
       command: request.command,
       interactive: true,
     }),
   );
   if (!response.session)
     throw new CliError(`ECS returned no session for task ${taskIdOf(taskArn)}: try again`);
-  const runtimeId = task.containers?.find((c) => c.name === CONTAINER.name)?.runtimeId;
+  const runtimeId = task.containers?.find((c) => c.name === request.container)?.runtimeId;
   const cluster = (response.clusterArn ?? request.cluster).split('/').at(-1);
   const target = `ecs:${cluster}_${taskIdOf(taskArn)}_${runtimeId}`;
   return {

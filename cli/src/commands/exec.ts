@@ -1,9 +1,10 @@
-import { CONTAINER, OUTPUTS } from '@berth/infra';
+import { OUTPUTS, serviceOutputs } from '@berth/infra';
 import type { Command } from 'commander';
 import { checkCredentials } from '../aws/credentials.js';
 import { findExecTask, PLUGIN_INSTALL_URL, SESSION_MANAGER_PLUGIN, startExecSession } from '../aws/exec.js';
 import { readOutputs, requireOutput } from '../aws/stack-outputs.js';
 import { CliError } from '../errors.js';
+import { serviceOrOnlyWeb } from '../observe/select-service.js';
 import { resolveTarget } from '../target.js';
 import { systemTerminal } from '../terminal.js';
 import { type ContextProvider, withRegion } from './shared.js';
@@ -20,12 +21,13 @@ export function registerExecCommand(program: Command, context: ContextProvider):
       )
       .argument('<env>', 'environment name (test, prod)')
       .argument('[command...]', `command to run, after -- (default: ${DEFAULT_EXEC_COMMAND})`)
-      .option('--service <name>', "ECS service name (default: the environment's service)")
+      .option('--service <name>', 'the service to open the session in (default: the only web service)')
       .option('--task <id>', 'task id or ARN (default: the first running task that accepts a session)'),
   ).action(
     async (env: string, command: string[], flags: { region?: string; service?: string; task?: string }) => {
       const ctx = await context(program.opts());
       const target = resolveTarget(ctx.config, env, flags.region);
+      const service = serviceOrOnlyWeb(target.config, flags.service);
       const terminal = ctx.terminal ?? systemTerminal;
       // Before any AWS call, so a missing plugin never leaves a session open on the task.
       if (!terminal.has(SESSION_MANAGER_PLUGIN)) {
@@ -40,7 +42,8 @@ export function registerExecCommand(program: Command, context: ContextProvider):
       const request = {
         env,
         cluster: requireOutput(outputs, OUTPUTS.clusterName, where),
-        service: flags.service ?? requireOutput(outputs, OUTPUTS.serviceName, where),
+        service: requireOutput(outputs, serviceOutputs(service.name).serviceName, where),
+        container: service.name,
         task: flags.task,
         command: command.length > 0 ? command.join(' ') : DEFAULT_EXEC_COMMAND,
         region: target.region,
@@ -49,7 +52,7 @@ export function registerExecCommand(program: Command, context: ContextProvider):
       const task = await findExecTask(aws.ecs, request);
       const session = await startExecSession(aws.ecs, request, task);
       ctx.progress.step(
-        `session in task ${session.taskArn.split('/').at(-1)}, container ${CONTAINER.name} (logged)`,
+        `session in ${service.name} task ${session.taskArn.split('/').at(-1)}, container ${service.name} (logged)`,
       );
       const code = await terminal.attach(SESSION_MANAGER_PLUGIN, session.args);
       if (code !== 0) throw new CliError(`${SESSION_MANAGER_PLUGIN} exited with code ${code}`);

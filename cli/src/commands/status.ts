@@ -6,7 +6,9 @@ export function registerStatusCommand(program: Command, context: ContextProvider
   withRegion(
     program
       .command('status')
-      .description('what runs where: image digest, task counts, rollout, target health, alarms, URL')
+      .description(
+        "what runs where: image digest, each service's tasks and rollout, web services' target health and URL, alarms",
+      )
       .argument('<env>', 'environment name (test, prod)')
       .option('--json', 'print the status as JSON on stdout'),
   ).action(async (env: string, flags: { region?: string; json?: boolean }) => {

@@ -32,7 +32,7 @@ import { formatSeconds } from '../duration.js';
 import { CliError } from '../errors.js';
 import { recordDeployedTemplates } from '../plan/deployed-record.js';
 import { stacksFor } from '../plan/synth.js';
-import { smokeTest } from '../smoke-test.js';
+import { smokeTargets, smokeTest } from '../smoke-test.js';
 import { resolveTargets, type Target } from '../target.js';
 import { defaultDeployTimeoutMs } from './deploy-timeout.js';
 import { explainFailure } from './explain-failure.js';
@@ -335,9 +335,11 @@ async function deployRegion(
     );
   }
 
+  const smoke = smokeTargets(target.config, outputs);
   ctx.progress.step(`steady after ${formatSeconds(ctx.clock.now() - waitStarted)}; smoke-testing ${url}`);
+  for (const service of smoke.unreachable) ctx.progress.step(`not smoke-tested: ${service}`);
   try {
-    await smokeTest(url, ctx.fetch);
+    await smokeTest(smoke.targets, ctx.fetch);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     throw new CliError(

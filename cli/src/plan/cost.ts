@@ -4,6 +4,8 @@
  * the explicit free list, or reported as "not priced" — never silently zero.
  */
 import { type PriceTable, pricesFor, type RegionPrices } from './prices.js';
+import { capacityAtMinimum } from './service-capacity.js';
+import { type LocatedService, locateServices } from './services.js';
 import {
   allResources,
   asArray,
@@ -51,8 +53,10 @@ export interface UsageAssumptions {
   readonly natGbPerMonth: number;
   /** Average load balancer capacity units in use, per ALB, around the clock. */
   readonly albAverageLcu: number;
-  /** GB per month ingested into CloudWatch Logs across the environment (app, flow logs, RDS exports). */
+  /** GB per month ingested into CloudWatch Logs by the environment's own logs (flow logs, RDS exports, WAF). */
   readonly logGbPerMonth: number;
+  /** GB per month each service's tasks write to their log group. */
+  readonly serviceLogGbPerMonth: number;
   /** GB stored per ECR repository (lifecycle rules keep it to the last few images). */
   readonly ecrStoredGb: number;
   /** GB stored per S3 bucket (ALB access logs with a lifecycle rule). */
@@ -76,6 +80,7 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   natGbPerMonth: 20,
   albAverageLcu: 1,
   logGbPerMonth: 5,
+  serviceLogGbPerMonth: 2,
   ecrStoredGb: 2,
   s3StoredGb: 5,
   endpointGbPerMonth: 20,
@@ -170,6 +175,8 @@ type Handler = (r: LocatedResource, p: RegionPrices, ctx: Context) => Array<Cost
 interface Context {
   readonly table: PriceTable;
   readonly usage: UsageAssumptions;
+  /** The ECS services of the stacks: their minimum tasks decide how many instances actually run. */
+  readonly services: readonly LocatedService[];
 }
 
 function line(
@@ -206,8 +213,11 @@ const unresolved = (r: LocatedResource, what: string) =>
 const missingPrice = (r: LocatedResource, what: string) =>
   notPriced(r, `no price for ${what} in ${r.stack.region} (add it to cli/src/plan/prices.ts)`);
 
-/** Both sides of an ASG: the instances it keeps at minimum and their root volumes. */
-const autoScalingGroup: Handler = (r, p, { table }) => {
+/**
+ * Both sides of an ASG: the instances it runs and their root volumes. That is its minimum, or more when the
+ * services' minimum tasks need more (ECS managed scaling launches them and keeps them while the tasks run).
+ */
+const autoScalingGroup: Handler = (r, p, { table, services }) => {
   const t = r.stack.template;
   const min = resolveNumber(prop(r, 'MinSize'), t);
   if (min === UNRESOLVED || min === undefined) return [unresolved(r, 'MinSize')];
@@ -228,10 +238,19 @@ const autoScalingGroup: Handler = (r, p, { table }) => {
   if (type === UNRESOLVED || type === undefined) return [unresolved(r, 'InstanceType')];
   const out: Array<CostLine | NotPricedLine> = [];
   const hourly = p.ec2Hour[type];
+  const needed = capacityAtMinimum(
+    services.filter((s) => s.resource.stack === r.stack).map((s) => s.service),
+    type,
+  )?.instancesNeeded;
+  const count = Math.max(min, needed ?? 0);
+  const why =
+    count === min
+      ? `ASG minimum ${min}`
+      : `${count}: the services' minimum tasks need ${needed}, above the ASG minimum ${min}`;
   out.push(
     hourly === undefined
       ? missingPrice(r, `EC2 ${type}`)
-      : line(r, `EC2 ${type} (ASG minimum ${min})`, min, 'instance-hour', hourly, table.hoursPerMonth),
+      : line(r, `EC2 ${type} (${why})`, count, 'instance-hour', hourly, table.hoursPerMonth),
   );
   const root = asRecord(asRecord(asArray(data.BlockDeviceMappings)[0]).Ebs);
   const gb = resolveNumber(root.VolumeSize, t);
@@ -244,8 +263,8 @@ const autoScalingGroup: Handler = (r, p, { table }) => {
       ? missingPrice(r, `EBS ${volumeType}`)
       : line(
           r,
-          `EBS ${volumeType} root volume ${size} GiB × ${min} instance(s)`,
-          size * min,
+          `EBS ${volumeType} root volume ${size} GiB × ${count} instance(s)`,
+          size * count,
           'GB-month',
           gbPrice,
           1,
@@ -481,6 +500,7 @@ function regionalUsage(
   region: string,
   p: RegionPrices,
   u: UsageAssumptions,
+  services: readonly LocatedService[],
 ): CostLine[] {
   const inRegion = allResources(stacks).filter((r) => r.stack.region === region);
   const first = (type: string) => inRegion.find((r) => r.resource.Type === type);
@@ -500,7 +520,11 @@ function regionalUsage(
       ),
     );
   }
-  const logs = first('AWS::Logs::LogGroup') ?? first('AWS::EC2::FlowLog');
+  const servicesHere = services.filter((s) => s.resource.stack.region === region);
+  const serviceLogGroups = new Set(servicesHere.flatMap((s) => (s.logGroup ? [s.logGroup.logicalId] : [])));
+  const logs =
+    inRegion.find((r) => r.resource.Type === 'AWS::Logs::LogGroup' && !serviceLogGroups.has(r.logicalId)) ??
+    first('AWS::EC2::FlowLog');
   if (logs) {
     out.push(
       line(
@@ -511,7 +535,22 @@ function regionalUsage(
         p.logIngestionPerGb,
         1,
         'usage',
-        `${u.logGbPerMonth} GB/month ingested in ${region}`,
+        `${u.logGbPerMonth} GB/month ingested in ${region} besides the services' logs`,
+      ),
+    );
+  }
+  for (const { service, logGroup } of servicesHere) {
+    if (!logGroup) continue;
+    out.push(
+      line(
+        logGroup,
+        `CloudWatch Logs ingestion, service ${service.name}`,
+        u.serviceLogGbPerMonth,
+        'GB',
+        p.logIngestionPerGb,
+        1,
+        'usage',
+        `${u.serviceLogGbPerMonth} GB/month written by ${service.name}'s tasks`,
       ),
     );
   }
@@ -602,7 +641,7 @@ export function estimateCost(
   const lines: CostLine[] = [];
   const notPricedLines: NotPricedLine[] = [];
   const free = new Map<string, FreeLine>();
-  const ctx: Context = { table, usage };
+  const ctx: Context = { table, usage, services: locateServices(stacks) };
   for (const r of allResources(stacks)) {
     const type = r.resource.Type;
     const reason =
@@ -632,7 +671,7 @@ export function estimateCost(
   }
   for (const region of [...new Set(stacks.map((s) => s.region))]) {
     const prices = pricesFor(table, region);
-    if (prices) lines.push(...regionalUsage(stacks, region, prices, usage));
+    if (prices) lines.push(...regionalUsage(stacks, region, prices, usage, ctx.services));
   }
   const sum = (kind: CostLine['kind']) =>
     lines.filter((l) => l.kind === kind).reduce((a, l) => a + l.monthly, 0);

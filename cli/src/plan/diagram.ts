@@ -3,6 +3,7 @@
  * docs/architecture.md cannot drift from the code (a test regenerates it and compares).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { describeRoute, type PlannedService, plannedServices } from './services.js';
 import { sizing } from './summary.js';
 import {
   asArray,
@@ -52,7 +53,7 @@ export function renderDiagram(stacks: readonly StackTemplate[]): string {
       return subnet ? (str(subnet, 'AvailabilityZone') ?? '?') : '?';
     })
     .sort();
-  const service = resourcesOfType(stacks, 'AWS::ECS::Service')[0];
+  const services = plannedServices(stacks);
   const db = resourcesOfType(stacks, 'AWS::RDS::DBInstance')[0];
   const repository = resourcesOfType(stacks, 'AWS::ECR::Repository')[0];
   const logGroups = resourcesOfType(stacks, 'AWS::Logs::LogGroup').length;
@@ -80,10 +81,10 @@ export function renderDiagram(stacks: readonly StackTemplate[]): string {
       `      asg["EC2 capacity: Auto Scaling group<br/>${size.instanceType} × ${range(size.minInstances, size.maxInstances)} instances"]`,
     );
   }
-  if (service) {
+  for (const s of services) {
     lines.push(
-      `      tasks["ECS service tasks × ${range(size.minTasks, size.maxTasks)}<br/>` +
-        `${size.taskCpu ?? '?'} CPU / ${size.taskMemoryMiB ?? '?'} MiB · bridge mode, dynamic host ports"]`,
+      `      ${nodeOf(s)}["${s.name}: ${s.kind} service × ${range(s.minTasks, s.maxTasks)} tasks<br/>` +
+        `${s.taskCpu ?? '?'} CPU / ${s.taskMemoryMiB ?? '?'} MiB · bridge mode${s.kind === 'web' ? ', dynamic host ports' : ''}"]`,
     );
   }
   if (db) {
@@ -107,9 +108,15 @@ export function renderDiagram(stacks: readonly StackTemplate[]): string {
     lines.push('  gha["GitHub Actions"]', `  ciRoles["CI roles × ${ciRoles}<br/>OIDC, no long-lived keys"]`);
 
   if (alb) lines.push(`  internet -->|"${inbound}"| alb`);
-  if (alb && service) lines.push(`  alb -->|"${albToInstancePorts(stacks) ?? 'targets'}"| tasks`);
-  if (service && size.instanceType) lines.push('  tasks -.->|"placed on"| asg');
-  if (service && db) lines.push('  tasks -->|"5432, TLS verify-full"| db');
+  const ports = albToInstancePorts(stacks) ?? 'targets';
+  for (const s of services.filter((x) => x.kind === 'web' && alb)) {
+    const routes = s.routes.map(describeRoute).join(', ') || 'no route';
+    lines.push(`  alb -->|"${routes} · ${ports}"| ${nodeOf(s)}`);
+  }
+  for (const s of services) {
+    if (size.instanceType) lines.push(`  ${nodeOf(s)} -.->|"placed on"| asg`);
+    if (db && s.database) lines.push(`  ${nodeOf(s)} -->|"5432, TLS verify-full"| db`);
+  }
   if (size.dbMultiAz) lines.push('  db -.->|"replicates"| dbStandby');
   nats.forEach((_, i) => {
     lines.push(`  asg -->|"egress"| nat${i + 1}`);
@@ -117,12 +124,17 @@ export function renderDiagram(stacks: readonly StackTemplate[]): string {
   });
   if (endpoints > 0 && size.instanceType) lines.push('  asg --> endpoints');
   if (repository && size.instanceType) lines.push('  ecr -->|"image pull by digest"| asg');
-  if (logGroups > 0 && service) lines.push('  tasks -->|"awslogs"| logs');
+  if (logGroups > 0) {
+    for (const s of services) lines.push(`  ${nodeOf(s)} -->|"awslogs"| logs`);
+  }
   if (alarms > 0 && topic) lines.push('  alarms -->|"notify"| sns');
   if (ciRoles > 0) lines.push('  gha -->|"assume role"| ciRoles');
   if (ciRoles > 0 && repository) lines.push('  ciRoles -->|"push image, deploy"| ecr');
   return `${lines.join('\n')}\n`;
 }
+
+/** A Mermaid node id for a service (ids take letters, digits and underscores). */
+const nodeOf = (s: PlannedService) => `svc_${s.name.replace(/[^A-Za-z0-9]/g, '_')}`;
 
 /** Replaces what lies between the markers; the rest of the document belongs to its authors. */
 export function replaceDiagramSection(document: string, diagram: string, generatedBy?: string): string {

@@ -1,6 +1,8 @@
 /** Text rendering of plan reports: aligned tables, money with two decimals. */
 import type { CostLine } from './cost.js';
 import type { ChangeSafetySection, PlanReport } from './report.js';
+import { describeRoute } from './services.js';
+import type { PlanSummary } from './summary.js';
 
 export const usd = (n: number) => `$${n.toFixed(2)}`;
 
@@ -93,10 +95,6 @@ export function renderPlan(report: PlanReport): string {
     ...table([
       ['  instances', `${s.instanceType ?? '?'} × ${s.minInstances ?? '?'}–${s.maxInstances ?? '?'}`],
       [
-        '  tasks',
-        `${s.minTasks ?? '?'}–${s.maxTasks ?? '?'} × ${s.taskCpu ?? '?'} CPU / ${s.taskMemoryMiB ?? '?'} MiB`,
-      ],
-      [
         '  database',
         `${s.dbClass ?? '?'}, ${s.dbMultiAz ? 'Multi-AZ' : 'single-AZ'}, ${s.dbStorageGiB ?? '?'} GiB (auto-grows to ${s.dbMaxStorageGiB ?? '-'})`,
       ],
@@ -107,6 +105,8 @@ export function renderPlan(report: PlanReport): string {
       ['  listeners', s.listeners.join(', ') || 'none'],
     ]),
   );
+
+  out.push('', ...renderServices(summary));
 
   out.push('', `Monthly cost (${cost.hoursPerMonth} h/month; prices ${cost.priceDate}: ${cost.priceSource})`);
   const rows = groupLines(cost.lines)
@@ -187,6 +187,34 @@ export function renderPlan(report: PlanReport): string {
   return `${out.join('\n')}\n`;
 }
 
+/** Each service with its kind, route, task counts and size, then what their minimum tasks need. */
+export function renderServices(summary: PlanSummary): string[] {
+  const out = ['Services'];
+  if (summary.services.length === 0) return [...out, '  none'];
+  out.push(
+    ...table(
+      summary.services.map((s) => [
+        `  ${s.name}`,
+        s.kind,
+        s.kind === 'web'
+          ? `${s.routes.map(describeRoute).join(', ') || 'no route'} → port ${s.port ?? '?'}, ` +
+            `${s.targetGroups} target group(s)`
+          : 'no inbound traffic',
+        `${s.minTasks ?? '?'}–${s.maxTasks ?? '?'} tasks × ${s.taskCpu ?? '?'} CPU / ${s.taskMemoryMiB ?? '?'} MiB`,
+      ]),
+    ),
+  );
+  const c = summary.capacity;
+  const s = summary.sizing;
+  if (c) {
+    out.push(
+      `  at minimum: ${c.cpu} CPU / ${c.memoryMiB} MiB → at least ${c.instancesNeeded} × ${s.instanceType} ` +
+        `(${c.instanceCpu} CPU / ${c.instanceMemoryMiB} MiB each); ASG minimum ${s.minInstances ?? '?'}`,
+    );
+  }
+  return out;
+}
+
 export function renderComparison(reports: readonly PlanReport[]): string {
   const header = ['  ', ...reports.map((r) => `${r.env} (${r.region})`)];
   const row = (label: string, f: (r: PlanReport) => string) => [`  ${label}`, ...reports.map(f)];
@@ -201,7 +229,9 @@ export function renderComparison(reports: readonly PlanReport[]): string {
           (r) =>
             `${r.summary.sizing.instanceType} × ${r.summary.sizing.minInstances}–${r.summary.sizing.maxInstances}`,
         ),
-        row('tasks', (r) => `${r.summary.sizing.minTasks}–${r.summary.sizing.maxTasks}`),
+        row('tasks', (r) =>
+          r.summary.services.map((s) => `${s.name} ${s.minTasks ?? '?'}–${s.maxTasks ?? '?'}`).join(', '),
+        ),
         row('database', (r) => `${r.summary.sizing.dbClass}${r.summary.sizing.dbMultiAz ? ' Multi-AZ' : ''}`),
         row('NAT gateways', (r) => String(r.summary.sizing.natGateways)),
         row('deploy', (r) =>

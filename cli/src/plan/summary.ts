@@ -2,6 +2,8 @@
  * What the templates will create, in terms a reviewer checks before paying: resources per tier, what the
  * internet can reach, and how big things are.
  */
+import { capacityAtMinimum, type ServiceCapacity } from './service-capacity.js';
+import { type PlannedService, plannedServices, taskSize } from './services.js';
 import {
   allResources,
   asArray,
@@ -69,6 +71,10 @@ export interface PlanSummary {
   readonly tiers: Readonly<Record<Tier, number>>;
   readonly exposure: readonly ExposureRule[];
   readonly sizing: Sizing;
+  /** Each ECS service (the "tasks" fields of `sizing` are the first one's): kind, size, task counts, and for a web service its routes. */
+  readonly services: readonly PlannedService[];
+  /** What the services' minimum tasks take from the instances; undefined when it cannot be read. */
+  readonly capacity?: ServiceCapacity;
 }
 
 const OPEN = new Set(['0.0.0.0/0', '::/0']);
@@ -133,12 +139,7 @@ export function sizing(stacks: readonly StackTemplate[]): Sizing {
 
   const asg = first('AWS::AutoScaling::AutoScalingGroup');
   const launchTemplate = asg && follow(asg, asRecord(prop(asg, 'LaunchTemplate')).LaunchTemplateId);
-  const task = first('AWS::ECS::TaskDefinition');
-  const containers = asArray(task && prop(task, 'ContainerDefinitions')).map(asRecord);
-  const taskCpu = num(task, task && prop(task, 'Cpu')) ?? sum(containers.map((c) => num(task, c.Cpu)));
-  const taskMemory =
-    num(task, task && prop(task, 'Memory')) ??
-    sum(containers.map((c) => num(task, c.Memory) ?? num(task, c.MemoryReservation)));
+  const task = taskSize(first('AWS::ECS::TaskDefinition'));
   const scalable = resourcesOfType(stacks, 'AWS::ApplicationAutoScaling::ScalableTarget').find(
     (r) => prop(r, 'ScalableDimension') === 'ecs:service:DesiredCount',
   );
@@ -157,8 +158,8 @@ export function sizing(stacks: readonly StackTemplate[]): Sizing {
     ),
     minInstances: num(asg, asg && prop(asg, 'MinSize')),
     maxInstances: num(asg, asg && prop(asg, 'MaxSize')),
-    taskCpu,
-    taskMemoryMiB: taskMemory,
+    taskCpu: task.cpu,
+    taskMemoryMiB: task.memoryMiB,
     minTasks: num(scalable, scalable && prop(scalable, 'MinCapacity')),
     maxTasks: num(scalable, scalable && prop(scalable, 'MaxCapacity')),
     dbClass: str(db, db && prop(db, 'DBInstanceClass')),
@@ -171,15 +172,12 @@ export function sizing(stacks: readonly StackTemplate[]): Sizing {
   };
 }
 
-function sum(values: Array<number | undefined>): number | undefined {
-  return values.length === 0 || values.some((v) => v === undefined)
-    ? undefined
-    : values.reduce<number>((a, v) => a + (v ?? 0), 0);
-}
-
 export function summarize(stacks: readonly StackTemplate[]): PlanSummary {
   const tiers = Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<Tier, number>;
   for (const r of allResources(stacks)) tiers[tierOf(r.resource.Type)] += 1;
+  const services = plannedServices(stacks);
+  const size = sizing(stacks);
+  const capacity = capacityAtMinimum(services, size.instanceType);
   return {
     stacks: stacks.map((s) => ({
       name: s.stackName,
@@ -188,6 +186,8 @@ export function summarize(stacks: readonly StackTemplate[]): PlanSummary {
     })),
     tiers,
     exposure: internetExposure(stacks),
-    sizing: sizing(stacks),
+    sizing: size,
+    services,
+    ...(capacity ? { capacity } : {}),
   };
 }

@@ -1180,8 +1180,10 @@ export class AwsModel {
     const running = env ? this.runningImage(env) : undefined;
     if (!running) throw new TypeError('fetch failed');
     const behaviour = this.behaviours.get(running) ?? 'healthy';
+    // breaks-api: ECS counts its tasks healthy, but what users reach through the load balancer fails, the
+    // health path the smoke test requests included.
+    if (behaviour === 'breaks-api') return new Response('{"error":"internal"}', { status: 503 });
     if (url.endsWith('/readyz')) return new Response('{"status":"ready"}', { status: 200 });
-    if (behaviour === 'breaks-api') return new Response('{"error":"internal"}', { status: 500 });
     return new Response('[{"id":"p1","name":"Mug","priceCents":1200}]', {
       status: 200,
       headers: { 'content-type': 'application/json' },

@@ -34,11 +34,14 @@ export default defineConfig({
       // Room for a deploy of both at their most (api 4 doubled by blue/green, jobs 3 doubled by rolling).
       cluster: { maxInstances: 4 },
       services: { jobs: { scaling: { minTasks: 3 } } },
+      // Room for api and jobs at their maxTasks during a deploy (the config checks every service's share).
+      cluster: { maxInstances: 6 },
     },
     prod: {
       account: ACCOUNT,
       regions: ['eu-west-1'],
       alarms: { email: 'on-call@shop.example' },
+      cluster: { maxInstances: 14 },
     },
   },
 });
