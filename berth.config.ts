@@ -22,7 +22,10 @@ export default defineConfig({
       // Migrations run once per deploy, before any task is replaced; a failure stops the deploy.
       release: { command: ['node', 'dist/migrate-command.js'] },
       // So the tasks leave them to the release command (`npm start` alone still migrates).
-      environment: { MIGRATE_ON_START: 'false' },
+      // DATABASE_POOL_SIZE 3: a task opens up to 3 × 3 connections (reads, changes, transactions), so prod's
+      // blue/green peak (2 × 10 tasks) plus the worker and the release task stays under the ~200 connections
+      // RDS allows a db.t4g.small (max_connections = DBInstanceClassMemory / 9531392, AWS RDS user guide).
+      environment: { MIGRATE_ON_START: 'false', DATABASE_POOL_SIZE: '3' },
       // `berth up` (`npm start`) runs the compiled server as a process, so Node is all the quick start needs;
       // the release command runs first, the same way, in this directory.
       dev: { command: ['node', 'dist/server.js'], cwd: 'service' },

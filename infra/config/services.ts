@@ -3,7 +3,7 @@
  * names, routes (one catch-all, distinct priorities), one image and one release command per app, variable
  * names, secret references. Every error is one line naming the field the user wrote and the fix.
  */
-import { pascalCase } from '../lib/naming.js';
+import { OUTPUTS, pascalCase, serviceOutputs } from '../lib/naming.js';
 import { ENV_NAMES, type RouteConfig, type SecretReferenceConfig } from './environments.js';
 import type { BerthConfig, SecretReference, ServiceDefinition } from './schema.js';
 import { ConfigFileError, checkWorkerOverride, shown } from './shape.js';
@@ -193,8 +193,17 @@ function checkDistinctIds(names: string[], source: string): void {
       );
     }
     byId.set(pascalCase(name), name);
+    // `service` would output ServiceUrl and `release` ReleaseLogGroupName: keys the environment already has.
+    const taken = Object.values(serviceOutputs(name)).find((key) => ENVIRONMENT_OUTPUTS.has(key));
+    if (taken !== undefined) {
+      throw new ConfigFileError(
+        `${source}: services.${name}: its stack output ${taken} would clash with the environment's own output of that name; rename the service`,
+      );
+    }
   }
 }
+
+const ENVIRONMENT_OUTPUTS: ReadonlySet<string> = new Set(Object.values(OUTPUTS));
 
 /**
  * The app's one image: every service's build (given or default) must be the first service's, and the services

@@ -412,6 +412,16 @@ describe('one-line errors naming the field', () => {
       "berth.config.ts: services.jobs2: its stack outputs would share the prefix Jobs2 with jobs-2's; rename one of them",
     ],
     [
+      'a service whose output would be the environment URL',
+      { 'services.service': { type: 'worker' } },
+      "berth.config.ts: services.service: its stack output ServiceUrl would clash with the environment's own output of that name; rename the service",
+    ],
+    [
+      'a service whose output would be the release log group',
+      { 'services.release': { type: 'worker' } },
+      "berth.config.ts: services.release: its stack output ReleaseLogGroupName would clash with the environment's own output of that name; rename the service",
+    ],
+    [
       'only workers',
       { 'services.api': undefined, 'services.admin': undefined, 'environments.prod.services': undefined },
       "berth.config.ts: services has no web service: not supported yet, an app needs one service of type 'web' (the environment's URL serves it)",

@@ -31,8 +31,6 @@ export default defineConfig({
     test: {
       account: ACCOUNT,
       regions: ['eu-west-1'],
-      // Room for a deploy of both at their most (api 4 doubled by blue/green, jobs 3 doubled by rolling).
-      cluster: { maxInstances: 4 },
       services: { jobs: { scaling: { minTasks: 3 } } },
       // Room for api and jobs at their maxTasks during a deploy (the config checks every service's share).
       cluster: { maxInstances: 6 },
