@@ -12,7 +12,9 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
   RunTaskCommand,
+  type RunTaskCommandInput,
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
@@ -65,7 +67,7 @@ const CURRENT_DEFINITION = {
 const TAGS = [{ key: 'berth:env', value: 'rel' }];
 
 /** RegisterTaskDefinition's request as release-task.ts must send it: the same settings, the release image swapped. */
-const EXPECTED_REGISTER = {
+const EXPECTED_REGISTER: RegisterTaskDefinitionCommandInput = {
   family: 'BerthRelRelease',
   taskRoleArn: 'arn:aws:iam::444455556666:role/rel-task',
   executionRoleArn: 'arn:aws:iam::444455556666:role/rel-exec',
@@ -84,7 +86,7 @@ const EXPECTED_REGISTER = {
   runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
 };
 
-const EXPECTED_RUN = {
+const EXPECTED_RUN: RunTaskCommandInput = {
   cluster: CLUSTER,
   taskDefinition: REVISION,
   count: 1,
@@ -396,13 +398,11 @@ describe("runReleaseTask: the release task's log", () => {
 
   it('says the container never started when the stream does not exist (CloudWatch Logs "GetLogEvents": ResourceNotFoundException)', async () => {
     const aws = givenRelease([stopped({ exitCode: 1 })]);
-    aws.stubs.logs
-      .on(GetLogEventsCommand)
-      .rejects(
-        Object.assign(new Error('The specified log stream does not exist.'), {
-          name: 'ResourceNotFoundException',
-        }),
-      );
+    aws.stubs.logs.on(GetLogEventsCommand).rejects(
+      Object.assign(new Error('The specified log stream does not exist.'), {
+        name: 'ResourceNotFoundException',
+      }),
+    );
     const error = await failure(runWith(aws).done);
     assert.equal(error.detail, `the release task ${TASK_ID} wrote no log (the container never started)`);
   });
