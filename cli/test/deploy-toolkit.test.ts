@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import { Toolkit } from '@aws-cdk/toolkit-lib';
 import { IMAGE_CONTEXT_KEY } from '@berth/infra';
 import { ToolkitStackDeployer } from '../src/deploy/toolkit-deployer.js';
-import { StderrIoHost } from '../src/deploy/toolkit-io-host.js';
 import { digest } from './fixtures/aws.js';
 import { CART } from './fixtures/cart-config.js';
 
@@ -53,37 +52,5 @@ describe('ToolkitStackDeployer: deploy and destroy (Toolkit calls recorded)', ()
       { stacks: { strategy: 'pattern-must-match', patterns: [MONITORING] } },
       { stacks: { strategy: 'pattern-must-match', patterns: [SERVICE] } },
     ]);
-  });
-});
-
-describe('StderrIoHost', () => {
-  const base = { time: new Date(), action: 'deploy' as const, data: undefined };
-
-  it('passes debug and trace on when asked to', async () => {
-    const lines: string[] = [];
-    const host = new StderrIoHost({ write: (s: string) => lines.push(s) }, true);
-    await host.notify({ ...base, level: 'debug', message: 'assembly at /tmp/cdk.out' });
-    await host.notify({ ...base, level: 'trace', message: 'trace line' });
-    assert.deepEqual(lines, ['assembly at /tmp/cdk.out\n', 'trace line\n']);
-  });
-
-  it('takes its default from BERTH_DEBUG', async (t) => {
-    const lines: string[] = [];
-    t.after(() => {
-      delete process.env.BERTH_DEBUG;
-    });
-    delete process.env.BERTH_DEBUG;
-    await new StderrIoHost({ write: (s: string) => lines.push(s) }).notify({
-      ...base,
-      level: 'debug',
-      message: 'off',
-    });
-    process.env.BERTH_DEBUG = '1';
-    await new StderrIoHost({ write: (s: string) => lines.push(s) }).notify({
-      ...base,
-      level: 'debug',
-      message: 'on',
-    });
-    assert.deepEqual(lines, ['on\n']);
   });
 });

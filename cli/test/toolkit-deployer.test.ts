@@ -40,28 +40,4 @@ describe('ToolkitStackDeployer (offline)', () => {
     });
     assert.ok(messages.length > 0, 'the host received the synth messages');
   });
-
-  it('drops debug and trace unless asked, and answers questions with the default', async () => {
-    const lines: string[] = [];
-    const host = new StderrIoHost({ write: (s: string) => lines.push(s) }, false);
-    const base = { time: new Date(), action: 'deploy' as const, data: undefined };
-    await host.notify({ ...base, level: 'debug', message: 'noise' });
-    await host.notify({
-      ...base,
-      level: 'info',
-      message: 'Berth-Test-eu-west-1-Network: deploying... [1/4]',
-    });
-    const answer = await host.requestResponse({
-      ...base,
-      level: 'info',
-      code: 'CDK_TOOLKIT_I5060',
-      message: 'Do you wish to deploy these changes',
-      defaultResponse: true,
-    });
-    assert.deepEqual(lines, [
-      'Berth-Test-eu-west-1-Network: deploying... [1/4]\n',
-      'Do you wish to deploy these changes\n',
-    ]);
-    assert.equal(answer, true);
-  });
 });
