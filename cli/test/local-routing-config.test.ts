@@ -22,15 +22,16 @@ global
 defaults
   mode http
   log global
+  option http-keep-alive
   option dontlognull
   timeout connect 5s
   timeout client 60s
+  timeout http-keep-alive 60s
   timeout server 60s
-  # WebSockets (a dev server's live reload) stay open longer than a request.
+  timeout http-request 10s
   timeout tunnel 1h
   retries 0
 `;
-
 const FOUR_SERVICES = {
   listenHost: '127.0.0.1',
   listenPort: 8080,
