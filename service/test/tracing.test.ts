@@ -24,12 +24,12 @@ const app = await buildApp(
   { logLevel: 'info', keepAliveTimeoutSeconds: 65, database: await freshPostgresDatabase({ after }) },
   {
     logMixin: tracing.logMixin,
-    requestLogBindings: tracing.requestLogBindings,
     logStream: { write: (line) => logLines.push(JSON.parse(line)) },
   },
 );
 after(() => app.close());
 await app.database.migrated;
+tracing.traceServer(app.server);
 // inject() never opens a socket, so the HTTP instrumentation would see nothing: listen for real.
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 
