@@ -1,7 +1,7 @@
 // OpenTelemetry request tracing. Only ever loaded by a dynamic import when TRACING is not `off`, and before
 // the modules it instruments: server.ts imports it ahead of app.js (Fastify) and the pg driver.
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { register } from 'node:module';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import {
@@ -149,16 +149,14 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
       const instrumentedEmit = server.emit;
       server.emit = function emit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
         if (event !== 'request') return Reflect.apply(instrumentedEmit, this, [event, ...args]);
-        const [request, response] = args as [IncomingMessage, ServerResponse];
+        const request = args[0] as IncomingMessage;
         const route = routeRequest(request);
         if (route === 'recorded') return Reflect.apply(instrumentedEmit, this, [event, ...args]);
         if (route === 'probe') return Reflect.apply(uninstrumentedEmit, this, [event, ...args]);
-        return context.with(route, () => {
-          // Listeners added later (the body's 'data' and 'end', the response's 'finish') run in it too.
-          context.bind(route, request);
-          context.bind(route, response);
-          return Reflect.apply(uninstrumentedEmit, this, [event, ...args]);
-        });
+        // What Fastify does after this call keeps the context too: it reads the body in an AsyncResource of the
+        // request (fastify/lib/content-type-parser.js), so no listener needs binding, as the instrumentation's
+        // request and response emitters are for frameworks that do not.
+        return context.with(route, () => Reflect.apply(uninstrumentedEmit, this, [event, ...args]));
       } as Server['emit'];
     },
     async shutdown() {
