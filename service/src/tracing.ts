@@ -62,8 +62,11 @@ export interface TracingOptions {
 
 const SERVICE_NAME = 'berth-service';
 
-/** Liveness, readiness and metrics probes arrive every few seconds: tracing them would only add noise and cost. */
-const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/**
+ * Liveness, readiness and metrics probes arrive every few seconds: recording them would only add noise and
+ * cost. They are never sampled (their log lines still carry ids, as every request's do).
+ */
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The 'request' event as Node's HTTP server emits it, without the HTTP instrumentation's wrapper around it. */
 const uninstrumentedEmit = EventEmitter.prototype.emit;
@@ -77,7 +80,8 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
   const ids = new RandomIdGenerator();
 
   /**
-   * The sampling decision, taken when a request arrives. Parent-based: a request whose caller sampled it
+   * The sampling decision, taken when a request arrives. Probes are never sampled. Otherwise parent-based: a
+   * request whose caller sampled it
    * (traceparent flag 01) is recorded whatever the ratio, so a trace is never cut in half, and one whose caller
    * did not (flag 00) is not; a new trace is recorded with probability sampleRatio. A recorded request goes
    * through the instrumentation. An unsampled one gets the context of a non-recording span instead: the
@@ -86,16 +90,18 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
    * the trace and its decision. It skips the HTTP server instrumentation and the Fastify spans, which for a
    * span that records nothing cost a third of the service's throughput (bench/README.md).
    */
-  function routeRequest(request: IncomingMessage): 'probe' | 'recorded' | Context {
-    if (UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? '')) return 'probe';
+  function routeRequest(request: IncomingMessage): 'recorded' | Context {
+    const probe = PROBE_PATHS.has((request.url ?? '').split('?')[0] ?? '');
     const caller =
       request.headers.traceparent === undefined
         ? undefined
         : trace.getSpanContext(propagation.extract(ROOT_CONTEXT, request.headers));
     const fromCaller = caller !== undefined && isSpanContextValid(caller);
-    const sampled = fromCaller
-      ? (caller.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
-      : Math.random() < config.sampleRatio;
+    const sampled =
+      !probe &&
+      (fromCaller
+        ? (caller.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
+        : Math.random() < config.sampleRatio);
     if (sampled) return 'recorded';
     const unsampled = trace.wrapSpanContext({
       traceId: fromCaller ? caller.traceId : ids.generateTraceId(),
@@ -128,7 +134,7 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
         registerOnInitialization: true,
         instrumentHooks: false,
         // Skipped too, per request: an unsampled one (its request and handler spans would record nothing).
-        ignorePaths: (route) => UNTRACED_PATHS.has(route.url) || inUnsampledSpan(),
+        ignorePaths: (route) => PROBE_PATHS.has(route.url) || inUnsampledSpan(),
       }),
       // Statement text only, never the bound values: those carry cart contents.
       // Only queries inside a request: the periodic database check and migrations would each start a trace.
@@ -152,7 +158,6 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
         const request = args[0] as IncomingMessage;
         const route = routeRequest(request);
         if (route === 'recorded') return Reflect.apply(instrumentedEmit, this, [event, ...args]);
-        if (route === 'probe') return Reflect.apply(uninstrumentedEmit, this, [event, ...args]);
         // What Fastify does after this call keeps the context too: it reads the body in an AsyncResource of the
         // request (fastify/lib/content-type-parser.js), so no listener needs binding, as the instrumentation's
         // request and response emitters are for frameworks that do not.

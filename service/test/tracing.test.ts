@@ -251,14 +251,29 @@ describe('tracing on (in-memory exporter)', () => {
     assert.equal(sent.traceparent, `00-${callerTrace}-${client()?.spanContext().spanId}-01`);
   });
 
-  test('probes are not traced', async () => {
+  test('probes are never recorded, even when the caller sampled them; their log lines carry ids', async () => {
     exporter.reset();
-    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const callerTrace = '8f4b3a2d5e6c7b9d1e0f9a8b7c6d5e4f';
+    const response = await fetch(`${base}/healthz`, {
+      headers: { traceparent: `00-${callerTrace}-4d5e6f7a8b9c0d1e-01` },
+    });
+    assert.equal(response.status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(
       exporter.getFinishedSpans().map((span) => span.name),
       [],
     );
+    const completed = (path: string) =>
+      logLines.find(
+        (line) =>
+          line.msg === 'request completed' &&
+          logLines.some(
+            (incoming) => incoming.reqId === line.reqId && (incoming.req as { url?: string })?.url === path,
+          ),
+      );
+    assert.equal(completed('/healthz')?.trace_id, callerTrace);
+    assert.match(String(completed('/readyz')?.trace_id), /^[0-9a-f]{32}$/);
   });
 });
 
