@@ -91,7 +91,7 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
    * span that records nothing cost a third of the service's throughput (bench/README.md).
    */
   function routeRequest(request: IncomingMessage): 'recorded' | Context {
-    const probe = PROBE_PATHS.has((request.url ?? '').split('?')[0] ?? '');
+    const probe = PROBE_PATHS.has(pathOf(request.url ?? ''));
     const caller =
       request.headers.traceparent === undefined
         ? undefined
@@ -169,6 +169,12 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
       await provider.shutdown();
     },
   };
+}
+
+/** The URL's path: what precedes its query string. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
 
 /**
