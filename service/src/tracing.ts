@@ -178,9 +178,9 @@ function pathOf(url: string): string {
 }
 
 /**
- * True inside an unsampled request. False where there is no span at all: when Fastify registers its routes
- * (the same function decides which routes get wrappers), for a probe, and for a request that never went
- * through a server (`inject`).
+ * True inside an unsampled request (probes included). False where there is no span at all: when Fastify
+ * registers its routes (the same function decides which routes get wrappers) and for a request that never
+ * went through a traced server (`inject`).
  */
 function inUnsampledSpan(): boolean {
   const span = trace.getSpan(context.active());
