@@ -1,7 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { PostgresDatabaseConfig, ServiceConfig } from './config.js';
 import database, { type DatabasePluginOptions } from './plugins/database.js';
 import errors from './plugins/errors.js';
@@ -27,8 +26,6 @@ export interface AppOptions
   publicDir?: string;
   /** Adds fields to every log line (tracing.ts passes the active trace and span ids); none when tracing is off. */
   logMixin?: () => object;
-  /** Adds fields to every log line of one request (tracing.ts: an unsampled request's trace id). */
-  requestLogBindings?: (request: IncomingMessage) => object | undefined;
   /** Where log lines go instead of stdout (tests read them back). */
   logStream?: { write(line: string): void };
 }
@@ -41,9 +38,6 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   const app = Fastify({
     logger: { level: config.logLevel, mixin: options.logMixin, stream: options.logStream },
     genReqId: requestIdFor,
-    ...(options.requestLogBindings && {
-      childLoggerFactory: requestLoggerWith(options.requestLogBindings),
-    }),
     bodyLimit: BODY_LIMIT_BYTES,
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
     // On close, drop idle keep-alive sockets at once; requests in flight still finish.
@@ -94,14 +88,4 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
 
   await app.ready();
   return app;
-}
-
-/** Fastify's own child logger per request (bindings: the request id), plus the fields `bindingsOf` gives. */
-function requestLoggerWith(
-  bindingsOf: (request: IncomingMessage) => object | undefined,
-): NonNullable<FastifyServerOptions['childLoggerFactory']> {
-  return (logger, bindings, childOptions, request) => {
-    const extra = bindingsOf(request);
-    return logger.child(extra === undefined ? bindings : { ...bindings, ...extra }, childOptions);
-  };
 }

@@ -69,10 +69,10 @@ const app = await buildApp(
   { ...config, database },
   {
     logMixin: tracing?.logMixin,
-    requestLogBindings: tracing?.requestLogBindings,
     migrateOnStart: config.migrateOnStart,
   },
 );
+tracing?.traceServer(app.server);
 await app.listen({ host: config.host, port: config.port });
 
 let stopping = false;

@@ -24,14 +24,69 @@ const app = await buildApp(
   { logLevel: 'info', keepAliveTimeoutSeconds: 65, database: await freshPostgresDatabase({ after }) },
   {
     logMixin: tracing.logMixin,
-    requestLogBindings: tracing.requestLogBindings,
     logStream: { write: (line) => logLines.push(JSON.parse(line)) },
   },
 );
 after(() => app.close());
 await app.database.migrated;
+tracing.traceServer(app.server);
 // inject() never opens a socket, so the HTTP instrumentation would see nothing: listen for real.
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
+
+// A second app that calls another server, as a service behind the cart would: the cart itself calls nothing over
+// HTTP. Its route reads a JSON body first, so its outgoing call runs where Fastify's body parsing resumes it.
+const http = (await import('node:http')).default; // after startTracing: the instrumented module object
+const downstreamHeaders: { traceparent?: string; tracestate?: string }[] = [];
+const downstream = http.createServer((request, response) => {
+  const { traceparent, tracestate } = request.headers as Record<string, string | undefined>;
+  downstreamHeaders.push({ traceparent, tracestate });
+  response.end('ok');
+});
+downstream.listen(0, '127.0.0.1');
+after(() => downstream.close());
+await new Promise((resolve) => downstream.once('listening', resolve));
+const downstreamUrl = `http://127.0.0.1:${(downstream.address() as { port: number }).port}/`;
+const Fastify = (await import('fastify')).default;
+const relay = Fastify();
+relay.post('/relay', async function relayRoute() {
+  await new Promise((resolve, reject) =>
+    http.get(downstreamUrl, (res) => res.resume().on('end', resolve)).on('error', reject),
+  );
+  return { called: true };
+});
+after(() => relay.close());
+await relay.ready();
+tracing.traceServer(relay.server);
+const relayBase = await relay.listen({ host: '127.0.0.1', port: 0 });
+
+/**
+ * POSTs to the relay with these trace headers; answers the ones the downstream server received. The body
+ * follows the headers 50 ms later, so the relay reads it from a later socket event, outside the code that
+ * received the request, as a large body or a slow client's does. (fetch: undici is not instrumented, so the
+ * test's own call adds no traceparent.)
+ */
+async function relayed(headers: {
+  traceparent: string;
+  tracestate?: string;
+}): Promise<{ traceparent?: string; tracestate?: string }> {
+  downstreamHeaders.length = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      controller.enqueue(new TextEncoder().encode(JSON.stringify({ note: 'a body to parse' })));
+      controller.close();
+    },
+  });
+  const response = await fetch(`${relayBase}/relay`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  assert.equal(response.status, 200);
+  assert.equal(downstreamHeaders.length, 1);
+  return downstreamHeaders[0] ?? {};
+}
 
 function spansOf(traceId: string): ReadableSpan[] {
   return exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId);
@@ -145,19 +200,80 @@ describe('tracing on (in-memory exporter)', () => {
       lines.map((line) => line.msg),
       ['incoming request', 'request completed'],
     );
-    // The span id this service's part of the trace would have had: its own, not the caller's.
+    // The span id of this service's part of the trace: its own, not the caller's, on both lines.
     assert.match(String(lines[0]?.span_id), /^[0-9a-f]{16}$/);
     assert.notEqual(lines[0]?.span_id, callerSpan);
+    assert.equal(lines[1]?.span_id, lines[0]?.span_id);
   });
 
-  test('probes are not traced', async () => {
+  test('a caller that did not sample: what the request calls gets its trace with flag 00, and nothing is recorded', async () => {
     exporter.reset();
-    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const callerTrace = '6d2f1e0b3c4a5f7b9c8d7e6f5a4b3c2d';
+    const callerSpan = '2b3c4d5e6f7a8b9c';
+    const sent = await relayed({
+      traceparent: `00-${callerTrace}-${callerSpan}-00`,
+      tracestate: 'berthtest=unsampled-7',
+    });
+    const [version, traceId, parentId, flags] = (sent.traceparent ?? '').split('-');
+    assert.deepEqual([version, traceId, flags], ['00', callerTrace, '00'], `sent: ${JSON.stringify(sent)}`);
+    assert.match(String(parentId), /^[0-9a-f]{16}$/);
+    assert.notEqual(parentId, callerSpan, 'the call comes from this service, not from its caller');
+    assert.equal(sent.tracestate, 'berthtest=unsampled-7', "the caller's tracestate travels with the trace");
+    // A sampled request after it: its spans arriving show the exporter has had time to see the first's.
+    assert.equal((await fetch(`${base}/api/products`)).status, 200);
+    await waitForSpans(() => exporter.getFinishedSpans().some((span) => span.kind === SERVER));
+    const products = exporter.getFinishedSpans().find((span) => span.kind === SERVER);
+    assert.deepEqual(
+      exporter
+        .getFinishedSpans()
+        .filter((span) => span.spanContext().traceId !== products?.spanContext().traceId)
+        .map((span) => span.name),
+      [],
+      'only the sampled request has spans: none of the unsampled one or its call, under any trace',
+    );
+  });
+
+  test('a sampled caller: the outgoing call carries the trace, flag 01, and the recorded client span as parent', async () => {
+    exporter.reset();
+    const callerTrace = '7e3a2f1c4d5b6a8c0d9e8f7a6b5c4d3e';
+    const sent = await relayed({ traceparent: `00-${callerTrace}-3c4d5e6f7a8b9c0d-01` });
+    const client = () =>
+      spansOf(callerTrace).find(
+        (span) => span.kind === CLIENT && span.attributes['http.request.method'] === 'GET',
+      );
+    await waitForSpans(() => client() !== undefined);
+    assert.ok(
+      client(),
+      `a client span, got: ${spansOf(callerTrace)
+        .map((span) => span.name)
+        .join(', ')}`,
+    );
+    assert.equal(sent.traceparent, `00-${callerTrace}-${client()?.spanContext().spanId}-01`);
+  });
+
+  test('probes are never recorded, even when the caller sampled them; their log lines carry ids', async () => {
+    exporter.reset();
+    const callerTrace = '8f4b3a2d5e6c7b9d1e0f9a8b7c6d5e4f';
+    const response = await fetch(`${base}/healthz`, {
+      headers: { traceparent: `00-${callerTrace}-4d5e6f7a8b9c0d1e-01` },
+    });
+    assert.equal(response.status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(
       exporter.getFinishedSpans().map((span) => span.name),
       [],
     );
+    const completed = (path: string) =>
+      logLines.find(
+        (line) =>
+          line.msg === 'request completed' &&
+          logLines.some(
+            (incoming) => incoming.reqId === line.reqId && (incoming.req as { url?: string })?.url === path,
+          ),
+      );
+    assert.equal(completed('/healthz')?.trace_id, callerTrace);
+    assert.match(String(completed('/readyz')?.trace_id), /^[0-9a-f]{32}$/);
   });
 });
 
