@@ -83,6 +83,14 @@ describe('metrics', () => {
     assert.match(text, /process_cpu_user_seconds_total/);
     assert.doesNotMatch(text, /00000000-0000/, 'raw URLs never become labels');
   });
+
+  test('a request that came through the load balancer (X-Forwarded-For) gets the plain 404 of an unknown route', async () => {
+    // The ALB appends X-Forwarded-For to every request it forwards ("HTTP headers and Application Load Balancers").
+    const response = await app.inject({ url: '/metrics', headers: { 'x-forwarded-for': '203.0.113.7' } });
+    assert.equal(response.statusCode, 404);
+    assert.deepEqual(response.json(), { error: 'not_found', message: 'No route GET /metrics.' });
+    assert.doesNotMatch(response.body, /process_cpu/);
+  });
 });
 
 describe('request ids', () => {

@@ -8,7 +8,10 @@ declare module 'fastify' {
   }
 }
 
-/** Prometheus metrics on GET /metrics: requests and latency by route template and status, plus process metrics. */
+/**
+ * Prometheus metrics on GET /metrics: requests and latency by route template and status, plus process metrics.
+ * Answered only to requests that did not come through a load balancer.
+ */
 export default fp(
   async (app) => {
     // One registry per app, so several apps in one process (tests) never collide on metric names.
@@ -41,7 +44,10 @@ export default fp(
       duration.observe(labels, reply.elapsedTime / 1000);
     });
 
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      // For scrapers beside the task (a sidecar, `berth exec`), never the internet: the ALB adds X-Forwarded-For to
+      // every request it forwards, and a client cannot remove it, so a request carrying it came from outside.
+      if (request.headers['x-forwarded-for'] !== undefined) return reply.callNotFound();
       return reply.type(registry.contentType).send(await registry.metrics());
     });
   },
