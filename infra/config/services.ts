@@ -270,6 +270,7 @@ const buildOf = (service: ServiceDefinition) => ({
 /** Construct ids and output keys are the Pascal-case names (`a-1` and `a1` are both `A1`). */
 function checkDistinctIds(names: string[], source: string): void {
   const byId = new Map<string, string>();
+  const byKey = new Map<string, string>();
   for (const name of names) {
     const same = byId.get(pascalCase(name));
     if (same !== undefined) {
@@ -278,6 +279,16 @@ function checkDistinctIds(names: string[], source: string): void {
       );
     }
     byId.set(pascalCase(name), name);
+    // `jobs`'s JobsQueueUrl is a web service `jobs-queue`'s url output.
+    for (const key of Object.values(serviceOutputs(name))) {
+      const owner = byKey.get(key);
+      if (owner !== undefined) {
+        throw new ConfigFileError(
+          `${source}: services.${name}: its stack output ${key} would clash with ${owner}'s of that name; rename one of them`,
+        );
+      }
+      byKey.set(key, name);
+    }
     // `service` would output ServiceUrl and `release` ReleaseLogGroupName: keys the environment already has.
     const taken = Object.values(serviceOutputs(name)).find((key) => ENVIRONMENT_OUTPUTS.has(key));
     if (taken !== undefined) {

@@ -228,6 +228,11 @@ describe('one-line errors naming the field', () => {
       'berth.config.ts: environments.prod.services.jobs.scaling.messagesPerTask = 0: expected an integer from 1 to 100000',
     ],
     [
+      "a web service whose URL output is a worker queue's",
+      { 'services.jobs-queue': { type: 'web', port: 9000, route: { path: '/jq/*' } } },
+      "berth.config.ts: services.jobs-queue: its stack output JobsQueueUrl would clash with jobs's of that name; rename one of them",
+    ],
+    [
       'a domain with no web service',
       {
         'services.api': undefined,

@@ -443,6 +443,8 @@ describe('names both sides use', () => {
       targetGroupArn: 'CartExpiryTargetGroupArn',
       productionRuleArn: 'CartExpiryProductionRuleArn',
       url: 'CartExpiryUrl',
+      queueUrl: 'CartExpiryQueueUrl',
+      deadLetterQueueUrl: 'CartExpiryDeadLetterQueueUrl',
     });
     assert.equal(pascalCase('web'), 'Web');
   });
