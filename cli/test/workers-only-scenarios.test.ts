@@ -2,7 +2,8 @@
  * An app of workers only (#13 item 2): the real commands, through `main`, against the AWS model holding app
  * `feeds` (cli/test/scenarios/configs/workers-only.berth.config.ts): workers `ingest` (2 tasks, a queue) and
  * `digest` (a queue), no web service. There is no load balancer, so no URL: deploy and status say so and check
- * what exists instead of failing on a missing output. Expected values are literals.
+ * what exists instead of failing on a missing output; rollback and destroy work as for any app. Expected values
+ * are literals.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -108,5 +109,35 @@ describe('an app of workers only: deploy and status with no load balancer', () =
     );
     assert.ok(queueLine?.includes('IngestQueue-'), status.stdout);
     assert.equal(lines.filter((l) => l.includes('queue https://sqs.')).length, 2, status.stdout);
+
+    // WHEN a second image is deployed and then rolled back
+    w.docker.sha = '5ca1ab1e0043';
+    const second = await w.berth('deploy', 'test', '--timeout', '30m');
+    assert.equal(second.code, 0, second.stderr);
+    const rollback = await w.berth('rollback', 'test', '--timeout', '30m');
+
+    // THEN the workers run the first image again, still with no request made
+    assert.equal(rollback.code, 0, rollback.stderr);
+    const first = w.model.images.get('5ca1ab1e0042')!;
+    assert.equal(rollback.stdout, `test now runs ${first}\n`);
+    for (const name of ['ingest', 'digest']) {
+      const revision = w.model.taskDefinitions.get(w.model.service('test', name)!.taskDefinition)!;
+      assert.equal(revision.image.split('@')[1], first, name);
+    }
+    assert.deepEqual(w.fetched, []);
+
+    // WHEN test is destroyed
+    const destroy = await w.berth('destroy', 'test');
+
+    // THEN both workers were scaled to zero and every stack is gone
+    assert.equal(destroy.code, 0, destroy.stderr);
+    assert.deepEqual(w.model.deletedServices, [
+      { name: 'ingest', desiredCount: 0 },
+      { name: 'digest', desiredCount: 0 },
+    ]);
+    assert.deepEqual(
+      STACKS.map((s) => w.model.stackStatus(s)),
+      [undefined, undefined, undefined, undefined],
+    );
   });
 });
