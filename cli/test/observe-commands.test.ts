@@ -209,6 +209,16 @@ describe('berth exec --service', () => {
     assert.equal(run.stubs.cfn.calls().length, 0);
   });
 
+  it('without --service and only workers: one line asking for it, no AWS call', async () => {
+    const run = await berth(withServices([WORKER]), () => {}, 'exec', 'test');
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      'berth: test has no web service: choose one with --service <name> (one of worker)\n',
+    );
+    assert.equal(run.stubs.cfn.calls().length, 0);
+  });
+
   it('an unknown --service: one line listing the services', async () => {
     const run = await berth(withServices([WEB, WORKER]), () => {}, 'exec', 'test', '--service', 'api');
     assert.equal(run.code, 1);

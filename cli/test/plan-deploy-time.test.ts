@@ -116,4 +116,37 @@ describe('deploy-time estimate', () => {
       undefined,
     );
   });
+
+  it('times workers with no load balancer as start + stop: no health checks to pass, nothing to deregister', () => {
+    // GIVEN an app of workers only: 2 tasks, min 100% / max 200%, stop timeout 45 s, no target group at all
+    const inputs = deployInputsFromTemplates([
+      {
+        stackName: 'Workers',
+        region: 'eu-west-1',
+        template: {
+          Resources: {
+            Service: {
+              Type: 'AWS::ECS::Service',
+              Properties: {
+                DesiredCount: 2,
+                DeploymentConfiguration: { MinimumHealthyPercent: 100, MaximumPercent: 200 },
+                TaskDefinition: { Ref: 'Task' },
+              },
+            },
+            Task: {
+              Type: 'AWS::ECS::TaskDefinition',
+              Properties: { ContainerDefinitions: [{ Name: 'ingest', StopTimeout: 45 }] },
+            },
+          },
+        },
+      },
+    ])!;
+    // WHEN
+    const e = estimateEcsDeployment(inputs);
+    // THEN one batch of 2 × (start 30 + stop 45) = 75 s; a failed attempt is the start alone (30 s), and the
+    // circuit breaker's 3 failures take ceil(3/2) = 2 of them before the 75 s redeploy: 135 s
+    assert.equal(e.deploySeconds, 75);
+    assert.match(e.deployFormula, /interval 0 × healthy 0 \+ deregistration 0 \+ stop 45/);
+    assert.equal(e.rollbackSeconds, 135);
+  });
 });

@@ -8,6 +8,7 @@ import type {
   EnvName,
   ExecConfig,
   NetworkConfig,
+  QueueConfig,
   ServiceCommonConfig as ServiceCommon,
   ServiceConfig,
   TracingConfig,
@@ -79,7 +80,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvName, EnvironmentDefaults>
       minTasks: 1,
       maxTasks: 4,
       stopTimeoutSeconds: 30,
-      scaling: { cpuPercent: 60 },
+      scaling: { cpuPercent: 60, messagesPerTask: 10 },
       // New tasks start before old ones stop: the work never pauses during a deploy.
       deployment: { minHealthyPercent: 100, maxPercent: 200 },
     },
@@ -137,7 +138,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvName, EnvironmentDefaults>
       minTasks: 2,
       maxTasks: 10,
       stopTimeoutSeconds: 30,
-      scaling: { cpuPercent: 60 },
+      scaling: { cpuPercent: 60, messagesPerTask: 10 },
       deployment: { minHealthyPercent: 100, maxPercent: 200 },
     },
     database: {
@@ -160,3 +161,15 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvName, EnvironmentDefaults>
 
 /** The GitHub environment that gates prod deploys when the config names none. */
 export const DEFAULT_PROD_GITHUB_ENVIRONMENT = 'prod';
+
+/**
+ * A worker's queue, the same in every environment. SQS's own defaults where one exists (SQS Developer Guide,
+ * "Amazon SQS queue configuration": visibility timeout 30 s, retention 4 days); 5 receives before the
+ * dead-letter queue rides out a few transient failures without retrying a poison message for ever.
+ */
+export const QUEUE_DEFAULTS: QueueConfig = {
+  visibilityTimeoutSeconds: 30,
+  retentionDays: 4,
+  maxReceiveCount: 5,
+  maxMessageAgeMinutes: 15,
+};

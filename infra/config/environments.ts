@@ -128,6 +128,8 @@ export interface ServiceCommonConfig {
   readonly database: boolean;
   /** The release task this service's image runs before each rollout. @default - none */
   readonly release?: ReleaseConfig;
+  /** Workers whose queue it may send to (each has a `queue`), in the order the user listed them. */
+  readonly sendsTo: readonly string[];
 }
 
 /** A web service in an environment: today's ServiceConfig plus its name, route and settings. */
@@ -145,8 +147,21 @@ export interface WorkerServiceConfig extends ServiceCommonConfig {
   readonly maxTasks: number;
   /** SIGTERM to SIGKILL, 2 to 120 s (ECS on EC2). */
   readonly stopTimeoutSeconds: number;
-  readonly scaling: { readonly cpuPercent: number };
+  /** `messagesPerTask`: the backlog per task the queue scaling holds (used only with a queue). */
+  readonly scaling: { readonly cpuPercent: number; readonly messagesPerTask: number };
   readonly deployment: { readonly minHealthyPercent: number; readonly maxPercent: number };
+  /** The SQS queue it consumes. @default - none: scaled on CPU only */
+  readonly queue?: QueueConfig;
+}
+
+/** A worker's SQS queue (schema.ts `QueueDefinition`, defaults filled in). */
+export interface QueueConfig {
+  readonly visibilityTimeoutSeconds: number;
+  readonly retentionDays: number;
+  /** Failed receives before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  /** Age of the oldest message above which the alarm fires. */
+  readonly maxMessageAgeMinutes: number;
 }
 
 export type ResolvedServiceConfig = WebServiceConfig | WorkerServiceConfig;

@@ -4,7 +4,7 @@
  * every error reworded to the field path the user wrote.
  */
 import { type AppNames, appNames } from '../lib/naming.js';
-import { DEFAULT_PROD_GITHUB_ENVIRONMENT, ENVIRONMENT_DEFAULTS } from './defaults.js';
+import { DEFAULT_PROD_GITHUB_ENVIRONMENT, ENVIRONMENT_DEFAULTS, QUEUE_DEFAULTS } from './defaults.js';
 import {
   ENV_NAMES,
   type EnvironmentConfig,
@@ -148,6 +148,7 @@ function pickSizing(service: WebServiceDefinition): ServiceSizing {
     secrets: _secrets,
     release: _release,
     dev: _dev,
+    sendsTo: _sendsTo,
     ...sizing
   } = service;
   return sizing;
@@ -166,8 +167,12 @@ function resolveWorkerSizing(
     minTasks: scaling.minTasks ?? d.minTasks,
     maxTasks: scaling.maxTasks ?? d.maxTasks,
     stopTimeoutSeconds: override?.stopTimeoutSeconds ?? service.stopTimeoutSeconds ?? d.stopTimeoutSeconds,
-    scaling: { cpuPercent: scaling.cpuPercent ?? d.scaling.cpuPercent },
+    scaling: {
+      cpuPercent: scaling.cpuPercent ?? d.scaling.cpuPercent,
+      messagesPerTask: scaling.messagesPerTask ?? d.scaling.messagesPerTask,
+    },
     deployment: layered(d.deployment, service.deployment, override?.deployment),
+    ...(service.queue === undefined ? {} : { queue: layered(QUEUE_DEFAULTS, service.queue) }),
   };
 }
 
@@ -214,6 +219,7 @@ function resolveServices(
     const sized = <T extends { cpu: number; memoryMiB: number }>(sizing: T) => ({
       ...sizing,
       ...common,
+      sendsTo: definition.sendsTo ?? [],
       ...(release === undefined
         ? {}
         : {
@@ -246,8 +252,7 @@ function resolveEnvironment(
   const user = config.environments[env];
   const d = ENVIRONMENT_DEFAULTS[env];
   const resolved = resolveServices(config, env, services);
-  // checkServices guarantees a web service.
-  const firstWeb = resolved.find((s): s is WebServiceConfig => s.kind === 'web')!;
+  const firstWeb = resolved.find((s): s is WebServiceConfig => s.kind === 'web');
   return {
     name: env,
     account: user.account,
@@ -255,11 +260,13 @@ function resolveEnvironment(
     regions: user.regions,
     network: layered(d.network, user.network),
     cluster: layered(d.cluster, user.cluster),
-    service: serviceConfigOf(firstWeb),
+    // A worker-only app has no web service: the deprecated view takes the default web sizing (unused).
+    service: firstWeb ? serviceConfigOf(firstWeb) : { containerPort: 80, ...d.service },
     services: resolved,
     database: layered(d.database, user.database),
     ...(user.domain === undefined ? {} : { domain: user.domain }),
-    waf: layered(d.waf, user.waf),
+    // No web service, no load balancer: nothing for a web ACL to protect (checkServices refuses enabled: true).
+    waf: layered(d.waf, firstWeb ? {} : { enabled: false }, user.waf),
     tracing: layered(d.tracing, user.tracing),
     ...(user.alarms === undefined ? {} : { alarms: user.alarms }),
     logRetentionDays: user.logRetentionDays ?? d.logRetentionDays,
@@ -350,7 +357,7 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
     appService(name, service, routes.get(name)),
   );
   const imageName = appImageName(config);
-  const firstWeb = services.find((s) => s.kind === 'web')!.name;
+  const firstWeb = services.find((s) => s.kind === 'web')?.name ?? '';
   const names = appNames(config.app);
   try {
     const environments = Object.fromEntries(

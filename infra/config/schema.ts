@@ -108,6 +108,13 @@ export interface ServiceCommon {
    * @default - the container, built from `build`
    */
   readonly dev?: DevDefinition;
+  /**
+   * Workers whose `queue` this service sends messages to, by name, e.g. `['jobs']`: it gets the queue's URL as
+   * `<NAME>_QUEUE_URL` (`jobs` → `JOBS_QUEUE_URL`, `cart-expiry` → `CART_EXPIRY_QUEUE_URL`) and permission to
+   * send to that queue only. A service that does not list a queue cannot send to it.
+   * @default - none
+   */
+  readonly sendsTo?: readonly string[];
 }
 
 /** A service behind the environment's one Application Load Balancer. */
@@ -125,10 +132,44 @@ export interface WebServiceDefinition extends ServiceCommon, ServiceSizing {
   readonly route?: RouteDefinition;
 }
 
-/** A background service: no load balancer, no inbound traffic, scaled on CPU. */
+/** A background service: no load balancer, no inbound traffic, scaled on CPU (and on its queue's backlog). */
 export interface WorkerServiceDefinition extends ServiceCommon, WorkerSizing {
   /** `worker`: tasks that receive no traffic (queue consumers, schedulers, expiry jobs). */
   readonly type: 'worker';
+  /**
+   * An SQS queue Berth creates for this worker to consume (`queue: {}` takes every default): encrypted, with a
+   * dead-letter queue for messages that keep failing. Its URL is the worker's `QUEUE_URL`; the worker may
+   * receive and delete its messages, the services that list the worker in `sendsTo` may send to it. The
+   * worker then scales on the backlog per task (`scaling.messagesPerTask`) as well as on CPU, and alarms
+   * fire on messages in the dead-letter queue and on a message waiting too long.
+   * @default - no queue: the worker scales on CPU only
+   */
+  readonly queue?: QueueDefinition;
+}
+
+/** A worker's SQS queue and its dead-letter queue. */
+export interface QueueDefinition {
+  /**
+   * Seconds a received message stays hidden from other consumers (0 to 43200): longer than the worker takes
+   * to process one, or another task receives it again meanwhile.
+   * @default 30
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Days an unprocessed message is kept (1 to 14). The dead-letter queue keeps its messages 14 days.
+   * @default 4
+   */
+  readonly retentionDays?: number;
+  /**
+   * Receives without a delete (failed attempts) after which a message moves to the dead-letter queue (1 to 1000).
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Minutes the oldest message may wait before the alarm fires (1 to 20160): the worker is down or cannot keep up.
+   * @default 15
+   */
+  readonly maxMessageAgeMinutes?: number;
 }
 
 /**
@@ -320,6 +361,12 @@ export interface WorkerScalingDefinition {
   readonly maxTasks?: number;
   /** Target average CPU use, percent. @default 60 */
   readonly cpuPercent?: number;
+  /**
+   * With a `queue`: the backlog each task should have at most (messages waiting per running task); tasks are
+   * added above it and removed below it. Set it to how many messages one task processes within the delay you
+   * accept (AWS: acceptable latency ÷ average processing time per message). @default 10
+   */
+  readonly messagesPerTask?: number;
 }
 
 export interface WorkerDeploymentDefinition {
@@ -368,7 +415,7 @@ export interface EnvironmentDefinition {
   readonly logRetentionDays?: number;
   /**
    * Per-service changes for this environment, by service name, e.g. `{ web: { cpu: 512 } }`. A worker takes
-   * only the worker fields (cpu, memoryMiB, stopTimeoutSeconds, scaling.minTasks/maxTasks/cpuPercent,
+   * only the worker fields (cpu, memoryMiB, stopTimeoutSeconds, scaling.minTasks/maxTasks/cpuPercent/messagesPerTask,
    * deployment.minHealthyPercent/maxPercent).
    */
   readonly services?: Readonly<Record<string, ServiceSizing | WorkerSizing>>;

@@ -1,11 +1,11 @@
 /**
  * The `services` of `berth.config.ts`, checked as a whole and one by one before any environment is resolved:
  * names, routes (one catch-all, distinct priorities), one image and one release command per app, variable
- * names, secret references. Every error is one line naming the field the user wrote and the fix.
+ * names, secret references, queues and who sends to them. Every error is one line naming the field the user wrote and the fix.
  */
 import { OUTPUTS, pascalCase, serviceOutputs } from '../lib/naming.js';
-import { ENV_NAMES, type RouteConfig, type SecretReferenceConfig } from './environments.js';
-import type { BerthConfig, SecretReference, ServiceDefinition } from './schema.js';
+import { ENV_NAMES, type EnvName, type RouteConfig, type SecretReferenceConfig } from './environments.js';
+import type { BerthConfig, SecretReference, ServiceDefinition, WorkerSizing } from './schema.js';
 import { ConfigFileError, checkWorkerOverride, shown } from './shape.js';
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -79,11 +79,7 @@ export function checkServices(config: BerthConfig, source: string): void {
   );
   checkOneImage(entries, source);
   checkOneRelease(entries, source);
-  if (!entries.some(([, service]) => service.type === 'web')) {
-    throw new ConfigFileError(
-      `${source}: services has no web service: not supported yet, an app needs one service of type 'web' (the environment's URL serves it)`,
-    );
-  }
+  checkQueues(config, source);
   checkRoutes(entries, source);
   for (const env of ENV_NAMES) {
     for (const [other, override] of Object.entries(config.environments[env].services ?? {})) {
@@ -95,7 +91,96 @@ export function checkServices(config: BerthConfig, source: string): void {
         );
       }
       if (service.type === 'worker') checkWorkerOverride(override, path, source);
+      const perTask = (override as WorkerSizing).scaling?.messagesPerTask;
+      if (service.type === 'web' && perTask !== undefined) {
+        throw new ConfigFileError(
+          `${source}: ${path}.scaling.messagesPerTask: only workers with a queue scale on messagesPerTask (this one is a web service); remove it`,
+        );
+      }
+      if (service.type === 'worker' && perTask !== undefined && service.queue === undefined) {
+        throw new ConfigFileError(
+          `${source}: ${path}.scaling.messagesPerTask: ${other} has no queue to scale on; add services.${other}.queue = {} or remove it`,
+        );
+      }
     }
+    if (!entries.some(([, service]) => service.type === 'web')) checkNoLoadBalancer(config, env, source);
+  }
+}
+
+/**
+ * An app of workers only has no load balancer: nothing to serve a domain on or to put a web ACL in front of
+ * (WAF is off by default there; resolve.ts).
+ */
+function checkNoLoadBalancer(config: BerthConfig, env: EnvName, source: string): void {
+  const user = config.environments[env];
+  const why = 'the app has no web service, so no load balancer';
+  if (user.domain !== undefined) {
+    throw new ConfigFileError(
+      `${source}: environments.${env}.domain: ${why} to serve it on; remove domain or add a service of type 'web'`,
+    );
+  }
+  if (user.waf?.enabled === true) {
+    throw new ConfigFileError(
+      `${source}: environments.${env}.waf.enabled = true: ${why} to protect; remove it or add a service of type 'web'`,
+    );
+  }
+}
+
+/** The variable a worker's queue URL reaches it in. */
+export const QUEUE_URL_VARIABLE = 'QUEUE_URL';
+
+/** The variable a sender finds worker `name`'s queue URL in: `cart-expiry` → `CART_EXPIRY_QUEUE_URL`. */
+export function sendsToVariable(worker: string): string {
+  return `${worker.toUpperCase().replace(/-/g, '_')}_${QUEUE_URL_VARIABLE}`;
+}
+
+/**
+ * `sendsTo` names workers that have a queue, once each; `scaling.messagesPerTask` needs a queue; the variables
+ * Berth sets for queues are not the user's too.
+ */
+function checkQueues(config: BerthConfig, source: string): void {
+  const entries = Object.entries(config.services);
+  const withQueue = entries
+    .filter(([, s]) => s.type === 'worker' && s.queue !== undefined)
+    .map(([name]) => name);
+  const taken = (name: string, service: ServiceDefinition, variable: string, why: string) => {
+    for (const field of ['environment', 'secrets'] as const) {
+      if (service[field]?.[variable] !== undefined) {
+        throw new ConfigFileError(
+          `${source}: services.${name}.${field}.${variable}: Berth sets ${variable} (${why}); use another name`,
+        );
+      }
+    }
+  };
+  for (const [name, service] of entries) {
+    if (service.type === 'worker') {
+      if (service.queue !== undefined) taken(name, service, QUEUE_URL_VARIABLE, 'its queue');
+      if (service.scaling?.messagesPerTask !== undefined && service.queue === undefined) {
+        throw new ConfigFileError(
+          `${source}: services.${name}.scaling.messagesPerTask: ${name} has no queue to scale on; add services.${name}.queue = {} or remove it`,
+        );
+      }
+    }
+    const listed = service.sendsTo ?? [];
+    listed.forEach((target, i) => {
+      const at = `${source}: services.${name}.sendsTo[${i}] = ${shown(target)}`;
+      const queues = withQueue.length > 0 ? withQueue.join(', ') : 'none yet: give a worker queue: {}';
+      const named = config.services[target];
+      if (named === undefined) {
+        throw new ConfigFileError(
+          `${at}: no service of that name; expected a worker with a queue (${queues})`,
+        );
+      }
+      if (named.type !== 'worker' || named.queue === undefined) {
+        throw new ConfigFileError(
+          `${at}: ${target} is ${named.type === 'worker' ? 'a worker without a queue' : 'a web service'}; expected a worker with a queue (${queues})`,
+        );
+      }
+      if (listed.indexOf(target) !== i) {
+        throw new ConfigFileError(`${at}: listed twice; remove one`);
+      }
+      taken(name, service, sendsToVariable(target), `${target}'s queue`);
+    });
   }
 }
 
@@ -185,6 +270,7 @@ const buildOf = (service: ServiceDefinition) => ({
 /** Construct ids and output keys are the Pascal-case names (`a-1` and `a1` are both `A1`). */
 function checkDistinctIds(names: string[], source: string): void {
   const byId = new Map<string, string>();
+  const byKey = new Map<string, string>();
   for (const name of names) {
     const same = byId.get(pascalCase(name));
     if (same !== undefined) {
@@ -193,6 +279,16 @@ function checkDistinctIds(names: string[], source: string): void {
       );
     }
     byId.set(pascalCase(name), name);
+    // `jobs`'s JobsQueueUrl is a web service `jobs-queue`'s url output.
+    for (const key of Object.values(serviceOutputs(name))) {
+      const owner = byKey.get(key);
+      if (owner !== undefined) {
+        throw new ConfigFileError(
+          `${source}: services.${name}: its stack output ${key} would clash with ${owner}'s of that name; rename one of them`,
+        );
+      }
+      byKey.set(key, name);
+    }
     // `service` would output ServiceUrl and `release` ReleaseLogGroupName: keys the environment already has.
     const taken = Object.values(serviceOutputs(name)).find((key) => ENVIRONMENT_OUTPUTS.has(key));
     if (taken !== undefined) {

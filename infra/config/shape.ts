@@ -82,7 +82,7 @@ const WORKER_SIZING: FieldsOf<WorkerSizing> = {
   cpu: num,
   memoryMiB: num,
   stopTimeoutSeconds: num,
-  scaling: object({ minTasks: num, maxTasks: num, cpuPercent: num }),
+  scaling: object({ minTasks: num, maxTasks: num, cpuPercent: num, messagesPerTask: num }),
   deployment: object({ minHealthyPercent: num, maxPercent: num }),
 };
 
@@ -95,6 +95,7 @@ const COMMON: FieldsOf<ServiceCommon> = {
   database: bool,
   release: object({ command: strings, cpu: num, memoryMiB: num }, ['command']),
   dev: object({ command: strings, cwd: str }, ['command']),
+  sendsTo: strings,
 };
 /** Fields of the design that a later step adds; until then they are refused by name rather than as typos. */
 const SERVICE_LATER: Fields = {
@@ -115,7 +116,17 @@ const WEB: FieldsOf<WebServiceDefinition> = {
   }),
   route: object({ path: str, host: str, priority: num }),
 };
-const WORKER: FieldsOf<WorkerServiceDefinition> = { ...WORKER_SIZING, ...COMMON, type: str };
+const WORKER: FieldsOf<WorkerServiceDefinition> = {
+  ...WORKER_SIZING,
+  ...COMMON,
+  type: str,
+  queue: object({
+    visibilityTimeoutSeconds: num,
+    retentionDays: num,
+    maxReceiveCount: num,
+    maxMessageAgeMinutes: num,
+  }),
+};
 const WEB_SPEC = object({ ...WEB, ...SERVICE_LATER }, ['type', 'port']);
 const WORKER_SPEC = object({ ...WORKER, ...SERVICE_LATER }, ['type']);
 const SERVICE: Spec = { kind: 'union', on: 'type', variants: { web: WEB_SPEC, worker: WORKER_SPEC } };
@@ -151,7 +162,14 @@ const ENVIRONMENT: FieldsOf<EnvironmentDefinition> = {
   exec: object({ enabled: bool }),
   alarms: object({ email: str, waiveSubscriber: str }),
   logRetentionDays: num,
-  services: { kind: 'record', of: object(SIZING) },
+  // Web or worker sizing: which one the named service takes is services.ts's to check (checkWorkerOverride).
+  services: {
+    kind: 'record',
+    of: object({
+      ...SIZING,
+      scaling: object({ ...(SIZING.scaling as { fields: Fields }).fields, messagesPerTask: num }),
+    }),
+  },
 };
 
 const CONFIG: FieldsOf<BerthConfig> = {

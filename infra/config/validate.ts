@@ -281,6 +281,27 @@ function validateWorker(s: WorkerServiceConfig, at: (field: string) => string): 
   between(at('scaling.cpuPercent'), s.scaling.cpuPercent, 10, 95);
   between(at('deployment.minHealthyPercent'), s.deployment.minHealthyPercent, 0, 100);
   between(at('deployment.maxPercent'), s.deployment.maxPercent, 100, 200);
+  if (s.queue) validateQueue(s, at);
+}
+
+/** SQS's limits (SQS API Reference, SetQueueAttributes and RedrivePolicy). */
+function validateQueue(s: WorkerServiceConfig, at: (field: string) => string): void {
+  const q = s.queue!;
+  between(at('scaling.messagesPerTask'), s.scaling.messagesPerTask, 1, 100_000);
+  // VisibilityTimeout: 0 to 43,200 seconds (12 hours).
+  between(at('queue.visibilityTimeoutSeconds'), q.visibilityTimeoutSeconds, 0, 43_200);
+  // MessageRetentionPeriod: 60 seconds to 1,209,600 (14 days); Berth takes whole days.
+  between(at('queue.retentionDays'), q.retentionDays, 1, 14);
+  // RedrivePolicy maxReceiveCount: 1 to 1,000.
+  between(at('queue.maxReceiveCount'), q.maxReceiveCount, 1, 1000);
+  // SQS deletes a message at the end of its retention: an age threshold beyond it never fires.
+  between(at('queue.maxMessageAgeMinutes'), q.maxMessageAgeMinutes, 1, 20_160);
+  check(
+    q.maxMessageAgeMinutes < q.retentionDays * 1440,
+    at('queue.maxMessageAgeMinutes'),
+    q.maxMessageAgeMinutes,
+    `fewer minutes than queue.retentionDays (${q.retentionDays} days = ${q.retentionDays * 1440} minutes): SQS deletes older messages`,
+  );
 }
 
 function validateRelease(r: ReleaseConfig, at: (field: string) => string): void {

@@ -60,6 +60,8 @@ export const EXECUTION_SERVICES = [
   's3',
   'secretsmanager',
   'sns',
+  // Workers' queues and their dead-letter queues (`queue` on a worker).
+  'sqs',
   // The optional WAF web ACL, its association with the ALB and its logging configuration.
   'wafv2',
 ] as const;

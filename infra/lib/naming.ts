@@ -98,6 +98,10 @@ export interface ServiceOutputKeys {
    * the path's prefix.
    */
   readonly url: string;
+  /** Worker with a queue only, `JobsQueueUrl`: the queue it consumes. */
+  readonly queueUrl: string;
+  /** Worker with a queue only, `JobsDeadLetterQueueUrl`: where the messages it failed go. */
+  readonly deadLetterQueueUrl: string;
 }
 
 /** The output keys of service `name`, e.g. `serviceOutputs('web').serviceName` → `WebServiceName`. */
@@ -109,6 +113,8 @@ export function serviceOutputs(name: string): ServiceOutputKeys {
     targetGroupArn: `${prefix}TargetGroupArn`,
     productionRuleArn: `${prefix}ProductionRuleArn`,
     url: `${prefix}Url`,
+    queueUrl: `${prefix}QueueUrl`,
+    deadLetterQueueUrl: `${prefix}DeadLetterQueueUrl`,
   };
 }
 

@@ -168,6 +168,7 @@ describe('bootstrap files: generated from the config, named after its app', () =
       S3: 's3',
       SecretsManager: 'secretsmanager',
       SNS: 'sns',
+      SQS: 'sqs',
       WAFv2: 'wafv2',
     };
     const assembly = withEnvironment('prod', withEveryFeature, () => createCartApp().synth());
@@ -434,5 +435,19 @@ function withEveryFeature(config: EnvironmentConfig): EnvironmentConfig {
       name: 'shop.berth-example.net',
       hostedZone: { id: 'Z0123456789ABCDEFGHIJ', name: 'berth-example.net' },
     },
+    // A queue on the worker: SQS queues and their policies.
+    services: config.services.map((s) =>
+      s.kind === 'worker'
+        ? {
+            ...s,
+            queue: {
+              visibilityTimeoutSeconds: 30,
+              retentionDays: 4,
+              maxReceiveCount: 5,
+              maxMessageAgeMinutes: 15,
+            },
+          }
+        : s,
+    ),
   };
 }

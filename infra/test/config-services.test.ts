@@ -161,7 +161,7 @@ describe('several services resolve per environment, in config order', () => {
         minTasks: 1,
         maxTasks: 6,
         stopTimeoutSeconds: 90,
-        scaling: { cpuPercent: 60 },
+        scaling: { cpuPercent: 60, messagesPerTask: 10 },
         deployment: { minHealthyPercent: 100, maxPercent: 200 },
       },
     );
@@ -421,11 +421,6 @@ describe('one-line errors naming the field', () => {
       { 'services.release': { type: 'worker' } },
       "berth.config.ts: services.release: its stack output ReleaseLogGroupName would clash with the environment's own output of that name; rename the service",
     ],
-    [
-      'only workers',
-      { 'services.api': undefined, 'services.admin': undefined, 'environments.prod.services': undefined },
-      "berth.config.ts: services has no web service: not supported yet, an app needs one service of type 'web' (the environment's URL serves it)",
-    ],
   ];
   for (const [what, changes, message] of cases) {
     test(what, () => rejects(shop(changes), message));
@@ -448,6 +443,8 @@ describe('names both sides use', () => {
       targetGroupArn: 'CartExpiryTargetGroupArn',
       productionRuleArn: 'CartExpiryProductionRuleArn',
       url: 'CartExpiryUrl',
+      queueUrl: 'CartExpiryQueueUrl',
+      deadLetterQueueUrl: 'CartExpiryDeadLetterQueueUrl',
     });
     assert.equal(pascalCase('web'), 'Web');
   });

@@ -226,6 +226,7 @@ describe('container image', { skip: containerSkip, timeout: 420_000 }, () => {
 
   after(async () => {
     await run('podman', ['rm', '--force', '--time', '0', container]).catch(() => undefined);
+    await run('podman', ['rm', '--force', '--time', '0', `${container}-worker`]).catch(() => undefined);
     await run('ip', ['netns', 'delete', namespace]).catch(() => undefined);
     await run('podman', ['rmi', '--force', IMAGE]).catch(() => undefined);
   });
@@ -322,6 +323,51 @@ describe('container image', { skip: containerSkip, timeout: 420_000 }, () => {
       elapsedMs >= DRAIN_SECONDS * 1000 - 500,
       `served for the drain period (stopped after ${elapsedMs} ms)`,
     );
+    assert.ok(elapsedMs < 30_000, `stopped before the kill timeout (${elapsedMs} ms)`);
+  });
+
+  // A worker service runs this image with its own command (the cart's: `node dist/worker.js`), exec form as in
+  // the task definition, so node is PID 1 and receives ECS's SIGTERM itself: the stop must end in exit 0
+  // within the stop timeout, never in the SIGKILL (137) that follows it.
+  test('the worker command, stopped as ECS stops a task: SIGTERM, exit 0 before the stop timeout', async () => {
+    const worker = `${container}-worker`;
+    await run('podman', [
+      ...PODMAN,
+      'run',
+      '--detach',
+      '--name',
+      worker,
+      ...ULIMITS,
+      '--network',
+      `ns:/run/netns/${namespace}`,
+      '--read-only',
+      '--tmpfs',
+      '/tmp:rw,size=256m,mode=1777',
+      '--env',
+      'DATA_DIR=/tmp/worker-data',
+      // An hour between passes: the stop must interrupt the wait, not ride it out.
+      '--env',
+      'WORKER_INTERVAL_SECONDS=3600',
+      IMAGE,
+      'node',
+      'dist/worker.js',
+    ]);
+    const workerLogs = async () =>
+      (await run('podman', ['logs', worker]).catch(() => ({ stdout: '' }))).stdout;
+    const deadline = Date.now() + 90_000;
+    while (!/"msg":"worker started"/.test(await workerLogs())) {
+      if (Date.now() > deadline) assert.fail(`the worker did not start\n${await workerLogs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+
+    const started = Date.now();
+    await run('podman', ['stop', '--time', '30', worker]);
+    const elapsedMs = Date.now() - started;
+    const exitCode = (
+      await run('podman', ['inspect', '--format', '{{.State.ExitCode}}', worker])
+    ).stdout.trim();
+    assert.equal(exitCode, '0', `exit code 0 after SIGTERM, not 137 (SIGKILL)\n${await workerLogs()}`);
+    assert.match(await workerLogs(), /"msg":"stopped cleanly"/);
     assert.ok(elapsedMs < 30_000, `stopped before the kill timeout (${elapsedMs} ms)`);
   });
 });

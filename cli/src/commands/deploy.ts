@@ -45,6 +45,11 @@ export function registerDeployCommand(program: Command, context: ContextProvider
       ...(flags.allowChange ? { allowChange: flags.allowChange } : {}),
     });
     if (flags.json) printJson(ctx, result);
-    else for (const r of result.regions) ctx.stdout.write(`${r.url}\n`);
+    else {
+      // Workers only: no URL; what runs is named instead (the progress lines list the services).
+      for (const r of result.regions) {
+        ctx.stdout.write(`${r.url ?? `${result.env} (${r.region}): deployed, no URL (no web service)`}\n`);
+      }
+    }
   });
 }

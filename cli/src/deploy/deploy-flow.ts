@@ -87,7 +87,8 @@ export interface DeployRequest {
 export interface DeployResult {
   readonly env: string;
   readonly digest: string;
-  readonly regions: { readonly region: string; readonly url: string }[];
+  /** `url`: the environment's; absent for an app of workers only (no load balancer). */
+  readonly regions: { readonly region: string; readonly url?: string }[];
 }
 
 /** Rejects contradictory or unusable image flags before any AWS call. */
@@ -177,10 +178,8 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
 
   const regions: DeployResult['regions'] = [];
   for (const target of targets) {
-    regions.push({
-      region: target.region,
-      url: await deployRegion(ctx, target, digest, deadline, timeoutMs),
-    });
+    const url = await deployRegion(ctx, target, digest, deadline, timeoutMs);
+    regions.push({ region: target.region, ...(url === undefined ? {} : { url }) });
   }
   return { env: config.name, digest, regions };
 }
@@ -267,7 +266,7 @@ async function deployRegion(
   digest: string,
   deadline: number,
   timeoutMs: number,
-): Promise<string> {
+): Promise<string | undefined> {
   const aws = ctx.clients(target.region);
   const started = ctx.clock.now();
   const stacks = COMPONENTS.map((c) => target.stacks[c]);
@@ -295,7 +294,9 @@ async function deployRegion(
   const outputs = await readOutputs(aws.cfn, stacks);
   const where = `the ${target.env} stacks in ${target.region}`;
   const services = deployedServices(target.config, outputs, where);
-  const url = requireOutput(outputs, OUTPUTS.serviceUrl, where);
+  // An app of workers only has no load balancer: no URL to read, smoke-test or print.
+  const hasWeb = target.config.services.some((s) => s.kind === 'web');
+  const url = hasWeb ? requireOutput(outputs, OUTPUTS.serviceUrl, where) : undefined;
 
   const waitStarted = ctx.clock.now();
   const rollout = await waitForServices(ctx, aws, services, deadline);
@@ -336,7 +337,12 @@ async function deployRegion(
   }
 
   const smoke = smokeTargets(target.config, outputs);
-  ctx.progress.step(`steady after ${formatSeconds(ctx.clock.now() - waitStarted)}; smoke-testing ${url}`);
+  const steady = `steady after ${formatSeconds(ctx.clock.now() - waitStarted)}`;
+  ctx.progress.step(
+    url === undefined
+      ? `${steady}; no web service, nothing to smoke-test (${services.map((s) => s.name).join(', ')} running)`
+      : `${steady}; smoke-testing ${url}`,
+  );
   for (const service of smoke.unreachable) ctx.progress.step(`not smoke-tested: ${service}`);
   try {
     await smokeTest(smoke.targets, ctx.fetch);

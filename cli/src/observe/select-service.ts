@@ -26,8 +26,10 @@ export function serviceOrOnlyWeb(config: EnvironmentConfig, name: string | undef
   if (name !== undefined) return serviceNamed(config, name);
   const web = config.services.filter((s) => s.kind === 'web');
   if (web.length === 1) return web[0]!;
+  // An app of workers only: no default to take.
+  const which =
+    web.length === 0 ? 'no web service' : `${web.length} web services (${web.map((s) => s.name).join(', ')})`;
   throw new CliError(
-    `${config.name} has ${web.length} web services (${web.map((s) => s.name).join(', ')}): ` +
-      `choose one with --service <name> (one of ${names(config)})`,
+    `${config.name} has ${which}: choose one with --service <name> (one of ${names(config)})`,
   );
 }

@@ -33,6 +33,8 @@ export interface ServiceStatus {
   readonly targets?: TargetSummary;
   /** Web only: where it answers (its route on the environment's load balancer). */
   readonly url?: string;
+  /** Worker with a queue only: the URL of the queue it consumes. */
+  readonly queueUrl?: string;
 }
 
 export interface EnvironmentStatus {
@@ -68,7 +70,13 @@ export async function environmentStatus(
     const keys = serviceOutputs(settings.name);
     const ecsName = outputs[keys.serviceName];
     const serviceUrl = settings.kind === 'web' ? outputs[keys.url] : undefined;
-    const base = { name: settings.name, kind: settings.kind, ...(serviceUrl ? { url: serviceUrl } : {}) };
+    const queueUrl = settings.kind === 'worker' ? outputs[keys.queueUrl] : undefined;
+    const base = {
+      name: settings.name,
+      kind: settings.kind,
+      ...(serviceUrl ? { url: serviceUrl } : {}),
+      ...(queueUrl ? { queueUrl } : {}),
+    };
     if (!cluster || !ecsName) {
       services.push({ ...base, deployed: false });
       continue;
@@ -111,7 +119,9 @@ function describeTasks(s: ServiceStatus): string {
 
 export function formatStatus(s: EnvironmentStatus): string {
   const lines = [`${s.env} (${s.region})`];
-  lines.push(`  url:      ${s.url ?? '(not deployed)'}`);
+  // An app of workers only has no load balancer, so no URL, deployed or not.
+  const web = s.services.some((x) => x.kind === 'web');
+  lines.push(`  url:      ${s.url ?? (web ? '(not deployed)' : 'none (no web service)')}`);
   lines.push(`  image:    ${s.digest ?? '(none recorded)'}`);
   lines.push('  services:');
   const width = Math.max(...s.services.map((x) => x.name.length));
@@ -123,6 +133,7 @@ export function formatStatus(s: EnvironmentStatus): string {
       for (const p of service.targets.problems) lines.push(`${detail}  ${p}`);
     }
     if (service.url) lines.push(`${detail}${service.url}`);
+    if (service.queueUrl) lines.push(`${detail}queue ${service.queueUrl}`);
   }
   lines.push(`  alarms:   ${s.alarms.length === 0 ? 'none in ALARM' : `${s.alarms.length} in ALARM`}`);
   for (const a of s.alarms) lines.push(`            ${a.name}: ${a.reason}`);

@@ -13,6 +13,7 @@ import {
   follow,
   type LocatedResource,
   prop,
+  referencedId,
   resolveBoolean,
   resolveNumber,
   resolveString,
@@ -74,6 +75,8 @@ export interface UsageAssumptions {
   readonly requestsMillions: number;
   /** Millions of X-Ray traces retrieved or scanned a month (consoles, queries) when tracing is on. */
   readonly xrayRetrievedMillions: number;
+  /** Millions of messages a month through each worker queue (each up to 64 KB, sent and received one by one). */
+  readonly queueMessagesMillions: number;
 }
 
 export const DEFAULT_USAGE: UsageAssumptions = {
@@ -88,6 +91,7 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   containerInsightsObservationsMillions: 5,
   requestsMillions: 10,
   xrayRetrievedMillions: 1,
+  queueMessagesMillions: 1,
 };
 
 export interface CostReport {
@@ -148,6 +152,7 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   'AWS::Logs::MetricFilter': 'no charge',
   'AWS::Logs::ResourcePolicy': 'no charge',
   'AWS::SNS::Topic': 'first 1,000 e-mail notifications and 1M publishes a month are free',
+  'AWS::SQS::QueuePolicy': 'no charge',
   'AWS::SNS::Subscription': 'no charge',
   'AWS::SNS::TopicPolicy': 'no charge',
   'AWS::S3::BucketPolicy': 'no charge',
@@ -436,6 +441,52 @@ const webAcl: Handler = (r, p, { usage }) => {
   ];
 };
 
+/**
+ * Amazon SQS pricing (aws.amazon.com/sqs/pricing): a queue costs nothing to exist, every API request is billed,
+ * a 64 KB chunk of payload being one request, empty receives included. A message a consumer processes is three
+ * requests (SendMessage, ReceiveMessage, DeleteMessage); one consumer long-polling 20 s (the maximum, and the
+ * wait Berth's queues set) makes 3 empty receives a minute while idle, 131,400 a month. A dead-letter queue (one another queue's
+ * RedrivePolicy names) receives only failed messages: assumed none.
+ */
+const SQS_REQUESTS_PER_MESSAGE = 3;
+const SQS_IDLE_RECEIVES_MILLIONS = (3 * 60 * 730) / 1e6;
+
+const sqsQueue: Handler = (r, p, { usage }) => {
+  const isDeadLetterTarget = Object.values(r.stack.template.Resources ?? {}).some(
+    (other) =>
+      other.Type === 'AWS::SQS::Queue' &&
+      referencedId(asRecord(other.Properties?.RedrivePolicy).deadLetterTargetArn) === r.logicalId,
+  );
+  if (isDeadLetterTarget) {
+    return [
+      line(
+        r,
+        'SQS dead-letter queue requests',
+        0,
+        'million requests',
+        p.sqsRequestsPerMillion,
+        1,
+        'usage',
+        'only messages a worker failed reach it: assumed none',
+      ),
+    ];
+  }
+  const millions = usage.queueMessagesMillions;
+  const requests = SQS_REQUESTS_PER_MESSAGE * millions + SQS_IDLE_RECEIVES_MILLIONS;
+  return [
+    line(
+      r,
+      'SQS requests',
+      requests,
+      'million requests',
+      p.sqsRequestsPerMillion,
+      1,
+      'usage',
+      `${millions} million messages/month × 3 requests (send, receive, delete; ≤ 64 KB, unbatched) + ${SQS_IDLE_RECEIVES_MILLIONS.toFixed(2)} million empty receives (one consumer long-polling 20 s); first million requests free, not deducted`,
+    ),
+  ];
+};
+
 const alarm: Handler = (r, p) => {
   const t = r.stack.template;
   const metrics = asArray(prop(r, 'Metrics')).map(asRecord);
@@ -468,6 +519,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   'AWS::ECS::Cluster': cluster,
   'AWS::CloudWatch::Alarm': alarm,
   'AWS::WAFv2::WebACL': webAcl,
+  'AWS::SQS::Queue': sqsQueue,
   'AWS::EC2::NatGateway': (r, p, { table }) => [
     line(r, 'NAT gateway', 1, 'hour', p.natGatewayHour, table.hoursPerMonth),
   ],

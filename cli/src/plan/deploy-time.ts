@@ -163,15 +163,19 @@ export function deployInputsFromTemplates(stacks: readonly StackTemplate[]): Dep
     .map(asRecord)
     .find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
   const canary = asRecord(config.CanaryConfiguration);
+  // An app of workers only has no target group: a task with no load balancer (and no container health
+  // check) counts as healthy once RUNNING, and there is nothing to deregister (ECS API Reference,
+  // DeploymentConfiguration `minimumHealthyPercent`).
+  const balanced = targetGroup !== undefined;
   return {
     strategy,
     tasks: desiredTasks(stacks, service),
     minHealthyPercent: num(config.MinimumHealthyPercent, 100),
     maxPercent: num(config.MaximumPercent, 200),
-    healthCheckIntervalSeconds: tg('HealthCheckIntervalSeconds', 30),
-    healthyThreshold: tg('HealthyThresholdCount', 5),
-    unhealthyThreshold: tg('UnhealthyThresholdCount', 2),
-    deregistrationDelaySeconds: num(deregistration, 300),
+    healthCheckIntervalSeconds: balanced ? tg('HealthCheckIntervalSeconds', 30) : 0,
+    healthyThreshold: balanced ? tg('HealthyThresholdCount', 5) : 0,
+    unhealthyThreshold: balanced ? tg('UnhealthyThresholdCount', 2) : 0,
+    deregistrationDelaySeconds: balanced ? num(deregistration, 300) : 0,
     stopSeconds: typeof drain === 'number' ? Math.min(drain, stopTimeout) : stopTimeout,
     gracePeriodSeconds: num(prop(service, 'HealthCheckGracePeriodSeconds'), 0),
     bakeMinutes: num(config.BakeTimeInMinutes, 0),

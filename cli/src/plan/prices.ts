@@ -48,6 +48,11 @@ export interface RegionPrices {
   readonly xrayTracesRecordedPerMillion: number;
   /** AWS X-Ray, per million traces retrieved or scanned (the first 1,000,000 a month are free). */
   readonly xrayTracesRetrievedPerMillion: number;
+  /**
+   * Amazon SQS standard queue, per million requests (the first 100 billion a month; each 64 KB of a message's
+   * payload is one request; the first million requests a month are free, not deducted).
+   */
+  readonly sqsRequestsPerMillion: number;
 }
 
 export interface PriceTable {
@@ -62,7 +67,9 @@ export const PRICES_2026_11_21: PriceTable = {
   source:
     'AWS public pricing pages (EC2, VPC, ELB, RDS for PostgreSQL, EBS, CloudWatch, ECR, S3, Secrets Manager, KMS), ' +
     'retrieved 2026-11-21; AWS WAF (aws.amazon.com/waf/pricing: web ACL $5/month, rule $1/month, $0.60 per ' +
-    'million requests, the same in every region), entered 2026-11-30; entered by hand, on-demand, no free ' +
+    'million requests, the same in every region), entered 2026-11-30; Amazon SQS (aws.amazon.com/sqs/pricing: ' +
+    'standard queue $0.40 per million requests, a request per 64 KB of payload), entered 2026-12-01; ' +
+    'entered by hand, on-demand, no free ' +
     'tier, no savings plans',
   hoursPerMonth: 730,
   regions: {
@@ -119,6 +126,7 @@ export const PRICES_2026_11_21: PriceTable = {
       wafRequestsPerMillion: 0.6,
       xrayTracesRecordedPerMillion: 5,
       xrayTracesRetrievedPerMillion: 0.5,
+      sqsRequestsPerMillion: 0.4,
     },
     'eu-west-1': {
       natGatewayHour: 0.048,
@@ -173,6 +181,7 @@ export const PRICES_2026_11_21: PriceTable = {
       wafRequestsPerMillion: 0.6,
       xrayTracesRecordedPerMillion: 5,
       xrayTracesRetrievedPerMillion: 0.5,
+      sqsRequestsPerMillion: 0.4,
     },
     'eu-west-2': {
       natGatewayHour: 0.05,
@@ -227,6 +236,7 @@ export const PRICES_2026_11_21: PriceTable = {
       wafRequestsPerMillion: 0.6,
       xrayTracesRecordedPerMillion: 5,
       xrayTracesRetrievedPerMillion: 0.5,
+      sqsRequestsPerMillion: 0.4,
     },
   },
 };

@@ -1332,7 +1332,10 @@ export class ModelDeployer implements StackDeployer {
       const id = model.nextId();
       Object.assign(stack.outputs, {
         [OUTPUTS.clusterName]: `${name}-Cluster-${id}`,
-        [OUTPUTS.serviceUrl]: `http://berth-${env}-${id}.eu-west-1.elb.amazonaws.com`,
+        // An app of workers only gets no load balancer, so no URL (service-stack.ts).
+        ...(config.services.some((s) => s.kind === 'web')
+          ? { [OUTPUTS.serviceUrl]: `http://berth-${env}-${id}.eu-west-1.elb.amazonaws.com` }
+          : {}),
       });
     }
     const services = config.services.map((settings) => {
@@ -1411,6 +1414,14 @@ export class ModelDeployer implements StackDeployer {
     };
     stack.outputs[keys.serviceName] = service.name;
     stack.outputs[keys.logGroupName] = service.logGroupName;
+    if (settings.kind === 'worker' && settings.queue) {
+      // SQS queue URLs are https://sqs.<region>.amazonaws.com/<account>/<queue name> (SQS Developer Guide,
+      // "Amazon SQS queue and message identifiers"); CloudFormation names the queues after stack and id.
+      const queue = (what: string) =>
+        `https://sqs.eu-west-1.amazonaws.com/${model.account}/${name}-${pascal(settings.name)}${what}-${id}`;
+      stack.outputs[keys.queueUrl] = queue('Queue');
+      stack.outputs[keys.deadLetterQueueUrl] = queue('DeadLetterQueue');
+    }
     if (settings.kind === 'web') {
       const group = (color: string) =>
         `arn:aws:elasticloadbalancing:eu-west-1:${model.account}:targetgroup/Berth-${env}-${settings.name}-${color}/${id}`;

@@ -11,3 +11,6 @@ export const TWO_SERVICES: LoadedConfig = await load('two-services.berth.config.
 
 /** App `berth` with one web service, `web`: the stubbed flow tests' config. */
 export const ONE_WEB_SERVICE: LoadedConfig = await load('one-web-service.berth.config.ts');
+
+/** App `feeds`: workers `ingest` (2 tasks, its queue, sends to digest) and `digest` (its queue); no web service. */
+export const WORKERS_ONLY: LoadedConfig = await load('workers-only.berth.config.ts');

@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import type { EnvName } from '../../config/environments.js';
 import { pascalCase } from '../naming.js';
 import { targetGroupMetric } from './target-group-metric.js';
+import { type WorkerQueueAlarmsProps, workerQueueAlarms } from './worker-queue.js';
 import { workerAlarms } from './worker-service.js';
 
 /** A web service as the dashboard and its alarms see it. */
@@ -35,6 +36,8 @@ export interface MonitoredWebService {
 export interface MonitoredWorker {
   readonly name: string;
   readonly service: ecs.IBaseService;
+  /** The queue it consumes: backlog graphs, dead-letter and message-age alarms. @default - no queue */
+  readonly queue?: WorkerQueueAlarmsProps;
 }
 
 export interface MonitoringProps {
@@ -44,8 +47,12 @@ export interface MonitoringProps {
    * @default - `berth-<envName>-<region>`
    */
   readonly dashboardName?: string;
-  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
-  /** The web services behind the load balancer (at least one). */
+  /**
+   * The environment's load balancer: request, error and latency graphs and alarms.
+   * @default - none (an app of workers only; then `webServices` is empty)
+   */
+  readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
+  /** The web services behind the load balancer (at least one when there is a load balancer). */
   readonly webServices: readonly MonitoredWebService[];
   /** @default - none */
   readonly workers?: readonly MonitoredWorker[];
@@ -144,9 +151,12 @@ export class Monitoring extends Construct {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
 
-    const alb = props.loadBalancer.metrics;
-    if (props.webServices.length === 0) {
+    const loadBalancer = props.loadBalancer;
+    if (loadBalancer !== undefined && props.webServices.length === 0) {
       throw new Error('Monitoring webServices must name at least one web service');
+    }
+    if (loadBalancer === undefined && props.webServices.length > 0) {
+      throw new Error('Monitoring webServices need the loadBalancer they are behind');
     }
     for (const web of props.webServices) {
       if (web.targetGroupFullNames.length === 0) {
@@ -162,7 +172,7 @@ export class Monitoring extends Construct {
       metricName: 'HealthyHostCount' | 'UnHealthyHostCount',
     ): cloudwatch.IMetric => {
       const perGroup = groups.map((group) =>
-        targetGroupMetric(props.loadBalancer.loadBalancerFullName, group, metricName, {
+        targetGroupMetric(loadBalancer!.loadBalancerFullName, group, metricName, {
           period: minute,
           statistic,
           label,
@@ -196,18 +206,7 @@ export class Monitoring extends Construct {
       };
     };
 
-    const requests = alb.requestCount({ period: minute, label: 'Requests' });
-    const elb5xx = alb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: minute, label: 'ALB 5xx' });
-    const target5xx = alb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
-      period: minute,
-      label: 'Target 5xx',
-    });
-    const target4xx = alb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_4XX_COUNT, {
-      period: minute,
-      label: 'Target 4xx',
-    });
-    const latency = (statistic: string) =>
-      alb.targetResponseTime({ period: minute, statistic, label: `${statistic} latency` });
+    const lb = loadBalancer && loadBalancerMetrics(loadBalancer.metrics, minute);
     const capacityReservation = new cloudwatch.Metric({
       namespace: 'AWS/ECS/ManagedScaling',
       metricName: 'CapacityProviderReservation',
@@ -228,51 +227,45 @@ export class Monitoring extends Construct {
     const dbConnections = props.database.metricDatabaseConnections({ period: minute });
     const dbFreeStorage = props.database.metricFreeStorageSpace({ period: Duration.minutes(5) });
 
-    const errorRate = new cloudwatch.MathExpression({
-      // FILL: a minute with requests but no 5xx publishes no 5xx datapoint, which is a 0% rate.
-      expression: '100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests',
-      usingMetrics: { elb5xx, target5xx, requests },
-      period: minute,
-      label: '5xx %',
-    });
-
     const alarm = (
       scope: Construct,
       name: string,
       options: cloudwatch.CreateAlarmOptions,
       metric: cloudwatch.IMetric,
     ) => new cloudwatch.Alarm(scope, `${name}Alarm`, { metric, ...options });
-    // The load balancer's: what every client of the environment sees.
-    const environmentAlarms = [
-      alarm(
-        this,
-        'Error5xxRate',
-        {
-          alarmDescription: `More than ${max5xxPercent}% of requests got a 5xx in 3 of the last 5 minutes`,
-          threshold: max5xxPercent,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 5,
-          datapointsToAlarm: 3,
-          // No requests: no rate, and nothing failing.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-        errorRate,
-      ),
-      alarm(
-        this,
-        'LatencyP99',
-        {
-          alarmDescription: `p99 response time above ${maxP99} s in 3 of the last 5 minutes`,
-          threshold: maxP99,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 5,
-          datapointsToAlarm: 3,
-          // No requests: no latency to judge.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-        latency('p99'),
-      ),
-    ];
+    // The load balancer's: what every client of the environment sees (none without one).
+    const environmentAlarms = !lb
+      ? []
+      : [
+          alarm(
+            this,
+            'Error5xxRate',
+            {
+              alarmDescription: `More than ${max5xxPercent}% of requests got a 5xx in 3 of the last 5 minutes`,
+              threshold: max5xxPercent,
+              comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              evaluationPeriods: 5,
+              datapointsToAlarm: 3,
+              // No requests: no rate, and nothing failing.
+              treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+            },
+            lb.errorRate,
+          ),
+          alarm(
+            this,
+            'LatencyP99',
+            {
+              alarmDescription: `p99 response time above ${maxP99} s in 3 of the last 5 minutes`,
+              threshold: maxP99,
+              comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              evaluationPeriods: 5,
+              datapointsToAlarm: 3,
+              // No requests: no latency to judge.
+              treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+            },
+            lb.latency('p99'),
+          ),
+        ];
 
     // Per web service, in a scope named after it: its targets, CPU, memory and placement.
     const webWidgets: cloudwatch.IWidget[][] = [];
@@ -365,7 +358,22 @@ export class Monitoring extends Construct {
         cluster: props.cluster,
         service: worker.service,
       });
-      return [cpu, tasksBelowDesired];
+      if (worker.queue === undefined) return [cpu, tasksBelowDesired];
+      const { queue, deadLetterQueue } = worker.queue;
+      workerWidgets.push(
+        graph(
+          `${worker.name} (worker): queue`,
+          [queue.metricApproximateNumberOfMessagesVisible({ period: minute, label: 'Waiting' })],
+          [
+            deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              period: minute,
+              label: 'Dead letters',
+            }),
+          ],
+        ),
+      );
+      const { deadLetters, oldestMessage } = workerQueueAlarms(scope, worker.queue);
+      return [cpu, tasksBelowDesired, deadLetters, oldestMessage];
     });
 
     const databaseAlarms = [
@@ -409,8 +417,12 @@ export class Monitoring extends Construct {
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(
-      graph('Requests and errors', [requests], [target4xx, target5xx, elb5xx]),
-      graph('Latency (target response time)', [latency('p50'), latency('p99')]),
+      ...(lb
+        ? [
+            graph('Requests and errors', [lb.requests], [lb.target4xx, lb.target5xx, lb.elb5xx]),
+            graph('Latency (target response time)', [lb.latency('p50'), lb.latency('p99')]),
+          ]
+        : []),
       graph('Cluster capacity', [capacityReservation], [instances]),
     );
     for (const row of webWidgets) this.dashboard.addWidgets(...row);
@@ -442,6 +454,30 @@ export class Monitoring extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );
   }
+}
+
+/** The load balancer's request, error and latency metrics. */
+function loadBalancerMetrics(alb: elbv2.IApplicationLoadBalancerMetrics, minute: Duration) {
+  const requests = alb.requestCount({ period: minute, label: 'Requests' });
+  const elb5xx = alb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: minute, label: 'ALB 5xx' });
+  const target5xx = alb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+    period: minute,
+    label: 'Target 5xx',
+  });
+  const target4xx = alb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_4XX_COUNT, {
+    period: minute,
+    label: 'Target 4xx',
+  });
+  const latency = (statistic: string) =>
+    alb.targetResponseTime({ period: minute, statistic, label: `${statistic} latency` });
+  const errorRate = new cloudwatch.MathExpression({
+    // FILL: a minute with requests but no 5xx publishes no 5xx datapoint, which is a 0% rate.
+    expression: '100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests',
+    usingMetrics: { elb5xx, target5xx, requests },
+    period: minute,
+    label: '5xx %',
+  });
+  return { requests, elb5xx, target5xx, target4xx, latency, errorRate };
 }
 
 const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>

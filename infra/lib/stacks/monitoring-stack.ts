@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../config/environments.js';
 import type { Database } from '../constructs/database.js';
@@ -37,7 +37,7 @@ export class MonitoringStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       envName: props.config.name,
       dashboardName: `${props.names.resourcePrefix(props.config.name)}-${this.region}`,
-      loadBalancer: loadBalancer.loadBalancer,
+      loadBalancer: loadBalancer?.loadBalancer,
       webServices: webServices.map(({ config, construct }) => ({
         name: config.name,
         service: construct.service,
@@ -46,7 +46,19 @@ export class MonitoringStack extends Stack {
           ...(construct.alternateTargetGroup ? [construct.alternateTargetGroup] : []),
         ].map((group) => group.targetGroupFullName),
       })),
-      workers: workers.map(({ config, construct }) => ({ name: config.name, service: construct.service })),
+      workers: workers.map(({ config, construct, queue }) => ({
+        name: config.name,
+        service: construct.service,
+        ...(queue && config.queue
+          ? {
+              queue: {
+                queue: queue.queue,
+                deadLetterQueue: queue.deadLetterQueue,
+                maxMessageAge: Duration.minutes(config.queue.maxMessageAgeMinutes),
+              },
+            }
+          : {}),
+      })),
       cluster: cluster.cluster,
       autoScalingGroupName: cluster.autoScalingGroup.autoScalingGroupName,
       capacityProviderName: cluster.capacityProvider.capacityProviderName,

@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type {
@@ -9,6 +10,7 @@ import type {
   WebServiceConfig,
   WorkerServiceConfig,
 } from '../../config/environments.js';
+import { QUEUE_URL_VARIABLE, sendsToVariable } from '../../config/services.js';
 import { Cluster } from '../constructs/cluster.js';
 import type { Database } from '../constructs/database.js';
 import { Domain } from '../constructs/domain.js';
@@ -16,6 +18,7 @@ import { LoadBalancer } from '../constructs/load-balancer.js';
 import { ReleaseTask } from '../constructs/release-task.js';
 import { WebAcl } from '../constructs/web-acl.js';
 import { pathPrefix, WebService } from '../constructs/web-service.js';
+import { WorkerQueue } from '../constructs/worker-queue.js';
 import { WorkerService } from '../constructs/worker-service.js';
 import { resolveImage } from '../image.js';
 import {
@@ -51,6 +54,8 @@ export interface ComposedWebService {
 export interface ComposedWorker {
   readonly config: WorkerServiceConfig;
   readonly construct: WorkerService;
+  /** Present when the worker has a `queue`. */
+  readonly queue?: WorkerQueue;
 }
 
 /**
@@ -60,7 +65,8 @@ export interface ComposedWorker {
  */
 export class ServiceStack extends Stack {
   public readonly cluster: Cluster;
-  public readonly loadBalancer: LoadBalancer;
+  /** Absent when the app has no web service (workers only): nothing to route, no URL. */
+  public readonly loadBalancer?: LoadBalancer;
   /** In config order. */
   public readonly webServices: readonly ComposedWebService[];
   /** In config order. */
@@ -130,21 +136,26 @@ export class ServiceStack extends Stack {
 
     const domain = config.domain ? new Domain(this, 'Domain', config.domain) : undefined;
     const repository = ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName);
-    this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
-      envName: config.name,
-      vpc: props.vpc,
-      instanceSecurityGroup: this.cluster.instanceSecurityGroup,
-      certificateArn: domain?.certificate.certificateArn,
-      accessLogPrefix: props.names.resourcePrefix(config.name),
-      deletionProtection: config.name === 'prod',
-    });
+    const loadBalancer =
+      webConfigs.length === 0
+        ? undefined
+        : new LoadBalancer(this, 'LoadBalancer', {
+            envName: config.name,
+            vpc: props.vpc,
+            instanceSecurityGroup: this.cluster.instanceSecurityGroup,
+            certificateArn: domain?.certificate.certificateArn,
+            accessLogPrefix: props.names.resourcePrefix(config.name),
+            deletionProtection: config.name === 'prod',
+          });
+    this.loadBalancer = loadBalancer;
+    const queues = this.createQueues(workerConfigs);
     const tracing = config.tracing.enabled ? { sampleRatio: config.tracing.sampleRatio } : undefined;
 
     this.webServices = webConfigs.map((s) => {
       const construct = new WebService(this, pascalCase(s.name), {
         envName: config.name,
         name: s.name,
-        loadBalancer: this.loadBalancer,
+        loadBalancer: loadBalancer!,
         route: s.route,
         vpc: props.vpc,
         cluster: this.cluster.cluster,
@@ -153,7 +164,7 @@ export class ServiceStack extends Stack {
         image,
         command: s.command ? [...s.command] : undefined,
         databaseSecret: databaseSecretFor(s),
-        environment: s.environment,
+        environment: withQueueUrls(s, queues),
         secrets: ecsSecrets(this, `${pascalCase(s.name)}Secrets`, s.secrets),
         service: s,
         logRetentionDays: config.logRetentionDays,
@@ -161,6 +172,7 @@ export class ServiceStack extends Stack {
         productionWeights: resolveProductionWeights(weightsContext, s.name, firstWeb),
         exec: this.cluster.exec,
       });
+      grantSends(s, queues, construct.taskDefinition);
       return { config: s, construct };
     });
 
@@ -176,13 +188,17 @@ export class ServiceStack extends Stack {
         cpu: s.cpu,
         memoryMiB: s.memoryMiB,
         logRetentionDays: config.logRetentionDays,
-        environment: s.environment,
+        environment: withQueueUrls(s, queues),
         secrets: ecsSecrets(this, `${pascalCase(s.name)}Secrets`, s.secrets),
         databaseSecret: databaseSecretFor(s),
         tracing,
         minTasks: s.minTasks,
         maxTasks: s.maxTasks,
         cpuTargetPercent: s.scaling.cpuPercent,
+        // Consume permissions and the backlog-per-task scaling policy (worker-service.ts).
+        queueScaling: queues.has(s.name)
+          ? { queue: queues.get(s.name)!.queue, messagesPerTask: s.scaling.messagesPerTask }
+          : undefined,
         stopTimeout: Duration.seconds(s.stopTimeoutSeconds),
         minHealthyPercent: s.deployment.minHealthyPercent,
         maxHealthyPercent: s.deployment.maxPercent,
@@ -192,7 +208,8 @@ export class ServiceStack extends Stack {
       if (s.database) {
         props.database.allowFrom(construct.securityGroup, `PostgreSQL from the ${s.name} worker`);
       }
-      return { config: s, construct };
+      grantSends(s, queues, construct.taskDefinition);
+      return { config: s, construct, queue: queues.get(s.name) };
     });
 
     const released = config.services.find((s) => s.release !== undefined);
@@ -218,22 +235,25 @@ export class ServiceStack extends Stack {
       addReleaseTaskOutputs(this, this.releaseTask);
     }
 
-    if (config.waf.enabled) {
+    // resolve.ts turns WAF off for an app without web services (no load balancer).
+    if (config.waf.enabled && loadBalancer) {
       this.webAcl = new WebAcl(this, 'Waf', {
         envName: config.name,
         name: props.names.resourcePrefix(config.name),
-        loadBalancerArn: this.loadBalancer.loadBalancer.loadBalancerArn,
+        loadBalancerArn: loadBalancer.loadBalancer.loadBalancerArn,
         mode: config.waf.mode,
         ratePerFiveMinutes: config.waf.ratePerFiveMinutes,
         logRetentionDays: config.waf.logRetentionDays ?? config.logRetentionDays,
       });
     }
 
-    domain?.routeTo(this.loadBalancer.loadBalancer);
+    // checkServices refuses a domain without a web service, so a domain always has the load balancer.
+    if (loadBalancer) domain?.routeTo(loadBalancer.loadBalancer);
 
     // With a domain, the URL is the name the certificate covers: the load balancer's own DNS name fails TLS checks.
-    const environmentUrl = domain?.url ?? this.loadBalancer.url;
-    new CfnOutput(this, OUTPUTS.serviceUrl, { value: environmentUrl });
+    // No load balancer (workers only): no URL at all, and the CLI prints and checks none.
+    const environmentUrl = domain?.url ?? loadBalancer?.url ?? '';
+    if (loadBalancer) new CfnOutput(this, OUTPUTS.serviceUrl, { value: environmentUrl });
     new CfnOutput(this, OUTPUTS.repositoryUri, { value: repository.repositoryUri });
     new CfnOutput(this, OUTPUTS.clusterName, { value: this.cluster.cluster.clusterName });
     for (const { config: s, construct } of this.webServices) {
@@ -246,12 +266,16 @@ export class ServiceStack extends Stack {
       }
       new CfnOutput(this, keys.url, { value: serviceUrl(environmentUrl, s) });
     }
-    for (const { config: s, construct } of this.workers) {
+    for (const { config: s, construct, queue } of this.workers) {
       const keys = serviceOutputs(s.name);
       new CfnOutput(this, keys.serviceName, { value: construct.service.serviceName });
       new CfnOutput(this, keys.logGroupName, { value: construct.logGroup.logGroupName });
+      if (queue) {
+        new CfnOutput(this, keys.queueUrl, { value: queue.queue.queueUrl });
+        new CfnOutput(this, keys.deadLetterQueueUrl, { value: queue.deadLetterQueue.queueUrl });
+      }
     }
-    this.addLegacyOutputs();
+    if (this.webServices.length > 0) this.addLegacyOutputs();
     if (this.cluster.exec) {
       // What operators attach to use `berth exec` here (docs/runbook-exec.md).
       new CfnOutput(this, 'ExecOperatorPolicyArn', {
@@ -261,6 +285,22 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, OUTPUTS.autoScalingGroupName, {
       value: this.cluster.autoScalingGroup.autoScalingGroupName,
     });
+  }
+
+  /** Each worker's queue (the workers that have one), by worker name. */
+  private createQueues(workers: readonly WorkerServiceConfig[]): Map<string, WorkerQueue> {
+    const queues = new Map<string, WorkerQueue>();
+    for (const s of workers) {
+      if (s.queue === undefined) continue;
+      // `-Queue`: a Pascal-case service id never has a hyphen, so no service's construct can take this id.
+      const queue = new WorkerQueue(this, `${pascalCase(s.name)}-Queue`, {
+        visibilityTimeout: Duration.seconds(s.queue.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.days(s.queue.retentionDays),
+        maxReceiveCount: s.queue.maxReceiveCount,
+      });
+      queues.set(s.name, queue);
+    }
+    return queues;
   }
 
   /** @deprecated The first web service (what one-service code read); use `webServices`. */
@@ -281,6 +321,28 @@ export class ServiceStack extends Stack {
       new CfnOutput(this, OUTPUTS.productionRuleArn, { value: web.productionRule.listenerRuleArn });
     }
   }
+}
+
+/** The user's environment plus the queue URLs Berth sets: the worker's own QUEUE_URL, a sender's <NAME>_QUEUE_URL. */
+function withQueueUrls(
+  s: ResolvedServiceConfig,
+  queues: ReadonlyMap<string, WorkerQueue>,
+): Record<string, string> {
+  const own = queues.get(s.name);
+  return {
+    ...s.environment,
+    ...(s.kind === 'worker' && own ? { [QUEUE_URL_VARIABLE]: own.queue.queueUrl } : {}),
+    ...Object.fromEntries(s.sendsTo.map((to) => [sendsToVariable(to), queues.get(to)!.queue.queueUrl])),
+  };
+}
+
+/** Send permission on exactly the queues the service lists (checkServices: each has one), to its task role. */
+function grantSends(
+  s: ResolvedServiceConfig,
+  queues: ReadonlyMap<string, WorkerQueue>,
+  taskDefinition: ecs.TaskDefinition,
+): void {
+  for (const to of s.sendsTo) queues.get(to)!.queue.grantSendMessages(taskDefinition.taskRole);
 }
 
 /**
