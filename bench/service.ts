@@ -126,8 +126,10 @@ function report(rows: Row[], settings: string, database: string, durability: str
   const table = rows.map(({ scenario, result }) => ({
     scenario,
     'req/s': Math.round(result.requests.average),
+    'mean ms': round(result.latency.average),
     'p50 ms': result.latency.p50,
     'p99 ms': result.latency.p99,
+    'p99/mean': tailRatio(result),
     'non-2xx': result.non2xx,
     errors: result.errors + result.timeouts,
     'req/s vs baseline': `${(100 * share(result)).toFixed(1)}%`,
@@ -166,6 +168,8 @@ function report(rows: Row[], settings: string, database: string, durability: str
       addShare: goals.addShare.value,
       readP99Ms: read.latency.p99,
       addP99Ms: add.latency.p99,
+      readP99OverMean: tailRatio(read),
+      addP99OverMean: tailRatio(add),
       errors: goals.errors.value,
       goalsMet: Object.values(goals).every((goal) => goal.met),
     }),
@@ -221,6 +225,15 @@ async function durabilityOf(service: RunningServer, databaseUrl: string | undefi
   } finally {
     await client.end();
   }
+}
+
+/**
+ * How far the p99 sits above the mean: the shape of the tail. The mean itself is fixed by the throughput (a
+ * closed loop of N connections has mean latency N / req/s, Little's law), so on a loaded machine p99 and mean
+ * move together and their ratio is the figure that compares across runs (bench/README.md).
+ */
+function tailRatio(result: Result): number {
+  return Math.round((result.latency.p99 / result.latency.average) * 100) / 100;
 }
 
 function round(value: number): number {

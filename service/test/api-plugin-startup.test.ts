@@ -17,7 +17,7 @@ import lifecycle from '../src/plugins/lifecycle.js';
 import metrics from '../src/plugins/metrics.js';
 import { PgCartRepository } from '../src/repositories/pg-cart-repository.js';
 import { PgProductRepository } from '../src/repositories/pg-product-repository.js';
-import { freshPostgresDatabase, withClient } from './helpers/postgres.js';
+import { freshPostgresDatabase, onDatabase, withClient } from './helpers/postgres.js';
 
 interface LogLine {
   level: number;
@@ -260,14 +260,10 @@ describe('database plugin: a reachable database (PostgreSQL 18)', () => {
   it('a migration that fails for another reason is not retried: the app stays starting and says to read the log', async (t) => {
     const config = await freshPostgresDatabase(t);
     // A database that does not exist: SQLSTATE 3D000, a configuration error no retry can fix.
-    const { app, logs } = await appOn(
-      t,
-      { ...config, database: 'berth_no_such_database' },
-      {
-        checkIntervalMs: 60_000,
-        migrationRetry: { initialDelayMs: 10, maxDelayMs: 10 },
-      },
-    );
+    const { app, logs } = await appOn(t, onDatabase(config, 'berth_no_such_database'), {
+      checkIntervalMs: 60_000,
+      migrationRetry: { initialDelayMs: 10, maxDelayMs: 10 },
+    });
 
     await app.database.migrated;
 

@@ -60,6 +60,30 @@ describe(`pipelined connections on ${where}`, () => {
     assert.ok(new Set(spread).size >= 3, `16 keys used ${new Set(spread).size} of 4 connections`);
   });
 
+  test('a key whose statements are done goes to a free connection, not back behind a slow statement', async (t) => {
+    const statements = new PipelinedPool(postgresPoolConfig(await freshPostgresDatabase(t)), 2);
+    t.after(() => statements.end());
+    await Promise.all([pidOf(statements), pidOf(statements)]);
+    const keys = Array.from({ length: 8 }, (_, i) => `6f1c2d3e-0000-4000-8000-00000000020${i}`);
+    const pidFor = async (key: string) =>
+      (await statements.query<{ pid: number }>({ text: 'select pg_backend_pid() as pid' }, key)).rows[0]!.pid;
+    // With both connections free, every key runs on the first one.
+    const before = [];
+    for (const key of keys) before.push(await pidFor(key));
+    const slow = statements.query<{ pid: number }>({ text: 'select pg_backend_pid() as pid, pg_sleep(1)' });
+    const started = performance.now();
+    const during = [];
+    for (const key of keys) during.push(await pidFor(key));
+    const waitedMs = performance.now() - started;
+    const slowPid = (await slow).rows[0]!.pid;
+    assert.deepEqual(new Set(before), new Set([slowPid]), 'the keys ran where the slow statement then ran');
+    assert.equal(during.includes(slowPid), false, 'a key went back to the busy connection');
+    assert.ok(
+      waitedMs < 1000,
+      `8 statements took ${Math.round(waitedMs)} ms: some waited behind the slow one`,
+    );
+  });
+
   test('after the server drops a connection, the next statements get a new one', async (t) => {
     const database = await freshPostgresDatabase(t);
     const lost: Error[] = [];

@@ -262,7 +262,9 @@ function spawnScript(script: string, env: Record<string, string>): Spawned {
   return { child, output: () => output, exited };
 }
 
+/** The database as the processes read it: DATABASE_URL when the tests run on one (its string names the database). */
 function postgresEnv(database: PostgresDatabaseConfig): Record<string, string> {
+  if (database.connectionString !== undefined) return { DATABASE_URL: database.connectionString };
   return {
     PGHOST: database.host ?? '',
     PGPORT: String(database.port ?? ''),

@@ -96,12 +96,18 @@ export async function freshPostgresDatabase(t: Cleanup): Promise<PostgresDatabas
     if (admin.connectionString === undefined && sharedClusterStopped) return;
     await withClient(admin, (client) => client.query(`drop database if exists ${name} with (force)`));
   });
-  if (admin.connectionString !== undefined) {
-    const url = new URL(admin.connectionString);
-    url.pathname = `/${name}`;
-    return urlConfig(url.toString());
-  }
-  return { ...admin, database: name };
+  return onDatabase(admin, name);
+}
+
+/**
+ * The same server, another database. A connection string names its database itself (pg lets it win over
+ * `database`), so the name goes into its path.
+ */
+export function onDatabase(config: PostgresDatabaseConfig, name: string): PostgresDatabaseConfig {
+  if (config.connectionString === undefined) return { ...config, database: name };
+  const url = new URL(config.connectionString);
+  url.pathname = `/${name}`;
+  return urlConfig(url.toString());
 }
 
 export async function withClient<T>(
