@@ -28,6 +28,7 @@ import {
 } from '../naming.js';
 import { resolveProductionWeights } from '../production-weights.js';
 import { ecsSecrets } from '../service-secrets.js';
+import { keepOneServiceLogicalIds } from './one-service-logical-ids.js';
 import { addReleaseTaskOutputs } from './release-task-outputs.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -230,6 +231,8 @@ export class ServiceStack extends Stack {
     }
 
     domain?.routeTo(this.loadBalancer.loadBalancer);
+    // An environment deployed when the app had one service keeps its load balancer (and so its URL).
+    keepOneServiceLogicalIds(this.loadBalancer);
 
     // With a domain, the URL is the name the certificate covers: the load balancer's own DNS name fails TLS checks.
     const environmentUrl = domain?.url ?? this.loadBalancer.url;
