@@ -16,7 +16,6 @@ import {
   type SecretReferenceConfig,
   type ServiceCommonConfig,
   type ServiceConfig,
-  type WebServiceConfig,
   type WorkerServiceConfig,
 } from './environments.js';
 import type {
@@ -246,8 +245,6 @@ function resolveEnvironment(
   const user = config.environments[env];
   const d = ENVIRONMENT_DEFAULTS[env];
   const resolved = resolveServices(config, env, services);
-  // checkServices guarantees a web service.
-  const firstWeb = resolved.find((s): s is WebServiceConfig => s.kind === 'web')!;
   return {
     name: env,
     account: user.account,
@@ -255,7 +252,6 @@ function resolveEnvironment(
     regions: user.regions,
     network: layered(d.network, user.network),
     cluster: layered(d.cluster, user.cluster),
-    service: serviceConfigOf(firstWeb),
     services: resolved,
     database: layered(d.database, user.database),
     ...(user.domain === undefined ? {} : { domain: user.domain }),
@@ -267,30 +263,12 @@ function resolveEnvironment(
   };
 }
 
-/** The ServiceConfig fields of a web service, as the deprecated `EnvironmentConfig.service` carried them. */
-function serviceConfigOf(web: WebServiceConfig): ServiceConfig {
-  return {
-    containerPort: web.containerPort,
-    cpu: web.cpu,
-    memoryMiB: web.memoryMiB,
-    minTasks: web.minTasks,
-    maxTasks: web.maxTasks,
-    healthCheck: web.healthCheck,
-    drainSeconds: web.drainSeconds,
-    deregistrationDelaySeconds: web.deregistrationDelaySeconds,
-    stopTimeoutSeconds: web.stopTimeoutSeconds,
-    healthCheckGracePeriodSeconds: web.healthCheckGracePeriodSeconds,
-    deployment: web.deployment,
-    scaling: web.scaling,
-  };
-}
-
 /**
  * Rewrites a ConfigError from validate.ts (which speaks of the resolved config, `prod.services.web.minTasks`)
  * to the field the user writes: `environments.prod.services.web.scaling.minTasks`, or `services.web.…` when the
  * value came from the service's own definition.
  */
-function userPath(field: string, config: BerthConfig, firstWeb: string): string {
+function userPath(field: string, config: BerthConfig): string {
   const own = config.global !== undefined;
   const globals: Record<string, string> = {
     'global.githubRepository': 'github.repository',
@@ -303,13 +281,9 @@ function userPath(field: string, config: BerthConfig, firstWeb: string): string 
   const global = globals[field];
   if (global !== undefined) return global;
   const [env, ...rest] = field.split('.') as [EnvName, ...string[]];
-  // `prod.service.x` is the deprecated first web service; `prod.services.<name>.x` any service.
-  let serviceName: string;
-  let inResolved: string[];
-  if (rest[0] === 'service') [serviceName, inResolved] = [firstWeb, rest.slice(1)];
-  else if (rest[0] === 'services' && rest[1] !== undefined)
-    [serviceName, inResolved] = [rest[1], rest.slice(2)];
-  else return `environments.${field}`;
+  // `prod.services.<name>.x`: a service's field.
+  if (rest[0] !== 'services' || rest[1] === undefined) return `environments.${field}`;
+  const [, serviceName, ...inResolved] = rest;
   const inService = serviceField(inResolved.join('.'));
   const defined = (root: unknown) =>
     inService
@@ -350,7 +324,6 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
     appService(name, service, routes.get(name)),
   );
   const imageName = appImageName(config);
-  const firstWeb = services.find((s) => s.kind === 'web')!.name;
   const names = appNames(config.app);
   try {
     const environments = Object.fromEntries(
@@ -379,7 +352,7 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     throw new ConfigFileError(
-      `${source}: ${userPath(error.field, config, firstWeb)} = ${shown(error.value)}: expected ${error.expected}`,
+      `${source}: ${userPath(error.field, config)} = ${shown(error.value)}: expected ${error.expected}`,
     );
   }
 }

@@ -24,6 +24,7 @@ import {
   withEnvironment,
 } from './fixtures/platform.js';
 import { exportsBrokenInUse, importsOf } from './support/cross-stack.js';
+import { withWebService } from './support/web-services.js';
 
 const name = (env: 'test' | 'prod', component: (typeof COMPONENTS)[number]) =>
   stackName(env, REGION, component);
@@ -309,10 +310,9 @@ describe('changes over running stacks', () => {
   });
 
   test('switching prod from blue-green to rolling removes or changes no export another stack imports', () => {
-    const rolling = prodOnly((c) => ({
-      ...c,
-      service: { ...c.service, deployment: { ...c.service.deployment, strategy: 'rolling' } },
-    }));
+    const rolling = prodOnly((c) =>
+      withWebService(c, (web) => ({ ...web, deployment: { ...web.deployment, strategy: 'rolling' } })),
+    );
     assert.equal(rolling.synthError, null, String(rolling.synthError));
     assert.deepEqual(exportsBrokenInUse(app, rolling), []);
   });

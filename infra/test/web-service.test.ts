@@ -13,6 +13,7 @@ import {
   synthesize,
   type WebServiceOverrides,
 } from './support/web-fixture.js';
+import { webService } from './support/web-services.js';
 
 function build(envName: EnvName, overrides: WebServiceOverrides = {}) {
   const fixture = createWebFixture();
@@ -30,7 +31,7 @@ function synthesized(envName: EnvName, overrides: WebServiceOverrides = {}) {
 const rolling = synthesized('test', {
   service: {
     deployment: {
-      ...ENVIRONMENTS.test.service.deployment,
+      ...webService(ENVIRONMENTS.test).deployment,
       strategy: 'rolling',
       minHealthyPercent: 50,
       maxPercent: 150,
@@ -44,7 +45,7 @@ const asConfigured = synthesized('test');
 const blueGreen = synthesized('prod', { certificateArn: CERTIFICATE_ARN });
 const canary = synthesized('test', {
   service: {
-    deployment: { ...ENVIRONMENTS.test.service.deployment, strategy: 'canary', bakeTimeMinutes: 3 },
+    deployment: { ...webService(ENVIRONMENTS.test).deployment, strategy: 'canary', bakeTimeMinutes: 3 },
   },
 });
 
@@ -503,14 +504,14 @@ describe('WebService ECS service', () => {
     const { properties } = onlyResource(canary.template, 'AWS::ECS::Service');
     assert.equal(properties.DeploymentConfiguration.Strategy, 'CANARY');
     assert.deepEqual(properties.DeploymentConfiguration.CanaryConfiguration, {
-      CanaryPercent: ENVIRONMENTS.test.service.deployment.canaryPercent,
+      CanaryPercent: webService(ENVIRONMENTS.test).deployment.canaryPercent,
       CanaryBakeTimeInMinutes: 3,
     });
     assert.ok(properties.LoadBalancers[0].AdvancedConfiguration.AlternateTargetGroupArn);
   });
 
   test('autoscaling: min/max tasks from config and three target-tracking policies', () => {
-    const cfg = ENVIRONMENTS.test.service;
+    const cfg = webService(ENVIRONMENTS.test);
     const { properties } = onlyResource(rolling.template, 'AWS::ApplicationAutoScaling::ScalableTarget');
     assert.equal(properties.MinCapacity, cfg.minTasks);
     assert.equal(properties.MaxCapacity, cfg.maxTasks);

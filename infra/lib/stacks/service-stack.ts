@@ -84,11 +84,7 @@ export class ServiceStack extends Stack {
       );
     }
 
-    // Transition: the deprecated `config.service` is the first web service's sizing (resolve.ts makes them
-    // equal), so code of the one-service era that edits it still reaches the stack. Goes with `service`.
-    const webConfigs = config.services
-      .filter((s): s is WebServiceConfig => s.kind === 'web')
-      .map((s, i) => (i === 0 ? { ...s, ...config.service } : s));
+    const webConfigs = config.services.filter((s): s is WebServiceConfig => s.kind === 'web');
     const workerConfigs = config.services.filter((s): s is WorkerServiceConfig => s.kind === 'worker');
     const firstWeb = webConfigs[0]?.name ?? '';
     const weightsContext = this.node.tryGetContext(PRODUCTION_WEIGHTS_CONTEXT_KEY);
