@@ -230,10 +230,11 @@ describe('WebService task definition', () => {
   });
 
   test("the container and awslogs stream prefix are both 'web', so the CLI's stream name web/web/<task> matches", () => {
-    // The CLI reads a failed task's logs at logStreamName(taskId); awslogs names streams <prefix>/<container>/<task id>.
+    // The CLI reads a failed task's logs at logStreamName(service, taskId); awslogs names streams
+    // <prefix>/<container>/<task id>.
     assert.equal(container.Name, 'web');
     assert.equal(container.LogConfiguration.Options['awslogs-stream-prefix'], 'web');
-    assert.equal(logStreamName('0f1e2d3c'), 'web/web/0f1e2d3c');
+    assert.equal(logStreamName('web', '0f1e2d3c'), 'web/web/0f1e2d3c');
   });
 
   test('the image is pinned by digest in the repository', () => {

@@ -250,7 +250,6 @@ export class ServiceStack extends Stack {
       new CfnOutput(this, keys.serviceName, { value: construct.service.serviceName });
       new CfnOutput(this, keys.logGroupName, { value: construct.logGroup.logGroupName });
     }
-    this.addLegacyOutputs();
     if (this.cluster.exec) {
       // What operators attach to use `berth exec` here (docs/runbook-exec.md).
       new CfnOutput(this, 'ExecOperatorPolicyArn', {
@@ -260,25 +259,6 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, OUTPUTS.autoScalingGroupName, {
       value: this.cluster.autoScalingGroup.autoScalingGroupName,
     });
-  }
-
-  /** @deprecated The first web service (what one-service code read); use `webServices`. */
-  get web(): WebService {
-    return this.webServices[0]!.construct;
-  }
-
-  /**
-   * The one-service outputs, for the first web service, while the CLI still reads them (naming.ts marks the
-   * keys deprecated); removed once every command reads `serviceOutputs(name)`.
-   */
-  private addLegacyOutputs(): void {
-    const web = this.web;
-    new CfnOutput(this, OUTPUTS.serviceName, { value: web.service.serviceName });
-    new CfnOutput(this, OUTPUTS.logGroupName, { value: web.logGroup.logGroupName });
-    new CfnOutput(this, OUTPUTS.targetGroupArn, { value: web.targetGroup.targetGroupArn });
-    if (web.productionRule) {
-      new CfnOutput(this, OUTPUTS.productionRuleArn, { value: web.productionRule.listenerRuleArn });
-    }
   }
 }
 
