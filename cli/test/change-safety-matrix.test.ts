@@ -8,17 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { EnvironmentConfig } from '@berth/infra';
+import type { WebServiceConfig } from '@berth/infra';
 import { assessChangeSafety } from '../src/plan/change-safety.js';
 import type { StackTemplate } from '../src/plan/template.js';
+import { withWebService } from './fixtures/cart-config.js';
 import { type ConfigEdit, synthesizeWith } from './fixtures/plan/config-change.js';
 
 const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-4bbb-8ccc-123456789abc';
 const ZONE = { id: 'Z08912345QWERTYUIOPAS', name: 'berth-matrix.org' };
 
 const withStrategy =
-  (strategy: EnvironmentConfig['service']['deployment']['strategy']): ConfigEdit =>
-  (c) => ({ ...c, service: { ...c.service, deployment: { ...c.service.deployment, strategy } } });
+  (strategy: WebServiceConfig['deployment']['strategy']): ConfigEdit =>
+  (c) =>
+    withWebService(c, (web) => ({ ...web, deployment: { ...web.deployment, strategy } }));
 
 /** The prod variants; `base` is prod as configured: blue/green, 2 NAT, no domain (HTTP only), no alarm e-mail, WAF blocking. */
 const PROD: Record<string, ConfigEdit> = {
@@ -42,11 +44,12 @@ const PROD: Record<string, ConfigEdit> = {
   wafCount: (c) => ({ ...c, waf: { ...c.waf, enabled: true, mode: 'count' } }),
   execOff: (c) => ({ ...c, exec: { enabled: false } }),
   execOn: (c) => ({ ...c, exec: { enabled: true } }),
-  scalingBounds: (c) => ({
-    ...c,
-    cluster: { ...c.cluster, minInstances: 3, maxInstances: 8 },
-    service: { ...c.service, minTasks: 3, maxTasks: 12 },
-  }),
+  scalingBounds: (c) =>
+    withWebService({ ...c, cluster: { ...c.cluster, minInstances: 3, maxInstances: 8 } }, (web) => ({
+      ...web,
+      minTasks: 3,
+      maxTasks: 12,
+    })),
 };
 
 /** Test's variants name both ends explicitly, so the cases hold whatever test's own defaults are. */

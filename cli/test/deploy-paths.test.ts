@@ -153,7 +153,7 @@ describe('berth deploy: what it ships and says', () => {
     assert.equal(
       error.message,
       'Berth-Global (the image registry and CI roles) is not deployed in aws://123456789012/eu-west-1: ' +
-        'deploy it first with `berth deploy prod`',
+        'deploy it first with `berth deploy prod --global-only`',
     );
     assert.deepEqual(w.deployer.deployed, []);
   });

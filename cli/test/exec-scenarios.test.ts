@@ -47,7 +47,6 @@ function setTestExec(enabled: boolean): void {
   const test = ENVIRONMENTS.test;
   (ENVIRONMENTS as Record<'test', EnvironmentConfig>).test = {
     ...test,
-    service: { ...test.service, minTasks: 2 },
     services: test.services.map((s) => ({ ...s, minTasks: 2 })),
     exec: { enabled },
   };

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { buildProgram, main } from '../src/main.js';
+import { webService } from './fixtures/cart-config.js';
 import { init, NO_GIT, PYTHON_SERVICE, read, repository, STATIC_SITE } from './init-fixtures.js';
 
 /** `berth <args>` in-process in `cwd`, as the bin runs it. */
@@ -259,7 +260,7 @@ describe('the generated berth.config.ts with the real config loader', {
     assert.equal(config.global.account, '222222222222');
     assert.equal(config.environments.test.account, '111111111111');
     assert.deepEqual(config.environments.prod.regions, ['eu-west-2']);
-    assert.equal(config.environments.test.service.containerPort, 8000);
-    assert.equal(config.environments.test.service.healthCheck.path, '/healthz');
+    assert.equal(webService(config.environments.test).containerPort, 8000);
+    assert.equal(webService(config.environments.test).healthCheck.path, '/healthz');
   });
 });

@@ -65,7 +65,11 @@ export default defineConfig({
 });
 `;
 
-const WORKFLOWS = ['.github/workflows/berth-ci.yml', '.github/workflows/berth-deliver.yml'];
+const WORKFLOWS = [
+  '.github/workflows/berth-ci.yml',
+  '.github/workflows/berth-deliver.yml',
+  '.github/workflows/berth-ami.yml',
+];
 
 describe('berth init --yes in a Python service', { timeout: 60_000, skip: NO_GIT }, () => {
   it('writes the config from the Dockerfile, the route in app.py, the remote and the flags', async (t) => {
@@ -81,14 +85,15 @@ describe('berth init --yes in a Python service', { timeout: 60_000, skip: NO_GIT
     for (const file of WORKFLOWS) assert.ok(existsSync(path.join(root, file)), file);
     assert.match(read(root, '.github/workflows/berth-deliver.yml'), /"\$\{URL%\/\}\/healthz"/);
     assert.equal(
-      stdout.split('\n').slice(0, 7).join('\n'),
+      stdout.split('\n').slice(0, 8).join('\n'),
       `web service from Dockerfile (the only Dockerfile)
   port 8000: EXPOSE in Dockerfile
   health check /healthz: route found in app.py
   app quotes-api, repository acme/quotes-api, region eu-west-2
 created berth.config.ts
 created .github/workflows/berth-ci.yml
-created .github/workflows/berth-deliver.yml`,
+created .github/workflows/berth-deliver.yml
+created .github/workflows/berth-ami.yml`,
     );
     assert.doesNotMatch(stdout, /PLACEHOLDER/);
   });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { renderAmiWorkflow } from '../src/init/ami-workflow.js';
 import { berthInstallFor } from '../src/init/berth-install.js';
 import { type BerthInstall, renderCiWorkflow, renderDeliverWorkflow } from '../src/init/workflows.js';
 
@@ -43,6 +44,7 @@ const stepsOf = (wf: Workflow) => Object.values(wf.jobs).flatMap((j) => j.steps)
 
 const ci = (install: BerthInstall = PINNED) => renderCiWorkflow(inputs(install));
 const deliver = (install: BerthInstall = PINNED) => renderDeliverWorkflow(inputs(install));
+const ami = (install: BerthInstall = PINNED) => renderAmiWorkflow(inputs(install));
 
 /**
  * The OIDC subject GitHub puts in a job's token (GitHub docs, "About security hardening with OpenID
@@ -54,6 +56,7 @@ const TRUSTED_SUBJECT: Record<string, string> = {
   BERTH_TEST_DEPLOY_ROLE_ARN: 'ref:refs/heads/main',
   BERTH_PROD_DEPLOY_ROLE_ARN: 'environment:prod',
   BERTH_PLAN_ROLE_ARN: 'pull_request',
+  BERTH_AMI_BUILD_ROLE_ARN: 'ref:refs/heads/main',
 };
 
 const generated = [
@@ -61,6 +64,8 @@ const generated = [
   ['berth-deliver.yml pinned', deliver()],
   ['berth-ci.yml lockfile', ci(LOCKFILE)],
   ['berth-deliver.yml lockfile', deliver(LOCKFILE)],
+  ['berth-ami.yml pinned', ami()],
+  ['berth-ami.yml lockfile', ami(LOCKFILE)],
 ] as const;
 
 describe('generated berth-deliver.yml', () => {
@@ -184,7 +189,7 @@ describe('generated workflows: installing berth', () => {
   });
 });
 
-describe('generated workflows: both files, both install modes', () => {
+describe('generated workflows: every file, both install modes', () => {
   it('match the GitHub Actions workflow schema (action-validator)', () => {
     const require = createRequire(import.meta.url);
     const { validateWorkflow } = require('@action-validator/core') as {
@@ -215,7 +220,11 @@ describe('generated workflows: both files, both install modes', () => {
         assert.deepEqual(job.permissions, expected, `${name} ${jobName}`);
       }
     }
-    assert.equal(checked, 2 * (1 + 4 - 1), 'ci: plan; deliver: build, deploy-test, deploy-prod');
+    assert.equal(
+      checked,
+      2 * (1 + 3 + 3),
+      'ci: plan; deliver: build, deploy-test, deploy-prod; ami: build, test, prod',
+    );
   });
 
   it('hold no static AWS keys and pin every action to an exact release', () => {

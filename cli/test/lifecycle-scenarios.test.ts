@@ -128,7 +128,7 @@ describe('lifecycle: first deploy in a fresh account', () => {
     assert.equal(
       second.stderr,
       `berth: Berth-Global (the image registry and CI roles) is not deployed in aws://${ACCOUNT}/${REGION}: ` +
-        'deploy it first with `berth deploy prod`\n',
+        'deploy it first with `berth deploy prod --global-only`\n',
     );
     assert.equal(w.model.stacks.size, 0);
 
@@ -161,6 +161,49 @@ describe('lifecycle: first deploy in a fresh account', () => {
     const build = w.docker.commands.findIndex((c) => c.startsWith('docker buildx build'));
     assert.ok(login !== -1 && login < build, w.docker.commands.join('\n'));
     assert.match(w.docker.commands[build]!, /--platform linux\/amd64 --provenance=false --sbom=false /);
+  });
+
+  it('berth deploy prod --global-only creates Berth-Global alone; then test deploys', async () => {
+    // GIVEN a bootstrapped account without Berth-Global
+    const w = world({ globalDeployed: false });
+
+    // WHEN an administrator deploys the account-wide stack alone
+    const global = await w.berth('deploy', 'prod', '--global-only');
+
+    // THEN Berth-Global exists, through prod's bootstrap, and nothing else: no image, no prod stack
+    assert.equal(global.code, 0, global.stderr);
+    assert.deepEqual(
+      w.deployer.deployed.map((d) => d.stacks),
+      [['Berth-Global']],
+    );
+    assert.deepEqual([...w.model.stacks.keys()], ['Berth-Global']);
+    assert.equal(w.docker.builds, 0);
+    // Its outputs, one `key<TAB>value` a line: what the GitHub repository variables take.
+    assert.equal(global.stdout, `RepositoryUri\t${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/berth/service\n`);
+
+    // AND test, deployed by test's CI role, finds it
+    w.deployer.assumableQualifier = 'berthtest';
+    w.docker.sha = SHA_A;
+    const test = await w.berth('deploy', 'test');
+    assert.equal(test.code, 0, test.stderr);
+    assert.equal(w.model.stackStatus('Berth-Prod-eu-west-1-Service'), undefined);
+  });
+
+  it('--global-only refuses test (its CI role cannot assume prod’s roles) and image flags, before any AWS call', async () => {
+    const w = world({ globalDeployed: false });
+    const test = await w.berth('deploy', 'test', '--global-only');
+    assert.equal(test.code, 1);
+    assert.equal(
+      test.stderr,
+      'berth: --global-only: Berth-Global deploys with prod (its bootstrap roles); run `berth deploy prod --global-only`\n',
+    );
+    const tagged = await w.berth('deploy', 'prod', '--global-only', '--image-tag', 'v1');
+    assert.equal(tagged.code, 1);
+    assert.equal(
+      tagged.stderr,
+      'berth: --global-only deploys no image and no environment stack: drop --image-tag\n',
+    );
+    assert.deepEqual(w.model.calls, []);
   });
 
   it("test's CI role could not deploy Berth-Global: the model refuses prod's roles to it", async () => {

@@ -17,10 +17,10 @@ import {
   startLocalParity,
 } from '../src/local/index.js';
 import { PODMAN_BIN } from '../src/local/podman.js';
-import { ENVIRONMENTS } from './fixtures/cart-config.js';
+import { ENVIRONMENTS, webService } from './fixtures/cart-config.js';
 
 const exec = promisify(execFile);
-const base = ENVIRONMENTS.test.service;
+const base = webService(ENVIRONMENTS.test);
 /** CI-sized timings in the test environment's order (delay <= drain < stop timeout), as in local-parity. */
 const SERVICE: ServiceConfig = {
   ...base,

@@ -6,13 +6,13 @@ import { describe, it } from 'node:test';
 
 import { maxRunning, minHealthy, renderHaproxyConfig } from '../src/local/haproxy-config.js';
 import { checkPrerequisites } from '../src/local/index.js';
-import { ENVIRONMENTS } from './fixtures/cart-config.js';
+import { ENVIRONMENTS, webService } from './fixtures/cart-config.js';
 
 describe('HAProxy config generated from the environment config', () => {
   for (const env of ['test', 'prod'] as const) {
     it(`mirrors the ${env} target group health check, timeouts and deployment bounds`, () => {
       // GIVEN the service settings the CDK target group is built from
-      const service = ENVIRONMENTS[env].service;
+      const service = webService(ENVIRONMENTS[env]);
       const hc = service.healthCheck;
       // WHEN the local load balancer config is rendered for 3 replicas
       const cfg = renderHaproxyConfig({
@@ -41,7 +41,7 @@ describe('HAProxy config generated from the environment config', () => {
   }
 
   it('follows a changed health check, so the two configs cannot drift', () => {
-    const base = ENVIRONMENTS.test.service;
+    const base = webService(ENVIRONMENTS.test);
     const service = {
       ...base,
       healthCheck: { ...base.healthCheck, path: '/ready', intervalSeconds: 7, healthyThreshold: 4 },
@@ -52,7 +52,7 @@ describe('HAProxy config generated from the environment config', () => {
   });
 
   it('refuses a replica count that is not a positive integer', () => {
-    const service = ENVIRONMENTS.test.service;
+    const service = webService(ENVIRONMENTS.test);
     assert.throws(
       () => renderHaproxyConfig({ service, replicas: 0, listenPort: 1, adminSocket: '/s' }),
       /replicas must be a positive integer/,

@@ -17,9 +17,9 @@ import {
 } from '../src/local/index.js';
 import { checkLedger, type LoadReport, startLoad } from '../src/local/load.js';
 import { sleep } from '../src/local/wait.js';
-import { ENVIRONMENTS } from './fixtures/cart-config.js';
+import { ENVIRONMENTS, webService } from './fixtures/cart-config.js';
 
-const base = ENVIRONMENTS.test.service;
+const base = webService(ENVIRONMENTS.test);
 /**
  * The test environment's settings with CI-sized timings: 1 s health checks and a 1 s deregistration
  * delay inside a 2 s drain window keep the same ordering as the real values (delay <= drain < stop timeout).

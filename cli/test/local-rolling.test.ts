@@ -4,7 +4,7 @@ import type { ServiceConfig } from '@berth/infra';
 import { UnhealthyReplicaError } from '../src/local/fleet.js';
 import type { Replica } from '../src/local/replica.js';
 import { type RollableFleet, RollFailedError, rollFleet } from '../src/local/rolling.js';
-import { ENVIRONMENTS } from './fixtures/cart-config.js';
+import { ENVIRONMENTS, webService } from './fixtures/cart-config.js';
 
 /** A fleet that records what the roll-out asks of it, with the count of replicas alive at every step. */
 function fakeFleet(opts: {
@@ -14,9 +14,9 @@ function fakeFleet(opts: {
   failVersion?: string;
 }) {
   const service: ServiceConfig = {
-    ...ENVIRONMENTS.test.service,
+    ...webService(ENVIRONMENTS.test),
     deployment: {
-      ...ENVIRONMENTS.test.service.deployment,
+      ...webService(ENVIRONMENTS.test).deployment,
       minHealthyPercent: opts.minHealthyPercent,
       maxPercent: opts.maxPercent,
     },

@@ -297,7 +297,7 @@ describe('Berth packed and installed as dev dependencies of repositories that ar
       assert.match(config, /^import \{ defineConfig \} from '@berth\/cli';$/m, name);
       assert.match(config, new RegExp(`\\bport: ${port},`), name);
       assert.match(config, new RegExp(`healthCheck: \\{ path: '${healthPath}' \\}`), name);
-      for (const workflow of ['berth-ci.yml', 'berth-deliver.yml']) {
+      for (const workflow of ['berth-ci.yml', 'berth-deliver.yml', 'berth-ami.yml']) {
         assert.ok(
           lstatSync(path.join(repos[name]!, '.github/workflows', workflow)).isFile(),
           `${name}: ${workflow}`,

@@ -16,7 +16,7 @@ import type { PlanReport } from '../src/plan/report.js';
 import { stacksFor, synthesizeAssembly } from '../src/plan/synth.js';
 import type { StackTemplate } from '../src/plan/template.js';
 import { targetFor } from '../src/target.js';
-import { CART, ENVIRONMENTS } from './fixtures/cart-config.js';
+import { CART, ENVIRONMENTS, webService } from './fixtures/cart-config.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARCHITECTURE = join(ROOT, 'docs/architecture.md');
@@ -102,14 +102,14 @@ describe('berth plan, offline against the synthesized app', { timeout: 300_000 }
     for (const env of ['test', 'prod'] as const) {
       const deploy = plan(env).deployTime;
       assert.ok(deploy, `${env} has a service`);
-      const hc = ENVIRONMENTS[env].service.healthCheck;
+      const hc = webService(ENVIRONMENTS[env]).healthCheck;
       assert.equal(deploy.estimate.inputs.healthCheckIntervalSeconds, hc.intervalSeconds);
       assert.equal(
         deploy.estimate.inputs.deregistrationDelaySeconds,
-        ENVIRONMENTS[env].service.deregistrationDelaySeconds,
+        webService(ENVIRONMENTS[env]).deregistrationDelaySeconds,
       );
       assert.equal(deploy.ecsPatternsDefaults.perBatchSeconds, 510);
-      if (ENVIRONMENTS[env].service.deployment.strategy === 'rolling') {
+      if (webService(ENVIRONMENTS[env]).deployment.strategy === 'rolling') {
         assert.ok(deploy.estimate.deploySeconds < deploy.ecsPatternsDefaults.deploySeconds);
       }
     }

@@ -249,11 +249,6 @@ export interface EnvironmentConfig {
   readonly regions: readonly Region[];
   readonly network: NetworkConfig;
   readonly cluster: ClusterConfig;
-  /**
-   * @deprecated The first web service (what one-service code read); use `services`. Goes away by the end of
-   * issue #13 item 2.
-   */
-  readonly service: ServiceConfig;
   /** Every service of the app, sized for this environment, in the order of `services` in berth.config.ts. */
   readonly services: readonly ResolvedServiceConfig[];
   readonly database: DatabaseConfig;

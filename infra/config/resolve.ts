@@ -16,7 +16,6 @@ import {
   type SecretReferenceConfig,
   type ServiceCommonConfig,
   type ServiceConfig,
-  type WebServiceConfig,
   type WorkerServiceConfig,
 } from './environments.js';
 import type {
@@ -252,7 +251,7 @@ function resolveEnvironment(
   const user = config.environments[env];
   const d = ENVIRONMENT_DEFAULTS[env];
   const resolved = resolveServices(config, env, services);
-  const firstWeb = resolved.find((s): s is WebServiceConfig => s.kind === 'web');
+  const hasWeb = resolved.some((s) => s.kind === 'web');
   return {
     name: env,
     account: user.account,
@@ -260,35 +259,15 @@ function resolveEnvironment(
     regions: user.regions,
     network: layered(d.network, user.network),
     cluster: layered(d.cluster, user.cluster),
-    // A worker-only app has no web service: the deprecated view takes the default web sizing (unused).
-    service: firstWeb ? serviceConfigOf(firstWeb) : { containerPort: 80, ...d.service },
     services: resolved,
     database: layered(d.database, user.database),
     ...(user.domain === undefined ? {} : { domain: user.domain }),
     // No web service, no load balancer: nothing for a web ACL to protect (checkServices refuses enabled: true).
-    waf: layered(d.waf, firstWeb ? {} : { enabled: false }, user.waf),
+    waf: layered(d.waf, hasWeb ? {} : { enabled: false }, user.waf),
     tracing: layered(d.tracing, user.tracing),
     ...(user.alarms === undefined ? {} : { alarms: user.alarms }),
     logRetentionDays: user.logRetentionDays ?? d.logRetentionDays,
     exec: layered(d.exec, user.exec),
-  };
-}
-
-/** The ServiceConfig fields of a web service, as the deprecated `EnvironmentConfig.service` carried them. */
-function serviceConfigOf(web: WebServiceConfig): ServiceConfig {
-  return {
-    containerPort: web.containerPort,
-    cpu: web.cpu,
-    memoryMiB: web.memoryMiB,
-    minTasks: web.minTasks,
-    maxTasks: web.maxTasks,
-    healthCheck: web.healthCheck,
-    drainSeconds: web.drainSeconds,
-    deregistrationDelaySeconds: web.deregistrationDelaySeconds,
-    stopTimeoutSeconds: web.stopTimeoutSeconds,
-    healthCheckGracePeriodSeconds: web.healthCheckGracePeriodSeconds,
-    deployment: web.deployment,
-    scaling: web.scaling,
   };
 }
 
@@ -297,7 +276,7 @@ function serviceConfigOf(web: WebServiceConfig): ServiceConfig {
  * to the field the user writes: `environments.prod.services.web.scaling.minTasks`, or `services.web.…` when the
  * value came from the service's own definition.
  */
-function userPath(field: string, config: BerthConfig, firstWeb: string): string {
+function userPath(field: string, config: BerthConfig): string {
   const own = config.global !== undefined;
   const globals: Record<string, string> = {
     'global.githubRepository': 'github.repository',
@@ -310,13 +289,9 @@ function userPath(field: string, config: BerthConfig, firstWeb: string): string 
   const global = globals[field];
   if (global !== undefined) return global;
   const [env, ...rest] = field.split('.') as [EnvName, ...string[]];
-  // `prod.service.x` is the deprecated first web service; `prod.services.<name>.x` any service.
-  let serviceName: string;
-  let inResolved: string[];
-  if (rest[0] === 'service') [serviceName, inResolved] = [firstWeb, rest.slice(1)];
-  else if (rest[0] === 'services' && rest[1] !== undefined)
-    [serviceName, inResolved] = [rest[1], rest.slice(2)];
-  else return `environments.${field}`;
+  // `prod.services.<name>.x`: a service's field.
+  if (rest[0] !== 'services' || rest[1] === undefined) return `environments.${field}`;
+  const [, serviceName, ...inResolved] = rest;
   const inService = serviceField(inResolved.join('.'));
   const defined = (root: unknown) =>
     inService
@@ -357,7 +332,6 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
     appService(name, service, routes.get(name)),
   );
   const imageName = appImageName(config);
-  const firstWeb = services.find((s) => s.kind === 'web')?.name ?? '';
   const names = appNames(config.app);
   try {
     const environments = Object.fromEntries(
@@ -386,7 +360,7 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     throw new ConfigFileError(
-      `${source}: ${userPath(error.field, config, firstWeb)} = ${shown(error.value)}: expected ${error.expected}`,
+      `${source}: ${userPath(error.field, config)} = ${shown(error.value)}: expected ${error.expected}`,
     );
   }
 }

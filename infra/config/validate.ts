@@ -19,7 +19,7 @@ import {
 /** A configuration mistake, worded so the reader knows which field to change and to what. */
 export class ConfigError extends Error {
   constructor(
-    /** The field's path in the resolved config, e.g. `prod.service.minTasks`. */
+    /** The field's path in the resolved config, e.g. `prod.services.web.minTasks`. */
     readonly field: string,
     readonly value: unknown,
     /** What would be accepted, worded as the fix. */
@@ -374,8 +374,6 @@ export function validateEnvironment(cfg: EnvironmentConfig): EnvironmentConfig {
   between(at('cluster.targetCapacityPercent'), c.targetCapacityPercent, 1, 100);
   between(at('cluster.rootVolumeGiB'), c.rootVolumeGiB, 30, 1000);
 
-  // The deprecated one-service view first (its paths are what older callers and tests expect), then each service.
-  validateWebService(cfg.name, cfg.service, (field) => at(`service.${field}`));
   for (const service of cfg.services) {
     const path = (field: string) => at(`services.${service.name}.${field}`);
     if (service.kind === 'web') validateWebService(cfg.name, service, path);

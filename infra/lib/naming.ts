@@ -124,21 +124,10 @@ export const OUTPUTS = {
   serviceUrl: 'ServiceUrl',
   repositoryUri: 'RepositoryUri',
   clusterName: 'ClusterName',
-  /** @deprecated The one service's; use `serviceOutputs(name).serviceName`. Removed by the end of #13 item 2. */
-  serviceName: 'ServiceName',
   dashboardUrl: 'DashboardUrl',
-  /** @deprecated Use `serviceOutputs(name).logGroupName`. Removed by the end of #13 item 2. */
-  logGroupName: 'LogGroupName',
-  /** @deprecated Use `serviceOutputs(name).targetGroupArn`. Removed by the end of #13 item 2. */
-  targetGroupArn: 'TargetGroupArn',
   alarmTopicArn: 'AlarmTopicArn',
   autoScalingGroupName: 'AutoScalingGroupName',
   deployRoleArn: 'DeployRoleArn',
-  /**
-   * @deprecated Blue/green and canary only: the listener rule whose weights ECS shifts (read before each deploy).
-   * Use `serviceOutputs(name).productionRuleArn`. Removed by the end of #13 item 2.
-   */
-  productionRuleArn: 'ProductionRuleArn',
   /**
    * Present only when the service has a release command: the one-off task `berth deploy` runs with the new
    * image before the rollout. Its task definition (revision the stack last deployed), where it runs
@@ -150,12 +139,6 @@ export const OUTPUTS = {
   releaseSecurityGroupId: 'ReleaseSecurityGroupId',
   releaseLogGroupName: 'ReleaseLogGroupName',
 } as const;
-
-/**
- * @deprecated The one service's container. A service's container is named after the service, and so is its
- * awslogs stream prefix (`logStreamName(service, taskId)`). Removed by the end of #13 item 2.
- */
-export const CONTAINER = { name: 'web', logStreamPrefix: 'web' } as const;
 
 /** The release task's container (the service's image running its release command) and its log stream prefix. */
 export const RELEASE_CONTAINER = { name: 'release', logStreamPrefix: 'release' } as const;
@@ -169,12 +152,8 @@ export const releaseLogStreamName = (taskId: string) =>
  * (AWS, "Using the awslogs log driver", awslogs-stream-prefix). A service's container and its stream prefix
  * are both the service's name: `logStreamName('web', id)` → `web/web/<id>`.
  */
-export function logStreamName(service: string, taskId: string): string;
-/** @deprecated The one service's stream (`web/web/<id>`); pass the service's name. Removed by the end of #13 item 2. */
-export function logStreamName(taskId: string): string;
-export function logStreamName(serviceOrTaskId: string, taskId?: string): string {
-  if (taskId === undefined) return `${CONTAINER.logStreamPrefix}/${CONTAINER.name}/${serviceOrTaskId}`;
-  return `${serviceOrTaskId}/${serviceOrTaskId}/${taskId}`;
+export function logStreamName(service: string, taskId: string): string {
+  return `${service}/${service}/${taskId}`;
 }
 
 /** CDK context key holding the image to deploy: a digest (`sha256:…`) or a tag. */

@@ -24,6 +24,7 @@ import {
   withEnvironment,
 } from './fixtures/platform.js';
 import { exportsBrokenInUse, importsOf } from './support/cross-stack.js';
+import { withWebService } from './support/web-services.js';
 
 const name = (env: 'test' | 'prod', component: (typeof COMPONENTS)[number]) =>
   stackName(env, REGION, component);
@@ -94,12 +95,16 @@ describe('createApp: both environments', () => {
         OUTPUTS.serviceUrl,
         OUTPUTS.repositoryUri,
         OUTPUTS.clusterName,
-        OUTPUTS.serviceName,
-        OUTPUTS.logGroupName,
-        OUTPUTS.targetGroupArn,
+        'WebServiceName',
+        'WebLogGroupName',
+        'WebTargetGroupArn',
         OUTPUTS.autoScalingGroupName,
       ]) {
         assert.ok(outputs(name(env, 'Service')).includes(key), `${env} Service lacks ${key}`);
+      }
+      // The one-service keys are gone: every reader takes a service's outputs by its name.
+      for (const key of ['ServiceName', 'LogGroupName', 'TargetGroupArn', 'ProductionRuleArn']) {
+        assert.equal(outputs(name(env, 'Service')).includes(key), false, `${env} Service still has ${key}`);
       }
       assert.deepEqual(
         outputs(name(env, 'Monitoring')).sort(),
@@ -219,7 +224,7 @@ describe('createApp: options', () => {
       (g: { Weight: number }) => g.Weight,
     );
     assert.deepEqual(weights, [0, 100]);
-    assert.ok(Object.keys(service.Outputs).includes(OUTPUTS.productionRuleArn));
+    assert.ok(Object.keys(service.Outputs).includes('WebProductionRuleArn'));
     const warnings = live
       .metadata(name('test', 'Service'))
       .filter((m) => m.type === 'aws:cdk:warning' && String(m.data).includes(PRODUCTION_WEIGHTS_CONTEXT_KEY));
@@ -309,10 +314,9 @@ describe('changes over running stacks', () => {
   });
 
   test('switching prod from blue-green to rolling removes or changes no export another stack imports', () => {
-    const rolling = prodOnly((c) => ({
-      ...c,
-      service: { ...c.service, deployment: { ...c.service.deployment, strategy: 'rolling' } },
-    }));
+    const rolling = prodOnly((c) =>
+      withWebService(c, (web) => ({ ...web, deployment: { ...web.deployment, strategy: 'rolling' } })),
+    );
     assert.equal(rolling.synthError, null, String(rolling.synthError));
     assert.deepEqual(exportsBrokenInUse(app, rolling), []);
   });

@@ -8,6 +8,7 @@ import { resolveConfig } from '../config/resolve.js';
 import type { BerthConfig } from '../config/schema.js';
 import { ConfigFileError } from '../config/shape.js';
 import { appNames } from '../lib/naming.js';
+import { webService } from './support/web-services.js';
 
 /** Another app's minimal config: accounts distinct per environment so a swap shows. */
 const SHOP = {
@@ -78,8 +79,8 @@ describe('Berth supplies the defaults per environment', () => {
     assert.equal(t.account, '111111111111');
     assert.equal(p.account, '222222222222');
     assert.deepEqual(p.regions, ['eu-west-2']);
-    assert.equal(t.service.containerPort, 8000);
-    assert.equal(p.service.healthCheck.path, '/health');
+    assert.equal(webService(t).containerPort, 8000);
+    assert.equal(webService(p).healthCheck.path, '/health');
     assert.deepEqual(p.alarms, { email: 'oncall@acme.example' });
   });
 
@@ -88,9 +89,9 @@ describe('Berth supplies the defaults per environment', () => {
     assert.equal(t.network.natGateways, 1);
     assert.equal(t.database.multiAz, false);
     assert.equal(t.database.deletionProtection, false);
-    assert.equal(t.service.deployment.strategy, 'blue-green');
-    assert.equal(t.service.deployment.bakeTimeMinutes, 2);
-    assert.equal(t.service.minTasks, 1);
+    assert.equal(webService(t).deployment.strategy, 'blue-green');
+    assert.equal(webService(t).deployment.bakeTimeMinutes, 2);
+    assert.equal(webService(t).minTasks, 1);
     assert.equal(t.exec.enabled, true);
     assert.equal(t.logRetentionDays, 14);
   });
@@ -100,15 +101,15 @@ describe('Berth supplies the defaults per environment', () => {
     assert.equal(p.network.natGateways, 2);
     assert.equal(p.database.multiAz, true);
     assert.equal(p.database.deletionProtection, true);
-    assert.equal(p.service.deployment.bakeTimeMinutes, 5);
-    assert.equal(p.service.minTasks, 2);
+    assert.equal(webService(p).deployment.bakeTimeMinutes, 5);
+    assert.equal(webService(p).minTasks, 2);
     assert.equal(p.waf.enabled, true);
     assert.equal(p.exec.enabled, false);
     assert.equal(p.logRetentionDays, 90);
   });
 
   test('health check timing is defaulted around the user’s path', () => {
-    assert.deepEqual(t.service.healthCheck, {
+    assert.deepEqual(webService(t).healthCheck, {
       path: '/health',
       intervalSeconds: 5,
       timeoutSeconds: 3,
@@ -155,19 +156,19 @@ describe('layers: Berth default < the service < the environment’s override', (
   const { test: t, prod: p } = config.environments;
 
   test('a service value applies to every environment', () => {
-    assert.equal(t.service.cpu, 1024);
-    assert.equal(t.service.memoryMiB, 768);
-    assert.equal(p.service.memoryMiB, 768);
-    assert.equal(t.service.deployment.strategy, 'canary');
+    assert.equal(webService(t).cpu, 1024);
+    assert.equal(webService(t).memoryMiB, 768);
+    assert.equal(webService(p).memoryMiB, 768);
+    assert.equal(webService(t).deployment.strategy, 'canary');
   });
 
   test('an environment override applies to that environment only', () => {
-    assert.equal(p.service.cpu, 2048);
-    assert.equal(p.service.minTasks, 3);
-    assert.equal(t.service.minTasks, 1);
-    assert.equal(p.service.deployment.canaryPercent, 25);
-    assert.equal(p.service.deployment.strategy, 'canary');
-    assert.equal(t.service.deployment.canaryPercent, 10);
+    assert.equal(webService(p).cpu, 2048);
+    assert.equal(webService(p).minTasks, 3);
+    assert.equal(webService(t).minTasks, 1);
+    assert.equal(webService(p).deployment.canaryPercent, 25);
+    assert.equal(webService(p).deployment.strategy, 'canary');
+    assert.equal(webService(t).deployment.canaryPercent, 10);
   });
 
   test('a partial block keeps the other defaults', () => {
@@ -279,7 +280,7 @@ describe('loadConfig: the nearest berth.config.ts, or --config', () => {
     assert.equal(findConfigFile(nested), path.join(root, 'berth.config.ts'));
     const loaded = await loadConfig({ cwd: nested });
     assert.equal(loaded.projectRoot, root);
-    assert.equal(loaded.environments.test.service.containerPort, 8000);
+    assert.equal(webService(loaded.environments.test).containerPort, 8000);
   });
 
   test('--config names another file, relative to the working directory', async () => {

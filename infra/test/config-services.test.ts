@@ -172,11 +172,6 @@ describe('several services resolve per environment, in config order', () => {
     assert.equal('containerPort' in prod, false);
   });
 
-  test('the deprecated `service` is the first web service', () => {
-    assert.equal(config.environments.prod.service.containerPort, 8000);
-    assert.equal(config.environments.prod.service.cpu, 1024);
-  });
-
   test('ResolvedConfig.services: the environment-independent view for local runs', () => {
     assert.deepEqual(config.services, [
       {

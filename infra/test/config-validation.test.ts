@@ -10,6 +10,7 @@ import {
   validatePromotion,
 } from '../config/validate.js';
 import { ENVIRONMENTS } from './fixtures/cart-config.js';
+import { webService } from './support/web-services.js';
 
 /** A deep copy of a shipped environment with one dotted path replaced (or several, for relational rules). */
 function withChanges(env: EnvName, changes: Record<string, unknown>): EnvironmentConfig {
@@ -56,41 +57,85 @@ const CASES: readonly Case[] = [
   { field: 'cluster.minInstances', value: 5, also: { 'cluster.maxInstances': 3 } },
   { field: 'cluster.targetCapacityPercent', value: 0 },
   { field: 'cluster.rootVolumeGiB', value: 8 },
-  { field: 'service.containerPort', value: 70000 },
-  { field: 'service.cpu', value: 300 },
-  { field: 'service.memoryMiB', value: 64 },
-  { field: 'service.minTasks', value: 0 },
-  { field: 'service.minTasks', value: 1, env: 'prod' },
-  { field: 'service.maxTasks', value: 0 },
-  { field: 'service.minTasks', value: 5, also: { 'service.maxTasks': 4 } },
-  { field: 'service.healthCheck.path', value: 'readyz' },
-  { field: 'service.healthCheck.intervalSeconds', value: 4 },
-  { field: 'service.healthCheck.timeoutSeconds', value: 1 },
+  { field: 'services.web.containerPort', set: 'services.0.containerPort', value: 70000 },
+  { field: 'services.web.cpu', set: 'services.0.cpu', value: 300 },
+  { field: 'services.web.memoryMiB', set: 'services.0.memoryMiB', value: 64 },
+  { field: 'services.web.minTasks', set: 'services.0.minTasks', value: 0 },
+  { field: 'services.web.minTasks', set: 'services.0.minTasks', value: 1, env: 'prod' },
+  { field: 'services.web.maxTasks', set: 'services.0.maxTasks', value: 0 },
   {
-    field: 'service.healthCheck.timeoutSeconds',
+    field: 'services.web.minTasks',
+    set: 'services.0.minTasks',
     value: 5,
-    also: { 'service.healthCheck.intervalSeconds': 5 },
+    also: { 'services.0.maxTasks': 4 },
   },
-  { field: 'service.healthCheck.healthyThreshold', value: 1 },
-  { field: 'service.healthCheck.unhealthyThreshold', value: 11 },
-  { field: 'service.drainSeconds', value: 26 },
-  { field: 'service.deregistrationDelaySeconds', value: -1 },
-  { field: 'service.deregistrationDelaySeconds', value: 11, also: { 'service.drainSeconds': 10 } },
-  { field: 'service.stopTimeoutSeconds', value: 31 },
+  { field: 'services.web.healthCheck.path', set: 'services.0.healthCheck.path', value: 'readyz' },
   {
-    field: 'service.drainSeconds',
-    value: 10,
-    also: { 'service.stopTimeoutSeconds': 10, 'service.deregistrationDelaySeconds': 10 },
+    field: 'services.web.healthCheck.intervalSeconds',
+    set: 'services.0.healthCheck.intervalSeconds',
+    value: 4,
   },
-  { field: 'service.healthCheckGracePeriodSeconds', value: -1 },
-  { field: 'service.deployment.strategy', value: 'big-bang' },
-  { field: 'service.deployment.minHealthyPercent', value: 101 },
-  { field: 'service.deployment.maxPercent', value: 99 },
-  { field: 'service.deployment.bakeTimeMinutes', value: 1441 },
-  { field: 'service.deployment.canaryPercent', value: 100 },
-  { field: 'service.scaling.cpuPercent', value: 5 },
-  { field: 'service.scaling.memoryPercent', value: 96 },
-  { field: 'service.scaling.requestsPerTarget', value: 0 },
+  {
+    field: 'services.web.healthCheck.timeoutSeconds',
+    set: 'services.0.healthCheck.timeoutSeconds',
+    value: 1,
+  },
+  {
+    field: 'services.web.healthCheck.timeoutSeconds',
+    set: 'services.0.healthCheck.timeoutSeconds',
+    value: 5,
+    also: { 'services.0.healthCheck.intervalSeconds': 5 },
+  },
+  {
+    field: 'services.web.healthCheck.healthyThreshold',
+    set: 'services.0.healthCheck.healthyThreshold',
+    value: 1,
+  },
+  {
+    field: 'services.web.healthCheck.unhealthyThreshold',
+    set: 'services.0.healthCheck.unhealthyThreshold',
+    value: 11,
+  },
+  { field: 'services.web.drainSeconds', set: 'services.0.drainSeconds', value: 26 },
+  {
+    field: 'services.web.deregistrationDelaySeconds',
+    set: 'services.0.deregistrationDelaySeconds',
+    value: -1,
+  },
+  {
+    field: 'services.web.deregistrationDelaySeconds',
+    set: 'services.0.deregistrationDelaySeconds',
+    value: 11,
+    also: { 'services.0.drainSeconds': 10 },
+  },
+  { field: 'services.web.stopTimeoutSeconds', set: 'services.0.stopTimeoutSeconds', value: 31 },
+  {
+    field: 'services.web.drainSeconds',
+    set: 'services.0.drainSeconds',
+    value: 10,
+    also: { 'services.0.stopTimeoutSeconds': 10, 'services.0.deregistrationDelaySeconds': 10 },
+  },
+  {
+    field: 'services.web.healthCheckGracePeriodSeconds',
+    set: 'services.0.healthCheckGracePeriodSeconds',
+    value: -1,
+  },
+  { field: 'services.web.deployment.strategy', set: 'services.0.deployment.strategy', value: 'big-bang' },
+  {
+    field: 'services.web.deployment.minHealthyPercent',
+    set: 'services.0.deployment.minHealthyPercent',
+    value: 101,
+  },
+  { field: 'services.web.deployment.maxPercent', set: 'services.0.deployment.maxPercent', value: 99 },
+  {
+    field: 'services.web.deployment.bakeTimeMinutes',
+    set: 'services.0.deployment.bakeTimeMinutes',
+    value: 1441,
+  },
+  { field: 'services.web.deployment.canaryPercent', set: 'services.0.deployment.canaryPercent', value: 100 },
+  { field: 'services.web.scaling.cpuPercent', set: 'services.0.scaling.cpuPercent', value: 5 },
+  { field: 'services.web.scaling.memoryPercent', set: 'services.0.scaling.memoryPercent', value: 96 },
+  { field: 'services.web.scaling.requestsPerTarget', set: 'services.0.scaling.requestsPerTarget', value: 0 },
   { field: 'database.instanceClass', value: 'db.t4g.micro' },
   { field: 'database.allocatedStorageGiB', value: 10 },
   { field: 'database.maxAllocatedStorageGiB', value: 19 },
@@ -184,7 +229,7 @@ describe('cluster capacity for a deployment', () => {
   });
 
   test('blue/green and canary run two full revisions; rolling runs maxPercent of maxTasks, rounded down', () => {
-    const d = ENVIRONMENTS.prod.service.deployment;
+    const d = webService(ENVIRONMENTS.prod).deployment;
     assert.equal(peakTasksDuringDeployment({ ...d, strategy: 'blue-green' }, 10), 20);
     assert.equal(peakTasksDuringDeployment({ ...d, strategy: 'canary' }, 7), 14);
     assert.equal(peakTasksDuringDeployment({ ...d, strategy: 'rolling', maxPercent: 150 }, 5), 7);

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { Monitoring, type MonitoringProps } from '../lib/constructs/monitoring.js';
 import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { addWebService, createWebFixture, synthesize } from './support/web-fixture.js';
+import { webService } from './support/web-services.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON
 type Json = any;
@@ -28,7 +29,7 @@ let built = 0;
 function build(overrides: Partial<MonitoringProps> = {}) {
   const fixture = createWebFixture(`Monitoring${built++}`);
   const web = addWebService(fixture, 'test', {
-    service: { deployment: { ...ENVIRONMENTS.test.service.deployment, strategy: 'rolling' } },
+    service: { deployment: { ...webService(ENVIRONMENTS.test).deployment, strategy: 'rolling' } },
   });
   new Monitoring(fixture.stack, 'Monitoring', {
     envName: 'test',

@@ -5,6 +5,7 @@ import type { ServiceConfig } from '../config/environments.js';
 import { Monitoring, type MonitoringProps } from '../lib/constructs/monitoring.js';
 import { ENVIRONMENTS } from './fixtures/cart-config.js';
 import { addWebService, createWebFixture, synthesize } from './support/web-fixture.js';
+import { webService } from './support/web-services.js';
 
 function build(overrides: Partial<MonitoringProps> = {}, service: Partial<ServiceConfig> = {}) {
   const fixture = createWebFixture();
@@ -36,7 +37,7 @@ type MetricQuery = { Expression?: string; MetricStat?: { Metric: { MetricName: s
 type KeyStatement = { Principal?: { Service?: string } };
 
 // One synthesis (with cdk-nag) shared by every assertion below; rolling, so one target group unless a test says.
-const rolling = { deployment: { ...ENVIRONMENTS.test.service.deployment, strategy: 'rolling' as const } };
+const rolling = { deployment: { ...webService(ENVIRONMENTS.test).deployment, strategy: 'rolling' as const } };
 const { fixture, monitoring } = build({}, rolling);
 const template = synthesize(fixture);
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read field by field in the assertions.
@@ -159,7 +160,7 @@ describe('Monitoring alarms', () => {
 
 describe('Monitoring under blue/green', () => {
   test('host counts are summed over both target groups, since either may be live after a swap', () => {
-    const blueGreen = { ...ENVIRONMENTS.test.service.deployment, strategy: 'blue-green' as const };
+    const blueGreen = { ...webService(ENVIRONMENTS.test).deployment, strategy: 'blue-green' as const };
     const built = build({}, { deployment: blueGreen });
     const alarms = Object.values(synthesize(built.fixture).findResources('AWS::CloudWatch::Alarm'));
     const unhealthy = alarms.find((a) =>

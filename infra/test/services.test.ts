@@ -202,7 +202,8 @@ describe('network: who reaches what', () => {
   const ingress = ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
   const groupId = (prefix: string) => ofType('AWS::EC2::SecurityGroup').find(([id]) => under(id, prefix))![0];
   const instanceSg = groupId('ClusterInstanceSecurityGroup');
-  const albSg = groupId('LoadBalancerSecurityGroup');
+  const alb = ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')[0]![1];
+  const albSg = ref(alb.Properties.SecurityGroups[0]);
 
   test('only the load balancer reaches the instances (web tasks, bridge mode), on the ephemeral ports', () => {
     const toInstances = ingress.filter((r) => ref(r.GroupId) === instanceSg);

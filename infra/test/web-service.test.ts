@@ -13,6 +13,7 @@ import {
   synthesize,
   type WebServiceOverrides,
 } from './support/web-fixture.js';
+import { webService } from './support/web-services.js';
 
 function build(envName: EnvName, overrides: WebServiceOverrides = {}) {
   const fixture = createWebFixture();
@@ -30,7 +31,7 @@ function synthesized(envName: EnvName, overrides: WebServiceOverrides = {}) {
 const rolling = synthesized('test', {
   service: {
     deployment: {
-      ...ENVIRONMENTS.test.service.deployment,
+      ...webService(ENVIRONMENTS.test).deployment,
       strategy: 'rolling',
       minHealthyPercent: 50,
       maxPercent: 150,
@@ -44,7 +45,7 @@ const asConfigured = synthesized('test');
 const blueGreen = synthesized('prod', { certificateArn: CERTIFICATE_ARN });
 const canary = synthesized('test', {
   service: {
-    deployment: { ...ENVIRONMENTS.test.service.deployment, strategy: 'canary', bakeTimeMinutes: 3 },
+    deployment: { ...webService(ENVIRONMENTS.test).deployment, strategy: 'canary', bakeTimeMinutes: 3 },
   },
 });
 
@@ -229,10 +230,11 @@ describe('WebService task definition', () => {
   });
 
   test("the container and awslogs stream prefix are both 'web', so the CLI's stream name web/web/<task> matches", () => {
-    // The CLI reads a failed task's logs at logStreamName(taskId); awslogs names streams <prefix>/<container>/<task id>.
+    // The CLI reads a failed task's logs at logStreamName(service, taskId); awslogs names streams
+    // <prefix>/<container>/<task id>.
     assert.equal(container.Name, 'web');
     assert.equal(container.LogConfiguration.Options['awslogs-stream-prefix'], 'web');
-    assert.equal(logStreamName('0f1e2d3c'), 'web/web/0f1e2d3c');
+    assert.equal(logStreamName('web', '0f1e2d3c'), 'web/web/0f1e2d3c');
   });
 
   test('the image is pinned by digest in the repository', () => {
@@ -503,14 +505,14 @@ describe('WebService ECS service', () => {
     const { properties } = onlyResource(canary.template, 'AWS::ECS::Service');
     assert.equal(properties.DeploymentConfiguration.Strategy, 'CANARY');
     assert.deepEqual(properties.DeploymentConfiguration.CanaryConfiguration, {
-      CanaryPercent: ENVIRONMENTS.test.service.deployment.canaryPercent,
+      CanaryPercent: webService(ENVIRONMENTS.test).deployment.canaryPercent,
       CanaryBakeTimeInMinutes: 3,
     });
     assert.ok(properties.LoadBalancers[0].AdvancedConfiguration.AlternateTargetGroupArn);
   });
 
   test('autoscaling: min/max tasks from config and three target-tracking policies', () => {
-    const cfg = ENVIRONMENTS.test.service;
+    const cfg = webService(ENVIRONMENTS.test);
     const { properties } = onlyResource(rolling.template, 'AWS::ApplicationAutoScaling::ScalableTarget');
     assert.equal(properties.MinCapacity, cfg.minTasks);
     assert.equal(properties.MaxCapacity, cfg.maxTasks);

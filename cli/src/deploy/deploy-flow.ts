@@ -216,7 +216,7 @@ async function requireGlobalStack(
   if (status === undefined || status === 'REVIEW_IN_PROGRESS') {
     throw new CliError(
       `${globalStackName} (the image registry and CI roles) is not deployed in aws://${account}/${ctx.config.global.primaryRegion}: ` +
-        `deploy it first with \`berth deploy ${GLOBAL_STACK_ENV}\``,
+        `deploy it first with \`berth deploy ${GLOBAL_STACK_ENV} --global-only\``,
     );
   }
 }

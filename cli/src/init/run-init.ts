@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { CliError } from '../errors.js';
 import type { Writer } from '../ui/progress.js';
+import { AMI_WORKFLOW, renderAmiWorkflow } from './ami-workflow.js';
 import { berthInstallFor, berthVersion } from './berth-install.js';
 import { renderConfigFile } from './config-file.js';
 import { checkFlags, type InitFlags } from './flags.js';
@@ -31,7 +32,8 @@ export const CONFIG_FILE = 'berth.config.ts';
 
 /**
  * `berth init`: reads the repository (Dockerfile, routes, git remote), asks what it cannot find or takes
- * flags, writes berth.config.ts and two workflows without replacing a file unasked, and says what is next.
+ * flags, writes berth.config.ts and three workflows (plan, deliver, node AMI) without replacing a file unasked,
+ * and says what is next.
  */
 export async function runInit(flags: InitFlags, io: InitIo): Promise<void> {
   checkFlags(flags);
@@ -58,6 +60,7 @@ export async function runInit(flags: InitFlags, io: InitIo): Promise<void> {
       { path: CONFIG_FILE, content: renderConfigFile(plan) },
       { path: CI_WORKFLOW, content: renderCiWorkflow(workflowInputs) },
       { path: DELIVER_WORKFLOW, content: renderDeliverWorkflow(workflowInputs) },
+      { path: AMI_WORKFLOW, content: renderAmiWorkflow(workflowInputs) },
     ];
     const outcomes = await writeGeneratedFiles(root, files, {
       force: flags.force === true,

@@ -28,7 +28,7 @@ export const CI_WORKFLOW = '.github/workflows/berth-ci.yml';
 export const DELIVER_WORKFLOW = '.github/workflows/berth-deliver.yml';
 
 /** checkout + Node 24 + berth: the steps every job that runs `npx berth` starts with. */
-function berthSteps(install: BerthInstall): string {
+export function berthSteps(install: BerthInstall): string {
   // setup-node's npm cache needs a lockfile; without one it fails the job, so the pinned form has none.
   const node =
     install.kind === 'lockfile'
@@ -48,7 +48,7 @@ function berthSteps(install: BerthInstall): string {
 ${node}`;
 }
 
-function assumeRole(variable: string): string {
+export function assumeRole(variable: string): string {
   return `      - uses: aws-actions/configure-aws-credentials@v4.0.2
         with:
           role-to-assume: \${{ vars.${variable} }}

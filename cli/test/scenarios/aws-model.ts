@@ -1451,16 +1451,6 @@ export class ModelDeployer implements StackDeployer {
       stack.outputs[keys.url] = settings.route.host
         ? `http://${settings.route.host}`
         : `${base}${settings.route.path.replace(/\/?\*$/, '')}`;
-      if (model.service(env) === undefined) {
-        // Until #13's per-service outputs replace them, the stack also carries its first web service's under the
-        // one-service keys (OUTPUTS' deprecated ones), which the read-side commands still use.
-        Object.assign(stack.outputs, {
-          [OUTPUTS.serviceName]: service.name,
-          [OUTPUTS.logGroupName]: service.logGroupName,
-          [OUTPUTS.targetGroupArn]: service.live,
-          ...(service.productionRule ? { [OUTPUTS.productionRuleArn]: service.productionRule.arn } : {}),
-        });
-      }
     }
     model.services.set(`${service.cluster}/${service.name}`, service);
     return service;

@@ -31,6 +31,7 @@ import {
 } from '../naming.js';
 import { resolveProductionWeights } from '../production-weights.js';
 import { ecsSecrets } from '../service-secrets.js';
+import { keepOneServiceLogicalIds } from './one-service-logical-ids.js';
 import { addReleaseTaskOutputs } from './release-task-outputs.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -89,11 +90,7 @@ export class ServiceStack extends Stack {
       );
     }
 
-    // Transition: the deprecated `config.service` is the first web service's sizing (resolve.ts makes them
-    // equal), so code of the one-service era that edits it still reaches the stack. Goes with `service`.
-    const webConfigs = config.services
-      .filter((s): s is WebServiceConfig => s.kind === 'web')
-      .map((s, i) => (i === 0 ? { ...s, ...config.service } : s));
+    const webConfigs = config.services.filter((s): s is WebServiceConfig => s.kind === 'web');
     const workerConfigs = config.services.filter((s): s is WorkerServiceConfig => s.kind === 'worker');
     const firstWeb = webConfigs[0]?.name ?? '';
     const weightsContext = this.node.tryGetContext(PRODUCTION_WEIGHTS_CONTEXT_KEY);
@@ -247,8 +244,12 @@ export class ServiceStack extends Stack {
       });
     }
 
-    // checkServices refuses a domain without a web service, so a domain always has the load balancer.
-    if (loadBalancer) domain?.routeTo(loadBalancer.loadBalancer);
+    if (loadBalancer) {
+      // checkServices refuses a domain without a web service, so a domain always has the load balancer.
+      domain?.routeTo(loadBalancer.loadBalancer);
+      // An environment deployed when the app had one service keeps its load balancer (and so its URL).
+      keepOneServiceLogicalIds(loadBalancer);
+    }
 
     // With a domain, the URL is the name the certificate covers: the load balancer's own DNS name fails TLS checks.
     // No load balancer (workers only): no URL at all, and the CLI prints and checks none.
@@ -275,7 +276,6 @@ export class ServiceStack extends Stack {
         new CfnOutput(this, keys.deadLetterQueueUrl, { value: queue.deadLetterQueue.queueUrl });
       }
     }
-    if (this.webServices.length > 0) this.addLegacyOutputs();
     if (this.cluster.exec) {
       // What operators attach to use `berth exec` here (docs/runbook-exec.md).
       new CfnOutput(this, 'ExecOperatorPolicyArn', {
@@ -301,25 +301,6 @@ export class ServiceStack extends Stack {
       queues.set(s.name, queue);
     }
     return queues;
-  }
-
-  /** @deprecated The first web service (what one-service code read); use `webServices`. */
-  get web(): WebService {
-    return this.webServices[0]!.construct;
-  }
-
-  /**
-   * The one-service outputs, for the first web service, while the CLI still reads them (naming.ts marks the
-   * keys deprecated); removed once every command reads `serviceOutputs(name)`.
-   */
-  private addLegacyOutputs(): void {
-    const web = this.web;
-    new CfnOutput(this, OUTPUTS.serviceName, { value: web.service.serviceName });
-    new CfnOutput(this, OUTPUTS.logGroupName, { value: web.logGroup.logGroupName });
-    new CfnOutput(this, OUTPUTS.targetGroupArn, { value: web.targetGroup.targetGroupArn });
-    if (web.productionRule) {
-      new CfnOutput(this, OUTPUTS.productionRuleArn, { value: web.productionRule.listenerRuleArn });
-    }
   }
 }
 

@@ -16,6 +16,7 @@ import { AVAILABILITY_ZONES, type EnvName, type ServiceConfig } from '../../conf
 import { LoadBalancer, type LoadBalancerProps } from '../../lib/constructs/load-balancer.js';
 import { WebService, type WebServiceProps } from '../../lib/constructs/web-service.js';
 import { ENVIRONMENTS } from '../fixtures/cart-config.js';
+import { webService } from './web-services.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -166,7 +167,7 @@ export function addWebService(fixture: WebFixture, envName: EnvName, overrides: 
     databaseSecret: fixture.databaseSecret,
     logRetentionDays: ENVIRONMENTS[envName].logRetentionDays,
     ...rest,
-    service: { ...ENVIRONMENTS[envName].service, ...overrides.service },
+    service: { ...webService(ENVIRONMENTS[envName]), ...overrides.service },
   });
 }
 
