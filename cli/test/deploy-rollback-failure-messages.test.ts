@@ -42,6 +42,33 @@ describe('failure messages', () => {
     assert.match(error.message, /\. CloudFormation rolls a failed stack back to its previous state\.$/);
   });
 
+  it('a deploy whose smoke test fails says the image runs unrecorded and how to go back, and records nothing', async () => {
+    // GIVEN test runs A, and commit B's API answers 503 (ECS itself is healthy)
+    const w = modelWorld({ config: ONE_WEB_SERVICE });
+    w.docker.sha = '3f9c2ab41d07';
+    const a = (await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES }))
+      .digest;
+    w.docker.sha = '8e1d44c0a9b2';
+    w.docker.behaviour = 'breaks-api';
+
+    const error = await caught(
+      deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES }),
+    );
+
+    const b = w.model.images.get('8e1d44c0a9b2')!;
+    assert.match(
+      error.message,
+      new RegExp(
+        `^smoke test of web: GET http://[^ ]+/readyz returned 503, expected 200; ${b} is running in test but was not recorded: ` +
+          'run `berth rollback test` to go back to the last recorded image$',
+      ),
+    );
+    assert.deepEqual(
+      w.model.parameters.get('eu-west-1|/berth/test/image-digest')?.map((p) => p.Value),
+      [a],
+    );
+  });
+
   it('a rollback with no recognisable running image and nothing recorded says what to pass', async () => {
     // GIVEN test was deployed once, then its service was pointed at a tag and the record was deleted
     const w = modelWorld({ config: ONE_WEB_SERVICE });
