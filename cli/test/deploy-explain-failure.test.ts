@@ -64,8 +64,8 @@ const OLD_CRASH: Task = {
 interface Given {
   outputs?: Record<string, string>;
   workerTasks?: Task[];
-  /** What GetLogEvents of task-new's stream answers, or the error it throws. */
-  newLog?: string[] | Error;
+  /** What GetLogEvents of task-new's stream answers (`'no events'`: an answer without `events`), or the error it throws. */
+  newLog?: string[] | Error | 'no events';
 }
 
 function given({ outputs = OUTPUTS, workerTasks = [], newLog = [] }: Given = {}) {
@@ -125,6 +125,7 @@ function given({ outputs = OUTPUTS, workerTasks = [], newLog = [] }: Given = {})
   });
   const newStream = stubs.logs.on(GetLogEventsCommand, stream('task-new'), true);
   if (newLog instanceof Error) newStream.rejects(newLog);
+  else if (newLog === 'no events') newStream.resolves({});
   else
     newStream.resolves({ events: newLog.map((message, i) => ({ timestamp: i, message: `${message}\n` })) });
   stubs.logs
@@ -267,5 +268,24 @@ describe('explainFailure', () => {
       failed: [],
       detail: '(could not collect a diagnosis: User is not authorized to perform: logs:GetLogEvents)',
     });
+  });
+
+  it('lists every container of a crashed task, and reads an answer without events as no lines', async () => {
+    const twoContainers: Task = {
+      ...NEW_CRASH,
+      containers: [
+        { name: 'worker', exitCode: 3 },
+        { name: 'otel', exitCode: 0 },
+      ],
+    };
+    const { ctx } = given({ workerTasks: [twoContainers], newLog: 'no events' });
+
+    const explained = await explainFailure(ctx, TARGET, SINCE);
+
+    assert.deepStrictEqual(explained.detail?.split('\n').slice(0, 3), [
+      'worker failed: 1 of its tasks stopped on their own (svc-worker):',
+      '  task-new (BerthTestWorker:7): Essential container in task exited; worker exit 3, otel exit 0',
+      '  last 0 log lines of task-new:',
+    ]);
   });
 });
