@@ -5,6 +5,8 @@
 // berth.config.ts: the user-facing schema and defineConfig, and its loading, checking and resolving.
 export * from '../config/defaults.js';
 export * from '../config/environments.js';
+// Each service's image: the builds Berth runs, prebuilt references (the ECR ones need pull permission).
+export * from '../config/images.js';
 // Instance sizes and the capacity arithmetic validation uses: `berth plan` sizes the services' floor with them.
 export * from '../config/instance-capacity.js';
 export * from '../config/load.js';
