@@ -4,6 +4,7 @@
  * naming the field the user wrote and the fix.
  */
 import path from 'node:path';
+import { isImageReference } from '../lib/image.js';
 import type { ServiceImageConfig } from './environments.js';
 import type { BerthConfig, BuildConfig, ServiceDefinition } from './schema.js';
 import { ConfigFileError, shown } from './shape.js';
@@ -29,29 +30,16 @@ export interface ImageBuildConfig {
 }
 
 /**
- * A Docker image reference as ECS takes it: `[registry/]name[:tag][@sha256:<64 hex>]`. The name's grammar is
- * the distribution project's (github.com/distribution/reference, "Grammar"): lower-case path components
- * joined by `.`, `_`, `__` or dashes, an optional registry host (with a port) first. ECS accepts only sha256
- * digests of exactly 64 hex characters and at most 255 characters before the `@` (ECS API Reference,
- * ContainerDefinition `image`).
- */
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_REFERENCE = new RegExp(
-  `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*` +
-    '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-fA-F0-9]{64})?$',
-);
-const MAX_NAME_AND_TAG = 255;
-
-/**
  * A private ECR image: `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@digest]` (ECR User
  * Guide, "Pushing an image": the registry URI format).
  */
 const ECR_IMAGE =
-  /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-fA-F0-9]{64}))?$/;
+  /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-fA-F0-9]{64}))?$/;
 
 /** A prebuilt image in a private ECR repository: what its tasks need pull permission on. */
 export interface EcrImageReference {
+  /** `aws-cn` for a registry under amazonaws.com.cn, else `aws`. */
+  readonly partition: 'aws' | 'aws-cn';
   readonly account: string;
   readonly region: string;
   readonly repositoryName: string;
@@ -63,8 +51,9 @@ export interface EcrImageReference {
 export function ecrImage(reference: string): EcrImageReference | undefined {
   const match = ECR_IMAGE.exec(reference);
   if (!match) return undefined;
-  const [, account, region, repositoryName, tag, digest] = match;
+  const [, account, region, china, repositoryName, tag, digest] = match;
   return {
+    partition: china ? 'aws-cn' : 'aws',
     account: account!,
     region: region!,
     repositoryName: repositoryName!,
@@ -168,7 +157,7 @@ function checkImageFields(name: string, service: ServiceDefinition, source: stri
       );
     }
     const image = service.image;
-    if (!IMAGE_REFERENCE.test(image) || image.split('@')[0]!.length > MAX_NAME_AND_TAG) {
+    if (!isImageReference(image)) {
       fail(
         '.image',
         image,

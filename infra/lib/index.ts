@@ -15,4 +15,6 @@ export * from '../config/schema.js';
 export * from '../config/shape.js';
 export * from '../config/validate.js';
 export * from './bootstrap.js';
+// Image references and a release's images in one line (`berth:image`, `--image-digest`, the digest record).
+export * from './image.js';
 export * from './naming.js';

@@ -170,14 +170,16 @@ describe("the cart keeps its one image, its repository and its release's short f
 describe('ecrImage: the private ECR repository a prebuilt image pulls from', () => {
   test('a tag, a digest, neither', () => {
     assert.deepEqual(ecrImage('123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/base:2.1'), {
+      partition: 'aws',
       account: '123456789012',
       region: 'eu-west-1',
       repositoryName: 'team/base',
       tagOrDigest: '2.1',
     });
-    assert.deepEqual(ecrImage(`210987654321.dkr.ecr.us-east-1.amazonaws.com/proxy:7@${DIGEST}`), {
+    assert.deepEqual(ecrImage(`210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn/proxy:7@${DIGEST}`), {
+      partition: 'aws-cn',
       account: '210987654321',
-      region: 'us-east-1',
+      region: 'cn-north-1',
       repositoryName: 'proxy',
       tagOrDigest: DIGEST,
     });
