@@ -11,3 +11,9 @@ export const TWO_SERVICES: LoadedConfig = await load('two-services.berth.config.
 
 /** App `berth` with one web service, `web`: the stubbed flow tests' config. */
 export const ONE_WEB_SERVICE: LoadedConfig = await load('one-web-service.berth.config.ts');
+
+/**
+ * App `depot`: `api` (release command) and worker `jobs` share one build, `admin` builds another stage of it,
+ * `docs` runs the prebuilt `public.ecr.aws/nginx/nginx:1.27`.
+ */
+export const TWO_IMAGES: LoadedConfig = await load('two-images.berth.config.ts');
