@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { CommandContext } from '../src/context.js';
 import { main } from '../src/main.js';
 import { RecordingProgress } from '../src/ui/progress.js';
@@ -211,5 +212,33 @@ describe('two images: deploy, re-deploy, promote by digest, roll back', () => {
       jobs: `${REPOSITORY}@${apiA}`,
     });
     assert.deepEqual(w.model.parameterValues(REGION, PROD_RECORD), [`admin=${adminA},api=${apiA}`]);
+  });
+
+  it('a rollback to a release from before the second image is refused in one line, and nothing is deployed', async () => {
+    const w = world();
+    // GIVEN test's history starts with a release of one image (recorded before admin had a build of its own)
+    const old = `sha256:${'0e'.repeat(32)}`;
+    await w.model.clientsFor(REGION).ssm.send(
+      new PutParameterCommand({
+        Name: TEST_RECORD,
+        Value: old,
+        Type: 'String',
+        Description: 'Image digest deployed to test by berth deploy',
+      }),
+    );
+    w.docker.sha = SHA_A;
+    assert.equal((await w.berth('deploy', 'test', '--timeout', '30m')).code, 0);
+    const deploys = w.deployer.deployed.length;
+
+    // WHEN test is rolled back to the release before
+    const rollback = await w.berth('rollback', 'test', '--timeout', '30m');
+
+    // THEN one line says why and which images a release needs; no stack was deployed
+    assert.equal(rollback.code, 1);
+    assert.equal(
+      rollback.stderr,
+      `berth: the release to roll back to (${TEST_RECORD}) "${old}": "${old}" names no image: expected admin=sha256:…,api=sha256:… (a digest or tag for each image the app builds)\n`,
+    );
+    assert.equal(w.deployer.deployed.length, deploys);
   });
 });

@@ -75,6 +75,9 @@ export async function rollbackEnvironment(
         `${record.parameter}: pass --to <sha256:…> to choose one`,
     );
   }
+  // A release recorded before the app built the images it builds now cannot be deployed as it is.
+  if (requested === undefined)
+    parseRelease(ctx.config.images, to, `the release to roll back to (${record.parameter})`);
   ctx.progress.step(`rolling ${config.name} back from ${running ?? 'an unknown image'} to ${to}`);
   const timeoutMs =
     request.timeoutMs ??
