@@ -57,7 +57,8 @@ export function ecrImage(reference: string): EcrImageReference | undefined {
     account: account!,
     region: region!,
     repositoryName: repositoryName!,
-    tagOrDigest: digest ?? tag ?? 'latest',
+    // Registries print digests in lower case; the task constructs accept only that form.
+    tagOrDigest: digest?.toLowerCase() ?? tag ?? 'latest',
   };
 }
 

@@ -184,6 +184,11 @@ describe('ecrImage: the private ECR repository a prebuilt image pulls from', () 
       tagOrDigest: DIGEST,
     });
     assert.equal(
+      ecrImage(`123456789012.dkr.ecr.eu-west-2.amazonaws.com/edge@sha256:${'AB'.repeat(32)}`)?.tagOrDigest,
+      `sha256:${'ab'.repeat(32)}`,
+      'a digest in the lower case the task constructs take',
+    );
+    assert.equal(
       ecrImage('123456789012.dkr.ecr.eu-west-2.amazonaws.com/edge')?.tagOrDigest,
       'latest',
       'Docker pulls :latest when a reference names no tag',
