@@ -266,8 +266,8 @@ describe('lifecycle: CI builds with berth image', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(w.docker.builds, 2, 'A once, B once');
     const b = w.model.images.get(SHA_B)!;
-    assert.deepEqual(JSON.parse(first.stdout), { digest: b });
-    assert.deepEqual(JSON.parse(again.stdout), { digest: b });
+    assert.deepEqual(JSON.parse(first.stdout), { digest: b, images: { web: b } });
+    assert.deepEqual(JSON.parse(again.stdout), { digest: b, images: { web: b } });
     assert.ok(
       w.docker.commands.some((c) => c.includes('--platform linux/amd64') && c.includes('--provenance=false')),
       w.docker.commands.join('\n'),

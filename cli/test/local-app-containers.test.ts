@@ -30,7 +30,7 @@ async function containers(): Promise<string[]> {
   return stdout.split('\n').filter(Boolean).sort();
 }
 
-const common = { secrets: {}, database: true } as const;
+const common = { secrets: {}, database: true, image: { build: 'site' } } as const;
 
 describe('berth up from the Dockerfile with podman', {
   skip: missing.length > 0 ? missing.join(' ') : false,

@@ -28,6 +28,7 @@ function webService(
   return {
     name,
     kind: 'web',
+    image: { build: 'web' },
     port: 80,
     healthCheckPath: '/healthz',
     ...(route ? { route } : {}),
@@ -42,6 +43,7 @@ function webService(
 const WORKER: LocalService = {
   name: 'worker',
   kind: 'worker',
+  image: { build: 'web' },
   environment: {},
   secrets: {},
   database: true,

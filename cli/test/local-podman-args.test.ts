@@ -37,6 +37,34 @@ describe('podman arguments', () => {
     );
   });
 
+  it('build a stage of the Dockerfile when the build names a target', () => {
+    assert.deepEqual(
+      imageBuildArgs({
+        image: localImage('depot'),
+        dockerfile: '/depot/api/Dockerfile',
+        context: '/depot/api',
+        target: 'admin',
+        buildArgs: ['THEME=dark'],
+      }),
+      [
+        'build',
+        '--isolation',
+        'chroot',
+        '--network',
+        'host',
+        '--build-arg',
+        'THEME=dark',
+        '--target',
+        'admin',
+        '--tag',
+        'localhost/depot:local',
+        '--file',
+        '/depot/api/Dockerfile',
+        '/depot/api',
+      ],
+    );
+  });
+
   it('run a web service in its own network namespace, its port published on loopback, env by name only', () => {
     assert.deepEqual(
       containerRunArgs({

@@ -10,6 +10,7 @@ import { type LocalService, planLocalRun } from '../src/local/run-plan.js';
 const web: LocalService = {
   name: 'web',
   kind: 'web',
+  image: { build: 'web' },
   port: 80,
   healthCheckPath: '/readyz',
   route: { path: '/*', priority: 100 },
@@ -22,6 +23,7 @@ const web: LocalService = {
 const worker: LocalService = {
   name: 'worker',
   kind: 'worker',
+  image: { build: 'web' },
   command: ['node', 'dist/worker.js'],
   environment: {},
   secrets: {},
@@ -30,6 +32,7 @@ const worker: LocalService = {
 const admin: LocalService = {
   name: 'admin',
   kind: 'web',
+  image: { build: 'web' },
   port: 3000,
   route: { path: '/admin/*', priority: 10 },
   environment: {},

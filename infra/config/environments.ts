@@ -114,10 +114,18 @@ export interface RouteConfig {
   readonly priority: number;
 }
 
+/**
+ * Where a service's image comes from: `{ build: key }`, the image Berth builds from the build of that key
+ * (ResolvedConfig.images) and deploys by digest, or `{ prebuilt: reference }`, an image reference run as given.
+ */
+export type ServiceImageConfig = { readonly build: string } | { readonly prebuilt: string };
+
 /** What every resolved service has, whatever its kind. */
 export interface ServiceCommonConfig {
   /** Its name in `services`: the container's name, its log stream prefix, its construct id (Pascal case). */
   readonly name: string;
+  /** The image its tasks (and its release task) run. */
+  readonly image: ServiceImageConfig;
   /** Overrides the image's CMD. @default - the image's CMD */
   readonly command?: readonly string[];
   /** Plain settings the user gave (Berth adds its own: PORT, PG*, …). */

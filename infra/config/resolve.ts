@@ -16,8 +16,10 @@ import {
   type SecretReferenceConfig,
   type ServiceCommonConfig,
   type ServiceConfig,
+  type ServiceImageConfig,
   type WorkerServiceConfig,
 } from './environments.js';
+import { type ImageBuildConfig, repositoryOf, resolveImages } from './images.js';
 import type {
   BerthConfig,
   ScalingDefinition,
@@ -28,22 +30,13 @@ import type {
   WorkerServiceDefinition,
   WorkerSizing,
 } from './schema.js';
-import {
-  appBuild,
-  imageName as appImageName,
-  checkServices,
-  resolveRoutes,
-  secretReference,
-} from './services.js';
+import { checkServices, resolveRoutes, secretReference } from './services.js';
 import { ConfigFileError, checkShape, shown } from './shape.js';
 import { ConfigError, validateEnvironment, validateGlobal, validatePromotion } from './validate.js';
 
-/** The app's one image: what the CLI builds and pushes, whichever services run it. */
+/** @deprecated The app's primary image (`images[0]`), as the one-image CLI read it; use `images`. */
 export interface ResolvedService {
-  /**
-   * The image's name: the `build.repository` a service names, else the first service's name; the image
-   * repository is `<app>/<name>`.
-   */
+  /** The image repository's name under the app: `<app>/<name>`. */
   readonly name: string;
   /** Relative to the project root (the directory of berth.config.ts). */
   readonly build: { readonly dockerfile: string; readonly context: string };
@@ -56,6 +49,8 @@ export interface ResolvedService {
 export interface AppService {
   readonly name: string;
   readonly kind: 'web' | 'worker';
+  /** The image it runs: one Berth builds (`images`) or a prebuilt reference. */
+  readonly image: ServiceImageConfig;
   /** Web: the port the container listens on. */
   readonly port?: number;
   /** Web: the path the load balancer probes (`/` when the config gives none). */
@@ -83,8 +78,13 @@ export interface ResolvedConfig {
   readonly names: AppNames;
   readonly global: GlobalConfig;
   readonly environments: Readonly<Record<EnvName, EnvironmentConfig>>;
-  /** The app's one image. */
+  /** @deprecated The primary image's repository and build; use `images`. */
   readonly service: ResolvedService;
+  /**
+   * The images Berth builds, one per distinct build, in config order; the first is the app's primary image
+   * (its digest alone is a release's short form, its tag the bare git sha). At least one.
+   */
+  readonly images: readonly ImageBuildConfig[];
   /** Every service, in the order of `services` in berth.config.ts. */
   readonly services: readonly AppService[];
 }
@@ -138,6 +138,7 @@ function pickSizing(service: WebServiceDefinition): ServiceSizing {
   const {
     type: _type,
     build: _build,
+    image: _image,
     port: _port,
     healthCheck: _hc,
     route: _route,
@@ -176,11 +177,17 @@ function resolveWorkerSizing(
 }
 
 /** What a service is whatever the environment (its release task's size aside). */
-function appService(name: string, service: ServiceDefinition, route: RouteConfig | undefined): AppService {
+function appService(
+  name: string,
+  service: ServiceDefinition,
+  route: RouteConfig | undefined,
+  image: ServiceImageConfig,
+): AppService {
   const release = service.release;
   return {
     name,
     kind: service.type,
+    image,
     ...(service.type === 'web'
       ? { port: service.port, healthCheckPath: service.healthCheck?.path ?? DEFAULT_HEALTH_CHECK_PATH }
       : {}),
@@ -328,10 +335,12 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
   }
   checkServices(config, source);
   const routes = resolveRoutes(config);
+  const images = resolveImages(config);
   const services = Object.entries(config.services).map(([name, service]) =>
-    appService(name, service, routes.get(name)),
+    appService(name, service, routes.get(name), images.byService.get(name)!),
   );
-  const imageName = appImageName(config);
+  const repository = repositoryOf(config);
+  const primary = images.builds[0]!;
   const names = appNames(config.app);
   try {
     const environments = Object.fromEntries(
@@ -344,7 +353,7 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
       primaryRegion: config.global?.region ?? (prod.regions[0] as Region),
       githubRepository: config.github.repository,
       githubProdEnvironment: config.github.prodEnvironment ?? DEFAULT_PROD_GITHUB_ENVIRONMENT,
-      repositoryName: names.repositoryName(imageName),
+      repositoryName: names.repositoryName(repository),
       ...(config.global?.oidcProviderArn === undefined
         ? {}
         : { githubOidcProviderArn: config.global.oidcProviderArn }),
@@ -354,8 +363,9 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
       names,
       global,
       environments,
-      service: { name: imageName, build: appBuild(config) },
+      service: { name: repository, build: { dockerfile: primary.dockerfile, context: primary.context } },
       services,
+      images: images.builds,
     };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

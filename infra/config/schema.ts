@@ -31,8 +31,9 @@ export interface BerthConfig {
   readonly global?: GlobalAccountConfig;
   /**
    * The services to run, by name (lower-case letters, digits and hyphens): `web` ones behind the environment's
-   * load balancer, `worker` ones with no inbound traffic. All run the app's one image (see `build`) and differ
-   * by `command`. The name is the container's name, its log stream prefix and its stack outputs' prefix.
+   * load balancer, `worker` ones with no inbound traffic. Each runs the image of its `build` (services with the
+   * same build share it) or a prebuilt `image`. The name is the container's name, its log stream prefix and
+   * its stack outputs' prefix.
    */
   readonly services: Readonly<Record<string, ServiceDefinition>>;
   /** Where and how big each environment is: `test` (built from `main`) and `prod` (promoted by digest). */
@@ -68,12 +69,22 @@ export type ServiceDefinition = WebServiceDefinition | WorkerServiceDefinition;
 /** What web and worker services share: the image, the process, its settings and what it may reach. */
 export interface ServiceCommon {
   /**
-   * How the image is built: `docker buildx build -f <dockerfile> <context>`, relative to the directory of
-   * berth.config.ts. The image is built once (for test) and promoted to prod by digest. An app has one image
-   * for now: every service that states `build` must state the same one (services differ by `command`).
-   * @default - `{ dockerfile: 'Dockerfile', context: '.' }`
+   * How this service's image is built: `docker buildx build -f <dockerfile> [--target <target>] [--build-arg
+   * NAME=VALUE …] <context>`, paths relative to the directory of berth.config.ts. Services with the same build
+   * share one image, built once per commit (for test) and promoted to prod by digest; services differ by
+   * `command`. Give `image` instead to run a prebuilt image.
+   * @default - `{ dockerfile: 'Dockerfile', context: '.' }`, unless `image` is given
    */
   readonly build?: BuildConfig;
+  /**
+   * A prebuilt image to run instead of building one: a reference as `docker pull` takes it, e.g. `nginx:1.27`,
+   * `public.ecr.aws/nginx/nginx:1.27` or `…@sha256:<64 hex>`. Nothing is built or promoted: every environment
+   * runs exactly this reference, so pin it by digest for repeatable deploys (a tag can move). An image in a
+   * private ECR repository (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`) gets pull permission on that
+   * repository (another account's must also allow it in its repository policy); any other must be public.
+   * @default - built from `build`
+   */
+  readonly image?: string;
   /**
    * The process to run instead of the image's CMD, e.g. `['node', 'dist/worker.js']`.
    * @default - the image's CMD
@@ -222,9 +233,22 @@ export interface BuildConfig {
    */
   readonly context?: string;
   /**
-   * The image repository's name under the app: `<app>/<repository>`, shared by every environment. Set it to
-   * keep the repository (and the images in it) when you rename or reorder services.
-   * @default - the name of the first service in `services`
+   * The Dockerfile stage to build (`--target`), e.g. `runtime`: several services can build different stages
+   * of one Dockerfile.
+   * @default - the Dockerfile's last stage
+   */
+  readonly target?: string;
+  /**
+   * Build arguments (`--build-arg NAME=VALUE`), by the name of an `ARG` in the Dockerfile. Never a secret:
+   * build arguments stay readable in the image's history.
+   * @default - none
+   */
+  readonly args?: Readonly<Record<string, string>>;
+  /**
+   * The app's one image repository: `<app>/<repository>`, shared by every environment and every build (each
+   * image gets tags of its own). Set it to keep the repository (and the images in it) when you rename or
+   * reorder services; the builds that name it must name the same one.
+   * @default - the name of the first service that builds an image
    */
   readonly repository?: string;
 }

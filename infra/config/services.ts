@@ -1,10 +1,12 @@
 /**
  * The `services` of `berth.config.ts`, checked as a whole and one by one before any environment is resolved:
- * names, routes (one catch-all, distinct priorities), one image and one release command per app, variable
- * names, secret references, queues and who sends to them. Every error is one line naming the field the user wrote and the fix.
+ * names, routes (one catch-all, distinct priorities), images (images.ts), one release command per app, variable
+ * names, secret references, queues and who sends to them. Every error is one line naming the field the user
+ * wrote and the fix.
  */
 import { OUTPUTS, pascalCase, serviceOutputs } from '../lib/naming.js';
 import { ENV_NAMES, type EnvName, type RouteConfig, type SecretReferenceConfig } from './environments.js';
+import { checkImages } from './images.js';
 import type { BerthConfig, SecretReference, ServiceDefinition, WorkerSizing } from './schema.js';
 import { ConfigFileError, checkWorkerOverride, shown } from './shape.js';
 
@@ -62,8 +64,6 @@ const SSM_PARAMETER =
 const SECRETS_MANAGER_SECRET =
   /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
 
-export const DEFAULT_BUILD = { dockerfile: 'Dockerfile', context: '.' } as const;
-
 /** Throws a ConfigFileError at the first mistake in `services` (and the environments' service overrides). */
 export function checkServices(config: BerthConfig, source: string): void {
   const entries = Object.entries(config.services);
@@ -77,7 +77,7 @@ export function checkServices(config: BerthConfig, source: string): void {
     entries.map(([name]) => name),
     source,
   );
-  checkOneImage(entries, source);
+  checkImages(config, source);
   checkOneRelease(entries, source);
   checkQueues(config, source);
   checkRoutes(entries, source);
@@ -262,11 +262,6 @@ function checkSecretReference(path: string, reference: SecretReference, source: 
   }
 }
 
-const buildOf = (service: ServiceDefinition) => ({
-  dockerfile: service.build?.dockerfile ?? DEFAULT_BUILD.dockerfile,
-  context: service.build?.context ?? DEFAULT_BUILD.context,
-});
-
 /** Construct ids and output keys are the Pascal-case names (`a-1` and `a1` are both `A1`). */
 function checkDistinctIds(names: string[], source: string): void {
   const byId = new Map<string, string>();
@@ -300,45 +295,6 @@ function checkDistinctIds(names: string[], source: string): void {
 }
 
 const ENVIRONMENT_OUTPUTS: ReadonlySet<string> = new Set(Object.values(OUTPUTS));
-
-/**
- * The app's one image: every service's build (given or default) must be the first service's, and the services
- * that name a repository must name the same one.
- */
-function checkOneImage(entries: [string, ServiceDefinition][], source: string): void {
-  const [firstName, first] = entries[0]!;
-  const image = buildOf(first);
-  let repository: [string, string] | undefined;
-  for (const [name, service] of entries) {
-    const build = buildOf(service);
-    const named = service.build?.repository;
-    const other = repository !== undefined && named !== undefined && named !== repository[1];
-    if (build.dockerfile !== image.dockerfile || build.context !== image.context || other) {
-      throw new ConfigFileError(
-        `${source}: services.${name}.build = ${shown(service.build ?? build)}: not supported yet: one image per app, services differ by \`command\`; give ${name} the build of ${repository?.[0] ?? firstName} (${shown(repository === undefined ? image : { ...image, repository: repository[1] })}) or none`,
-      );
-    }
-    if (named !== undefined && repository === undefined) {
-      if (!REPOSITORY_NAME.test(named)) {
-        throw new ConfigFileError(
-          `${source}: services.${name}.build.repository = ${shown(named)}: expected lower-case letters, digits and - _ . / (an ECR repository name under the app)`,
-        );
-      }
-      repository = [name, named];
-    }
-  }
-}
-
-/** ECR repository names: lower case, digits, `-_./` separators (ECR API Reference, CreateRepository). */
-const REPOSITORY_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-
-/** The image repository's name under the app: the first one a service names, else the first service's name. */
-export function imageName(config: BerthConfig): string {
-  const services = Object.entries(config.services);
-  return (
-    services.find(([, s]) => s.build?.repository !== undefined)?.[1].build?.repository ?? services[0]![0]
-  );
-}
 
 function checkOneRelease(entries: [string, ServiceDefinition][], source: string): void {
   const withRelease = entries.filter(([, service]) => service.release !== undefined).map(([n]) => n);
@@ -438,9 +394,4 @@ export function secretReference(reference: SecretReference): SecretReferenceConf
   if ('ssm' in reference && reference.ssm !== undefined) return { ssm: reference.ssm };
   const { secretsManager, key } = reference as { secretsManager: string; key?: string };
   return key === undefined ? { secretsManager } : { secretsManager, key };
-}
-
-/** The build every service shares (checked by checkServices). */
-export function appBuild(config: BerthConfig): { dockerfile: string; context: string } {
-  return buildOf(Object.values(config.services)[0]!);
 }

@@ -18,9 +18,7 @@ type Spec =
   | { readonly kind: 'object'; readonly fields: Fields; readonly required?: readonly string[] }
   | { readonly kind: 'record'; readonly of: Spec }
   /** One of several object shapes, chosen by the string in field `on` (`type: 'web' | 'worker'`). */
-  | { readonly kind: 'union'; readonly on: string; readonly variants: Readonly<Record<string, Spec>> }
-  /** A field the schema will have once a later step builds it: named, so the error can say so. */
-  | { readonly kind: 'later'; readonly what: string };
+  | { readonly kind: 'union'; readonly on: string; readonly variants: Readonly<Record<string, Spec>> };
 /**
  * The shape a field would have in another variant of a union (a web service's, when checking a worker), so a
  * field of the wrong variant is named as such rather than as a typo.
@@ -53,7 +51,6 @@ const object = (fields: Fields, required: readonly string[] = []): Spec => ({
   fields,
   required,
 });
-const later = (what: string): Spec => ({ kind: 'later', what });
 
 const SIZING: FieldsOf<ServiceSizing> = {
   cpu: num,
@@ -87,7 +84,15 @@ const WORKER_SIZING: FieldsOf<WorkerSizing> = {
 };
 
 const COMMON: FieldsOf<ServiceCommon> = {
-  build: object({ dockerfile: str, context: str, repository: str }),
+  build: object({
+    dockerfile: str,
+    context: str,
+    target: str,
+    args: { kind: 'record', of: str },
+    repository: str,
+  }),
+  // Which of build / image is given is services.ts's to check (one, or neither for the default build).
+  image: str,
   command: strings,
   environment: { kind: 'record', of: str },
   // Which of ssm / secretsManager is given, and key only with secretsManager, is resolve.ts's to check.
@@ -97,11 +102,6 @@ const COMMON: FieldsOf<ServiceCommon> = {
   dev: object({ command: strings, cwd: str }, ['command']),
   sendsTo: strings,
 };
-/** Fields of the design that a later step adds; until then they are refused by name rather than as typos. */
-const SERVICE_LATER: Fields = {
-  image: later('prebuilt images: one image per app, built from `build`, for now'),
-};
-
 const WEB: FieldsOf<WebServiceDefinition> = {
   ...SIZING,
   ...COMMON,
@@ -127,8 +127,8 @@ const WORKER: FieldsOf<WorkerServiceDefinition> = {
     maxMessageAgeMinutes: num,
   }),
 };
-const WEB_SPEC = object({ ...WEB, ...SERVICE_LATER }, ['type', 'port']);
-const WORKER_SPEC = object({ ...WORKER, ...SERVICE_LATER }, ['type']);
+const WEB_SPEC = object(WEB, ['type', 'port']);
+const WORKER_SPEC = object(WORKER, ['type']);
 const SERVICE: Spec = { kind: 'union', on: 'type', variants: { web: WEB_SPEC, worker: WORKER_SPEC } };
 
 const ENVIRONMENT: FieldsOf<EnvironmentDefinition> = {
@@ -231,8 +231,6 @@ function check(value: unknown, spec: Spec, path: string, source: string, other?:
       check(value, variant, path, source, alternative);
       return;
     }
-    case 'later':
-      throw new ConfigFileError(`${source}: ${path}: not supported yet (${spec.what}); remove it for now`);
     case 'string':
       if (typeof value !== 'string') fail(EXPECTED.string);
       return;

@@ -255,14 +255,6 @@ describe('one-line errors that name the field and the fix', () => {
     rejects(42, 'berth.config.ts: the default export must be defineConfig({ ... }), got 42'));
 });
 
-describe('what this step does not support yet is refused by name', () => {
-  test('a prebuilt image', () =>
-    rejects(
-      shop({ 'services.web.image': 'nginx:1.27' }),
-      'berth.config.ts: services.web.image: not supported yet (prebuilt images: one image per app, built from `build`, for now); remove it for now',
-    ));
-});
-
 describe('loadConfig: the nearest berth.config.ts, or --config', () => {
   /** A repository with a config at its root and a nested working directory. */
   function repository(config: string): { root: string; nested: string } {

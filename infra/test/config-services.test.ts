@@ -177,6 +177,7 @@ describe('several services resolve per environment, in config order', () => {
       {
         name: 'api',
         kind: 'web',
+        image: { build: 'api' },
         port: 8000,
         healthCheckPath: '/health',
         route: { path: '/*', priority: 50000 },
@@ -191,6 +192,7 @@ describe('several services resolve per environment, in config order', () => {
       {
         name: 'admin',
         kind: 'web',
+        image: { build: 'api' },
         port: 8100,
         healthCheckPath: '/',
         route: { path: '/admin/*', host: 'admin.shop.example', priority: 10 },
@@ -202,6 +204,7 @@ describe('several services resolve per environment, in config order', () => {
       {
         name: 'jobs',
         kind: 'worker',
+        image: { build: 'api' },
         command: ['python', 'jobs.py'],
         environment: {},
         secrets: {},
@@ -250,14 +253,9 @@ describe('one-line errors naming the field', () => {
       'berth.config.ts: services.jobs.release: api already has a release command; at most one service has one (it runs once before each rollout): remove one',
     ],
     [
-      'a different build on one service',
-      { 'services.jobs.build': { dockerfile: 'Dockerfile.jobs' } },
-      'berth.config.ts: services.jobs.build = {"dockerfile":"Dockerfile.jobs"}: not supported yet: one image per app, services differ by `command`; give jobs the build of api ({"dockerfile":"Dockerfile","context":"."}) or none',
-    ],
-    [
-      'two repositories for the one image',
+      'two repositories for the app',
       { 'services.api.build': { repository: 'a' }, 'services.jobs.build': { repository: 'b' } },
-      'berth.config.ts: services.jobs.build = {"repository":"b"}: not supported yet: one image per app, services differ by `command`; give jobs the build of api ({"dockerfile":"Dockerfile","context":".","repository":"a"}) or none',
+      'berth.config.ts: services.jobs.build.repository = "b": expected "a" as api\'s: an app has one image repository (each image gets tags of its own); name it once or the same everywhere',
     ],
     [
       'a repository name ECR refuses',

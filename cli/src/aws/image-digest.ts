@@ -6,7 +6,14 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { type AppNames, type EnvName, PLACEHOLDER_IMAGE } from '@berth/infra';
+import {
+  type AppNames,
+  type EnvName,
+  type ImageBuildConfig,
+  type ImageSet,
+  PLACEHOLDER_IMAGE,
+  parseImageSet,
+} from '@berth/infra';
 import { CliError } from '../errors.js';
 import { describeService, type ServiceRef } from './service-state.js';
 
@@ -33,6 +40,42 @@ export function requireDigest(value: string): string {
     );
   }
   return value;
+}
+
+/**
+ * A release of the app whose images are `images` (ResolvedConfig.images), read from its one-line form
+ * (`--image-digest`, `--to`, the digest record; infra/lib/image.ts): every image the app builds, each by
+ * digest. `what` says where the text came from.
+ */
+export function parseRelease(images: readonly ImageBuildConfig[], text: string, what: string): ImageSet {
+  const keys = images.map((image) => image.key);
+  if (keys.length === 1) {
+    const value = text.startsWith(`${keys[0]}=`) ? text.slice(keys[0]!.length + 1) : text;
+    return { [keys[0]!]: requireDigest(value) };
+  }
+  let release: ImageSet;
+  try {
+    release = parseImageSet(text, keys);
+  } catch (error) {
+    throw new CliError(`${what} "${text}": ${(error as Error).message}`);
+  }
+  for (const [key, value] of Object.entries(release)) {
+    refusePlaceholder(value);
+    if (!isDigest(value)) {
+      throw new CliError(
+        `${what} "${text}": ${key}'s "${value}" is not a digest: expected sha256: followed by 64 hex characters`,
+      );
+    }
+  }
+  return release;
+}
+
+/** Whether a record is a release in its one-line form: one digest, or `<image>=<digest>` pairs. */
+export function isRelease(value: string): boolean {
+  if (isDigest(value)) return true;
+  return value
+    .split(',')
+    .every((pair) => /^[a-z][a-z0-9-]*=/.test(pair) && isDigest(pair.slice(pair.indexOf('=') + 1)));
 }
 
 /**
@@ -71,7 +114,10 @@ export async function resolveTagToDigest(
   return digest;
 }
 
-/** Where an environment's deployed digest is recorded: the app's `/<app>/<env>/image-digest` parameter. */
+/**
+ * Where an environment's deployed release is recorded: the app's `/<app>/<env>/image-digest` parameter, one
+ * digest (an app that builds one image) or `<image>=<digest>` pairs (infra/lib/image.ts).
+ */
 export interface DigestRecord {
   readonly env: EnvName;
   readonly parameter: string;
@@ -82,7 +128,7 @@ export const digestRecord = (names: AppNames, env: EnvName): DigestRecord => ({
   parameter: names.parameters.imageDigest(env),
 });
 
-/** The digest `berth deploy` last recorded for the environment, or undefined if it never ran. */
+/** The release `berth deploy` last recorded for the environment, or undefined if it never ran. */
 export async function readDeployedDigest(ssm: SSMClient, record: DigestRecord): Promise<string | undefined> {
   try {
     const result = await ssm.send(new GetParameterCommand({ Name: record.parameter }));
@@ -98,17 +144,21 @@ export type RecordedBy = 'deploy' | 'rollback';
 
 const description = (env: EnvName, by: RecordedBy) => `Image digest deployed to ${env} by berth ${by}`;
 
+/** Records `release` (its one-line form: a digest, or `<image>=<digest>` pairs) as the env's deployed images. */
 export async function recordDeployedDigest(
   ssm: SSMClient,
   record: DigestRecord,
-  digest: string,
+  release: string,
   by: RecordedBy = 'deploy',
 ): Promise<void> {
-  requireDigest(digest);
+  if (!release.includes('=')) requireDigest(release);
+  else if (!isRelease(release)) {
+    throw new CliError(`refusing to record "${release}": expected <image>=sha256:… pairs joined by commas`);
+  }
   await ssm.send(
     new PutParameterCommand({
       Name: record.parameter,
-      Value: digest,
+      Value: release,
       Type: 'String',
       Overwrite: true,
       Description: description(record.env, by),
@@ -119,7 +169,7 @@ export async function recordDeployedDigest(
 /** The digest an infrastructure-only deploy keeps running: never the placeholder, never a guess. */
 export async function reuseDeployedDigest(ssm: SSMClient, record: DigestRecord): Promise<string> {
   const digest = await readDeployedDigest(ssm, record);
-  if (digest === undefined || !isDigest(digest)) {
+  if (digest === undefined || !isRelease(digest)) {
     throw new CliError(
       `no image digest recorded for ${record.env} at ${record.parameter}: ` +
         'deploy an image first with --image-tag or --image-digest',
@@ -129,7 +179,7 @@ export async function reuseDeployedDigest(ssm: SSMClient, record: DigestRecord):
 }
 
 /**
- * The digests `berth deploy` released to the env, newest first, consecutive repeats collapsed
+ * The releases `berth deploy` recorded for the env, newest first, consecutive repeats collapsed
  * (re-deploys of the same image). Rollback records are left out: they re-run an older release, and
  * counting them would make a second rollback flip forward again. SSM keeps each version's
  * Description in the parameter history (AWS, "GetParameterHistory", ParameterHistory.Description).
@@ -160,7 +210,7 @@ export async function releaseHistory(ssm: SSMClient, record: DigestRecord): Prom
   values.sort((a, b) => b.at - a.at);
   const history: string[] = [];
   for (const { value } of values) if (history.at(-1) !== value) history.push(value);
-  return history.filter(isDigest);
+  return history.filter(isRelease);
 }
 
 /**

@@ -32,7 +32,10 @@ export function registerDeployCommand(program: Command, context: ContextProvider
       .description('deploy an environment: image, stacks in order, steady state, smoke test, digest record')
       .argument('<env>', 'environment name (test, prod)')
       .option('--image-tag <tag>', 'deploy this ECR tag (resolved to its digest first)')
-      .option('--image-digest <digest>', 'deploy this image digest (sha256:…), e.g. the one CI built')
+      .option(
+        '--image-digest <release>',
+        'deploy this release, e.g. the one `berth image` printed in CI: its digest (sha256:…), or <image>=<digest> pairs joined by commas when the app builds several images',
+      )
       .option('--skip-build', 'without an image flag: keep the digest already deployed (infrastructure-only)')
       .option(
         '--timeout <duration>',

@@ -9,7 +9,10 @@ export function registerRollbackCommand(program: Command, context: ContextProvid
       .command('rollback')
       .description('redeploy the image that ran before the current one and wait for steady state')
       .argument('<env>', 'environment name (test, prod)')
-      .option('--to <digest>', 'roll back to this digest instead of the previous one')
+      .option(
+        '--to <release>',
+        'roll back to this release (a digest, or <image>=<digest> pairs) instead of the previous one',
+      )
       .option('--timeout <duration>', "give up after this long (default: berth plan's rollback estimate)")
       .option('--json', 'print the result as JSON on stdout'),
   ).action(async (env: string, flags: { to?: string; region?: string; timeout?: string; json?: boolean }) => {

@@ -46,11 +46,17 @@ export async function runUp(flags: UpFlags): Promise<number> {
     );
   }
   const port = parsePort(flags.port);
-  const [{ loadProjectConfig }, { startApp }] = await Promise.all([
+  const [{ loadProjectConfig }, { startApp }, { refuseOtherImages }, { planLocalRun }] = await Promise.all([
     import('../config.js'),
     import('../local/app-up.js'),
+    import('../local/local-images.js'),
+    import('../local/run-plan.js'),
   ]);
   const config = await loadProjectConfig(flags);
+  refuseOtherImages(
+    planLocalRun(config.services, { containers: flags.containers === true }),
+    config.images[0]!.key,
+  );
   const dataDir = path.resolve(config.projectRoot, flags.dataDir);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   // Listening from the start: a signal during a long build or start must still stop what was started
@@ -69,7 +75,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     const app = await startApp({
       app: config.app,
       projectRoot: config.projectRoot,
-      build: config.service.build,
+      build: config.images[0]!,
       services: config.services,
       listenHost: flags.host,
       listenPort: port,

@@ -2,8 +2,10 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   COMPONENTS,
   type EnvironmentConfig,
+  formatImageSet,
   GLOBAL_STACK_ENV,
   IMAGE_CONTEXT_KEY,
+  type ImageSet,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
 } from '@berth/infra';
@@ -14,9 +16,9 @@ import { checkCredentials } from '../aws/credentials.js';
 import { revertService } from '../aws/diagnose.js';
 import {
   digestRecord,
+  parseRelease,
   recordDeployedDigest,
   refusePlaceholder,
-  requireDigest,
   resolveTagToDigest,
   reuseDeployedDigest,
 } from '../aws/image-digest.js';
@@ -36,40 +38,72 @@ import { smokeTargets, smokeTest } from '../smoke-test.js';
 import { resolveTargets, type Target } from '../target.js';
 import { defaultDeployTimeoutMs } from './deploy-timeout.js';
 import { explainFailure } from './explain-failure.js';
-import { ensureImage } from './image-build.js';
+import { ensureImage, tagPrefix } from './image-build.js';
 import { waitForServices } from './service-rollout.js';
 import type { StackDeployer } from './stack-deployer.js';
 import { stopOrExplain } from './stack-timeout.js';
 
 /**
- * This commit's image in the shared registry, built once for the environment's architecture and pushed, or
- * resolved when the commit's tag already exists (tags are immutable): what `berth deploy` ships when given no
- * image, and what `berth image` (CI's build job) prints.
+ * This commit's images in the shared registry, each built once for the environment's architecture and pushed,
+ * or resolved when the commit's tag already exists (tags are immutable): what `berth deploy` ships when given
+ * no image, and what `berth image` (CI's build job) prints. Services with the same build share its image.
  */
-export async function imageForCommit(
+export async function imagesForCommit(
   ctx: CommandContext,
   config: EnvironmentConfig,
   primary: AwsClients,
-): Promise<string> {
+): Promise<ImageSet> {
   const { globalStackName } = ctx.config.names;
   const outputs = await readOutputs(primary.cfn, [globalStackName]);
   const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, globalStackName);
-  ctx.progress.step(`looking for this commit's image in ${repositoryUri}`);
-  const image = await ensureImage({
-    repoRoot: ctx.repoRoot,
-    build: ctx.config.service.build,
-    repositoryUri,
-    repositoryName: ctx.config.global.repositoryName,
-    architecture: config.cluster.architecture,
-    run: ctx.run,
-    ecr: primary.ecr,
-  });
-  ctx.progress.step(
-    image.built
-      ? `built for ${config.cluster.architecture} and pushed ${repositoryUri}:${image.tag} as ${image.digest}`
-      : `${repositoryUri}:${image.tag} already exists as ${image.digest}: not rebuilding`,
+  const images: Record<string, string> = {};
+  for (const build of ctx.config.images) {
+    const { key, services, ...recipe } = build;
+    const what =
+      ctx.config.images.length === 1
+        ? "this commit's image"
+        : `this commit's ${key} image (${services.join(', ')})`;
+    ctx.progress.step(`looking for ${what} in ${repositoryUri}`);
+    const image = await ensureImage({
+      repoRoot: ctx.repoRoot,
+      build: recipe,
+      tagPrefix: tagPrefix(ctx.config.images, key),
+      repositoryUri,
+      repositoryName: ctx.config.global.repositoryName,
+      architecture: config.cluster.architecture,
+      run: ctx.run,
+      ecr: primary.ecr,
+    });
+    ctx.progress.step(
+      image.built
+        ? `built for ${config.cluster.architecture} and pushed ${repositoryUri}:${image.tag} as ${image.digest}`
+        : `${repositoryUri}:${image.tag} already exists as ${image.digest}: not rebuilding`,
+    );
+    images[key] = image.digest;
+  }
+  return images;
+}
+
+/** A release's one-line form for this app (the record, the context, what `berth image` prints). */
+export function releaseText(ctx: CommandContext, images: ImageSet): string {
+  return formatImageSet(
+    images,
+    ctx.config.images.map((image) => image.key),
   );
-  return image.digest;
+}
+
+/**
+ * The digest of each image tagged `tag` (the primary image) or `<key>-<tag>` (the others): how `berth image`
+ * tagged one commit's images.
+ */
+async function resolveTag(ctx: CommandContext, primary: AwsClients, tag: string): Promise<ImageSet> {
+  const images: Record<string, string> = {};
+  for (const { key } of ctx.config.images) {
+    const tagged = `${tagPrefix(ctx.config.images, key)}${tag}`;
+    images[key] = await resolveTagToDigest(primary.ecr, ctx.config.global.repositoryName, tagged);
+    ctx.progress.step(`tag ${tagged} is ${images[key]}`);
+  }
+  return images;
 }
 
 export interface DeployRequest {
@@ -86,17 +120,19 @@ export interface DeployRequest {
 
 export interface DeployResult {
   readonly env: string;
+  /** The release deployed, in its one-line form: a digest, or `<image>=<digest>` pairs. */
   readonly digest: string;
   /** `url`: the environment's; absent for an app of workers only (no load balancer). */
   readonly regions: { readonly region: string; readonly url?: string }[];
 }
 
 /** Rejects contradictory or unusable image flags before any AWS call. */
-function checkImageFlags(request: DeployRequest): void {
+function checkImageFlags(ctx: CommandContext, request: DeployRequest): void {
   if (request.imageTag !== undefined && request.imageDigest !== undefined) {
     throw new CliError('pass either --image-tag or --image-digest, not both');
   }
-  if (request.imageDigest !== undefined) requireDigest(request.imageDigest);
+  if (request.imageDigest !== undefined)
+    parseRelease(ctx.config.images, request.imageDigest, '--image-digest');
   if (request.imageTag !== undefined) refusePlaceholder(request.imageTag);
 }
 
@@ -105,7 +141,7 @@ function checkImageFlags(request: DeployRequest): void {
  * rollout, smoke-test the URL and record the digest. Any failure ends in one explanation.
  */
 export async function deployEnvironment(ctx: CommandContext, request: DeployRequest): Promise<DeployResult> {
-  checkImageFlags(request);
+  checkImageFlags(ctx, request);
   const targets = resolveTargets(ctx.config, request.env, request.region);
   const config = targets[0]!.config;
   const { names } = ctx.config;
@@ -146,10 +182,15 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
   await ctx.preflight?.({ env: config.name, targets, firstCreate, allowChange: request.allowChange ?? [] });
 
   // Read before deploying anything, so a missing record fails fast.
-  let digest = request.imageDigest;
-  if (digest === undefined && request.imageTag === undefined && request.skipBuild) {
-    digest = await reuseDeployedDigest(ctx.clients(targets[0]!.region).ssm, digestRecord(names, config.name));
-    ctx.progress.step(`infrastructure-only deploy: keeping ${digest}`);
+  let release =
+    request.imageDigest === undefined
+      ? undefined
+      : parseRelease(ctx.config.images, request.imageDigest, '--image-digest');
+  if (release === undefined && request.imageTag === undefined && request.skipBuild) {
+    const record = digestRecord(names, config.name);
+    const kept = await reuseDeployedDigest(ctx.clients(targets[0]!.region).ssm, record);
+    release = parseRelease(ctx.config.images, kept, `the release recorded at ${record.parameter}`);
+    ctx.progress.step(`infrastructure-only deploy: keeping ${kept}`);
   }
 
   if (deploysGlobal) {
@@ -169,16 +210,15 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
     );
   }
 
-  if (digest === undefined && request.imageTag !== undefined) {
-    digest = await resolveTagToDigest(primary.ecr, ctx.config.global.repositoryName, request.imageTag);
-    ctx.progress.step(`tag ${request.imageTag} is ${digest}`);
+  if (release === undefined && request.imageTag !== undefined) {
+    release = await resolveTag(ctx, primary, request.imageTag);
   }
-  digest ??= await imageForCommit(ctx, config, primary);
-  requireDigest(digest);
+  release ??= await imagesForCommit(ctx, config, primary);
+  const digest = releaseText(ctx, release);
 
   const regions: DeployResult['regions'] = [];
   for (const target of targets) {
-    const url = await deployRegion(ctx, target, digest, deadline, timeoutMs);
+    const url = await deployRegion(ctx, target, release, deadline, timeoutMs);
     regions.push({ region: target.region, ...(url === undefined ? {} : { url }) });
   }
   return { env: config.name, digest, regions };
@@ -263,15 +303,16 @@ export async function deployStacks(
 async function deployRegion(
   ctx: CommandContext,
   target: Target,
-  digest: string,
+  release: ImageSet,
   deadline: number,
   timeoutMs: number,
 ): Promise<string | undefined> {
   const aws = ctx.clients(target.region);
   const started = ctx.clock.now();
   const stacks = COMPONENTS.map((c) => target.stacks[c]);
+  const digest = releaseText(ctx, release);
   const context = await deployContext(ctx, target, digest);
-  await releaseBeforeRollout(ctx, target, digest, deadline);
+  await releaseBeforeRollout(ctx, target, release, deadline);
   const deployer = await ctx.deployer([target.env]);
   ctx.progress.step(`deploying ${stacks.join(', ')}`);
   try {
@@ -369,27 +410,29 @@ function inServices(failed: readonly string[]): string {
  * image before any stack is updated: a failure throws, so no task is replaced. Without one (today's stacks,
  * or a first create), nothing happens.
  */
-async function releaseBeforeRollout(ctx: CommandContext, target: Target, digest: string, deadline: number) {
+async function releaseBeforeRollout(ctx: CommandContext, target: Target, images: ImageSet, deadline: number) {
   const aws = ctx.clients(target.region);
   const outputs = await readOutputs(aws.cfn, [target.stacks.Service]);
   const release = releaseTaskFromOutputs(outputs, target.stacks.Service);
   if (release === undefined) return;
   const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, target.stacks.Service);
-  // At most one service of the app has the release command (the config refuses two).
-  const owner = target.config.services.find((s) => s.release !== undefined)?.name;
+  // At most one service of the app has the release command (the config refuses two); it runs that service's
+  // image: the new digest of its build, or its prebuilt reference.
+  const owner = target.config.services.find((s) => s.release !== undefined);
+  const source = owner?.image ?? { build: ctx.config.images[0]!.key };
   const run = {
-    image: `${repositoryUri}@${digest}`,
+    image: 'build' in source ? `${repositoryUri}@${images[source.build]}` : source.prebuilt,
     deadline,
     clock: ctx.clock,
     progress: ctx.progress,
-    ...(owner === undefined ? {} : { label: owner }),
+    ...(owner === undefined ? {} : { label: owner.name }),
   };
   await runReleaseTask(aws, release, run);
 }
 
 /**
- * The CDK context of a deploy of `digest`: the image, and each blue/green web service's production rule
- * weights when it has a rule, `{ "<service>": "<primary>/<alternate>" }`, so the template keeps traffic where
+ * The CDK context of a deploy of `digest` (a release's one-line form): the images, and each blue/green web
+ * service's production rule weights when it has a rule, `{ "<service>": "<primary>/<alternate>" }`, so the template keeps traffic where
  * ECS put it. A service the stacks do not have yet has no rule to read (it is created at 100/0).
  */
 export async function deployContext(

@@ -40,10 +40,22 @@ export interface ImageOptions {
   /** The project root (the directory of berth.config.ts): where git runs and the build paths start. */
   readonly repoRoot: string;
   /**
-   * The service's Dockerfile and build context, relative to repoRoot (berth.config.ts `services.<name>.build`).
+   * The image's Dockerfile and build context, relative to repoRoot, and its stage and build arguments
+   * (berth.config.ts `services.<name>.build`).
    * @default - `{ dockerfile: 'Dockerfile', context: '.' }`, Docker's own defaults
    */
-  readonly build?: { readonly dockerfile: string; readonly context: string };
+  readonly build?: {
+    readonly dockerfile: string;
+    readonly context: string;
+    readonly target?: string;
+    readonly args?: Readonly<Record<string, string>>;
+  };
+  /**
+   * Goes before the git sha in the image's tag: `<key>-` for every image but the app's primary one, so the
+   * images of one commit share the repository without sharing a tag (its tags are immutable).
+   * @default - none: the tag is the git sha
+   */
+  readonly tagPrefix?: string;
   /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`, from the Global stack's output. */
   readonly repositoryUri: string;
   readonly repositoryName: string;
@@ -51,6 +63,11 @@ export interface ImageOptions {
   readonly architecture: Architecture;
   readonly run: RunCommand;
   readonly ecr: ECRClient;
+}
+
+/** The app's primary image (the first build) is tagged with the bare git sha, as when apps had one image. */
+export function tagPrefix(images: readonly { readonly key: string }[], key: string): string {
+  return images[0]?.key === key ? '' : `${key}-`;
 }
 
 export interface ImageResult {
@@ -75,7 +92,7 @@ export async function gitSha(run: RunCommand, cwd: string): Promise<string> {
  * a rebuild would get a new digest and the push would be refused.
  */
 export async function ensureImage(options: ImageOptions): Promise<ImageResult> {
-  const tag = await gitSha(options.run, options.repoRoot);
+  const tag = `${options.tagPrefix ?? ''}${await gitSha(options.run, options.repoRoot)}`;
   const existing = await findImageDigest(options.ecr, options.repositoryName, tag);
   if (existing) return { tag, digest: existing, built: false };
   return { tag, digest: await buildAndPushImage(options, tag), built: true };
@@ -137,6 +154,11 @@ async function buildAndPushImage(options: ImageOptions, tag: string): Promise<st
       metadataFile,
       '--file',
       options.build?.dockerfile ?? 'Dockerfile',
+      ...(options.build?.target === undefined ? [] : ['--target', options.build.target]),
+      ...Object.entries(options.build?.args ?? {}).flatMap(([name, value]) => [
+        '--build-arg',
+        `${name}=${value}`,
+      ]),
       '--push',
       options.build?.context ?? '.',
     ];

@@ -1,9 +1,9 @@
 import { checkCredentials } from '../aws/credentials.js';
 import {
   digestRecord,
+  parseRelease,
   recordDeployedDigest,
   releaseHistory,
-  requireDigest,
   runningDigest,
 } from '../aws/image-digest.js';
 import { deployedServices } from '../aws/service-outputs.js';
@@ -12,7 +12,7 @@ import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { stacksFor } from '../plan/synth.js';
 import { resolveTargets } from '../target.js';
-import { deployContext, deployStacks } from './deploy-flow.js';
+import { deployContext, deployStacks, releaseText } from './deploy-flow.js';
 import { defaultRollbackTimeoutMs } from './deploy-timeout.js';
 import { explainFailure } from './explain-failure.js';
 import { waitForServices } from './service-rollout.js';
@@ -20,7 +20,7 @@ import { waitForServices } from './service-rollout.js';
 export interface RollbackRequest {
   readonly env: string;
   readonly region?: string;
-  /** Roll back to this digest instead of the release before the running one. */
+  /** Roll back to this release (a digest, or `<image>=<digest>` pairs) instead of the one before the running one. */
   readonly to?: string;
   /** Default: the plan's rollback estimate for the first region's stacks (defaultRollbackTimeoutMs). */
   readonly timeoutMs?: number;
@@ -53,7 +53,10 @@ export async function rollbackEnvironment(
   ctx: CommandContext,
   request: RollbackRequest,
 ): Promise<RollbackResult> {
-  if (request.to !== undefined) requireDigest(request.to);
+  const requested =
+    request.to === undefined
+      ? undefined
+      : releaseText(ctx, parseRelease(ctx.config.images, request.to, '--to'));
   const targets = resolveTargets(ctx.config, request.env, request.region);
   const config = targets[0]!.config;
   const record = digestRecord(ctx.config.names, config.name);
@@ -63,16 +66,18 @@ export async function rollbackEnvironment(
 
   const firstOutputs = await readOutputs(first.cfn, Object.values(targets[0]!.stacks));
   const firstWhere = `the ${config.name} stacks in ${targets[0]!.region}`;
-  // Every service runs the app's one image: the first one's container says which.
-  const running = await runningDigest(first.ecs, deployedServices(config, firstOutputs, firstWhere)[0]!);
+  const running = await runningRelease(ctx, first, deployedServices(config, firstOutputs, firstWhere));
   const history = await releaseHistory(first.ssm, record);
-  const to = request.to ?? previousRelease(history, running);
+  const to = requested ?? previousRelease(history, running);
   if (to === undefined) {
     throw new CliError(
       `no release before ${running ?? 'the running image'} recorded for ${config.name} in ` +
         `${record.parameter}: pass --to <sha256:…> to choose one`,
     );
   }
+  // A release recorded before the app built the images it builds now cannot be deployed as it is.
+  if (requested === undefined)
+    parseRelease(ctx.config.images, to, `the release to roll back to (${record.parameter})`);
   ctx.progress.step(`rolling ${config.name} back from ${running ?? 'an unknown image'} to ${to}`);
   const timeoutMs =
     request.timeoutMs ??
@@ -119,4 +124,23 @@ export async function rollbackEnvironment(
     await recordDeployedDigest(aws.ssm, record, to, 'rollback');
   }
   return { env: config.name, from: running, to };
+}
+
+/**
+ * The release the services run now, in its one-line form: each built image's digest as the container of the
+ * first service built from it runs it. Undefined when one of them runs no digest Berth can read.
+ */
+async function runningRelease(
+  ctx: CommandContext,
+  aws: { readonly ecs: Parameters<typeof runningDigest>[0] },
+  services: readonly (Parameters<typeof runningDigest>[1] & { readonly name: string })[],
+): Promise<string | undefined> {
+  const images: Record<string, string> = {};
+  for (const { key, services: builtFrom } of ctx.config.images) {
+    const service = services.find((s) => builtFrom.includes(s.name));
+    const digest = service === undefined ? undefined : await runningDigest(aws.ecs, service);
+    if (digest === undefined) return undefined;
+    images[key] = digest;
+  }
+  return releaseText(ctx, images);
 }

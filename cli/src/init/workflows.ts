@@ -110,8 +110,8 @@ ${berthSteps(inputs.install)}
 
 export function renderDeliverWorkflow(inputs: WorkflowInputs): string {
   const path = inputs.healthPath;
-  return `# Written by \`berth init\`. Push to main: build the image once → deploy it to test → smoke test → the SAME
-# digest to prod behind the \`prod\` environment's required reviewers. No access keys: each job assumes its
+  return `# Written by \`berth init\`. Push to main: build every image once → deploy them to test → smoke test → the
+# SAME digests to prod behind the \`prod\` environment's required reviewers. No access keys: each job assumes its
 # role via OIDC (role ARNs in repository variables, outputs of the Berth global stack); the roles' trust
 # policies pin the branch / environment. Run your own tests in your own workflow, or add a job here that
 # \`build\` needs. Guide: docs/deploy.md in Berth.
@@ -145,8 +145,10 @@ jobs:
 ${berthSteps(inputs.install)}
 ${assumeRole('BERTH_TEST_DEPLOY_ROLE_ARN')}
       - uses: docker/setup-buildx-action@v3.7.1
-      # Built once, the way \`berth deploy\` builds (the cluster's architecture, one platform); a re-run finds
-      # the commit's immutable tag and builds nothing. Every later job deploys this digest, never a tag.
+      # Every image berth.config.ts builds (services with the same build share one), each built once the way
+      # \`berth deploy\` builds (the cluster's architecture, one platform); a re-run finds the commit's immutable
+      # tags and builds nothing. \`digest\` is the release: the digest, or \`<image>=<digest>\` pairs when the
+      # app builds several images. Every later job deploys exactly it, never a tag.
       - id: push
         name: Build and push (berth image)
         run: |

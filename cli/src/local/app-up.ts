@@ -49,8 +49,13 @@ export interface AppUpOptions {
   readonly app: string;
   /** The directory of berth.config.ts: dev commands' `cwd` and the build paths are relative to it. */
   readonly projectRoot: string;
-  /** The app's one image: Dockerfile and context, relative to the project root. */
-  readonly build: { readonly dockerfile: string; readonly context: string };
+  /** The app's primary image (ResolvedConfig.images[0]): Dockerfile and context, relative to the project root. */
+  readonly build: {
+    readonly dockerfile: string;
+    readonly context: string;
+    readonly target?: string;
+    readonly args?: Readonly<Record<string, string>>;
+  };
   readonly services: readonly LocalService[];
   /** Where the app is served: the single web service itself, or HAProxy in front of several. */
   readonly listenHost: string;
@@ -420,7 +425,12 @@ async function buildImage(
           image,
           dockerfile: path.resolve(options.projectRoot, options.build.dockerfile),
           context: path.resolve(options.projectRoot, options.build.context),
-          ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
+          ...(options.build.target === undefined ? {} : { target: options.build.target }),
+          // The config's arguments first: a --build-arg of the same name, given later, wins.
+          buildArgs: [
+            ...Object.entries(options.build.args ?? {}).map(([name, value]) => `${name}=${value}`),
+            ...(options.buildArgs ?? []),
+          ],
         }),
       ],
       cwd: options.projectRoot,

@@ -13,7 +13,7 @@
 export const CONTAINER_NETWORK = 'slirp4netns:allow_host_loopback=true';
 export const HOST_FROM_CONTAINER = '10.0.2.2';
 
-/** The local image of an app: one per app, as in the cloud (services differ by `command`). */
+/** The local image of an app: its primary build's (berth up builds no other yet: local-images.ts). */
 export const localImage = (app: string) => `localhost/${app}:local`;
 
 /** A stable name, so `--replace` removes a container a killed `berth up` left behind. */
@@ -24,7 +24,9 @@ export interface ImageBuildInput {
   /** Absolute paths. */
   readonly dockerfile: string;
   readonly context: string;
-  /** `--build-arg KEY=VALUE` flags given to berth up, passed on as they are. */
+  /** The Dockerfile stage to build (`build.target`). @default - the last stage */
+  readonly target?: string;
+  /** `--build-arg KEY=VALUE` values: the config's `build.args`, then berth up's flags, passed on as they are. */
   readonly buildArgs?: readonly string[];
 }
 
@@ -40,6 +42,7 @@ export function imageBuildArgs(input: ImageBuildInput): string[] {
     '--network',
     'host',
     ...(input.buildArgs ?? []).flatMap((arg) => ['--build-arg', arg]),
+    ...(input.target === undefined ? [] : ['--target', input.target]),
     '--tag',
     input.image,
     '--file',

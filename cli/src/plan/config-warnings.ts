@@ -6,6 +6,7 @@
  * account and a bootstrap qualifier (#10 item 11), which looks at the whole configuration, not one env.
  */
 import { accountLayoutWarnings, alarmWarnings, type EnvironmentConfig, type EnvName } from '@berth/infra';
+import { prebuiltImageWarnings } from './image-warnings.js';
 
 export type ConfigCheck = (
   config: EnvironmentConfig,
@@ -15,6 +16,7 @@ export type ConfigCheck = (
 export const CONFIG_CHECKS: readonly ConfigCheck[] = [
   alarmWarnings,
   (_, environments) => accountLayoutWarnings(environments),
+  prebuiltImageWarnings,
 ];
 
 export function configWarnings(

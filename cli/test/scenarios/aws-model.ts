@@ -46,6 +46,7 @@ import {
   type LoadedConfig,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
+  parseImageSet,
   qualifierOf,
   RELEASE_CONTAINER,
   type ResolvedServiceConfig,
@@ -988,7 +989,8 @@ export class AwsModel {
     const id = createHash('sha256').update(`run-${this.nextId()}`).digest('hex').slice(0, 32);
     const now = this.clock.now();
     const digest = td.image.split('@')[1] ?? '';
-    const pulled = [...this.images.values()].includes(digest);
+    // The model holds only the app's registry: an image from elsewhere (a prebuilt one) pulls.
+    const pulled = !td.image.startsWith(this.registryHost()) || [...this.images.values()].includes(digest);
     const outcome = RELEASE_OUTPUT[this.behaviours.get(digest) ?? 'healthy'];
     const task: ModelRunTask = {
       arn: `arn:aws:ecs:${region}:${this.account}:task/${input.cluster}/${id}`,
@@ -1319,14 +1321,23 @@ export class ModelDeployer implements StackDeployer {
     context: Record<string, unknown>,
   ): void {
     const model = this.model;
-    const digest = String(context[IMAGE_CONTEXT_KEY]);
-    if (![...model.images.values()].includes(digest)) {
+    // The release the template carries: each built image's digest by image key (infra/lib/image.ts).
+    const release = parseImageSet(
+      String(context[IMAGE_CONTEXT_KEY]),
+      model.config.images.map((i) => i.key),
+    );
+    const missing = Object.values(release).find((digest) => ![...model.images.values()].includes(digest));
+    if (missing !== undefined) {
       // ECS cannot pull an image the registry does not have: tasks stop with CannotPullContainerError.
       stack.status = create ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE';
-      throw new Error(`The stack named ${name} failed to deploy: CannotPullContainerError for ${digest}`);
+      throw new Error(`The stack named ${name} failed to deploy: CannotPullContainerError for ${missing}`);
     }
     const config = model.config.environments[env];
-    const image = `${model.repositoryUri()}@${digest}`;
+    // A built service runs its build's digest from the app's repository; a prebuilt one its reference as written.
+    const imageOf = (settings: ResolvedServiceConfig) =>
+      'build' in settings.image
+        ? `${model.repositoryUri()}@${release[settings.image.build]}`
+        : settings.image.prebuilt;
     // One cluster and one load balancer (the environment's URL) per Service stack, shared by its services.
     if (create || stack.outputs[OUTPUTS.clusterName] === undefined) {
       const id = model.nextId();
@@ -1346,12 +1357,17 @@ export class ModelDeployer implements StackDeployer {
       service.enableExecuteCommand = config.exec.enabled;
       return { service, initial };
     });
-    if (this.withReleaseTask) this.deployReleaseTask(env, stack, image);
+    const settingsOf = (service: ModelService) => config.services.find((s) => s.name === service.configName)!;
+    const releasing = config.services.find((s) => s.release !== undefined) ?? config.services[0]!;
+    if (this.withReleaseTask) this.deployReleaseTask(env, stack, imageOf(releasing));
 
-    const behaviour = model.behaviours.get(digest) ?? 'healthy';
+    // A prebuilt image is not in the model's registry: it runs healthy.
+    const behaviourOf = (service: ModelService) =>
+      model.behaviours.get(imageOf(settingsOf(service)).split('@')[1] ?? '') ?? 'healthy';
     // Same image, same template: CloudFormation changes nothing and ECS starts no deployment.
     const changed = services.filter(
-      ({ service }) => model.taskDefinitions.get(service.taskDefinition)?.image !== image,
+      ({ service }) =>
+        model.taskDefinitions.get(service.taskDefinition)?.image !== imageOf(settingsOf(service)),
     );
     const revisions = new Map(
       changed.map(({ service }) => {
@@ -1360,7 +1376,7 @@ export class ModelDeployer implements StackDeployer {
         return [service, arn] as const;
       }),
     );
-    const failing = changed.filter(({ service }) => crashesAsA(behaviour, service.kind));
+    const failing = changed.filter(({ service }) => crashesAsA(behaviourOf(service), service.kind));
     if (failing.length > 0) {
       // The circuit breaker fails each crashing service's deployment and returns it to the last completed one
       // (ECS Developer Guide, "Deployment circuit breaker"); the service resource fails, so CloudFormation rolls
@@ -1376,7 +1392,7 @@ export class ModelDeployer implements StackDeployer {
     }
     for (const { service, initial } of changed) {
       const arn = revisions.get(service)!;
-      model.taskDefinitions.set(arn, { image, container: service.configName });
+      model.taskDefinitions.set(arn, { image: imageOf(settingsOf(service)), container: service.configName });
       model.settle(service, arn, initial);
     }
   }
@@ -1534,6 +1550,8 @@ export class ModelDocker {
   sha = '3f9c2ab41d07';
   /** What the next pushed image does when it runs. */
   behaviour: ImageBehaviour = 'healthy';
+  /** What the next pushed image whose tag starts with a key (e.g. `admin-`) does instead of `behaviour`. */
+  readonly behaviourByTagPrefix = new Map<string, ImageBehaviour>();
   builds = 0;
 
   constructor(private readonly model: AwsModel) {}
@@ -1578,7 +1596,11 @@ export class ModelDocker {
     // Each build yields a new digest (timestamps in the layers), as a real rebuild does.
     const digest = this.model.digestFor(`${tag}#${this.builds}#${args.join(' ')}`);
     this.model.images.set(tag, digest);
-    this.model.behaviours.set(digest, this.behaviour);
+    const prefix = [...this.behaviourByTagPrefix.keys()].find((p) => tag.startsWith(p));
+    this.model.behaviours.set(
+      digest,
+      prefix === undefined ? this.behaviour : this.behaviourByTagPrefix.get(prefix)!,
+    );
     const { writeFile } = await import('node:fs/promises');
     await writeFile(
       args[args.indexOf('--metadata-file') + 1]!,

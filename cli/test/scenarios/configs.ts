@@ -14,3 +14,9 @@ export const ONE_WEB_SERVICE: LoadedConfig = await load('one-web-service.berth.c
 
 /** App `feeds`: workers `ingest` (2 tasks, its queue, sends to digest) and `digest` (its queue); no web service. */
 export const WORKERS_ONLY: LoadedConfig = await load('workers-only.berth.config.ts');
+
+/**
+ * App `depot`: `api` (release command) and worker `jobs` share one build, `admin` builds another stage of it,
+ * `docs` runs the prebuilt `public.ecr.aws/nginx/nginx:1.27`.
+ */
+export const TWO_IMAGES: LoadedConfig = await load('two-images.berth.config.ts');

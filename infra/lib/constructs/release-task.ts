@@ -19,7 +19,8 @@ export interface ReleaseTaskProps {
   readonly vpc: ec2.IVpc;
   /** Where the task is placed: RunTask on a cluster with managed scaling names its capacity provider. */
   readonly capacityProvider: ecs.AsgCapacityProvider;
-  readonly repository: ecr.IRepository;
+  /** The ECR repository `image` is in. @default - `image` is a full reference from a public registry */
+  readonly repository?: ecr.IRepository;
   /** The image the stack deploys; `berth deploy` registers a revision with the new one before running it. */
   readonly image: string;
   /** The release command, e.g. `['node', 'dist/migrate-command.js']`. */

@@ -46,8 +46,12 @@ export interface ServiceTaskProps {
   /** Name of the app container; its awslogs stream prefix is `streamPrefix`. */
   readonly containerName: string;
   readonly streamPrefix: string;
-  readonly repository: ecr.IRepository;
-  /** A digest (`sha256:…`) or a tag in `repository`. */
+  /**
+   * The ECR repository `image` is in; the task's execution role may pull from it.
+   * @default - `image` is a full reference pulled from a public registry (no pull permission needed)
+   */
+  readonly repository?: ecr.IRepository;
+  /** A digest (`sha256:…`) or a tag in `repository`; without one, a full image reference (`nginx:1.27`). */
   readonly image: string;
   /** CPU units reserved for the app container (1024 = one vCPU). */
   readonly cpu: number;
@@ -93,7 +97,9 @@ export function createServiceTask(scope: Construct, id: string, props: ServiceTa
   const secret = (field: string) => ecs.Secret.fromSecretsManager(props.databaseSecret!, field);
   const container = taskDefinition.addContainer(props.containerName, {
     containerName: props.containerName,
-    image: ecs.ContainerImage.fromEcrRepository(props.repository, props.image),
+    image: props.repository
+      ? ecs.ContainerImage.fromEcrRepository(props.repository, props.image)
+      : ecs.ContainerImage.fromRegistry(props.image),
     cpu: props.cpu,
     memoryReservationMiB: props.memoryMiB,
     memoryLimitMiB: props.memoryMiB,

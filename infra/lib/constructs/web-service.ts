@@ -15,6 +15,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvName, ServiceConfig, TracingConfig } from '../../config/environments.js';
+import { isImageReference } from '../image.js';
 import { PLACEHOLDER_IMAGE } from '../naming.js';
 import type { ExecSetup } from './cluster.js';
 import { createDeploymentAlarms } from './deployment-alarms.js';
@@ -70,8 +71,15 @@ export interface WebServiceProps {
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.ICluster;
   readonly capacityProvider: ecs.AsgCapacityProvider;
-  readonly repository: ecr.IRepository;
-  /** `sha256:<64 hex>` digest, a tag, or PLACEHOLDER_IMAGE (synth-only; `berth deploy` refuses it). */
+  /**
+   * The ECR repository `image` is in; the execution role may pull from it.
+   * @default - `image` is a full reference pulled from a public registry
+   */
+  readonly repository?: ecr.IRepository;
+  /**
+   * In `repository`: a `sha256:<64 hex>` digest, a tag, or PLACEHOLDER_IMAGE (synth-only; `berth deploy` refuses
+   * it). Without a repository: a full image reference such as `nginx:1.27`.
+   */
   readonly image: string;
   /** @default - the image's CMD */
   readonly command?: string[];
@@ -430,7 +438,18 @@ export function validateWebServiceProps(props: WebServiceProps): void {
     throw new Error(`route.priority (${priority}) must be an integer from 1 to 50000`);
   }
   const image = props.image;
-  if (!Token.isUnresolved(image) && image !== PLACEHOLDER_IMAGE && !DIGEST.test(image) && !TAG.test(image)) {
+  if (props.repository === undefined) {
+    if (!Token.isUnresolved(image) && !isImageReference(image)) {
+      throw new Error(
+        `image "${image}" is not an image reference such as nginx:1.27 or <registry>/<name>@sha256:<64 hex>`,
+      );
+    }
+  } else if (
+    !Token.isUnresolved(image) &&
+    image !== PLACEHOLDER_IMAGE &&
+    !DIGEST.test(image) &&
+    !TAG.test(image)
+  ) {
     throw new Error(
       `image "${image}" is neither a digest (sha256: followed by 64 lowercase hex characters) nor an image tag; ` +
         'pass the digest `berth build` printed',

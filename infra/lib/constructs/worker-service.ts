@@ -40,7 +40,8 @@ export interface WorkerServiceProps {
   readonly capacityProvider: ecs.AsgCapacityProvider;
   /** The service's name: its container name and log stream prefix (lower case, digits, dashes). */
   readonly name: string;
-  readonly repository: ecr.IRepository;
+  /** The ECR repository `image` is in. @default - `image` is a full reference from a public registry */
+  readonly repository?: ecr.IRepository;
   /** A digest (`sha256:…`) or a tag in `repository`. */
   readonly image: string;
   /** @default - the image's CMD */

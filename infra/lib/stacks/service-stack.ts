@@ -10,6 +10,7 @@ import type {
   WebServiceConfig,
   WorkerServiceConfig,
 } from '../../config/environments.js';
+import { ecrImage } from '../../config/images.js';
 import { QUEUE_URL_VARIABLE, sendsToVariable } from '../../config/services.js';
 import { Cluster } from '../constructs/cluster.js';
 import type { Database } from '../constructs/database.js';
@@ -20,7 +21,7 @@ import { WebAcl } from '../constructs/web-acl.js';
 import { pathPrefix, WebService } from '../constructs/web-service.js';
 import { WorkerQueue } from '../constructs/worker-queue.js';
 import { WorkerService } from '../constructs/worker-service.js';
-import { resolveImage } from '../image.js';
+import { buildKeys, imagesFromContext } from '../image.js';
 import {
   type AppNames,
   IMAGE_CONTEXT_KEY,
@@ -81,8 +82,11 @@ export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config } = props;
-    // The only place the image is read: from context, so an infra-only synth keeps a placeholder.
-    const { image, isPlaceholder } = resolveImage(this.node.tryGetContext(IMAGE_CONTEXT_KEY));
+    // The only place the images are read: from context, so an infra-only synth keeps a placeholder.
+    const { images, isPlaceholder } = imagesFromContext(
+      this.node.tryGetContext(IMAGE_CONTEXT_KEY),
+      buildKeys(config.services),
+    );
     if (isPlaceholder) {
       Annotations.of(this).addWarningV2(
         'berth:placeholder-image',
@@ -133,6 +137,13 @@ export class ServiceStack extends Stack {
 
     const domain = config.domain ? new Domain(this, 'Domain', config.domain) : undefined;
     const repository = ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName);
+    // Once per service: its release task reuses the same (imported) repository.
+    const imageByService = new Map<string, ReturnType<typeof serviceImage>>();
+    const imageOf = (s: ResolvedServiceConfig) => {
+      const found = imageByService.get(s.name) ?? serviceImage(this, s, repository, images);
+      imageByService.set(s.name, found);
+      return found;
+    };
     const loadBalancer =
       webConfigs.length === 0
         ? undefined
@@ -157,8 +168,7 @@ export class ServiceStack extends Stack {
         vpc: props.vpc,
         cluster: this.cluster.cluster,
         capacityProvider: this.cluster.capacityProvider,
-        repository,
-        image,
+        ...imageOf(s),
         command: s.command ? [...s.command] : undefined,
         databaseSecret: databaseSecretFor(s),
         environment: withQueueUrls(s, queues),
@@ -179,8 +189,7 @@ export class ServiceStack extends Stack {
         cluster: this.cluster.cluster,
         capacityProvider: this.cluster.capacityProvider,
         name: s.name,
-        repository,
-        image,
+        ...imageOf(s),
         command: s.command ? [...s.command] : undefined,
         cpu: s.cpu,
         memoryMiB: s.memoryMiB,
@@ -216,8 +225,7 @@ export class ServiceStack extends Stack {
       this.releaseTask = new ReleaseTask(this, 'ReleaseTask', {
         vpc: props.vpc,
         capacityProvider: this.cluster.capacityProvider,
-        repository,
-        image,
+        ...imageOf(released),
         command: [...released.release.command],
         logGroup,
         cpu: released.release.cpu,
@@ -334,4 +342,30 @@ function serviceUrl(environmentUrl: string, service: WebServiceConfig): string {
   const scheme = environmentUrl.startsWith('https://') ? 'https' : 'http';
   if (service.route.host !== undefined) return `${scheme}://${service.route.host}`;
   return `${environmentUrl}${pathPrefix(service.route.path)}`;
+}
+
+/**
+ * Where a service's image comes from, as the task constructs take it: a built image by its digest (or tag) in
+ * the app's repository; a prebuilt one in a private ECR repository by its digest or tag there, so the
+ * execution role is granted pull on exactly that repository; any other prebuilt one as its full reference
+ * (a public registry: no permission to grant).
+ */
+function serviceImage(
+  scope: Construct,
+  service: ResolvedServiceConfig,
+  repository: ecr.IRepository,
+  images: Readonly<Record<string, string>>,
+): { repository?: ecr.IRepository; image: string } {
+  if ('build' in service.image) return { repository, image: images[service.image.build]! };
+  const reference = service.image.prebuilt;
+  const ecrReference = ecrImage(reference);
+  if (ecrReference === undefined) return { image: reference };
+  const { partition, account, region, repositoryName, tagOrDigest } = ecrReference;
+  return {
+    repository: ecr.Repository.fromRepositoryAttributes(scope, `${pascalCase(service.name)}ImageRepository`, {
+      repositoryArn: `arn:${partition}:ecr:${region}:${account}:repository/${repositoryName}`,
+      repositoryName,
+    }),
+    image: tagOrDigest,
+  };
 }
