@@ -34,14 +34,6 @@ import { checkServices, resolveRoutes, secretReference } from './services.js';
 import { ConfigFileError, checkShape, shown } from './shape.js';
 import { ConfigError, validateEnvironment, validateGlobal, validatePromotion } from './validate.js';
 
-/** @deprecated The app's primary image (`images[0]`), as the one-image CLI read it; use `images`. */
-export interface ResolvedService {
-  /** The image repository's name under the app: `<app>/<name>`. */
-  readonly name: string;
-  /** Relative to the project root (the directory of berth.config.ts). */
-  readonly build: { readonly dockerfile: string; readonly context: string };
-}
-
 /**
  * One service as the user defined it, whatever the environment: what `berth up` runs locally and what the CLI
  * lists. Sizes per environment are in `EnvironmentConfig.services`.
@@ -78,8 +70,6 @@ export interface ResolvedConfig {
   readonly names: AppNames;
   readonly global: GlobalConfig;
   readonly environments: Readonly<Record<EnvName, EnvironmentConfig>>;
-  /** @deprecated The primary image's repository and build; use `images`. */
-  readonly service: ResolvedService;
   /**
    * The images Berth builds, one per distinct build, in config order; the first is the app's primary image
    * (its digest alone is a release's short form, its tag the bare git sha). At least one.
@@ -340,7 +330,6 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
     appService(name, service, routes.get(name), images.byService.get(name)!),
   );
   const repository = repositoryOf(config);
-  const primary = images.builds[0]!;
   const names = appNames(config.app);
   try {
     const environments = Object.fromEntries(
@@ -363,7 +352,6 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
       names,
       global,
       environments,
-      service: { name: repository, build: { dockerfile: primary.dockerfile, context: primary.context } },
       services,
       images: images.builds,
     };

@@ -62,7 +62,10 @@ describe('another app: names come from `app`', () => {
     assert.equal(config.global.repositoryName, 'shop/web');
     assert.equal(config.environments.test.bootstrapQualifier, 'shoptest');
     assert.equal(config.environments.prod.bootstrapQualifier, 'shopprod');
-    assert.deepEqual(config.service, { name: 'web', build: { dockerfile: 'Dockerfile', context: '.' } });
+    assert.deepEqual(
+      config.images.map((i) => [i.key, i.dockerfile, i.context]),
+      [['web', 'Dockerfile', '.']],
+    );
   });
 
   test('a long app name still gives a bootstrap qualifier CDK accepts (10 letters and digits)', () => {

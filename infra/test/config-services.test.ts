@@ -215,7 +215,10 @@ describe('several services resolve per environment, in config order', () => {
   });
 
   test('the one image: the first service names it, the default build', () => {
-    assert.deepEqual(config.service, { name: 'api', build: { dockerfile: 'Dockerfile', context: '.' } });
+    assert.deepEqual(
+      config.images.map((i) => [i.key, i.dockerfile, i.context, i.services]),
+      [['api', 'Dockerfile', '.', ['api', 'admin', 'jobs']]],
+    );
     assert.equal(config.global.repositoryName, 'shop/api');
   });
 
@@ -224,12 +227,14 @@ describe('several services resolve per environment, in config order', () => {
     const resolved = resolveConfig(
       shop({ 'services.api.build': build, 'services.admin.build': build, 'services.jobs.build': build }),
     );
-    assert.deepEqual(resolved.service.build, build);
+    assert.deepEqual(
+      resolved.images.map((i) => [i.dockerfile, i.context, i.services]),
+      [['docker/App.Dockerfile', 'src', ['api', 'admin', 'jobs']]],
+    );
   });
 
   test('build.repository names the image repository, whichever service states it', () => {
     const resolved = resolveConfig(shop({ 'services.admin.build': { repository: 'shop-images' } }));
-    assert.equal(resolved.service.name, 'shop-images');
     assert.equal(resolved.global.repositoryName, 'shop/shop-images');
   });
 
