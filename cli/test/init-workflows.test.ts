@@ -107,6 +107,34 @@ describe('generated berth-deliver.yml', () => {
     assert.deepEqual(wf.jobs['smoke-test']!.permissions, { contents: 'read' });
   });
 
+  it('smoke-tests nothing, and passes, when the deploy printed no URL (an app of workers only)', () => {
+    // The step's script under bash, with a curl on PATH that records its arguments instead of fetching.
+    const dir = mkdtempSync(path.join(tmpdir(), 'berth-smoke-'));
+    try {
+      writeFileSync(path.join(dir, 'curl'), `#!/bin/sh\necho "$@" >> "${dir}/calls"\n`, { mode: 0o755 });
+      const script = wf.jobs['smoke-test']!.steps[0]!.run ?? '';
+      const run = (url: string) =>
+        spawnSync('bash', ['-eo', 'pipefail', '-c', script], {
+          env: { PATH: `${dir}:${process.env.PATH}`, URL: url },
+          encoding: 'utf8',
+        });
+      const none = run('');
+      assert.equal(none.status, 0);
+      assert.match(none.stdout, /No web service: nothing to smoke-test/);
+      assert.equal(spawnSync('cat', [path.join(dir, 'calls')]).status, 1, 'curl is not called without a URL');
+      const some = run('https://shop.example.com/');
+      assert.equal(some.status, 0);
+      assert.match(
+        spawnSync('cat', [path.join(dir, 'calls')], { encoding: 'utf8' }).stdout,
+        / https:\/\/shop\.example\.com\/status\n$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const deployTest = wf.jobs['deploy-test']!.steps.map((s) => s.run ?? '').join('\n');
+    assert.match(deployTest, /jq -r '\.regions\[0\]\.url \/\/ empty'/, 'a missing url is empty, not "null"');
+  });
+
   it('serialises both deploys without cancelling one in flight', () => {
     for (const name of ['deploy-test', 'deploy-prod']) {
       assert.deepEqual(wf.jobs[name]!.concurrency, { group: 'berth-deploy', 'cancel-in-progress': false });
