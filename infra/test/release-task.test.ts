@@ -91,6 +91,28 @@ describe('ReleaseTask', () => {
     assert.deepEqual(rules, []);
   });
 
+  test('its security group reaches out anywhere: the database, and AWS APIs through the NAT', () => {
+    const group = logicalIdOf('AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: Match.stringLikeRegexp('release task') },
+    });
+    // allowAllOutbound renders as one 0.0.0.0/0 rule of every protocol (-1); without it CDK writes a
+    // placeholder rule to 255.255.255.255/32 that lets nothing out, and a migration could not connect.
+    assert.deepEqual(resources[group]!.Properties.SecurityGroupEgress, [
+      { CidrIp: '0.0.0.0/0', Description: 'Allow all outbound traffic by default', IpProtocol: '-1' },
+    ]);
+  });
+
+  test('is tagged berth:service=release, so cost and audit reports name it', () => {
+    for (const type of ['AWS::EC2::SecurityGroup', 'AWS::ECS::TaskDefinition']) {
+      const tagged = Object.values(template.findResources(type)).filter((r) =>
+        (r.Properties.Tags ?? []).some(
+          (t: { Key: string; Value: string }) => t.Key === 'berth:service' && t.Value === 'release',
+        ),
+      );
+      assert.equal(tagged.length, 1, `one ${type} tagged berth:service=release`);
+    }
+  });
+
   test('outputs what the CLI needs to RunTask it, under the keys in naming.ts', () => {
     assert.deepEqual(outputs.ReleaseTaskDefinitionArn?.Value, { Ref: taskDefinitionId });
     assert.deepEqual(outputs.ReleaseCapacityProviderName?.Value, {
