@@ -123,27 +123,34 @@ describe('domain: an existing certificate', () => {
 });
 
 describe('Domain construct', () => {
-  test('a dual-stack load balancer also gets an alias AAAA record with the same name', () => {
-    const stack = envStack();
-    const vpc = plainVpc(stack);
-    const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', {
-      vpc,
-      internetFacing: true,
-      ipAddressType: elbv2.IpAddressType.DUAL_STACK,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+  // Both dual-stack types answer on IPv6 ("IP address types for your Application Load Balancer"):
+  // `dualstack` and `dualstack-without-public-ipv4`.
+  for (const ipAddressType of [
+    elbv2.IpAddressType.DUAL_STACK,
+    elbv2.IpAddressType.DUAL_STACK_WITHOUT_PUBLIC_IPV4,
+  ]) {
+    test(`a ${ipAddressType} load balancer also gets an alias AAAA record with the same name`, () => {
+      const stack = envStack();
+      const vpc = plainVpc(stack);
+      const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', {
+        vpc,
+        internetFacing: true,
+        ipAddressType,
+        vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      });
+      new Domain(stack, 'Domain', {
+        name: 'api.other-zone.org',
+        hostedZone: { id: 'Z1PA6795UKMFR9', name: 'other-zone.org' },
+      }).routeTo(loadBalancer);
+      const records = Template.fromStack(stack).findResources('AWS::Route53::RecordSet');
+      assert.deepEqual(
+        Object.values(records)
+          .map((r) => `${r.Properties.Type} ${r.Properties.Name} ${r.Properties.HostedZoneId}`)
+          .sort(),
+        ['A api.other-zone.org. Z1PA6795UKMFR9', 'AAAA api.other-zone.org. Z1PA6795UKMFR9'],
+      );
     });
-    new Domain(stack, 'Domain', {
-      name: 'api.other-zone.org',
-      hostedZone: { id: 'Z1PA6795UKMFR9', name: 'other-zone.org' },
-    }).routeTo(loadBalancer);
-    const records = Template.fromStack(stack).findResources('AWS::Route53::RecordSet');
-    assert.deepEqual(
-      Object.values(records)
-        .map((r) => `${r.Properties.Type} ${r.Properties.Name} ${r.Properties.HostedZoneId}`)
-        .sort(),
-      ['A api.other-zone.org. Z1PA6795UKMFR9', 'AAAA api.other-zone.org. Z1PA6795UKMFR9'],
-    );
-  });
+  }
 });
 
 describe('domain config validation', () => {

@@ -78,4 +78,53 @@ describe('Registry', () => {
     assert.throws(() => registry({ repositoryName: 'Berth/Service' }), /repositoryName \(Berth\/Service\)/);
     assert.throws(() => registry({ maxImageCount: 1 }), /maxImageCount \(1\) must be >= 2/);
   });
+
+  test('names each lifecycle rule by what it keeps, in priority order', () => {
+    const repo = Object.values(single.findResources('AWS::ECR::Repository'))[0]!;
+    const policy = JSON.parse(repo.Properties.LifecyclePolicy.LifecyclePolicyText);
+    assert.deepEqual(
+      policy.rules.map((r: { rulePriority: number; description: string }) => [r.rulePriority, r.description]),
+      [
+        [1, 'Expire untagged images 7 days after push'],
+        [2, 'Keep the last 50 images'],
+      ],
+    );
+  });
+
+  test("takes the names ECR takes: lowercase path segments separated by '/', '.', '_' or '-' inside one", () => {
+    // CreateRepository API reference, repositoryName pattern:
+    // (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*
+    for (const repositoryName of ['service', 'berth/service', 'a.bc_de-fg/hi.jk-lm', 'team/api/v2']) {
+      assert.doesNotThrow(() => registry({ repositoryName }), repositoryName);
+    }
+    for (const repositoryName of [
+      'berth/service-',
+      'berth-/service',
+      'berth/',
+      'a..b',
+      'berth/Service',
+      '/berth',
+    ]) {
+      assert.throws(
+        () => registry({ repositoryName }),
+        /must be lowercase ECR path segments such as berth\/service/,
+        repositoryName,
+      );
+    }
+  });
+
+  test('expires untagged images after a whole number of days, at least one', () => {
+    assert.doesNotThrow(() => registry({ untaggedExpiryDays: 1 }));
+    for (const days of [0, -3, 1.5]) {
+      assert.throws(
+        () => registry({ untaggedExpiryDays: days }),
+        new RegExp(`^Error: Registry untaggedExpiryDays \\(${days}\\) must be a whole number of days >= 1$`),
+      );
+    }
+  });
+
+  test('keeps at least two images, so the one to roll back to survives', () => {
+    assert.doesNotThrow(() => registry({ maxImageCount: 2 }));
+    assert.throws(() => registry({ maxImageCount: 2.5 }), /maxImageCount \(2.5\) must be >= 2/);
+  });
 });

@@ -120,4 +120,48 @@ describe('workerQueueAlarms', () => {
     ]);
     for (const [, a] of alarms) assert.equal(a.Properties.TreatMissingData, 'notBreaching');
   });
+
+  test('each alarm says what it means and what to do, checks every minute, and is handed back by name', () => {
+    const { stack, queue } = stackWith();
+    const made = workerQueueAlarms(stack, {
+      queue: queue.queue,
+      deadLetterQueue: queue.deadLetterQueue,
+      maxMessageAge: Duration.minutes(25),
+    });
+    const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
+    const dead = alarms[stack.getLogicalId(made.deadLetters.node.defaultChild as never)]!.Properties;
+    const age = alarms[stack.getLogicalId(made.oldestMessage.node.defaultChild as never)]!.Properties;
+    assert.equal(dead.MetricName, 'ApproximateNumberOfMessagesVisible');
+    assert.equal(
+      dead.AlarmDescription,
+      'Messages in the dead-letter queue: the worker failed them repeatedly (inspect, fix, redrive)',
+    );
+    assert.equal(age.MetricName, 'ApproximateAgeOfOldestMessage');
+    assert.equal(
+      age.AlarmDescription,
+      'A message has waited more than 25 minutes: the worker is down or cannot keep up',
+    );
+    assert.deepEqual([age.Period, age.EvaluationPeriods], [60, 1]);
+  });
+
+  test('both queues refuse requests without TLS (aws:SecureTransport false is denied)', () => {
+    const { stack, queue } = stackWith();
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::SQS::QueuePolicy'));
+    const deniedQueues = policies
+      .filter((p) =>
+        p.Properties.PolicyDocument.Statement.some(
+          (st: { Effect: string; Condition?: { Bool?: Record<string, string> } }) =>
+            st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+        ),
+      )
+      .flatMap((p) => p.Properties.Queues.map((q: { Ref: string }) => q.Ref))
+      .sort();
+    assert.deepEqual(
+      deniedQueues,
+      [
+        stack.getLogicalId(queue.deadLetterQueue.node.defaultChild as never),
+        stack.getLogicalId(queue.queue.node.defaultChild as never),
+      ].sort(),
+    );
+  });
 });
