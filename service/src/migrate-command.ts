@@ -1,7 +1,7 @@
-import { pino } from 'pino';
 import { ConfigError, parseConfig } from './config.js';
 import { migrateWithRetry } from './db/migrate.js';
 import { openDatabase } from './db/open-database.js';
+import { processLogger } from './process-log.js';
 
 /**
  * The release command (`node dist/migrate-command.js`): applies the pending migrations and exits 0, or
@@ -11,7 +11,7 @@ import { openDatabase } from './db/open-database.js';
  */
 const MIGRATE_TIMEOUT_MS = 120_000;
 
-const log = pino({ name: 'berth-release' });
+const log = processLogger('berth-release');
 
 async function main(): Promise<number> {
   let config: ReturnType<typeof parseConfig>;

@@ -46,6 +46,9 @@ const embeddedStarting =
     : undefined;
 embeddedStarting?.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
 const { buildApp } = await import('./app.js');
+const { pino } = await import('pino');
+// Request logs go out asynchronously (pino's default, cheaper under load); exitAfterLogs waits for the last.
+const logDestination = pino.destination({ dest: 1, sync: false });
 
 let embedded: EmbeddedPostgres | undefined;
 let database: PostgresDatabaseConfig;
@@ -69,6 +72,7 @@ const app = await buildApp(
   { ...config, database },
   {
     logMixin: tracing?.logMixin,
+    logStream: logDestination,
     migrateOnStart: config.migrateOnStart,
   },
 );
@@ -80,7 +84,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) {
       app.log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+      exitAfterLogs(1);
     }
     stopping = true;
     void shutDown(signal);
@@ -97,7 +101,7 @@ async function shutDown(signal: string): Promise<void> {
   await sleep(config.shutdownDrainSeconds * 1000);
   const forceExit = setTimeout(() => {
     app.log.error('close did not finish in time: exiting');
-    process.exit(1);
+    exitAfterLogs(1);
   }, CLOSE_TIMEOUT_MS);
   forceExit.unref();
   try {
@@ -105,9 +109,21 @@ async function shutDown(signal: string): Promise<void> {
     await embedded?.stop();
     await tracing?.shutdown();
     app.log.info('shut down cleanly');
-    process.exit(0);
+    exitAfterLogs(0);
   } catch (error) {
     app.log.error({ err: error }, 'shutdown failed');
-    process.exit(1);
+    exitAfterLogs(1);
   }
+}
+
+/**
+ * Exits once every log line is out. At exit pino flushes what it buffered while an earlier asynchronous write
+ * may still be in flight, which lost or reordered the last lines; ending the stream waits for that write.
+ */
+let exiting = false;
+function exitAfterLogs(code: number): void {
+  if (exiting) return; // the first exit's code stands
+  exiting = true;
+  logDestination.once('close', () => process.exit(code));
+  logDestination.end();
 }

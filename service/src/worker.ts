@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { ConfigError, parseConfig } from './config.js';
 import { type OpenDatabase, openDatabase } from './db/open-database.js';
+import { processLogger } from './process-log.js';
 import { expireAbandonedCarts } from './worker/expire-carts.js';
 import { parseWorkerConfig } from './worker/worker-config.js';
 
@@ -15,7 +15,7 @@ const STOP_TIMEOUT_MS = 20_000;
 // Two connections: the pass needs one; the second keeps a slow query from starving the next start.
 const POOL_SIZE = 2;
 
-const log = pino({ name: 'berth-worker' });
+const log = processLogger('berth-worker');
 
 function loadConfig() {
   try {
