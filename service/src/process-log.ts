@@ -6,6 +6,6 @@ import { type Logger, pino } from 'pino';
  * the last lines (why it stopped) came out of order or not at all. These processes log a few lines, so
  * writing each one before going on costs nothing and keeps them all, in order.
  */
-export function processLogger(name: string): Logger {
-  return pino({ name }, pino.destination({ dest: 1, sync: true }));
+export function processLogger(name: string, mixin?: () => object): Logger {
+  return pino({ name, mixin }, pino.destination({ dest: 1, sync: true }));
 }

@@ -10,7 +10,9 @@ import {
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
+  SpanStatusCode,
   TraceFlags,
+  type TraceState,
   trace,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -51,6 +53,12 @@ export interface Tracing {
    * every request recorded.
    */
   traceServer(server: Server): void;
+  /**
+   * Runs one unit of background work (a worker's pass) as a trace of its own, recorded with probability
+   * sampleRatio; its SQL statements are its children. Unrecorded, it still runs under a non-recording span, so
+   * its log lines carry ids as a request's do.
+   */
+  traceTask<T>(name: string, work: () => Promise<T>): Promise<T>;
   /** Sends the spans still buffered and stops tracing. */
   shutdown(): Promise<void>;
 }
@@ -58,9 +66,9 @@ export interface Tracing {
 export interface TracingOptions {
   /** Replaces the exporter chosen by `mode` (tests pass an InMemorySpanExporter); spans go out one by one. */
   exporter?: SpanExporter;
+  /** The `service.name` its spans carry; `berth-service` unless said. */
+  serviceName?: string;
 }
-
-const SERVICE_NAME = 'berth-service';
 
 /**
  * Liveness, readiness and metrics probes arrive every few seconds: recording them would only add noise and
@@ -103,17 +111,22 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
         ? (caller.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
         : Math.random() < config.sampleRatio);
     if (sampled) return 'recorded';
+    return fromCaller ? unsampledContext(caller.traceId, caller.traceState) : unsampledContext();
+  }
+
+  /** The context of a span that records nothing: a trace id (the caller's or a new one), its own span id, flag 00. */
+  function unsampledContext(traceId = ids.generateTraceId(), traceState?: TraceState): Context {
     const unsampled = trace.wrapSpanContext({
-      traceId: fromCaller ? caller.traceId : ids.generateTraceId(),
+      traceId,
       spanId: ids.generateSpanId(),
       traceFlags: TraceFlags.NONE,
-      traceState: fromCaller ? caller.traceState : undefined,
+      traceState,
     });
     return trace.setSpan(ROOT_CONTEXT, unsampled);
   }
 
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': SERVICE_NAME }),
+    resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'berth-service' }),
     // `routeRequest` has decided already: a request the HTTP instrumentation sees is recorded. Parent-based,
     // so a span under a recorded one is recorded too, and one under an unsampled request's span is not.
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
@@ -163,6 +176,20 @@ export function startTracing(config: TracingConfig, options: TracingOptions = {}
         // request and response emitters are for frameworks that do not.
         return context.with(route, () => Reflect.apply(uninstrumentedEmit, this, [event, ...args]));
       } as Server['emit'];
+    },
+    traceTask(name, work) {
+      if (Math.random() >= config.sampleRatio) return context.with(unsampledContext(), work);
+      return provider.getTracer('berth').startActiveSpan(name, { root: true }, async (span) => {
+        try {
+          return await work();
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
+      });
     },
     async shutdown() {
       unregister();

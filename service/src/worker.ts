@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, parseConfig } from './config.js';
-import { type OpenDatabase, openDatabase } from './db/open-database.js';
+import type { OpenDatabase } from './db/open-database.js';
 import { processLogger } from './process-log.js';
-import { expireAbandonedCarts } from './worker/expire-carts.js';
+import type { Tracing } from './tracing.js';
 import { parseWorkerConfig } from './worker/worker-config.js';
 
 /**
@@ -15,7 +15,8 @@ const STOP_TIMEOUT_MS = 20_000;
 // Two connections: the pass needs one; the second keeps a slow query from starving the next start.
 const POOL_SIZE = 2;
 
-const log = processLogger('berth-worker');
+let tracing: Tracing | undefined;
+const log = processLogger('berth-worker', () => tracing?.logMixin() ?? {});
 
 function loadConfig() {
   try {
@@ -29,6 +30,15 @@ function loadConfig() {
 
 const config = loadConfig();
 log.level = config.service.logLevel;
+
+// Before pg is imported (by the modules below), so the instrumentation can hook it; off, nothing is loaded.
+if (config.service.tracing.mode !== 'off') {
+  tracing = (await import('./tracing.js')).startTracing(config.service.tracing, {
+    serviceName: 'berth-worker',
+  });
+}
+const { openDatabase } = await import('./db/open-database.js');
+const { expireAbandonedCarts } = await import('./worker/expire-carts.js');
 
 const stopping = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -61,7 +71,8 @@ log.info(
   { cartExpiryHours: config.worker.cartExpiryHours, intervalSeconds: config.worker.intervalSeconds },
   'worker started',
 );
-while (!stopping.signal.aborted) {
+/** One pass: deletes the abandoned carts, one batch at a time, until none is left or the worker is stopping. */
+async function expiryPass(): Promise<void> {
   const started = performance.now();
   try {
     const { deleted, interrupted } = await expireAbandonedCarts(database.pool, {
@@ -76,11 +87,16 @@ while (!stopping.signal.aborted) {
     // A database blip fails this pass only; the next one runs on schedule.
     log.warn({ reason: (error as Error).message }, 'expiry pass failed');
   }
+}
+
+while (!stopping.signal.aborted) {
+  await (tracing === undefined ? expiryPass() : tracing.traceTask('expiry pass', expiryPass));
   await sleep(config.worker.intervalSeconds * 1000, undefined, { signal: stopping.signal }).catch(() => {});
 }
 
 try {
   await database.close();
+  await tracing?.shutdown();
   log.info('stopped cleanly');
   process.exit(0);
 } catch (error) {

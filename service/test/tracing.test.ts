@@ -277,6 +277,47 @@ describe('tracing on (in-memory exporter)', () => {
   });
 });
 
+describe('background work (traceTask, as the worker runs its passes)', () => {
+  test('a task is a trace of its own: a root span named after it, its SQL statements its children', async () => {
+    exporter.reset();
+    let idsInside: Record<string, string> = {};
+    const answer = await tracing.traceTask('expiry pass', async () => {
+      idsInside = tracing.logMixin() as Record<string, string>;
+      await app.database.pool.query('select 1 as one');
+      return 'done';
+    });
+    assert.equal(answer, 'done');
+    const task = exporter.getFinishedSpans().find((span) => span.name === 'expiry pass');
+    assert.ok(task, `a span named expiry pass, got: ${exporter.getFinishedSpans().map((span) => span.name)}`);
+    assert.equal(task.parentSpanContext, undefined, 'a root span');
+    const { traceId, spanId } = task.spanContext();
+    const sql = spansOf(traceId).filter((span) => span.kind === CLIENT && span.name.startsWith('pg.query'));
+    assert.equal(
+      sql.length,
+      1,
+      `one SQL span in its trace, got: ${spansOf(traceId).map((span) => span.name)}`,
+    );
+    assert.equal(sql[0]?.parentSpanContext?.spanId, spanId);
+    assert.deepEqual(idsInside, { trace_id: traceId, span_id: spanId }, 'its log lines carry its ids');
+  });
+
+  test('a task that throws: its span ends as an error with the exception, and the error reaches the caller', async () => {
+    exporter.reset();
+    await assert.rejects(
+      tracing.traceTask('failing pass', async () => {
+        throw new Error('the database went away');
+      }),
+      /the database went away/,
+    );
+    const task = exporter.getFinishedSpans().find((span) => span.name === 'failing pass');
+    assert.ok(task, 'the span ended');
+    // SpanStatusCode.ERROR = 2 (OpenTelemetry API).
+    assert.deepEqual(task.status, { code: 2, message: 'the database went away' });
+    assert.equal(task.events[0]?.name, 'exception');
+    assert.equal(task.events[0]?.attributes?.['exception.message'], 'the database went away');
+  });
+});
+
 describe('the real server', () => {
   test('TRACING=console: the request log line carries the trace id of the incoming traceparent', async (t) => {
     const server = spawnServer({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import type { PostgresDatabaseConfig } from '../src/config.js';
@@ -292,6 +292,14 @@ async function waitForLine(
   throw new Error(`no line matching ${pattern}:\n${process.output()}`);
 }
 
+async function migratedDatabase(t: TestContext): Promise<PostgresDatabaseConfig> {
+  const database = await freshPostgresDatabase(t);
+  const pool = createPool(database);
+  await migrateToLatest(pool);
+  await pool.end();
+  return database;
+}
+
 function jsonLines(output: string): Record<string, unknown>[] {
   return output
     .split('\n')
@@ -387,11 +395,45 @@ describe('the real processes (src/worker.ts, src/migrate-command.ts)', () => {
     }
   });
 
+  test('worker with TRACING=console: each pass is a trace of its own, and its log line carries that trace id', async (t) => {
+    const database = await migratedDatabase(t);
+    const worker = spawnScript('src/worker.ts', {
+      ...postgresEnv(database),
+      TRACING: 'console',
+      WORKER_INTERVAL_SECONDS: '3600',
+    });
+    const pass = await waitForLine(worker, /"msg":"expiry pass finished"/, 60_000);
+    assert.match(String(pass.trace_id), /^[0-9a-f]{32}$/, worker.output());
+    worker.child.kill('SIGTERM');
+    assert.deepEqual(await worker.exited, { code: 0, signal: null });
+    // The console exporter prints each span as an object literal; shutdown sends what is still buffered.
+    const span = worker
+      .output()
+      .split(/\n(?=\{\n)/)
+      .find((printed) => printed.includes("name: 'expiry pass'"));
+    assert.ok(span, `a span named expiry pass:\n${worker.output()}`);
+    assert.ok(span.includes(`traceId: '${pass.trace_id}'`), span);
+    assert.match(worker.output(), /'service.name': 'berth-worker'/);
+  });
+
+  test('worker with TRACING_SAMPLE_RATIO=0: nothing is recorded, yet the pass log line carries a trace id', async (t) => {
+    const database = await migratedDatabase(t);
+    const worker = spawnScript('src/worker.ts', {
+      ...postgresEnv(database),
+      TRACING: 'console',
+      TRACING_SAMPLE_RATIO: '0',
+      WORKER_INTERVAL_SECONDS: '3600',
+    });
+    const pass = await waitForLine(worker, /"msg":"expiry pass finished"/, 60_000);
+    assert.match(String(pass.trace_id), /^[0-9a-f]{32}$/, worker.output());
+    assert.match(String(pass.span_id), /^[0-9a-f]{16}$/, worker.output());
+    worker.child.kill('SIGTERM');
+    assert.deepEqual(await worker.exited, { code: 0, signal: null });
+    assert.doesNotMatch(worker.output(), /traceId: '/, 'no span was recorded');
+  });
+
   test('worker: SIGTERM as it starts still ends with a clean exit 0 well inside 30 s', async (t) => {
-    const database = await freshPostgresDatabase(t);
-    const pool = createPool(database);
-    await migrateToLatest(pool);
-    await pool.end();
+    const database = await migratedDatabase(t);
     const worker = spawnScript('src/worker.ts', { ...postgresEnv(database), WORKER_INTERVAL_SECONDS: '1' });
     await waitForLine(worker, /"msg":"worker started"/, 60_000);
     const signalledAt = Date.now();
