@@ -6,9 +6,14 @@
  * No synth: the whole file runs in well under a second.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CliError } from '../src/errors.js';
 import { assessChangeSafety, unacceptedFindings } from '../src/plan/change-safety.js';
+import { recordDeployedTemplates } from '../src/plan/deployed-record.js';
+import { checkChangeSafety } from '../src/plan/preflight.js';
 import type { CfnResource, CfnTemplate, StackTemplate } from '../src/plan/template.js';
 
 const STACK = 'Shop-Test-eu-central-1-Service';
@@ -275,6 +280,27 @@ describe('named resources (the fixed-name checks cover them)', () => {
       `name-collision:${STACK}/ApiTargetGroup`,
     ]);
   });
+
+  it('the web ACL moved to a new logical id keeps its name → name-collision', () => {
+    const before: Record<string, CfnResource> = {
+      Firewall: {
+        Type: 'AWS::WAFv2::WebACL',
+        Properties: {
+          Name: 'shop-test',
+          Scope: 'REGIONAL',
+          DefaultAction: { Allow: {} },
+          VisibilityConfig: {
+            CloudWatchMetricsEnabled: true,
+            MetricName: 'shop-test',
+            SampledRequestsEnabled: true,
+          },
+        },
+      },
+    };
+    assert.deepEqual(findings(before, moved(before, 'Firewall', 'WafWebAcl')), [
+      `name-collision:${STACK}/WafWebAcl`,
+    ]);
+  });
 });
 
 /** The templates an environment deployed before several services has (see fixtures/one-service-era/README.md). */
@@ -326,5 +352,26 @@ describe('the one-service-era upgrade pair with one resource moved (what keepOne
     assert.deepEqual(check(PROD, https), [`listener-port:${PROD_SERVICE}/HttpsListenerMoved`]);
     const alias = withMoved(PROD, PROD_SERVICE, 'DomainAliasIpv4BDD34DC3', 'AliasMoved');
     assert.deepEqual(check(PROD, alias), [`dns-record:${PROD_SERVICE}/AliasMoved`]);
+  });
+});
+
+describe('berth deploy refuses a duplicate rule like any unsafe change', () => {
+  it('refuses against the recorded templates, names the finding and how to accept it', async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'berth-unique-keys-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    recordDeployedTemplates(root, 'test', [stack(WITH_RULE)]);
+    const id = `security-group-rule:${STACK}/TaskPortsMoved`;
+    await assert.rejects(checkChangeSafety({ proposed: [stack(ruleMoved())], repoRoot: root }), (error) => {
+      assert.ok(error instanceof CliError);
+      assert.match(error.message, /^refusing to deploy: 1 unsafe change\(s\)/);
+      assert.ok(error.message.endsWith(`--allow-change ${id}`), error.message);
+      assert.match(error.detail ?? '', /InvalidPermission\.Duplicate/);
+      return true;
+    });
+    const accepted = await checkChangeSafety({ proposed: [stack(ruleMoved())], repoRoot: root, allow: [id] });
+    assert.deepEqual(
+      accepted.accepted.map((f) => f.id),
+      [id],
+    );
   });
 });
