@@ -76,7 +76,7 @@ const TASK_PORTS = {
     Description: 'host ports from the ALB',
   },
 };
-const WITH_RULE = { ...GROUPS, TaskPortsFromAlb: TASK_PORTS };
+const WITH_RULE: Record<string, CfnResource> = { ...GROUPS, TaskPortsFromAlb: TASK_PORTS };
 
 /** WITH_RULE after the rule moved to TaskPortsMoved, its properties changed by `edit`. */
 function ruleMoved(edit: (p: Record<string, unknown>) => void = () => {}): Record<string, CfnResource> {
@@ -98,7 +98,10 @@ describe('security-group rules: a rule equal to one that still exists fails as a
     const [finding] = all;
     assert.match(finding!.message, /TaskPortsFromAlb \(removed, but deleted only at cleanup/);
     assert.match(finding!.message, /InvalidPermission\.Duplicate/);
-    assert.match(finding!.message, /ingress rule tcp 32768-65535 from SourceSecurityGroupId=group AlbGroup/);
+    assert.match(
+      finding!.message,
+      /ingress rule tcp 32768-65535 from SourceSecurityGroupId=Shop-Test-eu-central-1-Service\/AlbGroup on Shop-Test-eu-central-1-Service\/InstanceGroup/,
+    );
     assert.match(finding!.fix, /overrideLogicalId/);
     // berth deploy refuses every finding not named by --allow-change.
     assert.equal(unacceptedFindings(all, []).length, 1);
@@ -178,6 +181,13 @@ describe('security-group rules: a rule equal to one that still exists fails as a
     assert.deepEqual(findings(before, WITH_RULE), []);
   });
 
+  it('a new rule inside a group that nothing else holds is just a new rule', () => {
+    const after = structuredClone(WITH_RULE);
+    const albRules = (after.AlbGroup!.Properties as { SecurityGroupIngress: object[] }).SecurityGroupIngress;
+    albRules.push({ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIp: '0.0.0.0/0' });
+    assert.deepEqual(findings(WITH_RULE, after), []);
+  });
+
   it("a new egress rule equal to the group's allow-all outbound rule → security-group-rule", () => {
     const after = {
       ...GROUPS,
@@ -222,7 +232,7 @@ describe('listeners and listener rules', () => {
       all.map((f) => f.id),
       [`listener-port:${STACK}/SecureListener`],
     );
-    assert.match(all[0]!.message, /port 443 on load balancer Alb/);
+    assert.match(all[0]!.message, /port 443 on load balancer Shop-Test-eu-central-1-Service\/Alb:/);
     assert.match(all[0]!.message, /DuplicateListener/);
     assert.match(all[0]!.fix, /takes the URL \(or HTTPS\) down/);
   });
@@ -299,6 +309,102 @@ describe('named resources (the fixed-name checks cover them)', () => {
     };
     assert.deepEqual(findings(before, moved(before, 'Firewall', 'WafWebAcl')), [
       `name-collision:${STACK}/WafWebAcl`,
+    ]);
+  });
+});
+
+/**
+ * A data stack exporting its database's group, and a service stack whose instances reach it (an egress rule
+ * that imports the group): the service stack imports from the data stack, so CDK deploys the data stack
+ * first. A rule letting the VPC's range reach the database can live in either stack.
+ */
+const DATA = 'Shop-Test-eu-central-1-Data';
+const SERVICE = 'Shop-Test-eu-central-1-Service';
+const DATABASE_GROUP = { 'Fn::ImportValue': `${DATA}:DatabaseGroupId` };
+const FROM_VPC = { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, CidrIp: '10.20.0.0/16' };
+
+function dataStack(withRule: boolean): StackTemplate {
+  const resources: Record<string, CfnResource> = {
+    DatabaseGroup: {
+      Type: 'AWS::EC2::SecurityGroup',
+      Properties: { GroupDescription: 'database', VpcId: 'vpc-0a11' },
+    },
+  };
+  if (withRule) {
+    resources.DatabaseFromVpc = {
+      Type: 'AWS::EC2::SecurityGroupIngress',
+      Properties: { ...FROM_VPC, GroupId: groupId('DatabaseGroup') },
+    };
+  }
+  const exported = { Value: groupId('DatabaseGroup'), Export: { Name: `${DATA}:DatabaseGroupId` } };
+  return {
+    stackName: DATA,
+    region: 'eu-central-1',
+    template: { Resources: resources, Outputs: { exported } },
+  };
+}
+
+function serviceStack(withRule: boolean): StackTemplate {
+  const resources: Record<string, CfnResource> = {
+    InstanceGroup: {
+      Type: 'AWS::EC2::SecurityGroup',
+      Properties: {
+        GroupDescription: 'container instances',
+        VpcId: 'vpc-0a11',
+        SecurityGroupEgress: [
+          { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, DestinationSecurityGroupId: DATABASE_GROUP },
+        ],
+      },
+    },
+  };
+  if (withRule) {
+    resources.VpcToDatabase = {
+      Type: 'AWS::EC2::SecurityGroupIngress',
+      Properties: { ...FROM_VPC, GroupId: DATABASE_GROUP, Description: 'written from the service stack' },
+    };
+  }
+  return { stackName: SERVICE, region: 'eu-central-1', template: { Resources: resources } };
+}
+
+describe('a rule moved between stacks (the order CDK deploys them in decides)', () => {
+  const check = (deployed: StackTemplate[], proposed: StackTemplate[]) =>
+    assessChangeSafety({ deployed, proposed }).map((f) => f.id);
+
+  it("into the stack deployed first: created while the later stack's rule still exists → security-group-rule", () => {
+    const deployed = [dataStack(false), serviceStack(true)];
+    const proposed = [dataStack(true), serviceStack(false)];
+    const all = assessChangeSafety({ deployed, proposed });
+    assert.deepEqual(
+      all.map((f) => f.id),
+      [`security-group-rule:${DATA}/DatabaseFromVpc`],
+    );
+    assert.match(
+      all[0]!.message,
+      new RegExp(`while ${SERVICE}/VpcToDatabase \\(removed, but deleted only at cleanup`),
+    );
+    assert.match(all[0]!.message, new RegExp(`on ${DATA}/DatabaseGroup:`));
+  });
+
+  it('into the stack deployed later: the first stack has deleted its rule by then', () => {
+    const deployed = [dataStack(true), serviceStack(false)];
+    const proposed = [dataStack(false), serviceStack(true)];
+    assert.deepEqual(check(deployed, proposed), []);
+  });
+
+  it('a stack this deploy does not touch keeps the rules inside its groups', () => {
+    const data = dataStack(false);
+    (data.template.Resources!.DatabaseGroup!.Properties as Record<string, unknown>).SecurityGroupIngress = [
+      FROM_VPC,
+    ];
+    assert.deepEqual(check([data, serviceStack(false)], [serviceStack(true)]), [
+      `security-group-rule:${SERVICE}/VpcToDatabase`,
+    ]);
+  });
+
+  it('a second copy while the first stays → security-group-rule, whatever the order', () => {
+    const deployed = [dataStack(true), serviceStack(false)];
+    assert.deepEqual(check(deployed, [dataStack(true), serviceStack(true)]), [
+      `security-group-rule:${SERVICE}/VpcToDatabase`,
     ]);
   });
 });

@@ -103,7 +103,7 @@ export function assessChangeSafety(input: ChangeSafetyInput): ChangeFinding[] {
   const findings = [
     ...changes.flatMap(statefulFindings),
     ...exportFindings(input, changes),
-    ...changes.flatMap((c) => (c.before ? uniqueKeyFindings({ ...c, before: c.before }) : [])),
+    ...uniqueKeyFindings(changes, input.deployed),
     ...((input.liveTrafficWeights ?? DEPLOY_RENDERS_LIVE_WEIGHTS) ? [] : changes.flatMap(liveWeightFindings)),
     ...nameCollisionFindings(input, changes),
     ...claimedTwiceFindings(input),

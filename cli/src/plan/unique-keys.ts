@@ -5,23 +5,22 @@
  * from other dependent resources to point to the replacement resource, and then deletes the old resource";
  * a resource removed from the template is deleted in that same cleanup). So a resource that moves to a new
  * logical id, or is replaced, exists twice for a while. Where AWS keeps a key unique, the second create
- * fails and the whole update rolls back. Per type: the key AWS enforces, and the new claims an old resource
- * still holds.
+ * fails and the whole update rolls back. Per type: the key AWS enforces, and the new claims a resource
+ * still holds when they are made.
  */
 import type { ChangeFinding, FindingKind } from './change-safety.js';
-import { referencedIds } from './references.js';
-import { type CfnResource, type CfnTemplate, canonical, type StackTemplate } from './template.js';
+import { resolveText } from './physical-names.js';
+import { type CfnResource, canonical, type StackTemplate } from './template.js';
 
 export type UniqueKeyKind = Extract<
   FindingKind,
   'listener-port' | 'rule-priority' | 'security-group-rule' | 'dns-record'
 >;
 
-/** One stack's update, as change-safety.ts derives it from AWS's diff engine. */
+/** One proposed stack's update, as change-safety.ts derives it from AWS's diff engine. */
 export interface StackUpdate {
   readonly stack: StackTemplate;
-  readonly before: StackTemplate;
-  /** Logical ids whose physical resource is new: added, or replaced. */
+  /** Logical ids whose physical resource is new: added (all of a stack not deployed yet), or replaced. */
   readonly created: ReadonlySet<string>;
   readonly replaced: ReadonlyMap<string, unknown>;
 }
@@ -29,14 +28,16 @@ export interface StackUpdate {
 /** A key a resource holds while it exists. */
 interface Claim {
   readonly kind: UniqueKeyKind;
+  readonly stackName: string;
   /** The resource that holds it. */
   readonly logicalId: string;
   /** The logical id, or `<group>.SecurityGroupIngress.<n>` for a rule written inside its group. */
   readonly where: string;
+  /** Resources written `<stack>/<logical id>`, an import as what it imports: comparable across stacks. */
   readonly key: string;
   /** The key in words, for the message. */
   readonly what: string;
-  /** Resources the key names: if one of them is replaced, the claim is on a new parent and shares nothing. */
+  /** `<stack>/<logical id>` of the resources the key names: one replaced puts the claim on a new parent. */
   readonly refs: ReadonlySet<string>;
   /** A rule inside an AWS::EC2::SecurityGroup (made by the group's own create or update). */
   readonly inline: boolean;
@@ -66,8 +67,8 @@ const KEYS: Readonly<Record<UniqueKeyKind, { readonly error: string; readonly fi
   'security-group-rule': {
     error: 'InvalidPermission.Duplicate ("the specified rule … already exists")',
     fix:
-      'keep the rule under its old logical id (CfnElement.overrideLogicalId; a rule CDK names after its peer ' +
-      "group changes id when that group's construct path does, see infra/lib/stacks/one-service-logical-ids.ts)",
+      'keep the rule under its old logical id and stack (CfnElement.overrideLogicalId; a rule CDK names after ' +
+      "its peer group changes id when that group's construct path does, see infra/lib/stacks/one-service-logical-ids.ts)",
   },
   // ChangeResourceRecordSets (Amazon Route 53 API Reference): CREATE fails when a record with the same name,
   // type and set identifier exists in the zone — InvalidChangeBatch "Tried to create resource record set
@@ -78,43 +79,65 @@ const KEYS: Readonly<Record<UniqueKeyKind, { readonly error: string; readonly fi
   },
 };
 
-/** Findings for the new claims of one updated stack that an old resource still holds. */
-export function uniqueKeyFindings(update: StackUpdate): ChangeFinding[] {
-  const { stack, before, created, replaced } = update;
-  const old = claimsOf(before.template);
-  const now = claimsOf(stack.template);
-  // Holders when the new resources are created: every old resource (the removed ones go at cleanup), and
-  // the rules inside groups that stay, as the update writes them: a resource that names its group is
-  // created after the group's own update (Ref and Fn::GetAtt order the work; "DependsOn attribute").
+/**
+ * Findings for the claims the proposed stacks make that a resource still holds when they are made.
+ * `deployed` is what runs: every stack, also those this deploy does not touch (they keep their keys).
+ */
+export function uniqueKeyFindings(
+  updates: readonly StackUpdate[],
+  deployed: readonly StackTemplate[],
+): ChangeFinding[] {
+  const proposedNames = new Set(updates.map((u) => u.stack.stackName));
+  const before = new World(deployed);
+  const after = new World([
+    ...updates.map((u) => u.stack),
+    ...deployed.filter((s) => !proposedNames.has(s.stackName)),
+  ]);
+  const replaced = new Set(
+    updates.flatMap((u) => [...u.replaced.keys()].map((id) => `${u.stack.stackName}/${id}`)),
+  );
+  const createdIn = new Map(updates.map((u) => [u.stack.stackName, u.created]));
+  const isNew = (c: Claim) => createdIn.get(c.stackName)?.has(c.logicalId) ?? false;
+  const held = (c: Claim) => `${c.stackName}#${c.logicalId}|${c.key}`;
+
+  // Holders while the proposed stacks create: every resource that runs (one removed from its stack goes at
+  // that stack's cleanup, after its creates), and the rules inside groups as their update writes them (a
+  // resource that names its group is created after the group's update: Ref, Fn::GetAtt and Fn::ImportValue
+  // order the work, "DependsOn attribute", CloudFormation User Guide).
+  const old = before.claims();
+  const now = after.claims();
   const holders = new Map<string, Claim[]>();
   const hold = (c: Claim) => holders.set(c.key, [...(holders.get(c.key) ?? []), c]);
   for (const c of old) if (!c.inline) hold(c);
-  for (const c of now) if (c.inline && !created.has(c.logicalId)) hold(c);
+  for (const c of now) if (c.inline && !isNew(c)) hold(c);
+  const stillHeld = new Set(now.map(held));
+  const inlineBefore = new Set(old.filter((c) => c.inline).map(held));
 
-  const inlineBefore = new Set(old.filter((c) => c.inline).map((c) => `${c.logicalId}|${c.key}`));
-  const claimsMade = now.filter((c) =>
-    c.inline
-      ? !created.has(c.logicalId) && !inlineBefore.has(`${c.logicalId}|${c.key}`)
-      : created.has(c.logicalId),
-  );
+  // A stack this deploy does not touch makes no claim: its rules are all in inlineBefore, none is new.
+  const made = now.filter((c) => (c.inline ? !isNew(c) && !inlineBefore.has(held(c)) : isNew(c)));
   const findings: ChangeFinding[] = [];
-  for (const claim of claimsMade) {
-    if ([...claim.refs].some((id) => replaced.has(id))) continue;
-    const holder = holders
-      .get(claim.key)
-      ?.find((h) => !(h.inline && claim.inline && h.logicalId === claim.logicalId));
+  for (const claim of made) {
+    if ([...claim.refs].some((ref) => replaced.has(ref))) continue;
+    const holder = holders.get(claim.key)?.find((h) => {
+      if (h.inline && claim.inline && held(h) === held(claim)) return false;
+      // A stack the claimant imports from deploys first and has finished its cleanup: what it removed or
+      // gave another key no longer holds this one.
+      const gone = !stillHeld.has(held(h));
+      return !(gone && h.stackName !== claim.stackName && after.deploysBefore(h.stackName, claim.stackName));
+    });
     if (!holder) continue;
     const { error, fix } = KEYS[claim.kind];
+    const where = holder.stackName === claim.stackName ? holder.where : `${holder.stackName}/${holder.where}`;
     const who =
-      holder.where === claim.where
+      holder.stackName === claim.stackName && holder.where === claim.where
         ? 'the resource it replaces'
-        : stack.template.Resources?.[holder.logicalId]
-          ? holder.where
-          : `${holder.where} (removed, but deleted only at cleanup, after every create)`;
+        : after.has(holder.stackName, holder.logicalId)
+          ? where
+          : `${where} (removed, but deleted only at cleanup, after every create)`;
     findings.push({
-      id: `${claim.kind}:${stack.stackName}/${claim.where}`,
+      id: `${claim.kind}:${claim.stackName}/${claim.where}`,
       kind: claim.kind,
-      stackName: stack.stackName,
+      stackName: claim.stackName,
       message:
         `${claim.where} is created while ${who} still holds ${claim.what}: CloudFormation creates before ` +
         `it deletes → ${error}, and the update rolls back`,
@@ -124,30 +147,112 @@ export function uniqueKeyFindings(update: StackUpdate): ChangeFinding[] {
   return findings;
 }
 
-function claimsOf(template: CfnTemplate): Claim[] {
-  const resources = template.Resources ?? {};
-  return Object.entries(resources).flatMap(([id, r]) => claimsOfResource(id, r, resources));
+const SECURITY_GROUP = 'AWS::EC2::SecurityGroup';
+
+/** A set of stacks that import from each other: where each export comes from, and which deploys first. */
+class World {
+  private readonly exports = new Map<string, { readonly stack: StackTemplate; readonly value: unknown }>();
+  private readonly byName: ReadonlyMap<string, StackTemplate>;
+
+  constructor(private readonly stacks: readonly StackTemplate[]) {
+    this.byName = new Map(stacks.map((s) => [s.stackName, s]));
+    for (const stack of stacks) {
+      for (const output of Object.values(stack.template.Outputs ?? {})) {
+        const name = resolveText(output.Export?.Name, stack);
+        if (name !== undefined) this.exports.set(name, { stack, value: output.Value });
+      }
+    }
+  }
+
+  claims(): Claim[] {
+    return this.stacks.flatMap((stack) =>
+      Object.entries(stack.template.Resources ?? {}).flatMap(([id, r]) => claimsOf(this, stack, id, r)),
+    );
+  }
+
+  has(stackName: string, logicalId: string): boolean {
+    return this.byName.get(stackName)?.template.Resources?.[logicalId] !== undefined;
+  }
+
+  /** Whether `later` imports, directly or through other stacks, from `earlier`: CDK deploys that one first. */
+  deploysBefore(earlier: string, later: string, seen = new Set<string>()): boolean {
+    const stack = this.byName.get(later);
+    if (!stack || seen.has(later)) return false;
+    seen.add(later);
+    const sources = new Set<string>();
+    this.importsOf(stack.template.Resources, stack, sources);
+    return sources.has(earlier) || [...sources].some((s) => this.deploysBefore(earlier, s, seen));
+  }
+
+  private importsOf(value: unknown, stack: StackTemplate, into: Set<string>): void {
+    if (Array.isArray(value)) for (const v of value) this.importsOf(v, stack, into);
+    else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        const name = k === 'Fn::ImportValue' ? resolveText(v, stack) : undefined;
+        const source = name === undefined ? undefined : this.exports.get(name)?.stack.stackName;
+        if (source !== undefined) into.add(source);
+        else this.importsOf(v, stack, into);
+      }
+    }
+  }
+
+  /**
+   * A value in canonical text with every resource it names written `<stack>/<logical id>` (an import
+   * followed to its export); `refs` collects them. Scalars as CloudFormation passes them: 80 and "80" are
+   * one port. A group by Ref and by Fn::GetAtt GroupId is the same group.
+   */
+  text(value: unknown, stack: StackTemplate, refs: Set<string> = new Set()): string {
+    const qualified = this.qualify(value, stack, refs);
+    return qualified !== null && typeof qualified === 'object' ? canonical(qualified) : String(qualified);
+  }
+
+  private qualify(value: unknown, stack: StackTemplate, refs: Set<string>): unknown {
+    if (Array.isArray(value)) return value.map((v) => this.qualify(v, stack, refs));
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value as Record<string, unknown>);
+    const [key, arg] = entries[0] ?? [];
+    if (entries.length === 1 && (key === 'Ref' || key === 'Fn::GetAtt')) {
+      const [id, attribute] = key === 'Ref' ? [arg] : Array.isArray(arg) ? arg : String(arg).split('.');
+      const resource = typeof id === 'string' ? stack.template.Resources?.[id] : undefined;
+      if (resource) {
+        const ref = `${stack.stackName}/${id}`;
+        refs.add(ref);
+        const sameAsRef =
+          attribute === undefined || (resource.Type === SECURITY_GROUP && attribute === 'GroupId');
+        return sameAsRef ? ref : `${ref}.${attribute}`;
+      }
+    }
+    if (entries.length === 1 && key === 'Fn::ImportValue') {
+      const name = resolveText(arg, stack);
+      const exported = name === undefined ? undefined : this.exports.get(name);
+      if (exported) return this.qualify(exported.value, exported.stack, refs);
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, this.qualify(v, stack, refs)]));
+  }
 }
 
-function claimsOfResource(id: string, r: CfnResource, resources: Record<string, CfnResource>): Claim[] {
+function claimsOf(world: World, stack: StackTemplate, id: string, r: CfnResource): Claim[] {
   const p = r.Properties ?? {};
-  const claim = (kind: UniqueKeyKind, key: unknown[], what: string, named: unknown[]): Claim => ({
-    kind,
-    logicalId: id,
-    where: id,
-    key: [kind, ...key.map(text)].join('|'),
-    what,
-    refs: referencedIds(named),
-    inline: false,
-  });
+  const claim = (kind: UniqueKeyKind, key: unknown[], what: (t: (v: unknown) => string) => string): Claim => {
+    const refs = new Set<string>();
+    return {
+      kind,
+      stackName: stack.stackName,
+      logicalId: id,
+      where: id,
+      key: [kind, ...key.map((v) => world.text(v, stack, refs))].join('|'),
+      what: what((v) => world.text(v, stack)),
+      refs,
+      inline: false,
+    };
+  };
   switch (r.Type) {
     case 'AWS::ElasticLoadBalancingV2::Listener':
       return [
         claim(
           'listener-port',
           [p.LoadBalancerArn, p.Port],
-          `port ${text(p.Port)} on load balancer ${describe(p.LoadBalancerArn)}`,
-          [p.LoadBalancerArn],
+          (t) => `port ${t(p.Port)} on load balancer ${t(p.LoadBalancerArn)}`,
         ),
       ];
     case 'AWS::ElasticLoadBalancingV2::ListenerRule':
@@ -155,33 +260,32 @@ function claimsOfResource(id: string, r: CfnResource, resources: Record<string, 
         claim(
           'rule-priority',
           [p.ListenerArn, p.Priority],
-          `priority ${text(p.Priority)} on listener ${describe(p.ListenerArn)}`,
-          [p.ListenerArn],
+          (t) => `priority ${t(p.Priority)} on listener ${t(p.ListenerArn)}`,
         ),
       ];
     case 'AWS::Route53::RecordSet': {
       const zone = p.HostedZoneId ?? `name:${domain(p.HostedZoneName)}`;
       const name = domain(p.Name);
+      const set = p.SetIdentifier === undefined ? '' : ` (${String(p.SetIdentifier)})`;
       return [
         claim(
           'dns-record',
           [zone, name, p.Type, p.SetIdentifier ?? ''],
-          `${text(p.Type)} ${name}${p.SetIdentifier === undefined ? '' : ` (${text(p.SetIdentifier)})`} in zone ${describe(zone)}`,
-          [p.HostedZoneId],
+          (t) => `${t(p.Type)} ${name}${set} in zone ${t(zone)}`,
         ),
       ];
     }
     case 'AWS::EC2::SecurityGroupIngress':
     case 'AWS::EC2::SecurityGroupEgress': {
       const direction = r.Type.endsWith('Ingress') ? 'ingress' : 'egress';
-      return [securityGroupRule(id, id, direction, p.GroupId, p, resources, false)];
+      return [securityGroupRule(world, stack, id, id, direction, p.GroupId, p, false)];
     }
-    case 'AWS::EC2::SecurityGroup':
+    case SECURITY_GROUP:
       return (['ingress', 'egress'] as const).flatMap((direction) => {
         const property = direction === 'ingress' ? 'SecurityGroupIngress' : 'SecurityGroupEgress';
         const rules = Array.isArray(p[property]) ? (p[property] as Record<string, unknown>[]) : [];
         return rules.map((rule, n) =>
-          securityGroupRule(id, `${id}.${property}.${n}`, direction, { Ref: id }, rule, resources, true),
+          securityGroupRule(world, stack, id, `${id}.${property}.${n}`, direction, { Ref: id }, rule, true),
         );
       });
     default:
@@ -212,14 +316,17 @@ const PROTOCOL_NAMES: Readonly<Record<string, string>> = {
 const PORTED = new Set(['tcp', 'udp', 'icmp', 'icmpv6']);
 
 function securityGroupRule(
+  world: World,
+  stack: StackTemplate,
   logicalId: string,
   where: string,
   direction: 'ingress' | 'egress',
   groupId: unknown,
   rule: Record<string, unknown>,
-  resources: Record<string, CfnResource>,
   inline: boolean,
 ): Claim {
+  const refs = new Set<string>();
+  const text = (v: unknown) => world.text(v, stack, refs);
   const raw = text(rule.IpProtocol).toLowerCase();
   const protocol = PROTOCOL_NAMES[raw] ?? raw;
   // "Specifying -1 or a protocol number other than tcp, udp, icmp, or icmpv6 allows traffic on all ports,
@@ -227,42 +334,23 @@ function securityGroupRule(
   const ports = PORTED.has(protocol) ? `${text(rule.FromPort)}-${text(rule.ToPort)}` : 'all ports';
   const peers = PEERS[direction]
     .filter((field) => rule[field] !== undefined)
-    .map((field) => `${field}=${securityGroup(rule[field], resources)}`);
-  const group = securityGroup(groupId, resources);
+    .map((field) => `${field}=${text(rule[field])}`);
+  const group = text(groupId);
   return {
     kind: 'security-group-rule',
+    stackName: stack.stackName,
     logicalId,
     where,
     key: ['security-group-rule', group, direction, protocol, ports, ...peers].join('|'),
     what: `the ${direction} rule ${protocol} ${ports} ${direction === 'ingress' ? 'from' : 'to'} ${peers.join(' ') || '(no peer)'} on ${group}`,
-    refs: referencedIds([groupId, ...PEERS[direction].map((field) => rule[field])]),
+    refs,
     inline,
   };
 }
 
-/** A group of this stack by its logical id (`Ref` and `Fn::GetAtt GroupId` name the same group); else as written. */
-function securityGroup(value: unknown, resources: Record<string, CfnResource>): string {
-  const v = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown } | undefined;
-  const getAtt = Array.isArray(v?.['Fn::GetAtt']) ? (v['Fn::GetAtt'] as unknown[]) : undefined;
-  const id = typeof v?.Ref === 'string' ? v.Ref : getAtt?.[1] === 'GroupId' ? getAtt[0] : undefined;
-  if (typeof id === 'string' && resources[id]?.Type === 'AWS::EC2::SecurityGroup') return `group ${id}`;
-  return text(value);
-}
-
 /** Route 53 names are case-insensitive and fully qualified with or without the final dot. */
 function domain(value: unknown): string {
-  if (typeof value !== 'string') return text(value);
+  if (typeof value !== 'string') return canonical(value);
   const lower = value.toLowerCase();
   return lower.endsWith('.') ? lower : `${lower}.`;
-}
-
-/** Scalars as CloudFormation passes them (80 and "80" are one port); intrinsics in canonical JSON. */
-function text(value: unknown): string {
-  return value !== null && typeof value === 'object' ? canonical(value) : String(value);
-}
-
-/** A Ref or GetAtt by the logical id it names; anything else as written. */
-function describe(value: unknown): string {
-  const ids = [...referencedIds(value)];
-  return ids.length === 1 ? ids[0]! : text(value);
 }
