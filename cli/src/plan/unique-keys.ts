@@ -127,13 +127,16 @@ export function uniqueKeyFindings(
     });
     if (!holder) continue;
     const { error, fix } = KEYS[claim.kind];
-    const where = holder.stackName === claim.stackName ? holder.where : `${holder.stackName}/${holder.where}`;
+    const sameStack = holder.stackName === claim.stackName;
+    const where = sameStack ? holder.where : `${holder.stackName}/${holder.where}`;
     const who =
-      holder.stackName === claim.stackName && holder.where === claim.where
+      sameStack && holder.where === claim.where
         ? 'the resource it replaces'
         : after.has(holder.stackName, holder.logicalId)
           ? where
-          : `${where} (removed, but deleted only at cleanup, after every create)`;
+          : sameStack
+            ? `${where} (removed, but deleted only at cleanup, after every create)`
+            : `${where} (removed, but only when ${holder.stackName} deploys, not before this stack)`;
     findings.push({
       id: `${claim.kind}:${claim.stackName}/${claim.where}`,
       kind: claim.kind,
