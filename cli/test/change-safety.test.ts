@@ -129,6 +129,14 @@ describe('change safety: each kind of unsafe change is flagged', { timeout: 120_
     assert.ok(ids.includes(`listener-port:${SERVICE}/WebHttpListenerMoved`), ids.join('\n'));
   });
 
+  it("the instances' ingress from the load balancer under a new logical id → security-group-rule", () => {
+    // Bridge-mode tasks listen on the ephemeral host ports 32768-65535 (the ECS Developer Guide's dynamic
+    // port mapping); the load balancer's group is the only peer allowed there.
+    const rule = idOf(SERVICE, 'AWS::EC2::SecurityGroupIngress', (p) => p.FromPort === 32768);
+    const proposed = editStack(prod, SERVICE, (t) => renameResource(t, rule, 'InstancesFromAlbMoved'));
+    assert.deepEqual(flagged(proposed), [`security-group-rule:${SERVICE}/InstancesFromAlbMoved`]);
+  });
+
   it("a second rule at the production rule's priority on the same listener → rule-priority", () => {
     const rule = idOf(SERVICE, 'AWS::ElasticLoadBalancingV2::ListenerRule');
     const proposed = editStack(prod, SERVICE, (t) => {

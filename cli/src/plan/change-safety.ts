@@ -9,7 +9,9 @@
  */
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { physicalName, resolveText } from './physical-names.js';
+import { referencedIds } from './references.js';
 import { type CfnResource, canonical, type StackTemplate } from './template.js';
+import { uniqueKeyFindings } from './unique-keys.js';
 
 export type FindingKind =
   /** A stateful resource gets a new physical resource: new, empty, or a new address. */
@@ -22,6 +24,10 @@ export type FindingKind =
   | 'listener-port'
   /** A new listener rule takes a priority a rule on the same listener still holds. */
   | 'rule-priority'
+  /** A new security-group rule repeats one (group, direction, protocol, ports, peer) an old rule still holds. */
+  | 'security-group-rule'
+  /** A new DNS record takes a name and type an old record in the same hosted zone still holds. */
+  | 'dns-record'
   /** A resource with a fixed name would be replaced: CloudFormation refuses. */
   | 'named-replace'
   /** A resource is created under a name a deployed resource still holds. */
@@ -97,7 +103,7 @@ export function assessChangeSafety(input: ChangeSafetyInput): ChangeFinding[] {
   const findings = [
     ...changes.flatMap(statefulFindings),
     ...exportFindings(input, changes),
-    ...changes.flatMap(uniqueKeyFindings),
+    ...uniqueKeyFindings(changes, input.deployed),
     ...((input.liveTrafficWeights ?? DEPLOY_RENDERS_LIVE_WEIGHTS) ? [] : changes.flatMap(liveWeightFindings)),
     ...nameCollisionFindings(input, changes),
     ...claimedTwiceFindings(input),
@@ -157,20 +163,6 @@ function statefulFindings(change: StackChange): ChangeFinding[] {
   return findings;
 }
 
-/** Logical ids a value points at with Ref or Fn::GetAtt, anywhere inside it. */
-function referencedIds(value: unknown, into: Set<string> = new Set()): Set<string> {
-  if (Array.isArray(value)) for (const v of value) referencedIds(v, into);
-  else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (k === 'Ref' && typeof v === 'string') into.add(v);
-      else if (k === 'Fn::GetAtt' && Array.isArray(v) && typeof v[0] === 'string') into.add(v[0]);
-      else if (k === 'Fn::GetAtt' && typeof v === 'string') into.add(v.split('.')[0]!);
-      else referencedIds(v, into);
-    }
-  }
-  return into;
-}
-
 function exportsOf(stack: StackTemplate): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const output of Object.values(stack.template.Outputs ?? {})) {
@@ -228,59 +220,6 @@ function exportFindings(input: ChangeSafetyInput, changes: readonly StackChange[
         fix:
           'pass the value by a weak reference (SSM parameter or name) instead of Fn::ImportValue, or deploy ' +
           'the importing stack without the import first and keep the export one more deploy',
-      });
-    }
-  }
-  return findings;
-}
-
-/** The resources a changed stack keeps at the moment CloudFormation creates the new ones: all of the old. */
-function uniqueKeyFindings(change: StackChange): ChangeFinding[] {
-  const { stack, before } = change;
-  if (!before) return [];
-  const findings: ChangeFinding[] = [];
-  const checks = [
-    {
-      type: 'AWS::ElasticLoadBalancingV2::Listener',
-      kind: 'listener-port' as const,
-      parent: 'LoadBalancerArn',
-      key: 'Port',
-      what: (port: string) => `port ${port}`,
-      error: 'DuplicateListener',
-    },
-    {
-      type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
-      kind: 'rule-priority' as const,
-      parent: 'ListenerArn',
-      key: 'Priority',
-      what: (priority: string) => `priority ${priority}`,
-      error: 'PriorityInUse',
-    },
-  ];
-  for (const check of checks) {
-    const holders = new Map<string, string>();
-    for (const [id, r] of resourcesOf(before)) {
-      if (r.Type !== check.type) continue;
-      holders.set(`${canonical(r.Properties?.[check.parent])}|${canonical(r.Properties?.[check.key])}`, id);
-    }
-    for (const id of change.created) {
-      const r = stack.template.Resources?.[id];
-      if (r?.Type !== check.type) continue;
-      const parent = r.Properties?.[check.parent];
-      // On a replaced parent the child lands on a new load balancer or listener: no shared key.
-      if ([...referencedIds(parent)].some((p) => change.replaced.has(p))) continue;
-      const holder = holders.get(`${canonical(parent)}|${canonical(r.Properties?.[check.key])}`);
-      if (holder === undefined) continue;
-      const value = String(r.Properties?.[check.key]);
-      findings.push({
-        id: `${check.kind}:${stack.stackName}/${id}`,
-        kind: check.kind,
-        stackName: stack.stackName,
-        message:
-          `${id} is created while ${holder === id ? 'the resource it replaces' : holder} still holds ` +
-          `${check.what(value)} on the same ${check.parent.replace('Arn', '').toLowerCase()}: ` +
-          `CloudFormation creates before it deletes → ${check.error}`,
-        fix: `keep one resource for ${check.what(value)} and change its properties in place (same construct id, no replacement)`,
       });
     }
   }

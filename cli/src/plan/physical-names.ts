@@ -49,6 +49,9 @@ export const NAME_RULES: Readonly<Record<string, NameRule>> = {
   'AWS::KMS::Alias': { property: 'AliasName', scope: 'region' },
   'AWS::DynamoDB::Table': { property: 'TableName', scope: 'region' },
   'AWS::Events::Rule': { property: 'Name', scope: 'region' },
+  // CreateWebACL fails with WAFDuplicateItemException on a name its scope already has (AWS WAFV2 API
+  // Reference); a CLOUDFRONT-scoped ACL lives in us-east-1, so per region holds for both scopes.
+  'AWS::WAFv2::WebACL': { property: 'Name', scope: 'region' },
 };
 
 export interface PhysicalName {
