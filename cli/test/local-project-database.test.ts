@@ -25,7 +25,13 @@ describe('project database', { timeout: 120_000 }, () => {
   it('keeps its data between runs, reuses a running cluster, and stops after Ctrl-C stopped it', async (t) => {
     const parent = await mkdtemp(path.join(tmpdir(), 'berth-projdb-'));
     await chmod(parent, 0o755);
-    t.after(() => rm(parent, { recursive: true, force: true }));
+    let third: Awaited<ReturnType<typeof startProjectDatabase>> | undefined;
+    // One hook, in this order: after hooks run in the order they were added, and removing the directory under
+    // a running cluster fails (ENOTEMPTY: PostgreSQL writes to pg_wal meanwhile).
+    t.after(async () => {
+      await third?.stop();
+      await rm(parent, { recursive: true, force: true });
+    });
     const dataDir = path.join(parent, 'data');
 
     // GIVEN a first run that writes a row
@@ -62,8 +68,7 @@ describe('project database', { timeout: 120_000 }, () => {
     await first.stop();
 
     // AND the next run has the data
-    const third = await startProjectDatabase(dataDir, () => {});
-    t.after(() => third.stop());
+    third = await startProjectDatabase(dataDir, () => {});
     assert.deepEqual((await query(third.endpoint, 'SELECT v FROM kept')).rows, [{ v: 'first run' }]);
   });
 });
