@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DeployPreflight } from '../src/context.js';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
-import { CliError } from '../src/errors.js';
 import { ONE_WEB_SERVICE } from './scenarios/configs.js';
 import { inOrder, modelWorld } from './scenarios/model-context.js';
+import { caught } from './support/caught.js';
 
 // `berth deploy`'s paths beyond the happy one, in-process against the AWS model (cli/test/scenarios):
 // which image it ships for each flag combination, what it tells the user on the way, and what it says
@@ -19,15 +19,6 @@ const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web';
 const TEST_STACKS = ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`);
 const TEST_DIGEST_PARAM = '/berth/test/image-digest';
 const TEN_MINUTES = 10 * 60_000;
-
-async function caught(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof CliError, `expected a CliError, got ${String(error)}`);
-  return error;
-}
 
 describe('berth deploy: what it ships and says', () => {
   it('narrates a first build-and-deploy, then reuses the pushed tag on the next deploy of the same commit', async () => {

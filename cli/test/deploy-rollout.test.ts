@@ -8,7 +8,6 @@ import { DescribeServicesCommand, ListTasksCommand, UpdateServiceCommand } from 
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
-import { CliError } from '../src/errors.js';
 import {
   CLUSTER,
   deployment,
@@ -24,6 +23,7 @@ import {
   URL_TEST,
 } from './fixtures/aws.js';
 import { ONE_WEB_SERVICE } from './scenarios/configs.js';
+import { caught } from './support/caught.js';
 
 /** The stubbed stacks hold one web service, `web` (fixtures/aws.ts stackOutputs): so does this config. */
 const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>) =>
@@ -36,15 +36,6 @@ const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>
 const GOOD = digest('a');
 const request = { env: 'test', skipBuild: false, imageDigest: GOOD };
 const SERVICE_REF = { cluster: CLUSTER, services: [SERVICE] };
-
-async function caught(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof CliError, `expected a CliError, got ${String(error)}`);
-  return error;
-}
 
 function givenTargets(stubs: ReturnType<typeof mockAws>['stubs'], ...states: string[]): void {
   stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({
