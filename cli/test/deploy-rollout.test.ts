@@ -12,7 +12,6 @@ import {
   CLUSTER,
   deployment,
   digest,
-  fakeContext,
   givenDeployedStacks,
   mockAws,
   SERVICE,
@@ -22,12 +21,8 @@ import {
   target,
   URL_TEST,
 } from './fixtures/aws.js';
-import { ONE_WEB_SERVICE } from './scenarios/configs.js';
+import { webContext } from './fixtures/web-context.js';
 import { caught } from './support/caught.js';
-
-/** The stubbed stacks hold one web service, `web` (fixtures/aws.ts stackOutputs): so does this config. */
-const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>) =>
-  fakeContext(clients, { config: ONE_WEB_SERVICE, ...overrides });
 
 // `berth deploy` after CloudFormation: the ECS rollout that does not settle in time, settles late, or
 // fails without the circuit breaker's rollback (then berth picks the revision to go back to itself).
