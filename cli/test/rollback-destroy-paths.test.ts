@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeClustersCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { OUTPUTS } from '@berth/infra';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { destroyEnvironment } from '../src/deploy/destroy-flow.js';
 import { rollbackEnvironment } from '../src/deploy/rollback-flow.js';
-import { CLUSTER, FakeDeployer, fakeContext, mockAws } from './fixtures/aws.js';
+import { CLUSTER, FakeDeployer, fakeContext, givenServiceStackOutputs, mockAws } from './fixtures/aws.js';
 import { ONE_WEB_SERVICE } from './scenarios/configs.js';
 import { inOrder, modelWorld } from './scenarios/model-context.js';
 import { caught } from './support/caught.js';
@@ -171,19 +170,7 @@ describe('berth destroy: paths', () => {
   it('releases the instances of a cluster whose service was never created, without scaling a service', async () => {
     // GIVEN the Service stack published its cluster but no service (outputs of a partial create)
     const { clients, stubs } = mockAws();
-    stubs.cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => ({
-      Stacks: [
-        {
-          StackName: input.StackName,
-          StackStatus: 'UPDATE_COMPLETE',
-          CreationTime: new Date('2026-11-01T10:00:00Z'),
-          Outputs:
-            input.StackName === TEST_SERVICE
-              ? [{ OutputKey: OUTPUTS.clusterName, OutputValue: CLUSTER }]
-              : [],
-        },
-      ],
-    }));
+    givenServiceStackOutputs(stubs, { [OUTPUTS.clusterName]: CLUSTER });
     stubs.ecs
       .on(DescribeClustersCommand, { clusters: [CLUSTER] })
       .resolves({ clusters: [{ clusterName: CLUSTER, capacityProviders: [] }] });
