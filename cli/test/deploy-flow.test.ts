@@ -13,7 +13,6 @@ import {
   CLUSTER,
   deployment,
   digest,
-  fakeContext,
   givenCrashingRelease,
   givenDeployedStacks,
   mockAws,
@@ -26,11 +25,7 @@ import {
   URL_TEST,
 } from './fixtures/aws.js';
 import { PARAMETERS, stackName } from './fixtures/cart-config.js';
-import { ONE_WEB_SERVICE } from './scenarios/configs.js';
-
-/** The stubbed stacks hold one web service, `web` (fixtures/aws.ts stackOutputs): so does this config. */
-const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>) =>
-  fakeContext(clients, { config: ONE_WEB_SERVICE, ...overrides });
+import { webContext } from './fixtures/web-context.js';
 
 const GOOD = digest('a');
 const REGIONAL = ['Network', 'Data', 'Service', 'Monitoring'].map((c) =>

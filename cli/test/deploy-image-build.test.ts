@@ -12,8 +12,8 @@ import {
   type RunCommand,
   runCommand,
 } from '../src/deploy/image-build.js';
-import { CliError } from '../src/errors.js';
 import { digest, mockAws } from './fixtures/aws.js';
+import { caught } from './support/caught.js';
 
 // The image build's edges: the real process runner (exit codes, stdin, cwd, a missing program), the git
 // commit it tags with, and each way docker login or buildx can fail. The ECR stubs answer only the
@@ -69,15 +69,6 @@ const options = (run: RunCommand, ecrClient = ecr()) => ({
   run,
   ecr: ecrClient,
 });
-
-async function caught(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof CliError, `expected a CliError, got ${String(error)}`);
-  return error;
-}
 
 describe('runCommand (real processes)', () => {
   const cwd = realpathSync(mkdtempSync(path.join(tmpdir(), 'berth-run-')));

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DeployPreflight } from '../src/context.js';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
-import { CliError } from '../src/errors.js';
 import { ONE_WEB_SERVICE } from './scenarios/configs.js';
 import { inOrder, modelWorld } from './scenarios/model-context.js';
+import { caught } from './support/caught.js';
 
 // `berth deploy`'s paths beyond the happy one, in-process against the AWS model (cli/test/scenarios):
 // which image it ships for each flag combination, what it tells the user on the way, and what it says
@@ -20,13 +20,20 @@ const TEST_STACKS = ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Ber
 const TEST_DIGEST_PARAM = '/berth/test/image-digest';
 const TEN_MINUTES = 10 * 60_000;
 
-async function caught(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof CliError, `expected a CliError, got ${String(error)}`);
-  return error;
+/** GIVEN test deployed from commit A, its digest recorded. */
+async function testRunningA() {
+  const w = modelWorld({ config: ONE_WEB_SERVICE });
+  w.docker.sha = SHA_A;
+  await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
+  return w;
+}
+
+/** GIVEN test runs A (recorded), and commit B's image is pushed under its tag but not deployed. */
+async function bPushedOverA() {
+  const w = await testRunningA();
+  const b = w.model.digestFor('b');
+  w.model.images.set(SHA_B, b);
+  return { w, b };
 }
 
 describe('berth deploy: what it ships and says', () => {
@@ -83,11 +90,7 @@ describe('berth deploy: what it ships and says', () => {
 
   it('--skip-build with --image-tag deploys the tag, not the recorded digest', async () => {
     // GIVEN test runs A (recorded), and B is pushed under its tag
-    const w = modelWorld({ config: ONE_WEB_SERVICE });
-    w.docker.sha = SHA_A;
-    await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
-    const b = w.model.digestFor('b');
-    w.model.images.set(SHA_B, b);
+    const { w, b } = await bPushedOverA();
     const callsBefore = w.model.calls.length;
 
     // WHEN deployed with --skip-build --image-tag B
@@ -108,11 +111,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('--skip-build with --image-digest deploys that digest without reading the record', async () => {
-    const w = modelWorld({ config: ONE_WEB_SERVICE });
-    w.docker.sha = SHA_A;
-    await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
-    const b = w.model.digestFor('b');
-    w.model.images.set(SHA_B, b);
+    const { w, b } = await bPushedOverA();
     const callsBefore = w.model.calls.length;
 
     const result = await deployEnvironment(w.ctx, {
@@ -129,9 +128,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('--skip-build alone keeps the recorded digest and says so', async () => {
-    const w = modelWorld({ config: ONE_WEB_SERVICE });
-    w.docker.sha = SHA_A;
-    await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
+    const w = await testRunningA();
     const a = w.model.images.get(SHA_A)!;
     w.docker.sha = SHA_B;
 
@@ -254,9 +251,7 @@ describe('berth deploy: what it ships and says', () => {
   });
 
   it('a failed Service update comes with the diagnosis of the running service', async () => {
-    const w = modelWorld({ config: ONE_WEB_SERVICE });
-    w.docker.sha = SHA_A;
-    await deployEnvironment(w.ctx, { env: 'test', skipBuild: false, timeoutMs: TEN_MINUTES });
+    const w = await testRunningA();
     const a = w.model.images.get(SHA_A)!;
     w.docker.sha = SHA_B;
     w.deployer.failNext = { stack: 'Berth-Test-eu-west-1-Service', reason: 'Rate exceeded' };

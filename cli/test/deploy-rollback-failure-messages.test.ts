@@ -7,20 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { rollbackEnvironment } from '../src/deploy/rollback-flow.js';
-import { CliError } from '../src/errors.js';
 import { ONE_WEB_SERVICE, TWO_SERVICES } from './scenarios/configs.js';
 import { modelWorld } from './scenarios/model-context.js';
+import { caught } from './support/caught.js';
 
 const TEN_MINUTES = 10 * 60_000;
-
-async function caught(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof CliError, `expected a CliError, got ${String(error)}`);
-  return error;
-}
 
 describe('failure messages', () => {
   it('a deploy whose every service crashes names both services, in the config order', async () => {

@@ -8,12 +8,10 @@ import { DescribeServicesCommand, ListTasksCommand, UpdateServiceCommand } from 
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
-import { CliError } from '../src/errors.js';
 import {
   CLUSTER,
   deployment,
   digest,
-  fakeContext,
   givenDeployedStacks,
   mockAws,
   SERVICE,
@@ -23,11 +21,8 @@ import {
   target,
   URL_TEST,
 } from './fixtures/aws.js';
-import { ONE_WEB_SERVICE } from './scenarios/configs.js';
-
-/** The stubbed stacks hold one web service, `web` (fixtures/aws.ts stackOutputs): so does this config. */
-const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>) =>
-  fakeContext(clients, { config: ONE_WEB_SERVICE, ...overrides });
+import { webContext } from './fixtures/web-context.js';
+import { caught } from './support/caught.js';
 
 // `berth deploy` after CloudFormation: the ECS rollout that does not settle in time, settles late, or
 // fails without the circuit breaker's rollback (then berth picks the revision to go back to itself).
@@ -36,15 +31,6 @@ const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>
 const GOOD = digest('a');
 const request = { env: 'test', skipBuild: false, imageDigest: GOOD };
 const SERVICE_REF = { cluster: CLUSTER, services: [SERVICE] };
-
-async function caught(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof CliError, `expected a CliError, got ${String(error)}`);
-  return error;
-}
 
 function givenTargets(stubs: ReturnType<typeof mockAws>['stubs'], ...states: string[]): void {
   stubs.elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP_ARN }).resolves({

@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { EnvironmentConfig, LoadedConfig } from '@berth/infra';
 import type { CommandContext } from '../src/context.js';
-import { main } from '../src/main.js';
 import type { Terminal } from '../src/terminal.js';
-import { RecordingProgress } from '../src/ui/progress.js';
-import { FakeClock } from './fixtures/aws.js';
-import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
 import { ONE_WEB_SERVICE, TWO_SERVICES } from './scenarios/configs.js';
-import { modelContextParts } from './scenarios/model-context.js';
+import { modelWorld } from './scenarios/model-context.js';
+import { runBerth } from './scenarios/run-berth.js';
 
 /**
  * The app holds one web service, `web`: its container bears that name, the one `berth exec` opens a shell in
@@ -53,30 +50,15 @@ function setTestExec(enabled: boolean): void {
 }
 
 function world(config: LoadedConfig = ONE_WEB_SERVICE) {
-  const clock = new FakeClock();
-  const model = new AwsModel(clock, config);
-  model.bootstrap(REGION, 'test');
-  model.createGlobal();
-  const deployer = new ModelDeployer(model);
-  const docker = new ModelDocker(model);
+  const { model, ctx: base } = modelWorld({ config });
   const terminal = new FakeTerminal();
-  const progress = new RecordingProgress();
-
-  async function berth(...args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const ctx: CommandContext = {
-      ...modelContextParts(model, deployer, docker, clock),
-      progress,
-      stdout: { write: (s: string) => out.push(s) },
-      repoRoot: '/repo',
-      // berth exec deploys nothing, so it must never synthesize.
-      synthesize: async () => assert.fail('berth exec synthesized the app'),
-      terminal,
-    };
-    const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  }
+  const ctx: CommandContext = {
+    ...base,
+    // berth exec deploys nothing, so it must never synthesize.
+    synthesize: async () => assert.fail('berth exec synthesized the app'),
+    terminal,
+  };
+  const berth = (...args: string[]) => runBerth(ctx, ...args);
 
   async function deployTest() {
     // An explicit --timeout: the default is an estimate from a synth, which this world refuses (see synthesize).

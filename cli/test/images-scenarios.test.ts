@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import type { CommandContext } from '../src/context.js';
-import { main } from '../src/main.js';
-import { RecordingProgress } from '../src/ui/progress.js';
-import { FakeClock } from './fixtures/aws.js';
-import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+import type { AwsModel, ModelDocker } from './scenarios/aws-model.js';
 import { TWO_IMAGES } from './scenarios/configs.js';
+import { modelWorld } from './scenarios/model-context.js';
+import { runBerth } from './scenarios/run-berth.js';
 
 // Services with images of their own (#13 item 2): the real commands, through `main`, against the AWS model
 // holding app `depot` (cli/test/scenarios/configs/two-images.berth.config.ts): `api` and the worker `jobs` share
@@ -25,38 +20,11 @@ const DOCS_IMAGE = 'public.ecr.aws/nginx/nginx:1.27';
 const TEST_RECORD = '/depot/test/image-digest';
 const PROD_RECORD = '/depot/prod/image-digest';
 
+/** The account holding depot, with release tasks in its Service stacks, and `berth <args>` run in it. */
 function world() {
-  const clock = new FakeClock();
-  const model = new AwsModel(clock, TWO_IMAGES);
-  model.bootstrap(REGION, 'test');
-  model.bootstrap(REGION, 'prod');
-  model.createGlobal();
-  const deployer = new ModelDeployer(model);
-  deployer.withReleaseTask = true;
-  const docker = new ModelDocker(model);
-  const progress = new RecordingProgress();
-  const repoRoot = mkdtempSync(join(tmpdir(), 'berth-images-scenario-'));
-
-  async function berth(...args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const ctx: CommandContext = {
-      config: model.config,
-      clients: (region) => model.clientsFor(region),
-      deployer: async () => deployer,
-      run: docker.run,
-      clock,
-      fetch: model.fetch,
-      progress,
-      stdout: { write: (s: string) => out.push(s) },
-      repoRoot,
-      synthesize: async () => [],
-    };
-    const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  }
-
-  return { model, deployer, docker, progress, berth };
+  const w = modelWorld({ config: TWO_IMAGES });
+  w.deployer.withReleaseTask = true;
+  return { ...w, berth: (...args: string[]) => runBerth(w.ctx, ...args) };
 }
 
 /** What each service of `env` runs: its container's image as the task definition names it. */

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { COMPONENTS, type EnvName, type LoadedConfig } from '@berth/infra';
+import type { LoadedConfig } from '@berth/infra';
 import { changeSafetyPreflight } from '../src/commands/shared.js';
 import type { CommandContext, DeployPreflight } from '../src/context.js';
 import { CliError } from '../src/errors.js';
-import { main } from '../src/main.js';
 import { RecordingProgress } from '../src/ui/progress.js';
-import { FakeClock } from './fixtures/aws.js';
-import { CART, GLOBAL_STACK_NAME, stackName } from './fixtures/cart-config.js';
-import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+import { CART, GLOBAL_STACK_NAME } from './fixtures/cart-config.js';
 import { ONE_WEB_SERVICE } from './scenarios/configs.js';
-import { modelContextParts } from './scenarios/model-context.js';
+import { modelWorld } from './scenarios/model-context.js';
+import { runBerth } from './scenarios/run-berth.js';
 
 // Lifecycle scenarios: the real commands (through `main`, as a user types them) run in sequence
 // against one model of AWS state, so each command sees what the previous one left behind.
@@ -43,58 +40,31 @@ function world({
   globalDeployed?: boolean;
   preflight?: DeployPreflight;
 } = {}) {
-  const clock = new FakeClock();
-  const model = new AwsModel(clock, config);
-  if (bootstrapped) {
-    model.bootstrap(REGION, 'test');
-    model.bootstrap(REGION, 'prod');
-  }
-  if (globalDeployed) model.createGlobal();
-  const deployer = new ModelDeployer(model);
-  const docker = new ModelDocker(model);
-  const progress = new RecordingProgress();
-  const repoRoot = mkdtempSync(join(tmpdir(), 'berth-scenario-'));
-  /** The environments the change-safety gate synthesized, in order (the fake checks its input). */
-  const synthesized: string[] = [];
-  /** The CDK app synthesized offline: the deployer's app templates of the env's stacks and Global. */
-  const synthesize = async (env: string) => {
-    synthesized.push(env);
-    const names = [GLOBAL_STACK_NAME, ...COMPONENTS.map((c) => stackName(env as EnvName, REGION, c))];
-    return names.map((name) => ({ stackName: name, region: REGION, template: deployer.templateOf(name) }));
-  };
+  const w = modelWorld({ bootstrapped, globalDeployed, config });
   const gate = changeSafetyPreflight({
-    repoRoot,
+    repoRoot: w.repoRoot,
     globalStackName: GLOBAL_STACK_NAME,
-    cfnFor: (region) => model.clientsFor(region).cfn,
-    synthesize,
-    progress,
+    cfnFor: (region) => w.model.clientsFor(region).cfn,
+    synthesize: w.ctx.synthesize,
+    progress: w.progress,
   });
+  const ctx: CommandContext = {
+    ...w.ctx,
+    ...(changeSafety ? { preflight: gate } : preflight ? { preflight } : {}),
+  };
 
   /** `berth <args>`: exit code, stdout and stderr as the user would see them. */
-  async function berth(...args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const ctx: CommandContext = {
-      ...modelContextParts(model, deployer, docker, clock),
-      progress,
-      stdout: { write: (s: string) => out.push(s) },
-      repoRoot,
-      synthesize,
-      ...(changeSafety ? { preflight: gate } : preflight ? { preflight } : {}),
-    };
-    const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  }
+  const berth = (...args: string[]) => runBerth(ctx, ...args);
 
   /** Deploys the current commit and expects success. */
   async function release(env: 'test' | 'prod', sha: string) {
-    docker.sha = sha;
+    w.docker.sha = sha;
     const result = await berth('deploy', env);
     assert.equal(result.code, 0, result.stderr);
-    return model.images.get(sha)!;
+    return w.model.images.get(sha)!;
   }
 
-  return { clock, model, deployer, docker, berth, release, progress, repoRoot, synthesized };
+  return { ...w, berth, release };
 }
 
 describe('lifecycle: first deploy in a fresh account', () => {

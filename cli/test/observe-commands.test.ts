@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeServicesCommand,
@@ -16,34 +15,29 @@ import {
 import type { LoadedConfig } from '@berth/infra';
 import { main } from '../src/main.js';
 import type { Terminal } from '../src/terminal.js';
-import { CLUSTER, deployment, fakeContext, mockAws, REGION, type Stubs, service } from './fixtures/aws.js';
-import { stackName } from './fixtures/cart-config.js';
+import {
+  CLUSTER,
+  deployment,
+  fakeContext,
+  givenServiceStackOutputs,
+  mockAws,
+  REGION,
+  type Stubs,
+  service,
+} from './fixtures/aws.js';
 import { ADMIN, WEB, WORKER, withServices } from './fixtures/services-config.js';
 
 const WEB_SERVICE = 'Berth-Test-eu-west-1-Service-WebService1A2B3C-aaa111';
 const WORKER_SERVICE = 'Berth-Test-eu-west-1-Service-WorkerService7A8B9C-ccc333';
 
 function givenOutputs(stubs: Stubs): void {
-  const outputs: Record<string, string> = {
+  givenServiceStackOutputs(stubs, {
     ClusterName: CLUSTER,
     WebServiceName: WEB_SERVICE,
     WebLogGroupName: 'Web-Logs',
     WorkerServiceName: WORKER_SERVICE,
     WorkerLogGroupName: 'Worker-Logs',
-  };
-  stubs.cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => ({
-    Stacks: [
-      {
-        StackName: input.StackName,
-        StackStatus: 'UPDATE_COMPLETE',
-        CreationTime: new Date('2026-11-01T10:00:00Z'),
-        Outputs:
-          input.StackName === stackName('test', REGION, 'Service')
-            ? Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }))
-            : [],
-      },
-    ],
-  }));
+  });
 }
 
 class RecordingTerminal implements Terminal {

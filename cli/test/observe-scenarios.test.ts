@@ -4,32 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { main } from '../src/main.js';
 import type { EnvironmentStatus } from '../src/observe/status.js';
 import { TWO_SERVICES } from './scenarios/configs.js';
 import { modelWorld } from './scenarios/model-context.js';
-
-async function berth(ctx: ReturnType<typeof modelWorld>['ctx'], ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    ['node', 'berth', ...args],
-    () => ({ ...ctx, stdout: { write: (s: string) => out.push(s) } }),
-    { write: (s: string) => err.push(s) },
-  );
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+import { runBerth } from './scenarios/run-berth.js';
 
 describe('berth status after deploying a web service and a worker', () => {
   it('lists both: the worker with its task count, the web service with its target health and URL', async () => {
     // GIVEN shop's test environment deployed
     const { ctx, model } = modelWorld({ config: TWO_SERVICES });
-    const deploy = await berth(ctx, 'deploy', 'test', '--timeout', '30m');
+    const deploy = await runBerth(ctx, 'deploy', 'test', '--timeout', '30m');
     assert.equal(deploy.code, 0, deploy.stderr);
 
     // WHEN the operator asks for the status, as JSON and as text
-    const json = await berth(ctx, 'status', 'test', '--json');
-    const text = await berth(ctx, 'status', 'test');
+    const json = await runBerth(ctx, 'status', 'test', '--json');
+    const text = await runBerth(ctx, 'status', 'test');
 
     // THEN every service of the config is there, in its order, each as ECS runs it
     assert.equal(json.code, 0, json.stderr);

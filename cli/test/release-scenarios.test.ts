@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { CommandContext } from '../src/context.js';
-import { main } from '../src/main.js';
-import { RecordingProgress } from '../src/ui/progress.js';
-import { FakeClock } from './fixtures/aws.js';
-import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
-import { modelContextParts } from './scenarios/model-context.js';
+import type { AwsModel } from './scenarios/aws-model.js';
+import { modelWorld } from './scenarios/model-context.js';
+import { runBerth } from './scenarios/run-berth.js';
 
 // The release step of `berth deploy` (issue #13): the real command, through `main`, against the AWS model,
 // with a Service stack that has a release task (ModelDeployer.withReleaseTask) and one that has none.
@@ -21,36 +15,16 @@ const SERVICE_STACK = 'Berth-Test-eu-west-1-Service';
 const DIGEST_PARAM = '/berth/test/image-digest';
 
 function world({ releaseTask }: { releaseTask: boolean }) {
-  const clock = new FakeClock();
-  const model = new AwsModel(clock);
-  model.bootstrap(REGION, 'test');
-  model.bootstrap(REGION, 'prod');
-  model.createGlobal();
-  const deployer = new ModelDeployer(model);
-  deployer.withReleaseTask = releaseTask;
-  const docker = new ModelDocker(model);
-  const repoRoot = mkdtempSync(join(tmpdir(), 'berth-release-scenario-'));
-
-  async function berth(...args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const ctx: CommandContext = {
-      ...modelContextParts(model, deployer, docker, clock),
-      progress: new RecordingProgress(),
-      stdout: { write: (s: string) => out.push(s) },
-      repoRoot,
-      synthesize: async () => [],
-    };
-    const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  }
+  const w = modelWorld();
+  w.deployer.withReleaseTask = releaseTask;
+  const berth = (...args: string[]) => runBerth(w.ctx, ...args);
 
   async function deploy(sha: string) {
-    docker.sha = sha;
+    w.docker.sha = sha;
     return berth('deploy', 'test');
   }
 
-  return { clock, model, deployer, docker, berth, deploy };
+  return { ...w, berth, deploy };
 }
 
 /** What must not move when a release fails: the service's revision, its deployments and every task definition. */

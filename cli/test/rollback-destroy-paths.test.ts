@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeClustersCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { OUTPUTS } from '@berth/infra';
 import { deployEnvironment } from '../src/deploy/deploy-flow.js';
 import { destroyEnvironment } from '../src/deploy/destroy-flow.js';
 import { rollbackEnvironment } from '../src/deploy/rollback-flow.js';
-import { CliError } from '../src/errors.js';
-import { CLUSTER, FakeDeployer, fakeContext, mockAws } from './fixtures/aws.js';
+import { CLUSTER, FakeDeployer, fakeContext, givenServiceStackOutputs, mockAws } from './fixtures/aws.js';
 import { ONE_WEB_SERVICE } from './scenarios/configs.js';
 import { inOrder, modelWorld } from './scenarios/model-context.js';
+import { caught } from './support/caught.js';
 
 // `berth rollback` and `berth destroy` beyond their happy paths, in-process against the AWS model:
 // an explicit --to, an image berth never recorded, the default --timeout, a failed redeploy; destroy of
@@ -22,15 +21,6 @@ const TEN_MINUTES = 10 * 60_000;
 const PARAM_KEY = 'eu-west-1|/berth/test/image-digest';
 const TEST_SERVICE = 'Berth-Test-eu-west-1-Service';
 const TEST_STACKS = ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Berth-Test-eu-west-1-${c}`);
-
-async function caught(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof CliError, `expected a CliError, got ${String(error)}`);
-  return error;
-}
 
 /** test released A, B and C in that order (each recorded). */
 async function releasedThree() {
@@ -180,19 +170,7 @@ describe('berth destroy: paths', () => {
   it('releases the instances of a cluster whose service was never created, without scaling a service', async () => {
     // GIVEN the Service stack published its cluster but no service (outputs of a partial create)
     const { clients, stubs } = mockAws();
-    stubs.cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => ({
-      Stacks: [
-        {
-          StackName: input.StackName,
-          StackStatus: 'UPDATE_COMPLETE',
-          CreationTime: new Date('2026-11-01T10:00:00Z'),
-          Outputs:
-            input.StackName === TEST_SERVICE
-              ? [{ OutputKey: OUTPUTS.clusterName, OutputValue: CLUSTER }]
-              : [],
-        },
-      ],
-    }));
+    givenServiceStackOutputs(stubs, { [OUTPUTS.clusterName]: CLUSTER });
     stubs.ecs
       .on(DescribeClustersCommand, { clusters: [CLUSTER] })
       .resolves({ clusters: [{ clusterName: CLUSTER, capacityProviders: [] }] });

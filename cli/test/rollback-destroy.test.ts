@@ -24,7 +24,6 @@ import {
   deployment,
   digest,
   FakeDeployer,
-  fakeContext,
   givenDeployedStacks,
   mockAws,
   REGION,
@@ -35,11 +34,7 @@ import {
   target,
 } from './fixtures/aws.js';
 import { PARAMETERS, stackName } from './fixtures/cart-config.js';
-import { ONE_WEB_SERVICE } from './scenarios/configs.js';
-
-/** The stubbed stacks hold one web service, `web` (fixtures/aws.ts stackOutputs): so does this config. */
-const webContext = (...[clients, overrides = {}]: Parameters<typeof fakeContext>) =>
-  fakeContext(clients, { config: ONE_WEB_SERVICE, ...overrides });
+import { webContext } from './fixtures/web-context.js';
 
 const history = (...values: string[]) => ({
   Parameters: values.map((Value, i) => ({

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { CommandContext } from '../src/context.js';
-import { main } from '../src/main.js';
-import { RecordingProgress } from '../src/ui/progress.js';
-import { FakeClock } from './fixtures/aws.js';
-import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
+import type { AwsModel } from './scenarios/aws-model.js';
 import { TWO_SERVICES } from './scenarios/configs.js';
-import { inOrder, modelContextParts } from './scenarios/model-context.js';
+import { inOrder, modelWorld } from './scenarios/model-context.js';
+import { runBerth } from './scenarios/run-berth.js';
 
 // An environment with two services of one image (issue #13 item 2): the real commands, through `main`, against
 // the AWS model holding app `shop` (cli/test/scenarios/configs/two-services.berth.config.ts): web service `api`,
@@ -26,39 +20,19 @@ const CIRCUIT_BREAKER =
   `The stack named ${SERVICE_STACK} failed to deploy: UPDATE_ROLLBACK_COMPLETE: Resource handler returned message: ` +
   `"Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'."`;
 
+/** The account holding shop, with release tasks in its Service stacks, and `berth <args>` run in it. */
 function world() {
-  const clock = new FakeClock();
-  const model = new AwsModel(clock, TWO_SERVICES);
-  model.bootstrap(REGION, 'test');
-  model.bootstrap(REGION, 'prod');
-  model.createGlobal();
-  const deployer = new ModelDeployer(model);
-  deployer.withReleaseTask = true;
-  const docker = new ModelDocker(model);
-  const progress = new RecordingProgress();
-  const repoRoot = mkdtempSync(join(tmpdir(), 'berth-services-scenario-'));
-
-  async function berth(...args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const ctx: CommandContext = {
-      ...modelContextParts(model, deployer, docker, clock),
-      progress,
-      stdout: { write: (s: string) => out.push(s) },
-      repoRoot,
-      synthesize: async () => [],
-    };
-    const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  }
+  const w = modelWorld({ config: TWO_SERVICES });
+  w.deployer.withReleaseTask = true;
+  const berth = (...args: string[]) => runBerth(w.ctx, ...args);
 
   async function deploy(sha: string) {
-    docker.sha = sha;
-    progress.lines.length = 0;
+    w.docker.sha = sha;
+    w.progress.lines.length = 0;
     return berth('deploy', 'test', '--timeout', '30m');
   }
 
-  return { clock, model, deployer, docker, progress, berth, deploy };
+  return { ...w, berth, deploy };
 }
 
 /** What each service runs: the digest of its container's image, and the container's name. */

@@ -20,6 +20,7 @@ import {
   digest,
   FakeClock,
   fakeContext,
+  givenServiceStackOutputs,
   LOG_GROUP,
   mockAws,
   REGION,
@@ -29,7 +30,6 @@ import {
   target,
   URL_TEST,
 } from './fixtures/aws.js';
-import { stackName } from './fixtures/cart-config.js';
 import { ADMIN, WEB, WORKER, withServices } from './fixtures/services-config.js';
 
 const WEB_SERVICE = 'Berth-Test-eu-west-1-Service-WebService1A2B3C-aaa111';
@@ -42,7 +42,7 @@ const ADMIN_GROUP = `arn:aws:elasticloadbalancing:${REGION}:111122223333:targetg
  * output keys as serviceOutputs names them, written as literals so a change of naming shows here.
  */
 function givenThreeServiceStacks(stubs: Stubs): void {
-  const outputs: Record<string, string> = {
+  givenServiceStackOutputs(stubs, {
     ServiceUrl: URL_TEST,
     ClusterName: CLUSTER,
     WebServiceName: WEB_SERVICE,
@@ -51,20 +51,7 @@ function givenThreeServiceStacks(stubs: Stubs): void {
     WorkerServiceName: WORKER_SERVICE,
     WorkerLogGroupName: 'Berth-Test-Worker-Logs',
     AdminLogGroupName: 'Berth-Test-Admin-Logs',
-  };
-  stubs.cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => ({
-    Stacks: [
-      {
-        StackName: input.StackName,
-        StackStatus: 'UPDATE_COMPLETE',
-        CreationTime: new Date('2026-11-01T10:00:00Z'),
-        Outputs:
-          input.StackName === stackName('test', REGION, 'Service')
-            ? Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }))
-            : [],
-      },
-    ],
-  }));
+  });
 }
 
 describe('berth status with several services', () => {

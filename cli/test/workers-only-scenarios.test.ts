@@ -6,53 +6,28 @@
  * are literals.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { CommandContext } from '../src/context.js';
-import { main } from '../src/main.js';
-import { RecordingProgress } from '../src/ui/progress.js';
-import { FakeClock } from './fixtures/aws.js';
-import { AwsModel, ModelDeployer, ModelDocker } from './scenarios/aws-model.js';
 import { WORKERS_ONLY } from './scenarios/configs.js';
-import { inOrder, modelContextParts } from './scenarios/model-context.js';
+import { inOrder, modelWorld } from './scenarios/model-context.js';
+import { runBerth } from './scenarios/run-berth.js';
 
 const REGION = 'eu-west-1';
 const SERVICE_STACK = 'Feeds-Test-eu-west-1-Service';
 const STACKS = ['Network', 'Data', 'Service', 'Monitoring'].map((c) => `Feeds-Test-eu-west-1-${c}`);
 
 function world() {
-  const clock = new FakeClock();
-  const model = new AwsModel(clock, WORKERS_ONLY);
-  model.bootstrap(REGION, 'test');
-  model.createGlobal();
-  const deployer = new ModelDeployer(model);
-  const docker = new ModelDocker(model);
-  const progress = new RecordingProgress();
-  const repoRoot = mkdtempSync(join(tmpdir(), 'berth-workers-only-scenario-'));
+  const w = modelWorld({ config: WORKERS_ONLY });
   const fetched: string[] = [];
-
-  async function berth(...args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const ctx: CommandContext = {
-      ...modelContextParts(model, deployer, docker, clock),
-      // No web service: nothing may be smoke-tested; a request would be a bug.
-      fetch: async (url: string) => {
-        fetched.push(url);
-        throw new TypeError('fetch failed');
-      },
-      progress,
-      stdout: { write: (s: string) => out.push(s) },
-      repoRoot,
-      synthesize: async () => [],
-    };
-    const code = await main(['node', 'berth', ...args], () => ctx, { write: (s: string) => err.push(s) });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  }
-
-  return { model, docker, progress, fetched, berth };
+  const ctx: CommandContext = {
+    ...w.ctx,
+    // No web service: nothing may be smoke-tested; a request would be a bug.
+    fetch: async (url: string) => {
+      fetched.push(url);
+      throw new TypeError('fetch failed');
+    },
+  };
+  return { ...w, fetched, berth: (...args: string[]) => runBerth(ctx, ...args) };
 }
 
 describe('an app of workers only: deploy and status with no load balancer', () => {

@@ -6,8 +6,8 @@ import { describe, test } from 'node:test';
 import { assertTypeStripping, findConfigFile, loadConfig } from '../config/load.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { BerthConfig } from '../config/schema.js';
-import { ConfigFileError } from '../config/shape.js';
 import { appNames } from '../lib/naming.js';
+import { rejectsConfig, withPaths } from './support/config-edit.js';
 import { webService } from './support/web-services.js';
 
 /** Another app's minimal config: accounts distinct per environment so a swap shows. */
@@ -22,26 +22,7 @@ const SHOP = {
 } as const satisfies BerthConfig;
 
 /** A deep copy of SHOP with dotted paths set (undefined deletes). */
-function shop(changes: Record<string, unknown> = {}): unknown {
-  const copy = structuredClone(SHOP) as unknown as Record<string, unknown>;
-  for (const [at, value] of Object.entries(changes)) {
-    const keys = at.split('.');
-    let node = copy;
-    for (const key of keys.slice(0, -1)) {
-      node[key] ??= {};
-      node = node[key] as Record<string, unknown>;
-    }
-    if (value === undefined) delete node[keys.at(-1)!];
-    else node[keys.at(-1)!] = value;
-  }
-  return copy;
-}
-
-const rejects = (input: unknown, message: string) =>
-  assert.throws(
-    () => resolveConfig(input),
-    (error: unknown) => error instanceof ConfigFileError && error.message === message,
-  );
+const shop = (changes: Record<string, unknown> = {}) => withPaths(SHOP, changes);
 
 describe('another app: names come from `app`', () => {
   test('stacks, SSM parameters and the image repository', () => {
@@ -251,11 +232,11 @@ describe('one-line errors that name the field and the fix', () => {
     ],
   ];
   for (const [what, changes, message] of cases) {
-    test(what, () => rejects(shop(changes), message));
+    test(what, () => rejectsConfig(shop(changes), message));
   }
 
   test('not an object', () =>
-    rejects(42, 'berth.config.ts: the default export must be defineConfig({ ... }), got 42'));
+    rejectsConfig(42, 'berth.config.ts: the default export must be defineConfig({ ... }), got 42'));
 });
 
 describe('loadConfig: the nearest berth.config.ts, or --config', () => {

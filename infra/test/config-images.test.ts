@@ -7,8 +7,8 @@ import { describe, test } from 'node:test';
 import { ecrImage } from '../config/images.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { BerthConfig } from '../config/schema.js';
-import { ConfigFileError } from '../config/shape.js';
 import { CART } from './fixtures/cart-config.js';
+import { rejectsConfig, withPaths } from './support/config-edit.js';
 
 const DIGEST = `sha256:${'4e'.repeat(32)}`;
 
@@ -56,30 +56,7 @@ const SHOP = {
 } as const satisfies BerthConfig;
 
 /** A deep copy of SHOP with dotted paths set (undefined deletes). */
-function shop(changes: Record<string, unknown> = {}): unknown {
-  const copy = structuredClone(SHOP) as unknown as Record<string, unknown>;
-  for (const [at, value] of Object.entries(changes)) {
-    const keys = at.split('.');
-    let node = copy;
-    for (const key of keys.slice(0, -1)) {
-      node[key] ??= {};
-      node = node[key] as Record<string, unknown>;
-    }
-    if (value === undefined) delete node[keys.at(-1)!];
-    else node[keys.at(-1)!] = value;
-  }
-  return copy;
-}
-
-const rejects = (input: unknown, message: string) =>
-  assert.throws(
-    () => resolveConfig(input),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigFileError, String(error));
-      assert.equal(error.message, message);
-      return true;
-    },
-  );
+const shop = (changes: Record<string, unknown> = {}) => withPaths(SHOP, changes);
 
 describe('builds: one image per distinct build, in config order', () => {
   const config = resolveConfig(SHOP);
@@ -277,6 +254,6 @@ describe('one-line errors naming the field', () => {
     ],
   ];
   for (const [what, changes, message] of cases) {
-    test(what, () => rejects(shop(changes), message));
+    test(what, () => rejectsConfig(shop(changes), message));
   }
 });

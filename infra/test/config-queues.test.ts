@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import type { WorkerServiceConfig } from '../config/environments.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { BerthConfig } from '../config/schema.js';
-import { ConfigFileError } from '../config/shape.js';
+import { rejectsConfig, withPaths } from './support/config-edit.js';
 
 /** An API that sends to `jobs` (queue with its own settings) and `mail` (all defaults); `report` has no queue. */
 const SHOP = {
@@ -43,30 +43,7 @@ const SHOP = {
 } as const satisfies BerthConfig;
 
 /** A deep copy of SHOP with dotted paths set (undefined deletes). */
-function shop(changes: Record<string, unknown> = {}): unknown {
-  const copy = structuredClone(SHOP) as unknown as Record<string, unknown>;
-  for (const [at, value] of Object.entries(changes)) {
-    const keys = at.split('.');
-    let node = copy;
-    for (const key of keys.slice(0, -1)) {
-      node[key] ??= {};
-      node = node[key] as Record<string, unknown>;
-    }
-    if (value === undefined) delete node[keys.at(-1)!];
-    else node[keys.at(-1)!] = value;
-  }
-  return copy;
-}
-
-const rejects = (input: unknown, message: string) =>
-  assert.throws(
-    () => resolveConfig(input),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigFileError, String(error));
-      assert.equal(error.message, message);
-      return true;
-    },
-  );
+const shop = (changes: Record<string, unknown> = {}) => withPaths(SHOP, changes);
 
 const worker = (env: 'test' | 'prod', name: string, input: unknown = shop()) =>
   resolveConfig(input).environments[env].services.find((s) => s.name === name) as WorkerServiceConfig;
@@ -255,6 +232,6 @@ describe('one-line errors naming the field', () => {
     ],
   ];
   for (const [what, changes, message] of cases) {
-    test(what, () => rejects(shop(changes), message));
+    test(what, () => rejectsConfig(shop(changes), message));
   }
 });

@@ -7,8 +7,8 @@ import { describe, test } from 'node:test';
 import type { WebServiceConfig, WorkerServiceConfig } from '../config/environments.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { BerthConfig } from '../config/schema.js';
-import { ConfigFileError } from '../config/shape.js';
 import { logStreamName, pascalCase, serviceOutputs } from '../lib/naming.js';
+import { rejectsConfig, withPaths } from './support/config-edit.js';
 
 /** A shop with an API, an admin site on its own host and a worker; values distinct so swaps show. */
 const SHOP = {
@@ -60,30 +60,7 @@ const SHOP = {
 } as const satisfies BerthConfig;
 
 /** A deep copy of SHOP with dotted paths set (undefined deletes). */
-function shop(changes: Record<string, unknown> = {}): unknown {
-  const copy = structuredClone(SHOP) as unknown as Record<string, unknown>;
-  for (const [at, value] of Object.entries(changes)) {
-    const keys = at.split('.');
-    let node = copy;
-    for (const key of keys.slice(0, -1)) {
-      node[key] ??= {};
-      node = node[key] as Record<string, unknown>;
-    }
-    if (value === undefined) delete node[keys.at(-1)!];
-    else node[keys.at(-1)!] = value;
-  }
-  return copy;
-}
-
-const rejects = (input: unknown, message: string) =>
-  assert.throws(
-    () => resolveConfig(input),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigFileError, String(error));
-      assert.equal(error.message, message);
-      return true;
-    },
-  );
+const shop = (changes: Record<string, unknown> = {}) => withPaths(SHOP, changes);
 
 describe('several services resolve per environment, in config order', () => {
   const config = resolveConfig(SHOP);
@@ -421,13 +398,13 @@ describe('one-line errors naming the field', () => {
     ],
   ];
   for (const [what, changes, message] of cases) {
-    test(what, () => rejects(shop(changes), message));
+    test(what, () => rejectsConfig(shop(changes), message));
   }
 });
 
 describe('capacity: every service at its peak, packed together', () => {
   test('the error names the peaks and the instances they take', () =>
-    rejects(
+    rejectsConfig(
       shop({ 'environments.test.cluster': { instanceType: 't3.xlarge', maxInstances: 3 } }),
       'berth.config.ts: environments.test.cluster.maxInstances = 3: expected >= 4: a deployment of every service at its maxTasks runs api 8 (blue-green at maxTasks 4), admin 8 (blue-green at maxTasks 4), jobs 12 (rolling at maxTasks 6) tasks, which take 4 t3.xlarge (raise maxInstances, or lower maxTasks or the task sizes)',
     ));

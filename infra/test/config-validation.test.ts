@@ -10,22 +10,12 @@ import {
   validatePromotion,
 } from '../config/validate.js';
 import { ENVIRONMENTS } from './fixtures/cart-config.js';
+import { withPaths } from './support/config-edit.js';
 import { webService } from './support/web-services.js';
 
 /** A deep copy of a shipped environment with one dotted path replaced (or several, for relational rules). */
-function withChanges(env: EnvName, changes: Record<string, unknown>): EnvironmentConfig {
-  const copy = structuredClone(ENVIRONMENTS[env]) as unknown as Record<string, unknown>;
-  for (const [path, value] of Object.entries(changes)) {
-    const keys = path.split('.');
-    let node = copy;
-    for (const key of keys.slice(0, -1)) {
-      node[key] ??= {};
-      node = node[key] as Record<string, unknown>;
-    }
-    node[keys.at(-1)!] = value;
-  }
-  return copy as unknown as EnvironmentConfig;
-}
+const withChanges = (env: EnvName, changes: Record<string, unknown>) =>
+  withPaths(ENVIRONMENTS[env], changes) as EnvironmentConfig;
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

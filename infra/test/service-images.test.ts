@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { resolveConfig } from '../config/resolve.js';
 import type { BerthConfig } from '../config/schema.js';
 import { createCartApp, synthesize } from './fixtures/platform.js';
+import { shopEnvironments } from './fixtures/shop-environments.js';
 
 const ACCOUNT = '444455556666';
 const API_DIGEST = `sha256:${'a1'.repeat(32)}`;
@@ -40,20 +41,7 @@ const SHOP = {
       build: { dockerfile: 'api/Dockerfile', context: 'api' },
     },
   },
-  environments: {
-    test: {
-      account: ACCOUNT,
-      regions: ['eu-west-1'],
-      cluster: { instanceType: 't3.xlarge', maxInstances: 12 },
-    },
-    prod: {
-      account: ACCOUNT,
-      regions: ['eu-west-1'],
-      bootstrapQualifier: 'shopprod',
-      cluster: { instanceType: 'm6i.2xlarge', maxInstances: 24 },
-      alarms: { email: 'oncall@acme.example' },
-    },
-  },
+  environments: shopEnvironments(ACCOUNT),
 } as const satisfies BerthConfig;
 
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON, read field by field

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { resolveConfig } from '../config/resolve.js';
 import type { BerthConfig } from '../config/schema.js';
 import { synthesize } from './fixtures/platform.js';
+import { shopEnvironments } from './fixtures/shop-environments.js';
 
 const ACCOUNT = '444455556666';
 const SHOP = {
@@ -36,20 +37,7 @@ const SHOP = {
     jobs: { type: 'worker', command: ['python', 'jobs.py'] },
     mailer: { type: 'worker', command: ['python', 'mailer.py'], database: false },
   },
-  environments: {
-    test: {
-      account: ACCOUNT,
-      regions: ['eu-west-1'],
-      cluster: { instanceType: 't3.xlarge', maxInstances: 10 },
-    },
-    prod: {
-      account: ACCOUNT,
-      regions: ['eu-west-1'],
-      bootstrapQualifier: 'shopprod',
-      cluster: { instanceType: 'm6i.2xlarge', maxInstances: 20 },
-      alarms: { email: 'oncall@acme.example' },
-    },
-  },
+  environments: shopEnvironments(ACCOUNT),
 } as const satisfies BerthConfig;
 
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON, read field by field

@@ -8,36 +8,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { ServiceConfig } from '../config/environments.js';
 import { WebService, type WebServiceProps } from '../lib/constructs/web-service.js';
-import { addLoadBalancer, createWebFixture, DIGEST, synthesize } from './support/web-fixture.js';
-
-const SERVICE: ServiceConfig = {
-  containerPort: 8080,
-  cpu: 384,
-  memoryMiB: 768,
-  minTasks: 2,
-  maxTasks: 6,
-  healthCheck: {
-    path: '/readyz',
-    intervalSeconds: 6,
-    timeoutSeconds: 4,
-    healthyThreshold: 2,
-    unhealthyThreshold: 3,
-  },
-  drainSeconds: 11,
-  deregistrationDelaySeconds: 9,
-  stopTimeoutSeconds: 25,
-  healthCheckGracePeriodSeconds: 45,
-  deployment: {
-    strategy: 'rolling',
-    minHealthyPercent: 50,
-    maxPercent: 200,
-    bakeTimeMinutes: 4,
-    canaryPercent: 20,
-  },
-  scaling: { cpuPercent: 55, memoryPercent: 70, requestsPerTarget: 300 },
-};
+import {
+  addLoadBalancer,
+  createWebFixture,
+  DISTINCT_SERVICE,
+  platformProps,
+  synthesize,
+} from './support/web-fixture.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON, read field by field
 type Json = any;
@@ -48,14 +26,9 @@ function synthesized(props: Partial<WebServiceProps>, accessLogs: { accessLogRet
     envName: 'test',
     name: 'web',
     loadBalancer: addLoadBalancer(fixture, 'test', accessLogs),
-    vpc: fixture.vpc,
-    cluster: fixture.cluster,
-    capacityProvider: fixture.capacityProvider,
-    repository: fixture.repository,
-    image: DIGEST,
-    databaseSecret: fixture.databaseSecret,
+    ...platformProps(fixture),
     logRetentionDays: 30,
-    service: SERVICE,
+    service: DISTINCT_SERVICE,
     ...props,
   });
   const template = synthesize(fixture);
@@ -65,7 +38,7 @@ function synthesized(props: Partial<WebServiceProps>, accessLogs: { accessLogRet
 // GIVEN a rolling service with a 5xx limit and an access-log retention of its own, and a blue/green one.
 const rolling = synthesized({ deploymentMax5xxPerMinute: 17 }, { accessLogRetentionDays: 45 });
 const blueGreen = synthesized({
-  service: { ...SERVICE, deployment: { ...SERVICE.deployment, strategy: 'blue-green' } },
+  service: { ...DISTINCT_SERVICE, deployment: { ...DISTINCT_SERVICE.deployment, strategy: 'blue-green' } },
 });
 
 function only(template: Template, type: string): { id: string; resource: Json; properties: Json } {

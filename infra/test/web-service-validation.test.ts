@@ -13,35 +13,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { EnvName, ServiceConfig } from '../config/environments.js';
 import { WebService, type WebServiceProps } from '../lib/constructs/web-service.js';
-import { addLoadBalancer, createWebFixture, DIGEST } from './support/web-fixture.js';
-
-/** A valid service, with values distinct from each other and from the shipped environments. */
-const SERVICE: ServiceConfig = {
-  containerPort: 8080,
-  cpu: 384,
-  memoryMiB: 768,
-  minTasks: 2,
-  maxTasks: 6,
-  healthCheck: {
-    path: '/readyz',
-    intervalSeconds: 6,
-    timeoutSeconds: 4,
-    healthyThreshold: 2,
-    unhealthyThreshold: 3,
-  },
-  drainSeconds: 11,
-  deregistrationDelaySeconds: 9,
-  stopTimeoutSeconds: 25,
-  healthCheckGracePeriodSeconds: 45,
-  deployment: {
-    strategy: 'rolling',
-    minHealthyPercent: 50,
-    maxPercent: 200,
-    bakeTimeMinutes: 4,
-    canaryPercent: 20,
-  },
-  scaling: { cpuPercent: 55, memoryPercent: 70, requestsPerTarget: 300 },
-};
+import { addLoadBalancer, createWebFixture, DISTINCT_SERVICE, platformProps } from './support/web-fixture.js';
 
 type Overrides = Partial<Omit<WebServiceProps, 'service'>> & {
   service?: Partial<ServiceConfig>;
@@ -55,15 +27,10 @@ function build(overrides: Overrides = {}): WebService {
     envName: 'test',
     name: 'web',
     loadBalancer: addLoadBalancer(fixture, 'test'),
-    vpc: fixture.vpc,
-    cluster: fixture.cluster,
-    capacityProvider: fixture.capacityProvider,
-    repository: fixture.repository,
-    image: DIGEST,
-    databaseSecret: fixture.databaseSecret,
+    ...platformProps(fixture),
     logRetentionDays: 30,
     ...overrides,
-    service: { ...SERVICE, ...overrides.service },
+    service: { ...DISTINCT_SERVICE, ...overrides.service },
   });
 }
 
@@ -180,7 +147,7 @@ describe('WebService task counts and port', () => {
 });
 
 describe('WebService production weights and canary percent', () => {
-  const blueGreen = { deployment: { ...SERVICE.deployment, strategy: 'blue-green' as const } };
+  const blueGreen = { deployment: { ...DISTINCT_SERVICE.deployment, strategy: 'blue-green' as const } };
 
   test('ALB weights 0 to 999 are accepted, as long as one is not 0', () => {
     accepts({ service: blueGreen, productionWeights: { primary: 999, alternate: 0 } });
@@ -209,7 +176,7 @@ describe('WebService production weights and canary percent', () => {
 
   test('canary percent from 0.1 to 100 is accepted; outside it is rejected', () => {
     const canary = (canaryPercent: number) => ({
-      deployment: { ...SERVICE.deployment, strategy: 'canary' as const, canaryPercent },
+      deployment: { ...DISTINCT_SERVICE.deployment, strategy: 'canary' as const, canaryPercent },
     });
     accepts({ service: canary(0.1) });
     accepts({ service: canary(100) });
@@ -223,7 +190,9 @@ describe('WebService production weights and canary percent', () => {
   });
 
   test('the canary percent is not checked for strategies that do not use it', () => {
-    accepts({ service: { deployment: { ...SERVICE.deployment, strategy: 'rolling', canaryPercent: 0 } } });
+    accepts({
+      service: { deployment: { ...DISTINCT_SERVICE.deployment, strategy: 'rolling', canaryPercent: 0 } },
+    });
     accepts({ service: { deployment: { ...blueGreen.deployment, canaryPercent: 0 } } });
   });
 });

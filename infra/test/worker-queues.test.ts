@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { resolveConfig } from '../config/resolve.js';
 import type { BerthConfig } from '../config/schema.js';
 import { synthesize } from './fixtures/platform.js';
+import { shopEnvironments } from './fixtures/shop-environments.js';
 
 const ACCOUNT = '555566667777';
 const IMAGE = { 'berth:image': `sha256:${'d'.repeat(64)}` };
@@ -34,20 +35,7 @@ const SHOP = {
     mail: { type: 'worker', command: ['python', 'mail.py'], database: false, queue: {} },
     report: { type: 'worker', command: ['python', 'report.py'] },
   },
-  environments: {
-    test: {
-      account: ACCOUNT,
-      regions: ['eu-west-1'],
-      cluster: { instanceType: 't3.xlarge', maxInstances: 12 },
-    },
-    prod: {
-      account: ACCOUNT,
-      regions: ['eu-west-1'],
-      bootstrapQualifier: 'shopprod',
-      cluster: { instanceType: 'm6i.2xlarge', maxInstances: 20 },
-      alarms: { email: 'oncall@acme.example' },
-    },
-  },
+  environments: shopEnvironments(ACCOUNT),
 } as const satisfies BerthConfig;
 
 // biome-ignore lint/suspicious/noExplicitAny: raw CloudFormation JSON, read field by field

@@ -33,17 +33,23 @@ export function modelContextParts(
  * mutation run can see which code they reach). `synthesize` answers with the deployer's app templates.
  */
 export function modelWorld({
+  bootstrapped = true,
   globalDeployed = true,
   config = CART,
 }: {
+  /** Both environments bootstrapped (`cdk bootstrap` ran in the account). */
+  bootstrapped?: boolean;
+  /** Berth-Global exists (prod's deploy or an administrator created it). */
   globalDeployed?: boolean;
   /** The app the account holds: the cart's unless a scenario brings its own (./configs.ts). */
   config?: LoadedConfig;
 } = {}) {
   const clock = new FakeClock();
   const model = new AwsModel(clock, config);
-  model.bootstrap(MODEL_REGION, 'test');
-  model.bootstrap(MODEL_REGION, 'prod');
+  if (bootstrapped) {
+    model.bootstrap(MODEL_REGION, 'test');
+    model.bootstrap(MODEL_REGION, 'prod');
+  }
   if (globalDeployed) model.createGlobal();
   const deployer = new ModelDeployer(model);
   const docker = new ModelDocker(model);

@@ -122,6 +122,49 @@ export function createWebFixture(stackId = 'Fixture'): WebFixture {
   };
 }
 
+/** What a WebService takes from the platform the fixture stands in for, and the image it runs. */
+export function platformProps(fixture: WebFixture) {
+  return {
+    vpc: fixture.vpc,
+    cluster: fixture.cluster,
+    capacityProvider: fixture.capacityProvider,
+    repository: fixture.repository,
+    image: DIGEST,
+    databaseSecret: fixture.databaseSecret,
+  };
+}
+
+/**
+ * A valid rolling service whose values are all distinct from each other and from the shipped environments, so a
+ * swapped or dropped value shows as a wrong literal.
+ */
+export const DISTINCT_SERVICE: ServiceConfig = {
+  containerPort: 8080,
+  cpu: 384,
+  memoryMiB: 768,
+  minTasks: 2,
+  maxTasks: 6,
+  healthCheck: {
+    path: '/readyz',
+    intervalSeconds: 6,
+    timeoutSeconds: 4,
+    healthyThreshold: 2,
+    unhealthyThreshold: 3,
+  },
+  drainSeconds: 11,
+  deregistrationDelaySeconds: 9,
+  stopTimeoutSeconds: 25,
+  healthCheckGracePeriodSeconds: 45,
+  deployment: {
+    strategy: 'rolling',
+    minHealthyPercent: 50,
+    maxPercent: 200,
+    bakeTimeMinutes: 4,
+    canaryPercent: 20,
+  },
+  scaling: { cpuPercent: 55, memoryPercent: 70, requestsPerTarget: 300 },
+};
+
 export type WebServiceOverrides = Partial<Omit<WebServiceProps, 'service' | 'loadBalancer'>> & {
   service?: Partial<ServiceConfig>;
 } & Partial<Pick<LoadBalancerProps, 'certificateArn' | 'accessLogRetentionDays' | 'accessLogPrefix'>>;
@@ -159,12 +202,7 @@ export function addWebService(fixture: WebFixture, envName: EnvName, overrides: 
     envName,
     name: 'web',
     loadBalancer,
-    vpc: fixture.vpc,
-    cluster: fixture.cluster,
-    capacityProvider: fixture.capacityProvider,
-    repository: fixture.repository,
-    image: DIGEST,
-    databaseSecret: fixture.databaseSecret,
+    ...platformProps(fixture),
     logRetentionDays: ENVIRONMENTS[envName].logRetentionDays,
     ...rest,
     service: { ...webService(ENVIRONMENTS[envName]), ...overrides.service },
