@@ -195,6 +195,24 @@ describe('an app of prebuilt images: deploy, re-deploy, change the reference, st
     assert.deepEqual(w.model.calls, []);
   });
 
+  it('a changed reference that fails the smoke test is not recorded, and the way back is through the config', async () => {
+    const w = world();
+    assert.equal((await w.berth('deploy', 'test', '--timeout', '30m')).code, 0);
+    // GIVEN the next reference serves errors to users (its tasks pass ECS's health checks)
+    w.model.behaviours.set(`sha256:${'6f'.repeat(32)}`, 'breaks-api');
+
+    // WHEN site's reference is changed to it and deployed
+    w.model.editConfig(withSiteImage(SITE_NEXT));
+    const broken = await w.berth('deploy', 'test', '--timeout', '30m');
+
+    // THEN the deploy fails saying how to go back (no rollback command for it), and the record keeps the last good
+    assert.equal(broken.code, 1);
+    const tail = `; relay=${RELAY},site=${SITE_NEXT} is running in test but was not recorded: put the previous image references back in berth.config.ts and run \`berth deploy test\`\n`;
+    assert.ok(broken.stderr.startsWith('berth: '), broken.stderr);
+    assert.ok(broken.stderr.endsWith(tail), broken.stderr);
+    assert.deepEqual(w.model.parameterValues(REGION, TEST_RECORD), [`relay=${RELAY},site=${SITE}`]);
+  });
+
   it('an infrastructure-only deploy (--skip-build) runs the config references, with no record needed first', async () => {
     const w = world();
 
