@@ -48,7 +48,9 @@ describe('berth plan of an app of prebuilt images', { timeout: 120_000 }, () => 
       lines.map((l) => l.item),
       ['ECR image storage'],
     );
-    assert.ok(renderPlan(buildPlan('test', 'eu-west-1', [withRegistry], PRICES)).includes('ECR image storage'));
+    assert.ok(
+      renderPlan(buildPlan('test', 'eu-west-1', [withRegistry], PRICES)).includes('ECR image storage'),
+    );
   });
 
   it('warns about relay, named by a tag, and not about site, pinned by digest', () => {
