@@ -302,7 +302,11 @@ export interface GlobalConfig {
   readonly githubRepository: string;
   /** GitHub environment whose protection rules gate prod deploys. */
   readonly githubProdEnvironment: string;
-  readonly repositoryName: string;
+  /**
+   * The app's image repository (`<app>/<name>`), created by Berth-Global.
+   * @default - no repository: every service runs a prebuilt image, so Berth builds and pushes nothing
+   */
+  readonly repositoryName?: string;
   /**
    * The account's existing GitHub OIDC provider (an account has at most one per URL). Find it with
    * `aws iam list-open-id-connect-providers`; leave unset and Berth-Global creates one.

@@ -116,12 +116,13 @@ export function resolveImages(config: BerthConfig): ResolvedImages {
 
 /**
  * The app's image repository under `<app>/`: the one the builds name, else the first building service's name
- * (the first service's, for every config from before prebuilt images).
+ * (the first service's, for every config from before prebuilt images). Undefined when every service runs a
+ * prebuilt image: Berth then pushes nothing and creates no repository.
  */
-export function repositoryOf(config: BerthConfig): string {
+export function repositoryOf(config: BerthConfig): string | undefined {
   const building = Object.entries(config.services).filter(([, s]) => s.image === undefined);
   return (
-    building.find(([, s]) => s.build?.repository !== undefined)?.[1].build?.repository ?? building[0]![0]
+    building.find(([, s]) => s.build?.repository !== undefined)?.[1].build?.repository ?? building[0]?.[0]
   );
 }
 
@@ -139,11 +140,6 @@ export function checkImages(config: BerthConfig, source: string): void {
       );
     }
     repository ??= [name, named];
-  }
-  if (!entries.some(([, service]) => service.image === undefined)) {
-    throw new ConfigFileError(
-      `${source}: services: every service runs a prebuilt image: not supported yet, Berth deploys and promotes what it builds; give one service a build (e.g. build: { dockerfile: 'Dockerfile' })`,
-    );
   }
 }
 

@@ -342,7 +342,7 @@ export function resolveConfig(input: unknown, source = 'berth.config.ts'): Resol
       primaryRegion: config.global?.region ?? (prod.regions[0] as Region),
       githubRepository: config.github.repository,
       githubProdEnvironment: config.github.prodEnvironment ?? DEFAULT_PROD_GITHUB_ENVIRONMENT,
-      repositoryName: names.repositoryName(repository),
+      ...(repository === undefined ? {} : { repositoryName: names.repositoryName(repository) }),
       ...(config.global?.oidcProviderArn === undefined
         ? {}
         : { githubOidcProviderArn: config.global.oidcProviderArn }),

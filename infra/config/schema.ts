@@ -82,6 +82,8 @@ export interface ServiceCommon {
    * runs exactly this reference, so pin it by digest for repeatable deploys (a tag can move). An image in a
    * private ECR repository (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`) gets pull permission on that
    * repository (another account's must also allow it in its repository policy); any other must be public.
+   * When every service gives one, Berth creates no image repository and builds nothing: the references are the
+   * release `berth status` shows, and a rollback is a config change.
    * @default - built from `build`
    */
   readonly image?: string;

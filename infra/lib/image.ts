@@ -43,6 +43,20 @@ export function buildKeys(services: readonly { readonly image: ServiceImageConfi
   return [...new Set(services.flatMap((s) => ('build' in s.image ? [s.image.build] : [])))];
 }
 
+/**
+ * The release of an app whose every service runs a prebuilt image: each service's reference as the config
+ * names it (services that build are left out), in the one-line form by service name (the bare reference for an app of one service, else
+ * `<service>=<reference>` pairs in name order). References never hold `=` or `,`, so the line reads back.
+ */
+export function prebuiltRelease(
+  services: readonly { readonly name: string; readonly image: ServiceImageConfig }[],
+): string {
+  const references = Object.fromEntries(
+    services.flatMap((s) => ('prebuilt' in s.image ? [[s.name, s.image.prebuilt]] : [])),
+  );
+  return formatImageSet(references, Object.keys(references));
+}
+
 /** The one-line form of `images`; `keys` are the app's image keys, the primary first. */
 export function formatImageSet(images: ImageSet, keys: readonly string[]): string {
   if (keys.length === 1) return images[keys[0]!]!;
@@ -99,9 +113,19 @@ export interface ContextImages {
   readonly isPlaceholder: boolean;
 }
 
-/** Reads the images from the CDK context value; undefined or empty means "none yet" (infra-only synth). */
+/**
+ * Reads the images from the CDK context value; undefined or empty means "none yet" (infra-only synth). An app
+ * that builds no image (`keys` empty: every service runs a prebuilt one) has nothing to read or hold back.
+ */
 export function imagesFromContext(contextValue: unknown, keys: readonly string[]): ContextImages {
-  if (contextValue === undefined || contextValue === null || contextValue === '') {
+  const empty = contextValue === undefined || contextValue === null || contextValue === '';
+  if (keys.length === 0) {
+    if (empty) return { images: {}, isPlaceholder: false };
+    throw new Error(
+      `context ${IMAGE_CONTEXT_KEY} = ${JSON.stringify(contextValue)}: this app builds no image (every service runs a prebuilt one); drop -c ${IMAGE_CONTEXT_KEY}`,
+    );
+  }
+  if (empty) {
     return {
       images: Object.fromEntries(keys.map((key) => [key, PLACEHOLDER_IMAGE])),
       isPlaceholder: true,

@@ -11,6 +11,7 @@ import {
   type EnvName,
   type ImageBuildConfig,
   type ImageSet,
+  isImageReference,
   PLACEHOLDER_IMAGE,
   parseImageSet,
 } from '@berth/infra';
@@ -155,6 +156,36 @@ export async function recordDeployedDigest(
   else if (!isRelease(release)) {
     throw new CliError(`refusing to record "${release}": expected <image>=sha256:… pairs joined by commas`);
   }
+  await putRelease(ssm, record, release, by);
+}
+
+/**
+ * Records the release of an app whose every service runs a prebuilt image: each service's reference as
+ * deployed (infra/lib/image.ts, prebuiltRelease), so `berth status` shows what runs. Not a digest release:
+ * releaseHistory leaves it out, and such an app rolls back through its config, not a record.
+ */
+export async function recordPrebuiltRelease(
+  ssm: SSMClient,
+  record: DigestRecord,
+  release: string,
+): Promise<void> {
+  const references = release
+    .split(',')
+    .map((pair) => (pair.includes('=') ? pair.slice(pair.indexOf('=') + 1) : pair));
+  if (!references.every(isImageReference)) {
+    throw new CliError(
+      `refusing to record "${release}": expected image references, <service>=<reference> pairs joined by commas`,
+    );
+  }
+  await putRelease(ssm, record, release, 'deploy');
+}
+
+async function putRelease(
+  ssm: SSMClient,
+  record: DigestRecord,
+  release: string,
+  by: RecordedBy,
+): Promise<void> {
   await ssm.send(
     new PutParameterCommand({
       Name: record.parameter,

@@ -19,6 +19,10 @@ export function registerInitCommand(program: Command): void {
     )
     .option('--alarm-email <address>', "who is told when prod's alarms fire (default: a marked waiver)")
     .option('--dockerfile <path>', 'the Dockerfile of the web service (default: the one at the root)')
+    .option(
+      '--image <reference>',
+      'run this prebuilt image as the web service instead of building a Dockerfile (e.g. nginx:1.27@sha256:…); the workflows then build nothing',
+    )
     .option('--yes', 'ask nothing (CI): defaults, and marked placeholders for accounts not given')
     .option('--force', 'overwrite berth.config.ts and the workflows if they exist')
     .addHelpText(

@@ -8,6 +8,7 @@ import {
   type ImageSet,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
+  prebuiltRelease,
 } from '@berth/infra';
 
 import { requireBootstrap } from '../aws/bootstrap.js';
@@ -18,6 +19,7 @@ import {
   digestRecord,
   parseRelease,
   recordDeployedDigest,
+  recordPrebuiltRelease,
   refusePlaceholder,
   resolveTagToDigest,
   reuseDeployedDigest,
@@ -39,6 +41,7 @@ import { resolveTargets, type Target } from '../target.js';
 import { defaultDeployTimeoutMs } from './deploy-timeout.js';
 import { explainFailure } from './explain-failure.js';
 import { ensureImage, tagPrefix } from './image-build.js';
+import { buildsNothing, goBackHint, NOTHING_TO_BUILD, refusePromotionFlag } from './prebuilt-app.js';
 import { waitForServices } from './service-rollout.js';
 import type { StackDeployer } from './stack-deployer.js';
 import { stopOrExplain } from './stack-timeout.js';
@@ -47,12 +50,18 @@ import { stopOrExplain } from './stack-timeout.js';
  * This commit's images in the shared registry, each built once for the environment's architecture and pushed,
  * or resolved when the commit's tag already exists (tags are immutable): what `berth deploy` ships when given
  * no image, and what `berth image` (CI's build job) prints. Services with the same build share its image.
+ * An app that builds nothing (no repository) gets none, and is told so.
  */
 export async function imagesForCommit(
   ctx: CommandContext,
   config: EnvironmentConfig,
   primary: AwsClients,
 ): Promise<ImageSet> {
+  const { repositoryName } = ctx.config.global;
+  if (repositoryName === undefined) {
+    ctx.progress.step(NOTHING_TO_BUILD);
+    return {};
+  }
   const { globalStackName } = ctx.config.names;
   const outputs = await readOutputs(primary.cfn, [globalStackName]);
   const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, globalStackName);
@@ -69,7 +78,7 @@ export async function imagesForCommit(
       build: recipe,
       tagPrefix: tagPrefix(ctx.config.images, key),
       repositoryUri,
-      repositoryName: ctx.config.global.repositoryName,
+      repositoryName,
       architecture: config.cluster.architecture,
       run: ctx.run,
       ecr: primary.ecr,
@@ -84,8 +93,12 @@ export async function imagesForCommit(
   return images;
 }
 
-/** A release's one-line form for this app (the record, the context, what `berth image` prints). */
+/**
+ * A release's one-line form for this app (the record, the context, what `berth image` prints); for an app that
+ * builds nothing, the services' references as the config names them (what status then shows).
+ */
 export function releaseText(ctx: CommandContext, images: ImageSet): string {
+  if (buildsNothing(ctx.config)) return prebuiltRelease(ctx.config.services);
   return formatImageSet(
     images,
     ctx.config.images.map((image) => image.key),
@@ -100,7 +113,8 @@ async function resolveTag(ctx: CommandContext, primary: AwsClients, tag: string)
   const images: Record<string, string> = {};
   for (const { key } of ctx.config.images) {
     const tagged = `${tagPrefix(ctx.config.images, key)}${tag}`;
-    images[key] = await resolveTagToDigest(primary.ecr, ctx.config.global.repositoryName, tagged);
+    // checkImageFlags refused --image-tag for an app with no repository.
+    images[key] = await resolveTagToDigest(primary.ecr, ctx.config.global.repositoryName!, tagged);
     ctx.progress.step(`tag ${tagged} is ${images[key]}`);
   }
   return images;
@@ -130,6 +144,10 @@ export interface DeployResult {
 function checkImageFlags(ctx: CommandContext, request: DeployRequest): void {
   if (request.imageTag !== undefined && request.imageDigest !== undefined) {
     throw new CliError('pass either --image-tag or --image-digest, not both');
+  }
+  if (buildsNothing(ctx.config)) {
+    if (request.imageDigest !== undefined) refusePromotionFlag('--image-digest', request.env);
+    if (request.imageTag !== undefined) refusePromotionFlag('--image-tag', request.env);
   }
   if (request.imageDigest !== undefined)
     parseRelease(ctx.config.images, request.imageDigest, '--image-digest');
@@ -186,7 +204,13 @@ export async function deployEnvironment(ctx: CommandContext, request: DeployRequ
     request.imageDigest === undefined
       ? undefined
       : parseRelease(ctx.config.images, request.imageDigest, '--image-digest');
-  if (release === undefined && request.imageTag === undefined && request.skipBuild) {
+  // An app that builds nothing has no digest to keep: its references come from the config either way.
+  if (
+    release === undefined &&
+    request.imageTag === undefined &&
+    request.skipBuild &&
+    !buildsNothing(ctx.config)
+  ) {
     const record = digestRecord(names, config.name);
     const kept = await reuseDeployedDigest(ctx.clients(targets[0]!.region).ssm, record);
     release = parseRelease(ctx.config.images, kept, `the release recorded at ${record.parameter}`);
@@ -367,10 +391,10 @@ async function deployRegion(
     // The other services may already run the new image: CloudFormation, not this command, puts them back.
     const others = services.filter((s) => s !== failedService).map((s) => s.name);
     const name = others.length > 0 ? ` in ${failedService.name}` : '';
-    const putBack =
-      others.length > 0
-        ? `; ${others.join(', ')} may run the new image: \`berth rollback ${target.env}\` puts every service back on the last recorded release`
-        : '';
+    const putBackHow = buildsNothing(ctx.config)
+      ? goBackHint(ctx.config, target.env)
+      : `\`berth rollback ${target.env}\` puts every service back on the last recorded release`;
+    const putBack = others.length > 0 ? `; ${others.join(', ')} may run the new image: ${putBackHow}` : '';
     throw new CliError(
       `deployment of ${digest} to ${target.env} failed${name} (${result.reason}); ${rollback}${putBack}`,
       (await explainFailure(ctx, target, started)).detail,
@@ -390,11 +414,12 @@ async function deployRegion(
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     throw new CliError(
-      `${error.message}; ${digest} is running in ${target.env} but was not recorded: ` +
-        `run \`berth rollback ${target.env}\` to go back to the last recorded image`,
+      `${error.message}; ${digest} is running in ${target.env} but was not recorded: ${goBackHint(ctx.config, target.env)}`,
     );
   }
-  await recordDeployedDigest(aws.ssm, digestRecord(ctx.config.names, target.env), digest);
+  const record = digestRecord(ctx.config.names, target.env);
+  if (buildsNothing(ctx.config)) await recordPrebuiltRelease(aws.ssm, record, digest);
+  else await recordDeployedDigest(aws.ssm, record, digest);
   ctx.progress.step(`recorded ${digest} as the ${target.env} image`);
   return url;
 }
@@ -415,13 +440,15 @@ async function releaseBeforeRollout(ctx: CommandContext, target: Target, images:
   const outputs = await readOutputs(aws.cfn, [target.stacks.Service]);
   const release = releaseTaskFromOutputs(outputs, target.stacks.Service);
   if (release === undefined) return;
-  const repositoryUri = requireOutput(outputs, OUTPUTS.repositoryUri, target.stacks.Service);
   // At most one service of the app has the release command (the config refuses two); it runs that service's
-  // image: the new digest of its build, or its prebuilt reference.
+  // image: the new digest of its build in the app's repository, or its prebuilt reference.
   const owner = target.config.services.find((s) => s.release !== undefined);
   const source = owner?.image ?? { build: ctx.config.images[0]!.key };
   const run = {
-    image: 'build' in source ? `${repositoryUri}@${images[source.build]}` : source.prebuilt,
+    image:
+      'build' in source
+        ? `${requireOutput(outputs, OUTPUTS.repositoryUri, target.stacks.Service)}@${images[source.build]}`
+        : source.prebuilt,
     deadline,
     clock: ctx.clock,
     progress: ctx.progress,
@@ -451,7 +478,8 @@ export async function deployContext(
     ctx.progress.step(`${service.name}: production rule weights now ${live} (kept)`);
   }
   return {
-    [IMAGE_CONTEXT_KEY]: digest,
+    // An app that builds nothing takes its images from the config: the template needs no image context.
+    ...(buildsNothing(ctx.config) ? {} : { [IMAGE_CONTEXT_KEY]: digest }),
     ...(Object.keys(weights).length === 0 ? {} : { [PRODUCTION_WEIGHTS_CONTEXT_KEY]: weights }),
   };
 }

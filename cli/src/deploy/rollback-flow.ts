@@ -15,6 +15,7 @@ import { resolveTargets } from '../target.js';
 import { deployContext, deployStacks, releaseText } from './deploy-flow.js';
 import { defaultRollbackTimeoutMs } from './deploy-timeout.js';
 import { explainFailure } from './explain-failure.js';
+import { buildsNothing, refuseRollback } from './prebuilt-app.js';
 import { waitForServices } from './service-rollout.js';
 
 export interface RollbackRequest {
@@ -47,12 +48,17 @@ export function previousRelease(history: readonly string[], running: string | un
  * the service's task definition, not from the last record, and the release history comes from the
  * SSM parameter's versions, so this works even after the task definitions were replaced. The
  * Service stack is redeployed (not just the ECS service updated) so CloudFormation stays the source
- * of truth and the next deploy does not undo the rollback by surprise.
+ * of truth and the next deploy does not undo the rollback by surprise. An app whose every service runs a
+ * prebuilt image has no built release to go back to: it is refused in one line, before any AWS call.
  */
 export async function rollbackEnvironment(
   ctx: CommandContext,
   request: RollbackRequest,
 ): Promise<RollbackResult> {
+  if (buildsNothing(ctx.config)) {
+    resolveTargets(ctx.config, request.env, request.region);
+    refuseRollback(ctx.config, request.env);
+  }
   const requested =
     request.to === undefined
       ? undefined

@@ -1,4 +1,4 @@
-import { REGIONS } from '@berth/infra';
+import { isImageReference, REGIONS } from '@berth/infra';
 import { APP_NAME, APP_NAME_RULE } from './app-name.js';
 import { GITHUB_REPOSITORY } from './git-repository.js';
 
@@ -35,6 +35,11 @@ export const checkHealthPath: Check = (v) =>
   /^\/[\w\-.~/%?=&+]*$/.test(v) && v.length <= 1024
     ? undefined
     : `"${v}" is not a health check path: start with / and use URL characters only, e.g. /healthz`;
+
+export const checkImage: Check = (v) =>
+  isImageReference(v)
+    ? undefined
+    : `"${v}" is not an image reference: expected one as docker pull takes it, e.g. nginx:1.27 or <registry>/<name>@sha256:<64 hex>`;
 
 export const checkAppName: Check = (v) =>
   APP_NAME.test(v) ? undefined : `"${v}" is not an app name: use ${APP_NAME_RULE}`;

@@ -5,10 +5,14 @@ export interface InitPlan {
   readonly testAccount: Sourced<string>;
   readonly prodAccount: Sourced<string>;
   readonly region: string;
-  /** Relative to the project root, `/` separators (docker build's `-f`, run from the root). */
-  readonly dockerfile: string;
-  /** The build context, relative to the project root: the Dockerfile's folder. */
-  readonly context: string;
+  /**
+   * What the web service runs: a build (the Dockerfile relative to the project root with `/` separators, as
+   * docker build's `-f` from the root, and the build context, the Dockerfile's folder), or a prebuilt image
+   * reference (`--image`: nothing is built).
+   */
+  readonly image:
+    | { readonly build: { readonly dockerfile: string; readonly context: string } }
+    | { readonly prebuilt: string };
   readonly port: Sourced<number>;
   readonly healthPath: Sourced<string>;
   /** Who hears prod's alarms; a placeholder becomes a marked waiver (prod without either is refused). */
@@ -37,6 +41,12 @@ const str = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\
 const note = (s: Sourced<unknown>) =>
   s.placeholder ? ` // PLACEHOLDER: ${s.source}` : s.detected ? ` // ${s.source}` : '';
 
+function imageLine(image: InitPlan['image']): string {
+  return 'build' in image
+    ? `build: { dockerfile: ${str(image.build.dockerfile)}, context: ${str(image.build.context)} },`
+    : `image: ${str(image.prebuilt)}, // prebuilt: nothing is built, every environment runs this reference`;
+}
+
 /**
  * `berth.config.ts`: the minimal config (app, repository, accounts and regions, one web service); every
  * other setting keeps Berth's per-environment default, which `berth plan` prints, so it is not copied here.
@@ -51,14 +61,14 @@ export function renderConfigFile(plan: InitPlan): string {
 import { defineConfig } from '@berth/cli';
 
 export default defineConfig({
-  // Names the stacks, SSM parameters (/${plan.app}/test/…) and image repositories (${plan.app}/web).
+  // Names the stacks, SSM parameters (/${plan.app}/test/…)${'build' in plan.image ? ` and image repositories (${plan.app}/web)` : ''}.
   app: ${str(plan.app)},
   // The CI roles trust only this repository's workflows (GitHub OIDC, no access keys).
   github: { repository: ${str(plan.repository.value)} },${note(plan.repository)}
   services: {
     web: {
       type: 'web', // behind the environment's load balancer
-      build: { dockerfile: ${str(plan.dockerfile)}, context: ${str(plan.context)} },
+      ${imageLine(plan.image)}
       port: ${plan.port.value},${note(plan.port)}
       healthCheck: { path: ${str(plan.healthPath.value)} },${note(plan.healthPath)}
       // cpu, memoryMiB, scaling, deployment: defaulted per environment, see the reference above.
@@ -66,7 +76,7 @@ export default defineConfig({
   },
   environments: {
     test: { account: ${str(plan.testAccount.value)}, ${regions} },${note(plan.testAccount)}
-    // prod's account also holds the account-wide stack: CI roles and the image registry.
+    // prod's account also holds the account-wide stack: CI roles${'build' in plan.image ? ' and the image registry' : ''}.
     prod: {
       account: ${str(plan.prodAccount.value)},${note(plan.prodAccount)}
       ${regions},

@@ -33,13 +33,10 @@ export async function planInit(
   env: NodeJS.ProcessEnv,
   prompter: Prompter | undefined,
 ): Promise<{ plan: InitPlan; note: string }> {
-  const { dockerfile, note } = await chooseDockerfile(root, flags, prompter);
-  const context = path.posix.dirname(dockerfile);
-  const facts = readDockerfile(readFileSync(path.join(root, dockerfile), 'utf8'));
-  const port =
-    fromFlag(flags.port === undefined ? undefined : Number(flags.port), '--port') ??
-    (await portOf(dockerfile, facts, prompter));
-  const healthPath = fromFlag(flags.healthPath, '--health-path') ?? healthPathOf(root, dockerfile, facts);
+  const { image, note, port, healthPath } =
+    flags.image === undefined
+      ? await builtService(root, flags, prompter)
+      : await prebuiltService(flags.image, flags, prompter);
   const repository = await repositoryOf(root, flags, prompter);
   const app = await appOf(root, flags, repository, prompter);
   const region = await regionOf(flags, env, prompter);
@@ -51,13 +48,48 @@ export async function planInit(
     testAccount,
     prodAccount,
     region,
-    dockerfile,
-    context,
+    image,
     port,
     healthPath,
     alarmEmail,
   };
   return { plan, note };
+}
+
+type WebService = Pick<InitPlan, 'image' | 'port' | 'healthPath'> & { note: string };
+
+/** The web service built from the chosen Dockerfile: its port and health path read from it and its code. */
+async function builtService(
+  root: string,
+  flags: InitFlags,
+  prompter: Prompter | undefined,
+): Promise<WebService> {
+  const { dockerfile, note } = await chooseDockerfile(root, flags, prompter);
+  const context = path.posix.dirname(dockerfile);
+  const facts = readDockerfile(readFileSync(path.join(root, dockerfile), 'utf8'));
+  const port =
+    fromFlag(flags.port === undefined ? undefined : Number(flags.port), '--port') ??
+    (await portOf(dockerfile, facts, prompter));
+  const healthPath = fromFlag(flags.healthPath, '--health-path') ?? healthPathOf(root, dockerfile, facts);
+  return { image: { build: { dockerfile, context } }, note, port, healthPath };
+}
+
+/** The web service of a prebuilt image (`--image`): no Dockerfile to read, so the port is given or asked. */
+async function prebuiltService(
+  reference: string,
+  flags: InitFlags,
+  prompter: Prompter | undefined,
+): Promise<WebService> {
+  const why = `${reference} is a prebuilt image, with no Dockerfile to read its port from`;
+  const port: Sourced<number> =
+    fromFlag(flags.port === undefined ? undefined : Number(flags.port), '--port') ??
+    (prompter
+      ? { value: Number(await prompter.ask(`Port ${reference} listens on`, checkPort)), source: 'answered' }
+      : failFlag('--port <port> (the port the image serves on)', why));
+  const healthPath =
+    fromFlag(flags.healthPath, '--health-path') ??
+    found('/', 'a prebuilt image: the load balancer expects 200 from / (--health-path sets another)');
+  return { image: { prebuilt: reference }, note: '--image', port, healthPath };
 }
 
 /** EXPOSE (the first TCP port), else the port of the HEALTHCHECK URL, else a question or --port. */

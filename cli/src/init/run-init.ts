@@ -55,6 +55,7 @@ export async function runInit(flags: InitFlags, io: InitIo): Promise<void> {
       install: berthInstallFor(root, version),
       region: plan.region,
       healthPath: plan.healthPath.value,
+      prebuilt: 'prebuilt' in plan.image,
     };
     const files: GeneratedFile[] = [
       { path: CONFIG_FILE, content: renderConfigFile(plan) },

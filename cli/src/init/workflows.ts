@@ -22,6 +22,12 @@ export interface WorkflowInputs {
   readonly region: string;
   /** The path the smoke test fetches: the service's health path. */
   readonly healthPath: string;
+  /**
+   * Every service runs a prebuilt image (`berth init --image`): the deliver workflow has no build job, and each
+   * environment runs the references berth.config.ts names (nothing to promote by digest).
+   * @default false - the app builds its images
+   */
+  readonly prebuilt?: boolean;
 }
 
 export const CI_WORKFLOW = '.github/workflows/berth-ci.yml';
@@ -108,13 +114,55 @@ ${berthSteps(inputs.install)}
 `;
 }
 
-export function renderDeliverWorkflow(inputs: WorkflowInputs): string {
-  const path = inputs.healthPath;
-  return `# Written by \`berth init\`. Push to main: build every image once → deploy them to test → smoke test → the
+/** The deliver workflow's opening comment: what runs in which order, for an app that builds or one that does not. */
+function deliverSummary(prebuilt: boolean): string {
+  return prebuilt
+    ? `# Written by \`berth init\`. Push to main: deploy to test → smoke test → prod behind the \`prod\` environment's
+# required reviewers. Every service runs a prebuilt image, so nothing is built: each environment runs the
+# references berth.config.ts names (pin them by digest so prod runs exactly what test ran). No access keys: each
+# job assumes its role via OIDC (role ARNs in repository variables, outputs of the Berth global stack); the
+# roles' trust policies pin the branch / environment. Run your own tests in your own workflow, or add a job
+# here that \`deploy-test\` needs. Guide: docs/deploy.md in Berth.`
+    : `# Written by \`berth init\`. Push to main: build every image once → deploy them to test → smoke test → the
 # SAME digests to prod behind the \`prod\` environment's required reviewers. No access keys: each job assumes its
 # role via OIDC (role ARNs in repository variables, outputs of the Berth global stack); the roles' trust
 # policies pin the branch / environment. Run your own tests in your own workflow, or add a job here that
-# \`build\` needs. Guide: docs/deploy.md in Berth.
+# \`build\` needs. Guide: docs/deploy.md in Berth.`;
+}
+
+/** CI's build job: every image the app builds, once; its `digest` output is the release later jobs deploy. */
+function buildJob(install: BerthInstall): string {
+  return `  build:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 30
+    permissions:
+      contents: read
+      id-token: write
+    outputs:
+      digest: \${{ steps.push.outputs.digest }}
+    steps:
+${berthSteps(install)}
+${assumeRole('BERTH_TEST_DEPLOY_ROLE_ARN')}
+      - uses: docker/setup-buildx-action@v3.7.1
+      # Every image berth.config.ts builds (services with the same build share one), each built once the way
+      # \`berth deploy\` builds (the cluster's architecture, one platform); a re-run finds the commit's immutable
+      # tags and builds nothing. \`digest\` is the release: the digest, or \`<image>=<digest>\` pairs when the
+      # app builds several images. Every later job deploys exactly it, never a tag.
+      - id: push
+        name: Build and push (berth image)
+        run: |
+          digest=$(npx berth image test --json | jq -r .digest)
+          echo "digest=$digest" >> "$GITHUB_OUTPUT"
+
+`;
+}
+
+export function renderDeliverWorkflow(inputs: WorkflowInputs): string {
+  const path = inputs.healthPath;
+  const prebuilt = inputs.prebuilt ?? false;
+  // A prebuilt app deploys what its config names: no build job to wait for, no release to pass on.
+  const image = prebuilt ? '' : ` --image-digest "\${{ needs.build.outputs.digest }}"`;
+  return `${deliverSummary(prebuilt)}
 name: berth-deliver
 
 on:
@@ -133,31 +181,8 @@ defaults:
     shell: bash
 
 jobs:
-  build:
-    runs-on: ubuntu-24.04
-    timeout-minutes: 30
-    permissions:
-      contents: read
-      id-token: write
-    outputs:
-      digest: \${{ steps.push.outputs.digest }}
-    steps:
-${berthSteps(inputs.install)}
-${assumeRole('BERTH_TEST_DEPLOY_ROLE_ARN')}
-      - uses: docker/setup-buildx-action@v3.7.1
-      # Every image berth.config.ts builds (services with the same build share one), each built once the way
-      # \`berth deploy\` builds (the cluster's architecture, one platform); a re-run finds the commit's immutable
-      # tags and builds nothing. \`digest\` is the release: the digest, or \`<image>=<digest>\` pairs when the
-      # app builds several images. Every later job deploys exactly it, never a tag.
-      - id: push
-        name: Build and push (berth image)
-        run: |
-          digest=$(npx berth image test --json | jq -r .digest)
-          echo "digest=$digest" >> "$GITHUB_OUTPUT"
-
-  deploy-test:
-    needs: build
-    runs-on: ubuntu-24.04
+${prebuilt ? '' : buildJob(inputs.install)}  deploy-test:
+${prebuilt ? '' : '    needs: build\n'}    runs-on: ubuntu-24.04
     timeout-minutes: 45
     permissions:
       contents: read
@@ -175,7 +200,7 @@ ${assumeRole('BERTH_TEST_DEPLOY_ROLE_ARN')}
       - id: deploy
         name: Deploy to test
         run: |
-          url=$(npx berth deploy test --image-digest "\${{ needs.build.outputs.digest }}" --timeout 40m --json \\
+          url=$(npx berth deploy test${image} --timeout 40m --json \\
             | jq -r '.regions[0].url // empty')
           echo "url=$url" >> "$GITHUB_OUTPUT"
 
@@ -196,7 +221,7 @@ ${assumeRole('BERTH_TEST_DEPLOY_ROLE_ARN')}
           curl --fail --silent --show-error --retry 5 --retry-all-errors --max-time 10 "\${URL%/}${path}"
 
   deploy-prod:
-    needs: [build, smoke-test]
+    needs: ${prebuilt ? 'smoke-test' : '[build, smoke-test]'}
     runs-on: ubuntu-24.04
     timeout-minutes: 60
     # Required reviewers on this GitHub environment gate the promotion; the prod role trusts only it.
@@ -210,7 +235,7 @@ ${assumeRole('BERTH_TEST_DEPLOY_ROLE_ARN')}
     steps:
 ${berthSteps(inputs.install)}
 ${assumeRole('BERTH_PROD_DEPLOY_ROLE_ARN')}
-      - name: Promote the tested digest to prod
-        run: npx berth deploy prod --image-digest "\${{ needs.build.outputs.digest }}" --timeout 55m
+      - name: ${prebuilt ? 'Deploy the tested references to prod' : 'Promote the tested digest to prod'}
+        run: npx berth deploy prod${image} --timeout 55m
 `;
 }

@@ -43,6 +43,7 @@ import {
   type EnvName,
   GLOBAL_STACK_ENV,
   IMAGE_CONTEXT_KEY,
+  imagesFromContext,
   type LoadedConfig,
   OUTPUTS,
   PRODUCTION_WEIGHTS_CONTEXT_KEY,
@@ -251,11 +252,23 @@ export class AwsModel {
    * @param config the app whose stacks the model holds (its names, environments and services): the cart's by
    * default; a scenario may bring its own (cli/test/scenarios/two-services.ts).
    */
+  /** The app as berth.config.ts says now (editConfig changes it). */
+  config: LoadedConfig;
+
   constructor(
     readonly clock: FakeClock,
-    readonly config: LoadedConfig = CART,
+    config: LoadedConfig = CART,
   ) {
+    this.config = config;
     this.account = config.global.account;
+  }
+
+  /** The user edits berth.config.ts (same app, same account): later commands and deploys read the new one. */
+  editConfig(next: LoadedConfig): void {
+    if (next.app !== this.config.app || next.global.account !== this.account) {
+      throw new Error('AWS model: editConfig keeps the app and its account');
+    }
+    this.config = next;
   }
 
   /**
@@ -266,7 +279,8 @@ export class AwsModel {
   createGlobal(): void {
     this.stacks.set(this.config.names.globalStackName, {
       status: 'CREATE_COMPLETE',
-      outputs: { RepositoryUri: this.repositoryUri() },
+      // An app that builds nothing has no registry, so no repository output (infra/lib/stacks/global-stack.ts).
+      outputs: this.config.global.repositoryName === undefined ? {} : { RepositoryUri: this.repositoryUri() },
       terminationProtection: true,
     });
   }
@@ -1306,7 +1320,7 @@ export class ModelDeployer implements StackDeployer {
       stack.status = create ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE';
       throw new Error(`The stack named ${name} failed to deploy: ${stack.status}: ${reason}`);
     }
-    if (name === model.config.names.globalStackName)
+    if (name === model.config.names.globalStackName && model.config.global.repositoryName !== undefined)
       stack.outputs[OUTPUTS.repositoryUri] = model.repositoryUri();
     if (env && name.endsWith('-Service')) this.deployService(name, env, stack, create, context);
     stack.template = this.templateOf(name);
@@ -1321,11 +1335,13 @@ export class ModelDeployer implements StackDeployer {
     context: Record<string, unknown>,
   ): void {
     const model = this.model;
-    // The release the template carries: each built image's digest by image key (infra/lib/image.ts).
-    const release = parseImageSet(
-      String(context[IMAGE_CONTEXT_KEY]),
-      model.config.images.map((i) => i.key),
-    );
+    // The release the template carries: each built image's digest by image key (infra/lib/image.ts). An app
+    // that builds nothing carries none, and its synth refuses an image context.
+    const keys = model.config.images.map((i) => i.key);
+    const release =
+      keys.length === 0
+        ? imagesFromContext(context[IMAGE_CONTEXT_KEY], keys).images
+        : parseImageSet(String(context[IMAGE_CONTEXT_KEY]), keys);
     const missing = Object.values(release).find((digest) => ![...model.images.values()].includes(digest));
     if (missing !== undefined) {
       // ECS cannot pull an image the registry does not have: tasks stop with CannotPullContainerError.
@@ -1514,7 +1530,9 @@ export class ModelDeployer implements StackDeployer {
       [OUTPUTS.releaseSubnetIds]: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002',
       [OUTPUTS.releaseSecurityGroupId]: 'sg-0release0000000001',
       [OUTPUTS.releaseLogGroupName]: service.logGroupName,
-      [OUTPUTS.repositoryUri]: model.repositoryUri(),
+      ...(model.config.global.repositoryName === undefined
+        ? {}
+        : { [OUTPUTS.repositoryUri]: model.repositoryUri() }),
     });
   }
 

@@ -20,3 +20,9 @@ export const WORKERS_ONLY: LoadedConfig = await load('workers-only.berth.config.
  * `docs` runs the prebuilt `public.ecr.aws/nginx/nginx:1.27`.
  */
 export const TWO_IMAGES: LoadedConfig = await load('two-images.berth.config.ts');
+
+/**
+ * App `kiosk`: every service runs a prebuilt image — web `site` (public.ecr.aws nginx pinned by digest, port
+ * 8088) and worker `relay` (ghcr.io tag, release command). Nothing to build.
+ */
+export const PREBUILT_ONLY: LoadedConfig = await load('prebuilt-only.berth.config.ts');

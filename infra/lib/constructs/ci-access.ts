@@ -18,8 +18,11 @@ export interface CiAccessProps {
   readonly githubRepository: string;
   /** GitHub environment (with required reviewers) that gates prod deploys. */
   readonly prodEnvironment: string;
-  /** The shared image repository: test's role pushes to it, prod's role only reads it. */
-  readonly repository: ecr.IRepository;
+  /**
+   * The shared image repository: test's role pushes to it, prod's role only reads it.
+   * @default - none: the app builds no image (every service runs a prebuilt one), so no role gets ECR access
+   */
+  readonly repository?: ecr.IRepository;
   /**
    * Each environment's CDK bootstrap qualifier: its deploy role may assume only `cdk-<qualifier>-*` roles,
    * so with distinct qualifiers the test role cannot reach prod's bootstrap (see infra/lib/bootstrap.ts).
@@ -201,7 +204,12 @@ export class CiAccess extends Construct {
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         }),
       );
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+      // `docker login` before a push (berth image); an app that builds nothing logs in to no registry.
+      if (props.repository) {
+        role.addToPolicy(
+          new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+        );
+      }
       // Stack reads for status, outputs and failure diagnosis: the env's own stacks and Berth-Global's outputs.
       const ownStacks = `arn:${partition}:cloudformation:*:${account}:stack/${props.names.envStackPrefix(env)}*/*`;
       role.addToPolicy(
@@ -273,13 +281,13 @@ export class CiAccess extends Construct {
     };
 
     const testRole = deployRole('test', `repo:${repo}:ref:refs/heads/main`);
-    props.repository.grantPullPush(testRole);
+    props.repository?.grantPullPush(testRole);
     // DescribeImages resolves a pushed tag to the digest that is deployed and promoted.
-    props.repository.grantRead(testRole);
+    props.repository?.grantRead(testRole);
     const prodRole = deployRole('prod', `repo:${repo}:environment:${props.prodEnvironment}`);
     // Prod promotes the digest test already ran; it verifies the image exists but never writes one.
-    props.repository.grantPull(prodRole);
-    props.repository.grantRead(prodRole);
+    props.repository?.grantPull(prodRole);
+    props.repository?.grantRead(prodRole);
     this.deployRoles = { test: testRole, prod: prodRole };
 
     const planQualifiers = [...new Set(Object.values(props.bootstrapQualifiers))];

@@ -25,27 +25,33 @@ export const AMI_BUILD_ROLE_OUTPUT_KEY = 'AmiBuildRoleArn';
 
 /** Account-wide resources, deployed once in the primary region before any environment. */
 export class GlobalStack extends Stack {
-  public readonly registry: Registry;
+  /** Absent when every service runs a prebuilt image: nothing is pushed, so no repository. */
+  public readonly registry?: Registry;
   public readonly ciAccess: CiAccess;
 
   constructor(scope: Construct, id: string, props: GlobalStackProps) {
     super(scope, id, props);
     const { global } = props;
 
-    this.registry = new Registry(this, 'Registry', {
-      repositoryName: global.repositoryName,
-      replicationRegions: [...new Set(props.regionsInUse)].filter((r) => r !== global.primaryRegion),
-    });
+    this.registry =
+      global.repositoryName === undefined
+        ? undefined
+        : new Registry(this, 'Registry', {
+            repositoryName: global.repositoryName,
+            replicationRegions: [...new Set(props.regionsInUse)].filter((r) => r !== global.primaryRegion),
+          });
     this.ciAccess = new CiAccess(this, 'CiAccess', {
       names: props.names,
       githubRepository: global.githubRepository,
       prodEnvironment: global.githubProdEnvironment,
-      repository: this.registry.repository,
+      repository: this.registry?.repository,
       bootstrapQualifiers: props.bootstrapQualifiers,
       existingProviderArn: global.githubOidcProviderArn,
     });
 
-    new CfnOutput(this, OUTPUTS.repositoryUri, { value: this.registry.repository.repositoryUri });
+    if (this.registry) {
+      new CfnOutput(this, OUTPUTS.repositoryUri, { value: this.registry.repository.repositoryUri });
+    }
     for (const env of ENV_NAMES) {
       new CfnOutput(this, deployRoleOutputKey(env), { value: this.ciAccess.deployRoles[env].roleArn });
     }

@@ -42,8 +42,11 @@ export interface ServiceStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
   /** The database whose secret the tasks read and whose security group admits them. */
   readonly database: Database;
-  /** The shared repository's name; replication gives every region a local copy, so no cross-region reference. */
-  readonly repositoryName: string;
+  /**
+   * The shared repository's name; replication gives every region a local copy, so no cross-region reference.
+   * @default - none: every service runs a prebuilt image, so no repository is imported or output
+   */
+  readonly repositoryName?: string;
 }
 
 /** A web service and its resolved settings, as the Monitoring stack watches it. */
@@ -136,7 +139,10 @@ export class ServiceStack extends Stack {
     const databaseSecretFor = (s: ResolvedServiceConfig) => (s.database ? props.database.secret : undefined);
 
     const domain = config.domain ? new Domain(this, 'Domain', config.domain) : undefined;
-    const repository = ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName);
+    const repository =
+      props.repositoryName === undefined
+        ? undefined
+        : ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName);
     // Once per service: its release task reuses the same (imported) repository.
     const imageByService = new Map<string, ReturnType<typeof serviceImage>>();
     const imageOf = (s: ResolvedServiceConfig) => {
@@ -263,7 +269,7 @@ export class ServiceStack extends Stack {
     // No load balancer (workers only): no URL at all, and the CLI prints and checks none.
     const environmentUrl = domain?.url ?? loadBalancer?.url ?? '';
     if (loadBalancer) new CfnOutput(this, OUTPUTS.serviceUrl, { value: environmentUrl });
-    new CfnOutput(this, OUTPUTS.repositoryUri, { value: repository.repositoryUri });
+    if (repository) new CfnOutput(this, OUTPUTS.repositoryUri, { value: repository.repositoryUri });
     new CfnOutput(this, OUTPUTS.clusterName, { value: this.cluster.cluster.clusterName });
     for (const { config: s, construct } of this.webServices) {
       const keys = serviceOutputs(s.name);
@@ -353,10 +359,11 @@ function serviceUrl(environmentUrl: string, service: WebServiceConfig): string {
 function serviceImage(
   scope: Construct,
   service: ResolvedServiceConfig,
-  repository: ecr.IRepository,
+  repository: ecr.IRepository | undefined,
   images: Readonly<Record<string, string>>,
 ): { repository?: ecr.IRepository; image: string } {
-  if ('build' in service.image) return { repository, image: images[service.image.build]! };
+  // A built image implies the app's repository (resolve.ts names one whenever a service builds).
+  if ('build' in service.image) return { repository: repository!, image: images[service.image.build]! };
   const reference = service.image.prebuilt;
   const ecrReference = ecrImage(reference);
   if (ecrReference === undefined) return { image: reference };
