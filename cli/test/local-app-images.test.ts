@@ -6,6 +6,7 @@
  * container run from its own image. Needs neither podman nor HAProxy: it runs everywhere.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import type { LocalBuild } from '../src/local/local-images.js';
 import type { LocalService } from '../src/local/run-plan.js';
 
 const FAKE_PODMAN = fileURLToPath(new URL('./fixtures/fake-podman.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
 
 interface FakePodman {
   readonly dir: string;
@@ -395,6 +397,91 @@ describe('upBanner', () => {
         '.data',
       ),
       'berth is up at http://127.0.0.1:8080/ (data in .data); Ctrl-C stops it\n  web: http://127.0.0.1:8080/\n  api: http://127.0.0.1:8080/api/\n',
+    );
+  });
+});
+
+describe('berth up, the command, for an app of workers only (fake podman)', { timeout: 60_000 }, () => {
+  it("builds and pulls what its config's services run, says there is nothing to open, and stops on Ctrl-C", async (t) => {
+    const fake = await fakePodman();
+    t.after(() => rm(fake.dir, { recursive: true, force: true }));
+    // A user's config as `berth up` loads it: one worker built from the Dockerfile, one prebuilt.
+    await writeFile(
+      path.join(fake.dir, 'berth.config.ts'),
+      `export default {
+  app: 'tidy',
+  github: { repository: 'tidy-team/tidy' },
+  global: { account: '246813579024', region: 'eu-west-1' },
+  services: {
+    sweeper: { type: 'worker', command: ['./sweep'], database: false },
+    cache: { type: 'worker', image: 'redis:7.4', database: false },
+  },
+  environments: {
+    test: { account: '246813579024', regions: ['eu-west-1'], cluster: { maxInstances: 20 } },
+    prod: {
+      account: '246813579024',
+      regions: ['eu-west-1'],
+      cluster: { maxInstances: 20 },
+      alarms: { email: 'ops@tidy.example' },
+    },
+  },
+};
+`,
+    );
+    const berth = spawn(process.execPath, [BIN, '--config', path.join(fake.dir, 'berth.config.ts'), 'up'], {
+      cwd: fake.dir,
+      env: { PATH: `${fake.bin}:/usr/bin:/bin`, PORT: '1', DATA_DIR: '.data' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    berth.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    berth.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exit = new Promise<number | null>((resolve) => berth.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 45_000;
+    while (!stdout.includes('berth is up')) {
+      if (berth.exitCode !== null) assert.fail(`berth up exited ${berth.exitCode}: ${stderr}`);
+      if (Date.now() > deadline) assert.fail(`berth up did not start: ${stdout}${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    process.kill(-berth.pid!, 'SIGINT');
+    assert.equal(await exit, 0, stderr);
+    assert.ok(
+      stdout.includes(
+        `berth is up (data in ${path.join(fake.dir, '.data')}); no web service: nothing to open; Ctrl-C stops it\n`,
+      ),
+      stdout,
+    );
+    const calls = await fake.calls();
+    assert.deepEqual(
+      calls.filter((args) => args[0] !== 'run' && args[0] !== 'kill'),
+      [
+        [
+          'build',
+          '--isolation',
+          'chroot',
+          '--network',
+          'host',
+          '--tag',
+          'localhost/tidy:local',
+          '--file',
+          path.join(fake.dir, 'Dockerfile'),
+          fake.dir,
+        ],
+        ['pull', 'docker.io/library/redis:7.4'],
+      ],
+    );
+    assert.deepEqual(
+      calls
+        .filter((args) => args[0] === 'run')
+        .map((args) => ranFrom(args))
+        .sort(),
+      [['docker.io/library/redis:7.4'], ['localhost/tidy:local', './sweep']],
     );
   });
 });
