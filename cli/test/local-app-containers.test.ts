@@ -76,7 +76,7 @@ describe('berth up from the Dockerfile with podman', {
     app = await startApp({
       app: 'imgtest',
       projectRoot: dir,
-      build: { dockerfile: 'Dockerfile', context: '.' },
+      builds: [{ key: 'site', dockerfile: 'Dockerfile', context: '.', args: {} }],
       buildArgs: [`BASE=${baseImage}`],
       services,
       listenHost: '127.0.0.1',

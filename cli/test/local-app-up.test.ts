@@ -97,7 +97,7 @@ describe('berth up with dev commands: release, routing, worker, secrets', {
     app = await startApp({
       app: 'shop',
       projectRoot: dir,
-      build: { dockerfile: 'Dockerfile', context: '.' },
+      builds: [{ key: 'web', dockerfile: 'Dockerfile', context: '.', args: {} }],
       services: [
         webService(
           'site',
@@ -189,7 +189,7 @@ describe('berth up start-up errors', { timeout: 120_000 }, () => {
   const base = (dir: string, port: number, services: LocalService[]) => ({
     app: 'shop',
     projectRoot: dir,
-    build: { dockerfile: 'Dockerfile', context: '.' },
+    builds: [{ key: 'web', dockerfile: 'Dockerfile', context: '.', args: {} }],
     services,
     listenHost: '127.0.0.1',
     listenPort: port,

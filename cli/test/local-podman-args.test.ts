@@ -6,14 +6,13 @@ import {
   containerRunArgs,
   containerSignalArgs,
   imageBuildArgs,
-  localImage,
 } from '../src/local/podman-args.js';
 
 describe('podman arguments', () => {
   it('build the one image of the app from its Dockerfile, passing build arguments on', () => {
     assert.deepEqual(
       imageBuildArgs({
-        image: localImage('shop'),
+        image: 'localhost/shop:local',
         dockerfile: '/repo/docker/api.Dockerfile',
         context: '/repo',
         buildArgs: ['NODE_IMAGE=localhost/node-local:24', 'FLAVOUR=slim'],
@@ -40,7 +39,7 @@ describe('podman arguments', () => {
   it('build a stage of the Dockerfile when the build names a target', () => {
     assert.deepEqual(
       imageBuildArgs({
-        image: localImage('depot'),
+        image: 'localhost/depot:local',
         dockerfile: '/depot/api/Dockerfile',
         context: '/depot/api',
         target: 'admin',

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { checkLocalRun, endpointUrl } from '../src/local/app-up.js';
+import { type LocalBuild, planLocalImages } from '../src/local/local-images.js';
 import { type LocalService, planLocalRun } from '../src/local/run-plan.js';
 
 const web: LocalService = {
@@ -72,21 +73,19 @@ describe('planLocalRun', () => {
   });
 });
 
+const BUILD: LocalBuild = { key: 'web', dockerfile: 'Dockerfile', context: '.', args: {} };
+const imagesOf = (plan: ReturnType<typeof planLocalRun>, build: LocalBuild = BUILD) =>
+  planLocalImages('shop', plan, [build]);
+
 describe('checkLocalRun', () => {
   it('names the services that need podman and the way out when it is missing', async (t) => {
     const empty = await mkdtemp(path.join(tmpdir(), 'berth-nopath-'));
     t.after(() => rm(empty, { recursive: true, force: true }));
     const plan = planLocalRun([web, worker, admin], { containers: false });
-    assert.throws(
-      () =>
-        checkLocalRun(plan, { projectRoot: empty, build: { dockerfile: 'Dockerfile', context: '.' } }, [
-          empty,
-        ]),
-      {
-        message:
-          "podman is not installed: worker, admin run from the app's Dockerfile with it; install podman (Debian: apt-get install -y podman runc), or give each a `dev` command in berth.config.ts",
-      },
-    );
+    assert.throws(() => checkLocalRun(plan, imagesOf(plan), empty, [empty]), {
+      message:
+        'podman is not installed: worker, admin run in containers with it; install podman (Debian: apt-get install -y podman runc), or give each a `dev` command in berth.config.ts',
+    });
   });
 
   it('names the missing Dockerfile', async (t) => {
@@ -94,24 +93,20 @@ describe('checkLocalRun', () => {
     t.after(() => rm(bin, { recursive: true, force: true }));
     await writeFile(path.join(bin, 'podman'), '#!/bin/sh\n', { mode: 0o755 });
     const plan = planLocalRun([worker], { containers: false });
-    assert.throws(
-      () =>
-        checkLocalRun(plan, { projectRoot: bin, build: { dockerfile: 'docker/Dockerfile', context: '.' } }, [
-          bin,
-        ]),
-      {
-        message: `${bin}/docker/Dockerfile is missing: worker run from the app's image; add the Dockerfile, point build.dockerfile in berth.config.ts at it, or give it a \`dev\` command`,
-      },
-    );
+    const images = imagesOf(plan, { ...BUILD, dockerfile: 'docker/Dockerfile' });
+    assert.throws(() => checkLocalRun(plan, images, bin, [bin]), {
+      message: `${bin}/docker/Dockerfile is missing: worker runs from the image it builds; add the Dockerfile, point services.web.build.dockerfile in berth.config.ts at it, or give it a \`dev\` command`,
+    });
   });
 
   it('asks for haproxy only when two web services share the address', async (t) => {
     const empty = await mkdtemp(path.join(tmpdir(), 'berth-nopath-'));
     t.after(() => rm(empty, { recursive: true, force: true }));
     const devAdmin = { ...admin, dev: { command: ['npm', 'run', 'dev'] } };
-    const root = { projectRoot: empty, build: { dockerfile: 'Dockerfile', context: '.' } };
-    assert.deepEqual(checkLocalRun(planLocalRun([web], { containers: false }), root, [empty]), {});
-    assert.throws(() => checkLocalRun(planLocalRun([web, devAdmin], { containers: false }), root, [empty]), {
+    const alone = planLocalRun([web], { containers: false });
+    assert.deepEqual(checkLocalRun(alone, imagesOf(alone), empty, [empty]), {});
+    const two = planLocalRun([web, devAdmin], { containers: false });
+    assert.throws(() => checkLocalRun(two, imagesOf(two), empty, [empty]), {
       message:
         "haproxy is not installed: it routes berth up's address to the 2 web services by path and host; install it (Debian: apt-get install -y haproxy)",
     });

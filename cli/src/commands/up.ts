@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
 import { CliError } from '../errors.js';
+import type { RunningApp } from '../local/app-up.js';
 import { describeExit } from '../service-process.js';
 
 export interface UpFlags {
@@ -46,17 +47,11 @@ export async function runUp(flags: UpFlags): Promise<number> {
     );
   }
   const port = parsePort(flags.port);
-  const [{ loadProjectConfig }, { startApp }, { refuseOtherImages }, { planLocalRun }] = await Promise.all([
+  const [{ loadProjectConfig }, { startApp }] = await Promise.all([
     import('../config.js'),
     import('../local/app-up.js'),
-    import('../local/local-images.js'),
-    import('../local/run-plan.js'),
   ]);
   const config = await loadProjectConfig(flags);
-  refuseOtherImages(
-    planLocalRun(config.services, { containers: flags.containers === true }),
-    config.images[0]!.key,
-  );
   const dataDir = path.resolve(config.projectRoot, flags.dataDir);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   // Listening from the start: a signal during a long build or start must still stop what was started
@@ -75,7 +70,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     const app = await startApp({
       app: config.app,
       projectRoot: config.projectRoot,
-      build: config.images[0]!,
+      builds: config.images,
       services: config.services,
       listenHost: flags.host,
       listenPort: port,
@@ -87,10 +82,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
       output: (line) => process.stdout.write(`${line}\n`),
       signal: abort.signal,
     });
-    process.stdout.write(`berth is up at ${app.url} (data in ${dataDir}); Ctrl-C stops it\n`);
-    if (app.endpoints.length > 1) {
-      for (const endpoint of app.endpoints) process.stdout.write(`  ${endpoint.name}: ${endpoint.url}\n`);
-    }
+    process.stdout.write(upBanner(app, dataDir));
     const first = await Promise.race([signalled, app.exited]);
     if (first !== 'signal') {
       log(`${first.name} exited (${describeExit(first.exit)}) on its own: stopping the other services`);
@@ -101,6 +93,15 @@ export async function runUp(flags: UpFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** What berth up prints once every service is up: where to open the app, and each route when several. */
+export function upBanner(app: Pick<RunningApp, 'url' | 'endpoints'>, dataDir: string): string {
+  if (app.url === undefined) {
+    return `berth is up (data in ${dataDir}); no web service: nothing to open; Ctrl-C stops it\n`;
+  }
+  const routes = app.endpoints.length > 1 ? app.endpoints.map((e) => `  ${e.name}: ${e.url}\n`) : [];
+  return `berth is up at ${app.url} (data in ${dataDir}); Ctrl-C stops it\n${routes.join('')}`;
 }
 
 export function parseReplicas(text: string): number {
@@ -188,7 +189,7 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description(
-      "run the app's services locally (dev commands, or the Dockerfile with podman) on an embedded PostgreSQL",
+      "run the app's services locally (dev commands, or their images with podman) on an embedded PostgreSQL",
     )
     // Defaults come from the variables the README documents, so `PORT=3000 npm start` does what it says.
     .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('8080'))
@@ -207,9 +208,9 @@ export function registerUpCommand(program: Command): void {
     )
     .option(
       '--containers',
-      "run every service from the app's Dockerfile with podman, even those with a dev command",
+      'run every service in its container with podman (built or pulled), even those with a dev command',
     )
-    .option('--build-arg <NAME=VALUE>', "a build argument for the app's Dockerfile (repeatable)", collect)
+    .option('--build-arg <NAME=VALUE>', "a build argument for each of the app's builds (repeatable)", collect)
     .option('--env-file <file>', "where the services' secrets are read from first (else your environment)")
     .option(
       '--replicas <n>',

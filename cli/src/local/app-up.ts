@@ -1,6 +1,7 @@
 /**
- * `berth up` for any app: every service of berth.config.ts, from its `dev` command or from the app's image
- * with podman, on the local PostgreSQL, the release command first, web services behind one address.
+ * `berth up` for any app: every service of berth.config.ts, from its `dev` command or from its image with
+ * podman (built from its `build`, or its prebuilt `image` pulled), on the local PostgreSQL, the release
+ * command first, web services behind one address.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,13 +21,15 @@ import {
 } from '../service-process.js';
 import { executableDirs, findExecutable } from './executables.js';
 import { freePort } from './free-port.js';
+import { type ImageStep, type LocalBuild, type LocalImages, planLocalImages } from './local-images.js';
 import {
   containerName,
   containerRunArgs,
   containerSignalArgs,
   HOST_FROM_CONTAINER,
   imageBuildArgs,
-  localImage,
+  imageExistsArgs,
+  imagePullArgs,
 } from './podman-args.js';
 import { type ProjectDatabase, startProjectDatabase } from './project-database.js';
 import { CATCH_ALL_PATH, renderRoutingConfig } from './routing-config.js';
@@ -49,13 +52,8 @@ export interface AppUpOptions {
   readonly app: string;
   /** The directory of berth.config.ts: dev commands' `cwd` and the build paths are relative to it. */
   readonly projectRoot: string;
-  /** The app's primary image (ResolvedConfig.images[0]): Dockerfile and context, relative to the project root. */
-  readonly build: {
-    readonly dockerfile: string;
-    readonly context: string;
-    readonly target?: string;
-    readonly args?: Readonly<Record<string, string>>;
-  };
+  /** The images the app builds (ResolvedConfig.images), the primary first; none when every service is prebuilt. */
+  readonly builds: readonly LocalBuild[];
   readonly services: readonly LocalService[];
   /** Where the app is served: the single web service itself, or HAProxy in front of several. */
   readonly listenHost: string;
@@ -64,7 +62,7 @@ export interface AppUpOptions {
   readonly dataDir: string;
   /** Run every service from the image, even those with a `dev` command. */
   readonly containers?: boolean;
-  /** `KEY=VALUE` build arguments for the Dockerfile. */
+  /** `KEY=VALUE` build arguments for every build, after (so over) each build's own `args`. */
   readonly buildArgs?: readonly string[];
   /** A dotenv file the secrets' values are read from first. */
   readonly envFile?: string;
@@ -87,8 +85,8 @@ export interface WebEndpoint {
 }
 
 export interface RunningApp {
-  /** berth up's address. */
-  readonly url: string;
+  /** berth up's address; none when the app has no web service (nothing listens there). */
+  readonly url?: string;
   readonly endpoints: readonly WebEndpoint[];
   /** Resolves when a service (or the router) exits on its own. */
   readonly exited: Promise<{ readonly name: string; readonly exit: ServiceExit }>;
@@ -110,7 +108,8 @@ function names(planned: readonly PlannedService[]): string {
 /** Checks everything that can be checked before anything starts; throws one line saying what to do. */
 export function checkLocalRun(
   plan: LocalRunPlan,
-  options: Pick<AppUpOptions, 'projectRoot' | 'build'>,
+  images: LocalImages,
+  projectRoot: string,
   dirs: readonly string[] = executableDirs(),
 ): Tools {
   const containers = plan.services.filter((p) => p.runner === 'container');
@@ -120,13 +119,16 @@ export function checkLocalRun(
     tools.podman = findExecutable('podman', dirs);
     if (tools.podman === undefined) {
       throw new CliError(
-        `podman is not installed: ${names(containers)} run from the app's Dockerfile with it; install podman (Debian: apt-get install -y podman runc), or give ${containers.length > 1 ? 'each' : 'it'} a \`dev\` command in berth.config.ts`,
+        `podman is not installed: ${names(containers)} run in containers with it; install podman (Debian: apt-get install -y podman runc), or give ${containers.length > 1 ? 'each' : 'it'} a \`dev\` command in berth.config.ts`,
       );
     }
-    const dockerfile = path.resolve(options.projectRoot, options.build.dockerfile);
-    if (!existsSync(dockerfile)) {
+    for (const step of images.steps) {
+      if (step.kind !== 'build') continue;
+      const dockerfile = path.resolve(projectRoot, step.build.dockerfile);
+      if (existsSync(dockerfile)) continue;
+      const several = step.services.length > 1;
       throw new CliError(
-        `${dockerfile} is missing: ${names(containers)} run from the app's image; add the Dockerfile, point build.dockerfile in berth.config.ts at it, or give ${containers.length > 1 ? 'each' : 'it'} a \`dev\` command`,
+        `${dockerfile} is missing: ${step.services.join(', ')} ${several ? 'run' : 'runs'} from the image it builds; add the Dockerfile, point services.${step.build.key}.build.dockerfile in berth.config.ts at it, or give ${several ? 'each' : 'it'} a \`dev\` command`,
       );
     }
     const runtime = findExecutable('runc', dirs);
@@ -187,8 +189,11 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
   const shell = options.shell ?? process.env;
   const output = options.output ?? options.log;
   const plan = planLocalRun(options.services, { containers: options.containers === true });
-  const tools = checkLocalRun(plan, options, executableDirs(shell.PATH));
-  await ensurePortFree(options.listenHost, options.listenPort);
+  const images = planLocalImages(options.app, plan, options.builds);
+  const tools = checkLocalRun(plan, images, options.projectRoot, executableDirs(shell.PATH));
+  // Workers only: nothing listens on berth up's address, so it need not be free.
+  const serves = options.services.some((s) => s.kind === 'web');
+  if (serves) await ensurePortFree(options.listenHost, options.listenPort);
   const secrets: LocalSecrets = resolveLocalSecrets(options.services, {
     ...(options.envFile === undefined ? {} : { envFile: readEnvFile(options.envFile) }),
     shell,
@@ -225,9 +230,11 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
   };
 
   try {
-    const image = localImage(options.app);
-    if (plan.needsImage) await buildImage(tools.podman!, image, options, track);
-    checkAborted();
+    for (const step of images.steps) {
+      if (step.kind === 'build') await buildImage(tools.podman!, step, options, track);
+      else await pullImage(tools.podman!, step, options, track);
+      checkAborted();
+    }
 
     let database: ProjectDatabase | undefined;
     if (plan.needsDatabase) {
@@ -238,7 +245,7 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
     }
 
     const launch = (planned: PlannedService, spec: LaunchSpec) =>
-      track(launchProcess(planned, spec, { options, shell, tools, image, secrets, database, output }));
+      track(launchProcess(planned, spec, { options, shell, tools, images, secrets, database, output }));
 
     if (plan.release) {
       const release = plan.release;
@@ -315,7 +322,7 @@ export async function startApp(options: AppUpOptions): Promise<RunningApp> {
     const serving = running.filter((child) => child.running);
     options.signal?.removeEventListener('abort', abort);
     return {
-      url: base,
+      ...(serves ? { url: base } : {}),
       endpoints: webs.map((web) => ({ name: web.service.name, url: endpointUrl(base, web.service) })),
       exited: Promise.race(serving.map((child) => child.exited.then((exit) => ({ name: child.name, exit })))),
       stop: stopAll,
@@ -334,7 +341,7 @@ interface LaunchContext {
   readonly options: AppUpOptions;
   readonly shell: NodeJS.ProcessEnv;
   readonly tools: Tools;
-  readonly image: string;
+  readonly images: LocalImages;
   readonly secrets: LocalSecrets;
   readonly database: ProjectDatabase | undefined;
   readonly output: (line: string) => void;
@@ -380,7 +387,7 @@ function launchProcess(planned: PlannedService, spec: LaunchSpec, context: Launc
   const command = spec.role === 'release' ? service.release!.command : service.command;
   const args = containerRunArgs({
     name: container,
-    image: context.image,
+    image: context.images.byService.get(service.name)!,
     ...(command ? { command } : {}),
     envNames: Object.keys(env),
     ...(web && spec.role === 'service' && spec.hostPort !== undefined
@@ -408,45 +415,86 @@ function launchProcess(planned: PlannedService, spec: LaunchSpec, context: Launc
   });
 }
 
-async function buildImage(
+type Track = (child: ServiceProcess) => ServiceProcess;
+
+/** Runs one podman command to completion, its output kept for errors only (a build's is long). */
+async function podmanStep(
   podman: string,
-  image: string,
+  name: string,
+  args: readonly string[],
   options: AppUpOptions,
-  track: (child: ServiceProcess) => ServiceProcess,
-): Promise<void> {
-  const started = Date.now();
-  options.log(`podman: building ${image} from ${options.build.dockerfile}`);
-  const build = track(
+  track: Track,
+): Promise<{ exit: ServiceExit; last: string[] }> {
+  const child = track(
     new ServiceProcess({
-      name: 'build',
-      command: [
-        podman,
-        ...imageBuildArgs({
-          image,
-          dockerfile: path.resolve(options.projectRoot, options.build.dockerfile),
-          context: path.resolve(options.projectRoot, options.build.context),
-          ...(options.build.target === undefined ? {} : { target: options.build.target }),
-          // The config's arguments first: a --build-arg of the same name, given later, wins.
-          buildArgs: [
-            ...Object.entries(options.build.args ?? {}).map(([name, value]) => `${name}=${value}`),
-            ...(options.buildArgs ?? []),
-          ],
-        }),
-      ],
+      name,
+      command: [podman, ...args],
       cwd: options.projectRoot,
       env: options.shell ?? process.env,
-      // The build's own output is long; only its last lines matter, and only when it fails.
       log: () => {},
     }),
   );
-  const exit = await build.exited;
+  const exit = await child.exited;
+  return { exit, last: child.lastLines() };
+}
+
+async function buildImage(
+  podman: string,
+  step: Extract<ImageStep, { kind: 'build' }>,
+  options: AppUpOptions,
+  track: Track,
+): Promise<void> {
+  const started = Date.now();
+  const { build } = step;
+  options.log(`podman: building ${step.image} from ${build.dockerfile} (${step.services.join(', ')})`);
+  const args = imageBuildArgs({
+    image: step.image,
+    dockerfile: path.resolve(options.projectRoot, build.dockerfile),
+    context: path.resolve(options.projectRoot, build.context),
+    ...(build.target === undefined ? {} : { target: build.target }),
+    // The config's arguments first: a --build-arg of the same name, given later, wins.
+    buildArgs: [
+      ...Object.entries(build.args ?? {}).map(([name, value]) => `${name}=${value}`),
+      ...(options.buildArgs ?? []),
+    ],
+  });
+  const { exit, last } = await podmanStep(podman, 'build', args, options, track);
   if (exit.code !== 0) {
-    const last = build.lastLines().slice(-5);
     throw new CliError(
-      `podman build of ${options.build.dockerfile} failed (${describeExit(exit)}); its last lines:\n  ${last.join('\n  ')}`,
+      `podman build of ${build.dockerfile} failed (${describeExit(exit)}); its last lines:\n  ${last.slice(-5).join('\n  ')}`,
     );
   }
-  options.log(`podman: built ${image} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  options.log(`podman: built ${step.image} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Pulls a prebuilt image once for every service that runs it. As ECS's default pull behaviour does
+ * (Amazon ECS Developer Guide, "Container image pull behavior for the EC2 and external launch types":
+ * ECS_IMAGE_PULL_BEHAVIOR `default`, "If the pull fails, the cached image in the instance is used"), a
+ * failed pull falls back to the copy podman already has, which also lets berth up run offline.
+ */
+async function pullImage(
+  podman: string,
+  step: Extract<ImageStep, { kind: 'pull' }>,
+  options: AppUpOptions,
+  track: Track,
+): Promise<void> {
+  const started = Date.now();
+  options.log(`podman: pulling ${step.image} (${step.services.join(', ')})`);
+  const pull = await podmanStep(podman, 'pull', imagePullArgs(step.image), options, track);
+  if (pull.exit.code === 0) {
+    options.log(`podman: pulled ${step.image} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return;
+  }
+  const why = pull.last.at(-1) ?? describeExit(pull.exit);
+  const local = await podmanStep(podman, 'image exists', imageExistsArgs(step.image), options, track);
+  if (local.exit.code === 0) {
+    options.log(`podman: could not pull ${step.image} (${why}); running the copy podman has, as ECS does`);
+    return;
+  }
+  throw new CliError(
+    `podman pull ${step.image} failed (${why}) and podman has no copy of it: ${step.services.join(', ')} ${step.services.length > 1 ? 'run' : 'runs'} it; check the image in berth.config.ts and your network, or log in to its registry (podman login)`,
+  );
 }
 
 async function startRouter(
@@ -454,7 +502,7 @@ async function startRouter(
   options: AppUpOptions,
   webs: readonly { service: LocalService; hostPort: number }[],
   output: (line: string) => void,
-  track: (child: ServiceProcess) => ServiceProcess,
+  track: Track,
 ): Promise<{ process: ServiceProcess; stop: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'berth-up-'));
   const configFile = path.join(dir, 'haproxy.cfg');

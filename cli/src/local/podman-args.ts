@@ -1,6 +1,7 @@
 /**
- * The podman command lines `berth up` runs for an app's services: one image built from the app's Dockerfile,
- * one container per service (and one for the release command), each in its own network namespace.
+ * The podman command lines `berth up` runs for an app's services: each image built or pulled once
+ * (local-images.ts), one container per service (and one for the release command), each in its own network
+ * namespace.
  */
 
 /**
@@ -12,9 +13,6 @@
  */
 export const CONTAINER_NETWORK = 'slirp4netns:allow_host_loopback=true';
 export const HOST_FROM_CONTAINER = '10.0.2.2';
-
-/** The local image of an app: its primary build's (berth up builds no other yet: local-images.ts). */
-export const localImage = (app: string) => `localhost/${app}:local`;
 
 /** A stable name, so `--replace` removes a container a killed `berth up` left behind. */
 export const containerName = (app: string, service: string) => `berth-${app}-${service}`;
@@ -69,6 +67,16 @@ export interface ContainerRunInput {
   };
   /** `runc` where crun cannot run (see shared ENVIRONMENT notes); podman's default runtime otherwise. */
   readonly runtime?: string;
+}
+
+/** `podman pull`: the reference already qualified (local-images.ts, qualifiedReference). */
+export function imagePullArgs(reference: string): string[] {
+  return ['pull', reference];
+}
+
+/** `podman image exists`: exit 0 when the image is in local storage, 1 when it is not (podman-image-exists(1)). */
+export function imageExistsArgs(reference: string): string[] {
+  return ['image', 'exists', reference];
 }
 
 /**
