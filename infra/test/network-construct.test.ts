@@ -76,6 +76,21 @@ describe('Network: the /16 check', () => {
   });
 });
 
+describe('Network: subnet groups', () => {
+  test('named Public and Private (the names are in every subnet logical id: renaming one replaces its subnets)', () => {
+    const groups = ofType(network(), 'AWS::EC2::Subnet').map(([, r]) => {
+      const tag = (key: string) => r.Properties.Tags.find((t: Json) => t.Key === key)?.Value;
+      return `${r.Properties.CidrBlock} ${tag('aws-cdk:subnet-name')} ${tag('aws-cdk:subnet-type')}`;
+    });
+    assert.deepEqual(groups.sort(), [
+      '10.7.0.0/24 Public Public',
+      '10.7.1.0/24 Public Public',
+      '10.7.2.0/24 Private Private',
+      '10.7.3.0/24 Private Private',
+    ]);
+  });
+});
+
 describe('Network: NAT gateways', () => {
   test('refuses a count other than 1 or 2, naming it', () => {
     for (const natGateways of [0, 3]) {
