@@ -202,7 +202,7 @@ function acknowledgedIds(construct: IConstruct): string[] {
 
 // GIVEN the four roles in an account-bound stack, with a new OIDC provider.
 const { ci, resources } = build();
-const roles = Object.fromEntries(
+const roles: Record<string, Json> = Object.fromEntries(
   Object.values(resources)
     .filter((r) => r.Type === 'AWS::IAM::Role')
     .map((r) => [r.Properties.RoleName, r.Properties]),

@@ -129,7 +129,7 @@ describe('Network: flow logs', () => {
 
   test('the flow log writes to that group', () => {
     const resources = network();
-    const [[groupId]] = ofType(resources, 'AWS::Logs::LogGroup');
+    const [[groupId]] = ofType(resources, 'AWS::Logs::LogGroup') as [[string, Json]];
     const [[, flowLog]] = ofType(resources, 'AWS::EC2::FlowLog') as [[string, Json]];
     assert.deepEqual(flowLog.Properties.LogGroupName, { Ref: groupId });
     assert.equal(flowLog.Properties.TrafficType, 'ALL');
