@@ -260,6 +260,30 @@ describe('CiAccess roles in full', () => {
     );
   });
 
+  test('an app with nothing to build (no repository): the deploy roles get no ECR action, not even the login', () => {
+    const { resources: noRepository } = build({ repository: undefined });
+    for (const [env, title, qualifier] of [
+      ['test', 'Test', 'tq9'],
+      ['prod', 'Prod', 'pq7'],
+    ] as const) {
+      assert.deepEqual(
+        statementsOf(noRepository, `berth-ci-deploy-${env}`),
+        deployStatements(env, title, qualifier, []).filter((grant) => !grant.includes(' ecr:')),
+      );
+    }
+  });
+
+  test('the deploy roles keep their logical ids: a new one would replace a role whose fixed name then collides', () => {
+    const logicalIds = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role' && /deploy-(test|prod)$/.test(r.Properties.RoleName))
+      .map(([id, r]) => `${r.Properties.RoleName} ${id.replace(/[0-9A-F]{8}$/, '')}`)
+      .sort();
+    assert.deepEqual(logicalIds, [
+      'berth-ci-deploy-prod AccessProdDeployRole',
+      'berth-ci-deploy-test AccessTestDeployRole',
+    ]);
+  });
+
   test("the plan role: both environments' lookup roles and reads of Berth's stacks", () => {
     assert.deepEqual(
       statementsOf(resources, 'berth-ci-plan'),

@@ -204,12 +204,6 @@ export class CiAccess extends Construct {
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         }),
       );
-      // `docker login` before a push (berth image); an app that builds nothing logs in to no registry.
-      if (props.repository) {
-        role.addToPolicy(
-          new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-        );
-      }
       // Stack reads for status, outputs and failure diagnosis: the env's own stacks and Berth-Global's outputs.
       const ownStacks = `arn:${partition}:cloudformation:*:${account}:stack/${props.names.envStackPrefix(env)}*/*`;
       role.addToPolicy(
@@ -281,6 +275,8 @@ export class CiAccess extends Construct {
     };
 
     const testRole = deployRole('test', `repo:${repo}:ref:refs/heads/main`);
+    // The repository's grants include `ecr:GetAuthorizationToken` (the registry login before a push or pull);
+    // an app that builds nothing has no repository, and its roles log in to no registry.
     props.repository?.grantPullPush(testRole);
     // DescribeImages resolves a pushed tag to the digest that is deployed and promoted.
     props.repository?.grantRead(testRole);
